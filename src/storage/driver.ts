@@ -1,0 +1,115 @@
+/**
+ * The storage driver contract: the one interface a storage plugin implements.
+ *
+ * It is CNCF distribution's StorageDriver, in TypeScript: a path-addressed store of objects with
+ * whole-object get/put for small content, a reader from an offset, a resumable writer that becomes
+ * visible only on commit, stat, a listing of direct children, move and recursive delete.
+ *
+ * Paths are absolute, `/`-separated and match `^(/[A-Za-z0-9._-]+)+$` (the root `/` only for `list`,
+ * `stat` and `walk`). stowage validates paths and offsets before a driver sees them (see base.ts), so a
+ * driver only implements the storage itself.
+ *
+ * Errors are recognised by their `code` (see errors.ts), never by class identity: a plugin installed
+ * from npm has no runtime dependency on stowage, so it builds its errors with `context.errors`.
+ */
+import type { Readable } from 'node:stream';
+
+export interface FileInfo {
+  /** the path asked for, as given */
+  readonly path: string;
+  /** bytes; 0 for a directory */
+  readonly size: number;
+  readonly modTime: Date;
+  readonly isDir: boolean;
+}
+
+/**
+ * A writer that can be closed and reopened in append mode until it is committed: the primitive
+ * behind resumable (chunked) blob uploads. Content is readable at its path only after `commit()`.
+ */
+export interface FileWriter {
+  /** bytes written so far, including those written by earlier writers on the same path */
+  readonly size: number;
+  /** resolves when the chunk may be reused by the caller (backpressure) */
+  write(chunk: Uint8Array): Promise<void>;
+  /** flushes what was written; the content stays appendable by a later `writer(path, true)` */
+  close(): Promise<void>;
+  /** discards everything written; nothing becomes visible */
+  cancel(): Promise<void>;
+  /** makes the content visible at the path; `close()` is still called afterwards */
+  commit(): Promise<void>;
+}
+
+export interface WalkOptions {
+  /** the walk may skip entries that sort lexically before or at this path (a hint, not a promise) */
+  readonly startAfter?: string;
+}
+
+/** Returned by a walk callback: `'skipDir'` does not descend into this directory, `'stop'` ends the walk. */
+export type WalkControl = void | 'skipDir' | 'stop';
+export type WalkFn = (info: FileInfo) => WalkControl | Promise<WalkControl>;
+
+export interface RedirectOptions {
+  readonly method: 'GET' | 'HEAD';
+  /** seconds the URL should stay valid */
+  readonly expiresIn?: number;
+}
+
+export interface StorageDriver {
+  /** the plugin's name, stamped into every error the driver raises */
+  readonly name: string;
+
+  /** The whole object; meant for small objects. PATH_NOT_FOUND when missing. */
+  getContent(path: string): Promise<Uint8Array>;
+  /** Replaces the whole object. */
+  putContent(path: string, content: Uint8Array): Promise<void>;
+  /** Streams the object from `offset`; offset == size yields an empty stream. */
+  reader(path: string, offset: number): Promise<Readable>;
+  /** A writer at `path`; with `append` it continues an uncommitted (or empty) object. */
+  writer(path: string, append: boolean): Promise<FileWriter>;
+  stat(path: string): Promise<FileInfo>;
+  /** Full paths of the direct children of a directory, in any order. `list('/')` always succeeds. */
+  list(path: string): Promise<string[]>;
+  /** Moves an object, overwriting `destPath`; PATH_NOT_FOUND (destination untouched) when `sourcePath` is missing. */
+  move(sourcePath: string, destPath: string): Promise<void>;
+  /** Deletes a path and everything below it; deleting `/a` never touches `/ab`. */
+  delete(path: string): Promise<void>;
+
+  /** A URL a client may fetch the object from directly, or undefined for "serve it yourself". */
+  redirectURL?(path: string, options: RedirectOptions): Promise<string | undefined>;
+  /** Depth-first, lexically ordered walk. stowage falls back to list + stat when a driver has none. */
+  walk?(path: string, fn: WalkFn, options?: WalkOptions): Promise<void>;
+  /** Releases connections and timers when the registry shuts down. */
+  close?(): Promise<void>;
+}
+
+/** What stowage hands a driver factory besides its validated options. */
+export interface DriverContext {
+  readonly logger: DriverLogger;
+  readonly errors: DriverErrorFactory;
+  /** the folder relative paths in the options are resolved against (the config file's folder) */
+  readonly baseDir: string;
+}
+
+export interface DriverLogger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+export interface DriverErrorFactory {
+  pathNotFound(path: string): Error;
+  invalidPath(path: string): Error;
+  invalidOffset(path: string, offset: number): Error;
+  unsupported(operation: string): Error;
+}
+
+/** The factory a plugin's entry module exports as `createDriver` (or as its default export). */
+export type DriverFactory<Options = Record<string, unknown>> = (
+  options: Options,
+  context: DriverContext,
+) => StorageDriver | Promise<StorageDriver>;
+
+/** The driver contract version this stowage implements; a plugin's manifest names the one it was written for. */
+export const STORAGE_API_VERSION = 1;
