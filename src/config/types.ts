@@ -1,0 +1,61 @@
+/** The configuration after discovery, format translation and env overrides: what the rest of stowage reads. */
+
+/** A place in a config file, for error messages: `file` plus a dotted path such as `storage.ufile.baseurl`. */
+export interface ConfigLocation {
+  /** absolute path of the file, or `<defaults>` / `<environment>` */
+  readonly file: string;
+  /** dotted path inside it; '' for the whole document */
+  readonly path: string;
+}
+
+export interface ConfigIssue extends ConfigLocation {
+  /** what was expected, in words a user can act on */
+  readonly message: string;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface StorageConfig {
+  /** the plugin name as written (`filesystem`, `ufile`, `@acme/stowage-driver-x`) */
+  readonly driver: string;
+  /** the driver's options as written (not yet validated: the plugin's own schema does that) */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** where the options sit in the file, e.g. `storage.ufile`; errors about option `x` cite `${optionsPath}.x` */
+  readonly optionsPath: string;
+  /**
+   * Flat seed keys from a Python docker-registry config (`ufile_baseurl`, `storage_path`, …) with the path
+   * each came from (e.g. `prod.ufile_baseurl`); the plugin's manifest `legacyOptions` maps them onto options.
+   */
+  readonly legacy?: Readonly<Record<string, { readonly value: unknown; readonly path: string }>>;
+  readonly delete: { readonly enabled: boolean };
+  readonly redirect: { readonly disable: boolean };
+  readonly maintenance: {
+    readonly uploadpurging: { readonly enabled: boolean; readonly age: string; readonly interval: string; readonly dryrun: boolean };
+    readonly readonly: { readonly enabled: boolean };
+  };
+}
+
+export interface HttpConfig {
+  /** `host:port` */
+  readonly addr: string;
+  readonly prefix: string;
+  /** extra response headers */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface StowageConfig {
+  readonly source: {
+    /** absolute path of the file read, undefined when running on the embedded defaults */
+    readonly file?: string;
+    readonly format: 'stowage' | 'docker-registry' | 'defaults';
+    /** the docker-registry flavor picked (SETTINGS_FLAVOR) */
+    readonly flavor?: string;
+  };
+  /** folder that relative paths in the config are resolved against */
+  readonly baseDir: string;
+  readonly log: { readonly level: LogLevel };
+  readonly http: HttpConfig;
+  readonly storage: StorageConfig;
+  /** absolute folders searched for plugins after the built-in ones */
+  readonly plugins: { readonly paths: readonly string[] };
+}
