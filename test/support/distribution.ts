@@ -1,0 +1,64 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DISTRIBUTION, ensureDebianTools } from './debian.js';
+import { freeLoopbackPort, waitForRegistry } from './ports.js';
+import type { RunningRegistry } from './registry-under-test.js';
+import { spawnServer } from './server-process.js';
+
+export interface DistributionOptions {
+  /** storage folder; a fresh temporary one (removed on close) when omitted */
+  readonly rootdirectory?: string;
+  readonly deleteEnabled?: boolean;
+}
+
+/** The distribution config.yml for a loopback instance on the filesystem driver. */
+export function distributionConfig(rootdirectory: string, port: number, deleteEnabled: boolean): string {
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: warn',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${JSON.stringify(rootdirectory)}`,
+    '  delete:',
+    `    enabled: ${deleteEnabled}`,
+    '  maintenance:',
+    '    uploadpurging:',
+    '      enabled: false',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    '',
+  ].join('\n');
+}
+
+/** Starts CNCF distribution 2.8 (Debian's `docker-registry`) on a free loopback port. */
+export async function startDistribution(options: DistributionOptions = {}): Promise<RunningRegistry> {
+  ensureDebianTools(DISTRIBUTION);
+  const workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-distribution-'));
+  const rootdirectory = options.rootdirectory ?? path.join(workdir, 'storage');
+  await mkdir(rootdirectory, { recursive: true });
+  const port = await freeLoopbackPort();
+  const configFile = path.join(workdir, 'config.yml');
+  await writeFile(configFile, distributionConfig(rootdirectory, port, options.deleteEnabled ?? true));
+  const server = spawnServer('docker-registry', ['serve', configFile], { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workdir });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForRegistry(url, 30_000, () => server.isRunning());
+  } catch (error) {
+    await server.close();
+    throw new Error(`${(error as Error).message}\n${server.output()}`);
+  }
+  return {
+    url,
+    host: `127.0.0.1:${port}`,
+    rootdirectory,
+    pid: server.pid,
+    async close() {
+      await server.close();
+      await rm(workdir, { recursive: true, force: true });
+    },
+  };
+}

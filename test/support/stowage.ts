@@ -1,0 +1,140 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StorageDriver } from '../../src/storage/driver.js';
+import { freeLoopbackPort, waitForRegistry } from './ports.js';
+import type { RunningRegistry } from './registry-under-test.js';
+import { spawnServer, waitForOutput, type ServerProcess } from './server-process.js';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The in-process entry of src/http/server.ts. */
+interface InProcessRegistry {
+  readonly url: string;
+  close(): Promise<void>;
+}
+type StartRegistryFn = (options: { driver: StorageDriver; deleteEnabled: boolean; addr: string }) => Promise<InProcessRegistry>;
+type CreateDriverFn = (options: Record<string, unknown>, context: unknown) => StorageDriver | Promise<StorageDriver>;
+
+// Resolved at run time so these helpers compile while the modules they start are still being written.
+async function importProjectModule<T>(relative: string): Promise<T> {
+  const specifier = path.join(PROJECT_ROOT, relative);
+  return (await import(specifier)) as T;
+}
+
+export async function loadStartRegistry(): Promise<StartRegistryFn> {
+  const server = await importProjectModule<{ startRegistry?: StartRegistryFn }>('src/http/server.ts');
+  if (typeof server.startRegistry !== 'function') throw new Error('src/http/server.ts does not export startRegistry yet');
+  return server.startRegistry;
+}
+
+/** The filesystem plugin's driver, built the way the registry builds it (validating context of src/testing). */
+export async function createFilesystemDriver(rootdirectory: string): Promise<StorageDriver> {
+  const plugin = await importProjectModule<{ createDriver: CreateDriverFn }>('plugins/filesystem/src/index.ts');
+  const testing = await importProjectModule<{ createDriverContext: (name: string) => unknown }>('src/testing/index.ts');
+  return plugin.createDriver({ rootdirectory }, testing.createDriverContext('filesystem'));
+}
+
+export async function createInMemoryDriver(): Promise<StorageDriver> {
+  const plugin = await importProjectModule<{ createDriver: CreateDriverFn }>('plugins/inmemory/src/index.ts');
+  const testing = await importProjectModule<{ createDriverContext: (name: string) => unknown }>('src/testing/index.ts');
+  return plugin.createDriver({}, testing.createDriverContext('inmemory'));
+}
+
+/** stowage in this process, on a given driver (the form driver authors use for their e2e runs). */
+export async function startStowageWithDriver(driver: StorageDriver, deleteEnabled = true): Promise<RunningRegistry> {
+  const startRegistry = await loadStartRegistry();
+  const registry = await startRegistry({ driver, deleteEnabled, addr: '127.0.0.1:0' });
+  const url = registry.url.replace(/\/+$/, '');
+  return {
+    url,
+    host: new URL(url).host,
+    async close() {
+      await registry.close();
+    },
+  };
+}
+
+/** stowage in this process on the filesystem driver over a folder (a fresh temporary one when omitted). */
+export async function startStowageInProcess(options: { rootdirectory?: string; deleteEnabled?: boolean } = {}): Promise<RunningRegistry> {
+  const temporary = options.rootdirectory ? undefined : await mkdtemp(path.join(os.tmpdir(), 'stowage-fs-'));
+  const rootdirectory = options.rootdirectory ?? (temporary as string);
+  const registry = await startStowageWithDriver(await createFilesystemDriver(rootdirectory), options.deleteEnabled ?? true);
+  return {
+    ...registry,
+    rootdirectory,
+    async close() {
+      await registry.close();
+      if (temporary) await rm(temporary, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface StowageProcessOptions {
+  readonly rootdirectory?: string;
+  /** a fixed port (to restart on the same address); a free one when omitted */
+  readonly port?: number;
+  readonly deleteEnabled?: boolean;
+  readonly logLevel?: string;
+}
+
+export interface StowageProcess extends RunningRegistry {
+  readonly pid: number;
+  readonly rootdirectory: string;
+  readonly port: number;
+  readonly server: ServerProcess;
+}
+
+const CLI = path.join(PROJECT_ROOT, 'bin', 'stowage.js');
+
+/** stowage as its own process: `node bin/stowage.js serve --config FILE` (needs `npm run build` first). */
+export async function startStowageProcess(options: StowageProcessOptions = {}): Promise<StowageProcess> {
+  if (!existsSync(CLI) || !existsSync(path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js'))) {
+    throw new Error('bin/stowage.js needs the build: run `npm run build` (tsc -b tsconfig.build.json) first');
+  }
+  const workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-process-'));
+  const rootdirectory = options.rootdirectory ?? path.join(workdir, 'storage');
+  await mkdir(rootdirectory, { recursive: true });
+  const port = options.port ?? (await freeLoopbackPort());
+  const configFile = path.join(workdir, 'stowage.config.yaml');
+  await writeFile(
+    configFile,
+    [
+      'version: 0.1',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      'log:',
+      `  level: ${options.logLevel ?? 'warn'}`,
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${JSON.stringify(rootdirectory)}`,
+      '  delete:',
+      `    enabled: ${options.deleteEnabled ?? true}`,
+      '',
+    ].join('\n'),
+  );
+  const server = spawnServer(process.execPath, [CLI, 'serve', '--config', configFile], { PATH: process.env.PATH, HOME: workdir, NODE_ENV: 'production' }, PROJECT_ROOT);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForOutput(server, new RegExp(`127\\.0\\.0\\.1:${port}`), 30_000);
+    await waitForRegistry(url, 30_000, () => server.isRunning());
+  } catch (error) {
+    await server.close();
+    await rm(workdir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url,
+    host: `127.0.0.1:${port}`,
+    rootdirectory,
+    port,
+    pid: server.pid,
+    server,
+    async close() {
+      await server.close();
+      await rm(workdir, { recursive: true, force: true });
+    },
+  };
+}
