@@ -71,6 +71,8 @@ export interface EmulatorNodeOptions {
 
 export class EmulatorNode {
   readonly backends: Backend[];
+  /** when set, requests are read and never answered (a hung node) */
+  stalled = false;
   /** requests served, by command name: lets tests see where traffic went */
   readonly served = new Map<string, number>();
   private server: Server | undefined;
@@ -148,6 +150,7 @@ export class EmulatorNode {
         return;
       }
       for (const frame of frames) {
+        if (this.stalled) continue;
         const replies = this.handle(frame);
         if (replies === 'close') {
           socket.destroy();

@@ -1,0 +1,108 @@
+/**
+ * Whole objects over the client: streaming an object out of one replica in ranged READs, and writing one to
+ * every group so that readers never see it half-written (one WRITE when it fits a chunk, otherwise
+ * PREPARE / PLAIN_WRITE / COMMIT, which a 2.26 server keeps invisible until COMMIT).
+ */
+import { IoFlags } from './protocol/constants.js';
+import { type EllipticsClient, QuorumError, type ReplicaInfo } from './protocol/client.js';
+
+export interface Clock {
+  now(): { tsec: number; tnsec: number };
+}
+
+export const systemClock: Clock = {
+  now() {
+    const ns = process.hrtime.bigint() % 1_000_000n;
+    const ms = Date.now();
+    return { tsec: Math.floor(ms / 1000), tnsec: (ms % 1000) * 1_000_000 + Number(ns) };
+  },
+};
+
+export class ObjectStore {
+  constructor(
+    readonly client: EllipticsClient,
+    readonly chunkSize: number,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Yields the bytes of a replica from `offset` to its end, one ranged READ at a time. */
+  async *chunks(id: Buffer, replica: ReplicaInfo, offset = 0): AsyncGenerator<Buffer> {
+    let at = offset;
+    while (at < replica.size) {
+      const want = Math.min(this.chunkSize, replica.size - at);
+      const { data } = await this.client.read(replica.groupId, id, at, want);
+      if (data.length === 0) throw new Error(`elliptics READ at ${at} of ${replica.size} returned no data`);
+      yield data;
+      at += data.length;
+    }
+  }
+
+  async readAll(id: Buffer, replica: ReplicaInfo): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const chunk of this.chunks(id, replica)) parts.push(chunk);
+    return Buffer.concat(parts);
+  }
+
+  /** Stores exactly `size` bytes from `source` under `id` in every group (quorum). */
+  async write(id: Buffer, size: number, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+    const stamp = this.clock.now();
+    if (size === 0) {
+      // A plain empty WRITE stores nothing on 2.26; PREPARE|COMMIT|PLAIN_WRITE creates a real 0-byte object.
+      await this.client.writeQuorum(id, { ioFlags: IoFlags.PREPARE | IoFlags.COMMIT | IoFlags.PLAIN_WRITE, offset: 0, num: 0, ...stamp }, Buffer.alloc(0));
+      return;
+    }
+    let live = [...this.client.groups];
+    let offset = 0;
+    for await (const piece of rechunk(source, this.chunkSize)) {
+      const end = offset + piece.length;
+      if (end > size) throw new Error(`elliptics write: source holds more than the ${size} bytes announced`);
+      const single = offset === 0 && end === size;
+      const ioFlags = single
+        ? 0
+        : offset === 0
+          ? IoFlags.PREPARE | IoFlags.PLAIN_WRITE
+          : end === size
+            ? IoFlags.COMMIT | IoFlags.PLAIN_WRITE
+            : IoFlags.PLAIN_WRITE;
+      const num = single ? 0 : offset === 0 || end === size ? size : end;
+      const at = offset;
+      const results = await Promise.all(
+        live.map(async (groupId) => {
+          try {
+            await this.client.write(groupId, id, { ioFlags, offset: at, num, ...stamp }, piece);
+            return { groupId, error: undefined };
+          } catch (error) {
+            return { groupId, error: error as Error };
+          }
+        }),
+      );
+      live = results.filter((r) => !r.error).map((r) => r.groupId);
+      if (live.length < this.client.quorum) {
+        throw new QuorumError('WRITE', live.length, this.client.quorum, results.flatMap((r) => (r.error ? [r.error] : [])));
+      }
+      offset = end;
+    }
+    if (offset !== size) throw new Error(`elliptics write: source ended after ${offset} of ${size} bytes`);
+  }
+}
+
+/** Re-cuts a byte stream into pieces of exactly `size` bytes (the last may be shorter). */
+export async function* rechunk(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let held = 0;
+  for await (const chunk of source) {
+    let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    while (buf.length > 0) {
+      const take = Math.min(size - held, buf.length);
+      parts.push(buf.subarray(0, take));
+      held += take;
+      buf = buf.subarray(take);
+      if (held === size) {
+        yield Buffer.concat(parts);
+        parts = [];
+        held = 0;
+      }
+    }
+  }
+  if (held > 0) yield Buffer.concat(parts);
+}

@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StorageDriver } from '../../src/storage/driver.js';
+import { keyId } from '../../plugins/elliptics/src/protocol/ids.js';
+import { EllipticsClient } from '../../plugins/elliptics/src/protocol/client.js';
+import { EmulatorCluster } from './emulator.js';
+import { ellipticsDriver, quietLogger } from './context.js';
+
+const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+const readAll = async (stream: NodeJS.ReadableStream): Promise<Buffer> => {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(parts);
+};
+
+describe('the Elliptics driver on three emulated nodes serving groups 1, 2 and 3', () => {
+  let cluster: EmulatorCluster;
+  let driver: StorageDriver;
+
+  beforeAll(async () => {
+    cluster = await new EmulatorCluster([{ groups: [1, 2, 3] }, { groups: [1, 2, 3] }, { groups: [1, 2, 3] }], { idsPerBackend: 4 }).start();
+    // Only the first node is configured: the others are found through ROUTE_LIST.
+    driver = await ellipticsDriver({ nodes: [cluster.remotes[0]!], groups: [1, 2, 3], chunksize: 4096 });
+  });
+  afterAll(async () => {
+    await driver?.close?.();
+    await cluster?.stop();
+  });
+
+  it('stores content in every group, routed to the node owning each key', async () => {
+    for (let i = 0; i < 30; i++) await driver.putContent(`/spread/f${i}`, Buffer.from(`content ${i}`));
+    for (const node of cluster.nodes) expect(node.served.get('WRITE') ?? 0).toBeGreaterThan(0);
+    const id = keyId('/spread/f7', 'DOCKER');
+    for (const group of [1, 2, 3]) expect(cluster.stored(group, id)?.toString()).toBe('content 7');
+    expect(text(await driver.getContent('/spread/f7'))).toBe('content 7');
+  });
+
+  it('stores an empty object as zero bytes, not as a placeholder text', async () => {
+    await driver.putContent('/empty/file', new Uint8Array());
+    expect(await driver.getContent('/empty/file')).toHaveLength(0);
+    expect((await driver.stat('/empty/file')).size).toBe(0);
+    expect(cluster.stored(1, keyId('/empty/file', 'DOCKER'))).toEqual(Buffer.alloc(0));
+    expect(await driver.list('/empty')).toEqual(['/empty/file']);
+  });
+
+  it('streams objects larger than a chunk in both directions and reads from an offset', async () => {
+    const data = randomBytes(4096 * 5 + 123);
+    await driver.putContent('/big/blob', data);
+    expect(Buffer.from(await driver.getContent('/big/blob')).equals(data)).toBe(true);
+    expect((await readAll(await driver.reader('/big/blob', 5000))).equals(data.subarray(5000))).toBe(true);
+    expect(await readAll(await driver.reader('/big/blob', data.length))).toHaveLength(0);
+    await expect(driver.reader('/big/blob', data.length + 1)).rejects.toMatchObject({ code: 'INVALID_OFFSET' });
+  });
+
+  it('keeps an upload invisible until commit and resumes it with a new writer', async () => {
+    const first = await driver.writer('/up/data', false);
+    await first.write(Buffer.from('a'.repeat(5000)));
+    await first.close();
+    await expect(driver.stat('/up/data')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+    const second = await driver.writer('/up/data', true);
+    expect(second.size).toBe(5000);
+    await second.write(Buffer.from('b'.repeat(10)));
+    await second.commit();
+    await second.close();
+    const stored = text(await driver.getContent('/up/data'));
+    expect(stored).toBe('a'.repeat(5000) + 'b'.repeat(10));
+  });
+
+  it('lists direct children, deletes recursively and prunes emptied directories', async () => {
+    await driver.putContent('/tree/a/one', Buffer.from('1'));
+    await driver.putContent('/tree/a/two', Buffer.from('2'));
+    await driver.putContent('/tree/ab/three', Buffer.from('3'));
+    await driver.putContent('/tree/b/c/d', Buffer.from('4'));
+    expect((await driver.list('/tree')).sort()).toEqual(['/tree/a', '/tree/ab', '/tree/b']);
+    expect((await driver.stat('/tree/b/c')).isDir).toBe(true);
+    await driver.delete('/tree/a');
+    await expect(driver.getContent('/tree/a/one')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+    expect(text(await driver.getContent('/tree/ab/three'))).toBe('3');
+    await driver.delete('/tree/b/c/d');
+    expect((await driver.list('/tree')).sort()).toEqual(['/tree/ab']);
+    await expect(driver.list('/tree/b')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+    await expect(driver.delete('/tree/nothing')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+  });
+
+  it('moves an object, overwriting the destination, and leaves nothing at the source', async () => {
+    await driver.putContent('/mv/src', Buffer.from('moving'));
+    await driver.putContent('/mv/dst', Buffer.from('old'));
+    await driver.move('/mv/src', '/mv/dst');
+    expect(text(await driver.getContent('/mv/dst'))).toBe('moving');
+    await expect(driver.stat('/mv/src')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+    expect(await driver.list('/mv')).toEqual(['/mv/dst']);
+  });
+
+  it('reconnects and carries on when a node drops its connections', async () => {
+    await driver.putContent('/drop/x', Buffer.from('before'));
+    for (const node of cluster.nodes) node.dropConnections();
+    expect(text(await driver.getContent('/drop/x'))).toBe('before');
+    await driver.putContent('/drop/x', Buffer.from('after'));
+    expect(text(await driver.getContent('/drop/x'))).toBe('after');
+  });
+});
+
+describe('replication across groups on separate emulated nodes', () => {
+  let cluster: EmulatorCluster;
+  let driver: StorageDriver;
+
+  beforeAll(async () => {
+    cluster = await new EmulatorCluster([{ groups: [1] }, { groups: [2] }, { groups: [3] }]).start();
+    driver = await ellipticsDriver({ nodes: cluster.remotes.join(' '), groups: '[1, 2,3]', waittimeout: 1 });
+  });
+  afterAll(async () => {
+    await driver?.close?.();
+    await cluster?.stop();
+  });
+
+  it('reads the newest replica when the groups disagree', async () => {
+    const client = new EllipticsClient({ nodes: cluster.nodes.map((n) => n.address), groups: [1, 2, 3], waitTimeoutMs: 2000, checkTimeoutMs: 60_000, logger: quietLogger });
+    await client.connect();
+    try {
+      const id = keyId('/replicas/obj', 'DOCKER');
+      await client.write(1, id, { ioFlags: 0, offset: 0, num: 0, tsec: 100, tnsec: 0 }, Buffer.from('old'));
+      await client.write(2, id, { ioFlags: 0, offset: 0, num: 0, tsec: 300, tnsec: 0 }, Buffer.from('newest'));
+      await client.write(3, id, { ioFlags: 0, offset: 0, num: 0, tsec: 200, tnsec: 0 }, Buffer.from('middle'));
+      expect(text(await driver.getContent('/replicas/obj'))).toBe('newest');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('writes with one group of three down (quorum 2) and refuses with two down', async () => {
+    cluster.nodes[2]!.stalled = true;
+    try {
+      await driver.putContent('/quorum/ok', Buffer.from('two of three'));
+      expect(cluster.nodes[0]!.stored(1, keyId('/quorum/ok', 'DOCKER'))?.toString()).toBe('two of three');
+      expect(text(await driver.getContent('/quorum/ok'))).toBe('two of three');
+      await cluster.nodes[1]!.stop();
+      await expect(driver.putContent('/quorum/no', Buffer.from('one of three'))).rejects.toThrow(/1 of the groups succeeded, 2 needed/);
+    } finally {
+      cluster.nodes[2]!.stalled = false;
+      await cluster.nodes[1]!.start();
+    }
+    await driver.putContent('/quorum/back', Buffer.from('all three'));
+    for (const [i, g] of [[0, 1], [1, 2], [2, 3]] as const) {
+      expect(cluster.nodes[i]!.stored(g, keyId('/quorum/back', 'DOCKER'))?.toString()).toBe('all three');
+    }
+  }, 30_000);
+
+  it('times out a request after waittimeout seconds when a node hangs', async () => {
+    const client = new EllipticsClient({ nodes: [cluster.nodes[0]!.address], groups: [1], waitTimeoutMs: 300, checkTimeoutMs: 60_000, logger: quietLogger });
+    await client.connect();
+    cluster.nodes[0]!.stalled = true;
+    try {
+      const started = Date.now();
+      await expect(client.lookup(1, keyId('/x', 'DOCKER'))).rejects.toThrow(/timed out after 300 ms/);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      cluster.nodes[0]!.stalled = false;
+      await client.close();
+    }
+  });
+});
+
+describe('connecting to Elliptics', () => {
+  it('fails with the remotes named when no node answers', async () => {
+    const cluster = await new EmulatorCluster([{ groups: [1] }]).start();
+    const remote = cluster.remotes[0]!;
+    await cluster.stop();
+    await expect(ellipticsDriver({ nodes: [remote], waittimeout: 1 })).rejects.toThrow(new RegExp(`no route to any of the groups 1 .*${remote}`));
+  });
+
+  it('fails when the configured groups are served by no node', async () => {
+    const cluster = await new EmulatorCluster([{ groups: [1] }]).start();
+    try {
+      await expect(ellipticsDriver({ nodes: cluster.remotes, groups: [7, 8] })).rejects.toThrow(/no route to any of the groups 7, 8/);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
