@@ -67,10 +67,14 @@ export interface EmulatorNodeOptions {
   authCookie?: string;
   enforceRouting?: boolean;
   cluster?: EmulatorCluster;
+  /** the version announced in the handshake; a client of another major.minor is hung up on */
+  version?: [number, number, number, number];
 }
 
 export class EmulatorNode {
   readonly backends: Backend[];
+  /** when set, replies to requests that arrived together go out in random order (a busy real server does) */
+  shuffleReplies = false;
   /** when set, requests are read and never answered (a hung node) */
   stalled = false;
   /** requests served, by command name: lets tests see where traffic went */
@@ -149,6 +153,7 @@ export class EmulatorNode {
         socket.destroy();
         return;
       }
+      const batch: Buffer[][] = [];
       for (const frame of frames) {
         if (this.stalled) continue;
         const replies = this.handle(frame);
@@ -156,8 +161,15 @@ export class EmulatorNode {
           socket.destroy();
           return;
         }
-        for (const reply of replies) socket.write(reply);
+        batch.push(replies);
       }
+      if (this.shuffleReplies) {
+        for (let i = batch.length - 1; i > 0; i--) {
+          const j = Math.floor(Math.random() * (i + 1));
+          [batch[i], batch[j]] = [batch[j]!, batch[i]!];
+        }
+      }
+      for (const replies of batch) for (const reply of replies) socket.write(reply);
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.sockets.delete(socket));
@@ -187,9 +199,10 @@ export class EmulatorNode {
 
     switch (h.cmd) {
       case Command.REVERSE_LOOKUP: {
+        const version = this.options.version ?? SERVER_VERSION;
         const [major, minor] = decodeHandshakeId(h.id).version;
-        if (major !== SERVER_VERSION[0] || minor !== SERVER_VERSION[1]) return 'close';
-        const id = encodeHandshakeId({ version: SERVER_VERSION, indexesShardCount: SERVER_SHARD_COUNT });
+        if (major !== version[0] || minor !== version[1]) return 'close';
+        const id = encodeHandshakeId({ version, indexesShardCount: SERVER_SHARD_COUNT });
         const payload = encodeRoutePayload({
           nodeAddrNum: 1,
           addrs: [this.address],

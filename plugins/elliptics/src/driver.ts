@@ -18,6 +18,8 @@ export interface DriverParts {
   chunkSize: number;
   errors: DriverErrorFactory;
   logger: DriverLogger;
+  /** releases what the factory set up besides the client (the log file) */
+  onClose?: () => void;
 }
 
 export class EllipticsDriver implements StorageDriver {
@@ -27,8 +29,10 @@ export class EllipticsDriver implements StorageDriver {
   private readonly index: DirectoryIndex;
   private readonly errors: DriverErrorFactory;
   private readonly namespace: string;
+  private readonly onClose: (() => void) | undefined;
 
   constructor(parts: DriverParts) {
+    this.onClose = parts.onClose;
     this.client = parts.client;
     this.errors = parts.errors;
     this.namespace = parts.namespace;
@@ -108,6 +112,7 @@ export class EllipticsDriver implements StorageDriver {
 
   async close(): Promise<void> {
     await this.client.close();
+    this.onClose?.();
   }
 
   /** Removes the object at `path` and everything listed below it; false when there was nothing. */

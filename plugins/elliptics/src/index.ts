@@ -10,20 +10,28 @@ export { EllipticsOptionError } from './options.js';
 
 export const createDriver: DriverFactory<EllipticsOptions> = async (options, context) => {
   const resolved = resolveOptions(options, context.baseDir);
+  const log = clientLogger(context.logger, resolved.logLevel, resolved.logFile);
   const client = new EllipticsClient({
     nodes: resolved.nodes,
     groups: resolved.groups,
     waitTimeoutMs: resolved.waitTimeoutMs,
     checkTimeoutMs: resolved.checkTimeoutMs,
-    logger: clientLogger(context.logger, resolved.logLevel, resolved.logFile),
+    logger: log.logger,
   });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.close();
+    log.close();
+    throw err;
+  }
   return new EllipticsDriver({
     client,
     namespace: resolved.namespace,
     chunkSize: resolved.chunkSize,
     errors: context.errors,
     logger: context.logger,
+    onClose: log.close,
   });
 };
 

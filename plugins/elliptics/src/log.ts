@@ -6,7 +6,8 @@ import type { ClientLogger } from './protocol/client.js';
 
 const RANK: Record<ClientLogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
-export function clientLogger(base: DriverLogger, level: ClientLogLevel, file?: string): ClientLogger {
+/** The logger, and a function that closes its file (if any) when the driver shuts down. */
+export function clientLogger(base: DriverLogger, level: ClientLogLevel, file?: string): { logger: ClientLogger; close(): void } {
   const out = file ? createWriteStream(file, { flags: 'a' }) : undefined;
   out?.on('error', (err) => base.error({ err: err.message, logfile: file }, 'elliptics logfile is not writable'));
   const emit = (at: ClientLogLevel) => (obj: object | string, msg?: string): void => {
@@ -18,5 +19,8 @@ export function clientLogger(base: DriverLogger, level: ClientLogLevel, file?: s
     const fields = typeof obj === 'string' ? { msg: obj } : { ...obj, msg };
     out.write(`${JSON.stringify({ time: new Date().toISOString(), level: at, ...fields })}\n`);
   };
-  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+  return {
+    logger: { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') },
+    close: () => out?.end(),
+  };
 }
