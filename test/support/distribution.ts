@@ -10,10 +10,14 @@ export interface DistributionOptions {
   /** storage folder; a fresh temporary one (removed on close) when omitted */
   readonly rootdirectory?: string;
   readonly deleteEnabled?: boolean;
+  /** a fixed port (to restart on the same address); a free one when omitted */
+  readonly port?: number;
+  /** http.secret, which signs upload state: keep it across restarts to resume uploads */
+  readonly secret?: string;
 }
 
 /** The distribution config.yml for a loopback instance on the filesystem driver. */
-export function distributionConfig(rootdirectory: string, port: number, deleteEnabled: boolean): string {
+export function distributionConfig(rootdirectory: string, port: number, deleteEnabled: boolean, secret?: string): string {
   return [
     'version: 0.1',
     'log:',
@@ -30,6 +34,7 @@ export function distributionConfig(rootdirectory: string, port: number, deleteEn
     '      enabled: false',
     'http:',
     `  addr: 127.0.0.1:${port}`,
+    ...(secret ? [`  secret: ${JSON.stringify(secret)}`] : []),
     '',
   ].join('\n');
 }
@@ -40,9 +45,9 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
   const workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-distribution-'));
   const rootdirectory = options.rootdirectory ?? path.join(workdir, 'storage');
   await mkdir(rootdirectory, { recursive: true });
-  const port = await freeLoopbackPort();
+  const port = options.port ?? (await freeLoopbackPort());
   const configFile = path.join(workdir, 'config.yml');
-  await writeFile(configFile, distributionConfig(rootdirectory, port, options.deleteEnabled ?? true));
+  await writeFile(configFile, distributionConfig(rootdirectory, port, options.deleteEnabled ?? true, options.secret));
   const server = spawnServer('docker-registry', ['serve', configFile], { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workdir });
   const url = `http://127.0.0.1:${port}`;
   try {

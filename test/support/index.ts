@@ -11,3 +11,6 @@ export * from './skopeo.js';
 export * from './skopeo-e2e.js';
 export * from './stowage.js';
 export * from './tar.js';
+export * from './memory.js';
+export * from './memory-e2e.js';
+export * from './resumable-e2e.js';

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// npm run bench [-- --quick] [-- --targets distribution,stowage] [-- --json results.json]
+// Benchmarks stowage (filesystem driver) against CNCF distribution 2.8 (Debian docker-registry) on the same
+// machine and disk, over loopback only, one registry at a time. See docs/bench.md.
+import { rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { scenarios } from './scenarios.js';
+import { benchBaseDir, startDistribution, startStowage } from './servers.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    targets: { type: 'string', default: 'distribution,stowage' },
+    json: { type: 'string' },
+  },
+});
+
+const STARTERS = { distribution: startDistribution, stowage: startStowage };
+const targets = args.targets.split(',').map((t) => t.trim());
+for (const target of targets) if (!STARTERS[target]) throw new Error(`unknown target ${target}; known: ${Object.keys(STARTERS).join(', ')}`);
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+function summarise(result) {
+  const sorted = [...result.samples].sort((a, b) => a - b);
+  const totalMs = result.wallMs ?? sorted.reduce((sum, ms) => sum + ms, 0);
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    opsPerSecond: sorted.length / (totalMs / 1000),
+    mbPerSecond: result.bytesPerOp ? (result.bytesPerOp * sorted.length) / (1024 * 1024) / (totalMs / 1000) : undefined,
+  };
+}
+
+const fmt = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
+  return rows.map((row, r) => {
+    const line = row.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join(' | ');
+    return r === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('-|-')}` : line;
+  }).join('\n');
+}
+
+const scale = args.quick ? 0.2 : 1;
+const baseDir = await benchBaseDir();
+const results = {};
+try {
+  for (const target of targets) {
+    process.stderr.write(`starting ${target}...\n`);
+    const server = await STARTERS[target](baseDir);
+    results[target] = { scenarios: {} };
+    try {
+      for (const scenario of scenarios(scale)) {
+        process.stderr.write(`  ${target}: ${scenario.name}\n`);
+        results[target].scenarios[scenario.name] = summarise(await scenario.run(server.url));
+      }
+      results[target].peakRssMiB = server.rss.peak() / (1024 * 1024);
+    } finally {
+      await server.close();
+    }
+  }
+} finally {
+  await rm(baseDir, { recursive: true, force: true });
+}
+
+const names = Object.keys(results[targets[0]].scenarios);
+const header = ['scenario', ...targets.flatMap((t) => [`${t} ops/s`, `${t} MB/s`, `${t} p50/p95/p99 ms`])];
+const compare = targets.includes('distribution') && targets.includes('stowage');
+if (compare) header.push('stowage/distribution');
+const rows = [header];
+for (const name of names) {
+  const row = [name];
+  for (const target of targets) {
+    const s = results[target].scenarios[name];
+    row.push(fmt(s.opsPerSecond), s.mbPerSecond === undefined ? '' : fmt(s.mbPerSecond), `${fmt(s.p50, 2)}/${fmt(s.p95, 2)}/${fmt(s.p99, 2)}`);
+  }
+  if (compare) {
+    const ratio = results.stowage.scenarios[name].opsPerSecond / results.distribution.scenarios[name].opsPerSecond;
+    row.push(`${fmt(ratio, 2)}x`);
+  }
+  rows.push(row);
+}
+const cpus = os.cpus();
+console.log(`stowage benchmark (${args.quick ? 'quick' : 'full'}), ${new Date().toISOString()}, node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}`);
+console.log('throughput ratio > 1 means stowage is faster; ops/s over the run, latencies per operation\n');
+console.log(table(rows));
+console.log(`\npeak server RSS: ${targets.map((t) => `${t} ${fmt(results[t].peakRssMiB)} MiB`).join(', ')}`);
+if (args.json) await writeFile(args.json, JSON.stringify(results, null, 2));

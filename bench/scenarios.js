@@ -1,0 +1,229 @@
+// The operations the benchmark times, written against the plain OCI API (undici, keep-alive connections).
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { Agent, request } from 'undici';
+
+const MiB = 1024 * 1024;
+const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
+
+/** Deterministic incompressible bytes (AES-128-CTR keystream). */
+export function deterministicBytes(seed, size) {
+  const key = createHash('sha256').update(seed).digest();
+  return createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16)).update(Buffer.alloc(size));
+}
+
+function digestOf(content) {
+  return `sha256:${createHash('sha256').update(content).digest('hex')}`;
+}
+
+/** A copy of `template` with a fresh random head, so every push is a new blob. */
+function freshBlob(template) {
+  const content = Buffer.from(template);
+  randomBytes(32).copy(content, 0);
+  return { content, digest: digestOf(content) };
+}
+
+async function call(url, options = {}) {
+  const response = await request(url, { dispatcher, ...options });
+  const body = options.keepBody ? Buffer.from(await response.body.arrayBuffer()) : undefined;
+  if (!options.keepBody) await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+  const expected = options.expect ?? [200];
+  if (!expected.includes(response.statusCode)) {
+    throw new Error(`${options.method ?? 'GET'} ${url}: HTTP ${response.statusCode}, expected ${expected.join('/')}`);
+  }
+  return { status: response.statusCode, headers: response.headers, body };
+}
+
+function location(base, response) {
+  const value = response.headers.location;
+  return new URL(Array.isArray(value) ? value[0] : value, base);
+}
+
+async function startUpload(base, repo) {
+  return location(base, await call(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST', expect: [202] }));
+}
+
+export async function pushMonolithic(base, repo, blob) {
+  const target = await startUpload(base, repo);
+  target.searchParams.set('digest', blob.digest);
+  await call(target.toString(), { method: 'PUT', body: blob.content, headers: { 'content-type': 'application/octet-stream' }, expect: [201] });
+}
+
+export async function pushChunked(base, repo, blob, chunkSize) {
+  let target = await startUpload(base, repo);
+  for (let start = 0; start < blob.content.length; start += chunkSize) {
+    const chunk = blob.content.subarray(start, Math.min(start + chunkSize, blob.content.length));
+    const response = await call(target.toString(), {
+      method: 'PATCH',
+      body: chunk,
+      headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${start + chunk.length - 1}` },
+      expect: [202],
+    });
+    target = location(base, response);
+  }
+  target.searchParams.set('digest', blob.digest);
+  await call(target.toString(), { method: 'PUT', expect: [201] });
+}
+
+async function putManifest(base, repo, reference, manifest) {
+  await call(`${base}/v2/${repo}/manifests/${reference}`, {
+    method: 'PUT',
+    body: manifest.content,
+    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+    expect: [201],
+  });
+}
+
+function imageManifest(config, layer) {
+  const content = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.content.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.content.length }],
+    }),
+  );
+  return { content, digest: digestOf(content) };
+}
+
+/**
+ * Runs `operation` until `iterations` runs or `budgetMs` elapsed (at least once); returns per-run milliseconds.
+ * `prepare` (untimed) builds each run's input.
+ */
+async function timed(iterations, budgetMs, operation, prepare = async () => undefined) {
+  const samples = [];
+  const started = performance.now();
+  for (let i = 0; i < iterations; i++) {
+    const input = await prepare(i);
+    const t0 = performance.now();
+    await operation(input, i);
+    samples.push(performance.now() - t0);
+    if (performance.now() - started > budgetMs) break;
+  }
+  return samples;
+}
+
+/** `workers` loops issuing `operation` until `total` runs; returns per-run ms and the wall time. */
+async function concurrent(total, workers, operation) {
+  const samples = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < total) {
+        next++;
+        const s = performance.now();
+        await operation();
+        samples.push(performance.now() - s);
+      }
+    }),
+  );
+  return { samples, wallMs: performance.now() - t0 };
+}
+
+/**
+ * The scenarios, in order. Each returns { name, samples (ms per operation), bytesPerOp?, wallMs? }.
+ * `scale` shrinks iteration counts (quick mode).
+ */
+export function scenarios(scale) {
+  const n = (count) => Math.max(1, Math.round(count * scale));
+  const budget = 20_000 * Math.max(scale, 0.25);
+  const templates = new Map();
+  const template = (size) => {
+    if (!templates.has(size)) templates.set(size, deterministicBytes(`bench-${size}`, size));
+    return templates.get(size);
+  };
+  const pulled = new Map();
+
+  const pushScenario = (label, size, count) => ({
+    name: `push monolithic ${label}`,
+    async run(base) {
+      let last;
+      const samples = await timed(n(count), budget, (blob) => pushMonolithic(base, 'bench/push', blob), async () => (last = freshBlob(template(size))));
+      pulled.set(size, last.digest);
+      return { samples, bytesPerOp: size };
+    },
+  });
+  const pullScenario = (label, size, count) => ({
+    name: `pull blob ${label}`,
+    async run(base) {
+      const digest = pulled.get(size);
+      const samples = await timed(n(count), budget, () => call(`${base}/v2/bench/push/blobs/${digest}`));
+      return { samples, bytesPerOp: size };
+    },
+  });
+
+  let manifest;
+  return [
+    pushScenario('1 MB', 1 * MiB, 30),
+    pushScenario('10 MB', 10 * MiB, 10),
+    pushScenario('100 MB', 100 * MiB, 3),
+    {
+      name: 'push chunked 10 MB (1 MB chunks)',
+      async run(base) {
+        const samples = await timed(n(10), budget, (blob) => pushChunked(base, 'bench/push', blob, 1 * MiB), async () => freshBlob(template(10 * MiB)));
+        return { samples, bytesPerOp: 10 * MiB };
+      },
+    },
+    pullScenario('1 MB', 1 * MiB, 50),
+    pullScenario('10 MB', 10 * MiB, 20),
+    pullScenario('100 MB', 100 * MiB, 5),
+    {
+      name: 'manifest PUT (tag)',
+      async run(base) {
+        const config = freshBlob(Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}      '.padEnd(256, ' ')));
+        const layer = freshBlob(template(1 * MiB));
+        await pushMonolithic(base, 'bench/image', config);
+        await pushMonolithic(base, 'bench/image', layer);
+        manifest = imageManifest(config, layer);
+        const samples = await timed(100, budget, (i) => putManifest(base, 'bench/image', `t${String(i).padStart(4, '0')}`, manifest), async (i) => i);
+        return { samples };
+      },
+    },
+    {
+      name: 'manifest HEAD (tag)',
+      async run(base) {
+        const samples = await timed(n(500), budget, () => call(`${base}/v2/bench/image/manifests/t0000`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } }));
+        return { samples };
+      },
+    },
+    {
+      name: 'manifest GET (digest)',
+      async run(base) {
+        const samples = await timed(n(500), budget, () => call(`${base}/v2/bench/image/manifests/${manifest.digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } }));
+        return { samples };
+      },
+    },
+    {
+      name: 'manifest GET (digest), 16 in flight',
+      async run(base) {
+        const { samples, wallMs } = await concurrent(n(2000), 16, () =>
+          call(`${base}/v2/bench/image/manifests/${manifest.digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } }),
+        );
+        return { samples, wallMs };
+      },
+    },
+    {
+      name: 'tags list (100 tags)',
+      async run(base) {
+        const samples = await timed(n(300), budget, () => call(`${base}/v2/bench/image/tags/list`));
+        return { samples };
+      },
+    },
+    {
+      name: 'catalog (20 repositories)',
+      async run(base) {
+        // 20 repositories holding the image, their blobs mounted from bench/image
+        const parsed = JSON.parse(manifest.content.toString());
+        for (let r = 0; r < 20; r++) {
+          const repo = `bench/catalog${String(r).padStart(2, '0')}`;
+          for (const d of [parsed.config.digest, parsed.layers[0].digest]) {
+            await call(`${base}/v2/${repo}/blobs/uploads/?mount=${d}&from=bench/image`, { method: 'POST', expect: [201, 202] });
+          }
+          await putManifest(base, repo, 'latest', manifest);
+        }
+        const samples = await timed(n(300), budget, () => call(`${base}/v2/_catalog`));
+        return { samples };
+      },
+    },
+  ];
+}

@@ -1,0 +1,142 @@
+// Starting the two registries the benchmark compares, each as its own process on loopback.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function ensureDebianPackage(pkg, binary) {
+  if (spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0) return;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (spawnSync('apt-cache', ['show', pkg], { stdio: 'ignore' }).status !== 0) spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+  const install = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'inherit', env });
+  if (install.status !== 0) throw new Error(`apt-get install ${pkg} failed`);
+}
+
+async function waitForRegistry(url, child, output) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: the server exited early:\n${output()}`);
+    try {
+      const response = await fetch(`${url}/v2/`);
+      await response.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url}: no answer within 30 s:\n${output()}`);
+}
+
+/** Peak and last VmRSS (bytes) of a process, sampled every 100 ms. */
+function rssSampler(pid) {
+  let peak = 0;
+  const sample = () => {
+    try {
+      const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+      if (match) peak = Math.max(peak, Number(match[1]) * 1024);
+    } catch {
+      /* the process is gone */
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  timer.unref();
+  return { peak: () => peak, stop: () => clearInterval(timer) };
+}
+
+async function launch(name, command, args, workdir, port, env) {
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const keep = (chunk) => {
+    log = (log + chunk.toString()).slice(-20_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForRegistry(url, child, () => log);
+  const rss = rssSampler(child.pid);
+  return {
+    name,
+    url,
+    pid: child.pid,
+    rss,
+    async close() {
+      rss.stop();
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await once(child, 'exit');
+        clearTimeout(timer);
+      }
+      await rm(workdir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** CNCF distribution 2.8 from Debian (`docker-registry`), filesystem storage. */
+export async function startDistribution(baseDir) {
+  ensureDebianPackage('docker-registry', 'docker-registry');
+  const workdir = await mkdtemp(path.join(baseDir, 'distribution-'));
+  const root = path.join(workdir, 'storage');
+  await mkdir(root);
+  const port = await freePort();
+  const config = path.join(workdir, 'config.yml');
+  await writeFile(
+    config,
+    `version: 0.1
+log: { level: error, accesslog: { disabled: true } }
+storage:
+  filesystem: { rootdirectory: ${JSON.stringify(root)} }
+  delete: { enabled: true }
+  maintenance: { uploadpurging: { enabled: false } }
+http: { addr: 127.0.0.1:${port} }
+`,
+  );
+  return launch('distribution', 'docker-registry', ['serve', config], workdir, port, { PATH: process.env.PATH, HOME: workdir });
+}
+
+/** stowage from this checkout (`node bin/stowage.js serve`), filesystem driver. Needs `npm run build`. */
+export async function startStowage(baseDir) {
+  if (!existsSync(path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('stowage is not built: run `npm run build` first');
+  const workdir = await mkdtemp(path.join(baseDir, 'stowage-'));
+  const root = path.join(workdir, 'storage');
+  await mkdir(root);
+  const port = await freePort();
+  const config = path.join(workdir, 'stowage.config.yaml');
+  await writeFile(
+    config,
+    `version: 0.1
+log: { level: error }
+storage:
+  filesystem: { rootdirectory: ${JSON.stringify(root)} }
+  delete: { enabled: true }
+http: { addr: 127.0.0.1:${port} }
+`,
+  );
+  return launch('stowage', process.execPath, [path.join(PROJECT_ROOT, 'bin', 'stowage.js'), 'serve', '--config', config], workdir, port, {
+    PATH: process.env.PATH,
+    HOME: workdir,
+    NODE_ENV: 'production',
+  });
+}
+
+export async function benchBaseDir() {
+  return mkdtemp(path.join(os.tmpdir(), 'stowage-bench-'));
+}
