@@ -27,6 +27,11 @@ export interface StorageConfig {
    * each came from (e.g. `prod.ufile_baseurl`); the plugin's manifest `legacyOptions` maps them onto options.
    */
   readonly legacy?: Readonly<Record<string, { readonly value: unknown; readonly path: string }>>;
+  /**
+   * Where each top-level option in `options` was written (the file and path, or `<environment>` and the
+   * variable name), so that an error about option `x` can name the place the operator must edit.
+   */
+  readonly optionSources?: Readonly<Record<string, ConfigLocation>>;
   readonly delete: { readonly enabled: boolean };
   readonly redirect: { readonly disable: boolean };
   readonly maintenance: {
@@ -41,6 +46,11 @@ export interface HttpConfig {
   readonly prefix: string;
   /** extra response headers */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * `addr` taken apart for `server.listen`: `host` is undefined when the address names no host
+   * (`:5000`), which means every interface, as distribution does.
+   */
+  readonly listen?: { readonly host?: string; readonly port: number };
 }
 
 export interface StowageConfig {
@@ -58,4 +68,6 @@ export interface StowageConfig {
   readonly storage: StorageConfig;
   /** absolute folders searched for plugins after the built-in ones */
   readonly plugins: { readonly paths: readonly string[] };
+  /** things accepted but not acted upon (distribution sections stowage does not implement, unknown env variables) */
+  readonly warnings?: readonly ConfigIssue[];
 }

@@ -1,0 +1,155 @@
+/**
+ * loadConfig: find the file, read it (stowage's format, distribution's config.yml, or a Python
+ * docker-registry config.yml), lay REGISTRY_* variables over it, validate stowage's own sections, and hand
+ * back one StowageConfig, or throw a ConfigError listing every problem.
+ */
+import path from 'node:path';
+import { discover } from './discover.js';
+import { ConfigError } from './errors.js';
+import { applyEnvOverrides, STORAGE_SETTINGS } from './env-overrides.js';
+import { detectLegacy, translateLegacy } from './legacy.js';
+import { normalize } from './normalize.js';
+import { Origins } from './origins.js';
+import { DOCKER_REGISTRY_READING, parseYamlText } from './parse-text.js';
+import { configSchema, validateDocument } from './schema.js';
+import type { ConfigIssue, StowageConfig } from './types.js';
+
+export interface LoadConfigOptions {
+  /** `--config FILE`, relative to `cwd` */
+  readonly configFile?: string;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+type Mapping = Record<string, unknown>;
+
+export const DEFAULTS_FILE = '<defaults>';
+
+const isMapping = (value: unknown): value is Mapping =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** the embedded configuration: a filesystem store under `<cwd>/data` */
+export function defaultDocument(cwd: string): Mapping {
+  return { storage: { filesystem: { rootdirectory: path.join(cwd, 'data') } } };
+}
+
+export async function loadConfig(opts: LoadConfigOptions): Promise<StowageConfig> {
+  const cwd = path.resolve(opts.cwd);
+  const discovery = await discover({ ...opts, cwd });
+  if (discovery.kind === 'failed') throw new ConfigError(discovery.issues);
+
+  const issues: ConfigIssue[] = [];
+  let document: Mapping;
+  let origins: Origins;
+  let source: StowageConfig['source'];
+  let baseDir = cwd;
+  let legacy: Record<string, { value: unknown; path: string }> | undefined;
+  let legacyOptionsPath: string | undefined;
+
+  if (discovery.kind === 'none') {
+    document = defaultDocument(cwd);
+    origins = new Origins({ file: DEFAULTS_FILE, path: '' });
+    source = { format: 'defaults' };
+  } else {
+    const { file } = discovery;
+    baseDir = path.dirname(file);
+    const shape = detectLegacy(discovery.value, {
+      viaDockerRegistryConfig: discovery.by === 'DOCKER_REGISTRY_CONFIG',
+      settingsFlavor: opts.env.SETTINGS_FLAVOR,
+    });
+    if (shape) {
+      let value = discovery.value;
+      if (discovery.format === 'yaml' && discovery.text !== undefined) {
+        const reread = parseYamlText(discovery.text, file, DOCKER_REGISTRY_READING);
+        if (!reread.ok) throw new ConfigError(reread.issues);
+        value = reread.value;
+      }
+      const translation = translateLegacy(value, shape, file, opts.env);
+      if (translation.fatal) throw new ConfigError(translation.issues);
+      issues.push(...translation.issues);
+      document = translation.document;
+      origins = new Origins(translation.root);
+      for (const [segments, location] of translation.origins) origins.set(segments, location);
+      legacy = translation.legacy;
+      legacyOptionsPath = translation.root.path;
+      source = { file, format: 'docker-registry', ...(translation.flavor === undefined ? {} : { flavor: translation.flavor }) };
+    } else {
+      if (discovery.format === 'yaml' && discovery.text !== undefined) {
+        // discovery read leniently; stowage's own files get duplicate keys reported
+        const strict = parseYamlText(discovery.text, file);
+        if (!strict.ok) throw new ConfigError(strict.issues);
+      }
+      if (!isMapping(discovery.value)) {
+        const what = discovery.value == null ? 'the file is empty' : 'the file does not hold a mapping';
+        throw new ConfigError([{ file, path: '', message: `${what}; expected a mapping with at least a storage section (e.g. storage: filesystem)` }]);
+      }
+      document = plainCopy(discovery.value) as Mapping;
+      origins = new Origins({ file, path: '' });
+      source = { file, format: 'stowage' };
+    }
+  }
+
+  lowercaseLogLevels(document);
+  const schema = configSchema();
+  const overrides = applyEnvOverrides(document, opts.env, schema, origins);
+  issues.push(...overrides.issues);
+  issues.push(...validateDocument(document, origins));
+  issues.push(...checkStorageDriver(document, origins, source.format));
+  if (issues.length > 0) throw new ConfigError(dedupe(issues));
+
+  return normalize(document, {
+    cwd,
+    baseDir,
+    source,
+    origins,
+    warnings: overrides.warnings,
+    ...(legacy ? { legacy } : {}),
+    ...(legacyOptionsPath === undefined ? {} : { legacyOptionsPath }),
+  });
+}
+
+/** exactly one driver: the one rule of `storage` a JSON schema cannot say plainly */
+function checkStorageDriver(document: Mapping, origins: Origins, format: StowageConfig['source']['format']): ConfigIssue[] {
+  const storage = document.storage;
+  const here = origins.locate(['storage']);
+  if (storage === undefined || storage === null) {
+    return [{ ...here, message: 'expected a storage section naming one driver (e.g. storage: filesystem, or storage: {filesystem: {rootdirectory: /var/lib/registry}})' }];
+  }
+  if (!isMapping(storage)) return [];
+  const drivers = Object.keys(storage).filter((key) => !STORAGE_SETTINGS.has(key));
+  if (drivers.length === 1) return [];
+  if (drivers.length === 0) {
+    const message =
+      format === 'docker-registry'
+        ? 'expected the name of a storage driver (e.g. storage: ufile)'
+        : `expected exactly one storage driver beside ${[...STORAGE_SETTINGS].join('/')} (e.g. filesystem: {rootdirectory: /var/lib/registry}), found none`;
+    return [{ ...here, message }];
+  }
+  return [{ ...here, message: `expected exactly one storage driver, found ${drivers.length}: ${drivers.join(', ')}` }];
+}
+
+/** logrus reads levels case-insensitively; so does stowage */
+function lowercaseLogLevels(document: Mapping): void {
+  if (typeof document.loglevel === 'string') document.loglevel = document.loglevel.toLowerCase();
+  const log = document.log;
+  if (isMapping(log) && typeof log.level === 'string') log.level = log.level.toLowerCase();
+}
+
+/** the file's data only (a JS config may hold class instances or functions) */
+function plainCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainCopy);
+  if (isMapping(value) && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, plainCopy(child)]));
+  }
+  return value;
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.file}\u0000${issue.path}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

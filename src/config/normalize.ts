@@ -1,0 +1,135 @@
+/**
+ * The validated document, whatever its origin, as the StowageConfig the rest of stowage reads: defaults
+ * filled in, `plugins.paths` made absolute, `http.addr` taken apart, warnings for accepted-but-ignored
+ * distribution sections.
+ */
+import path from 'node:path';
+import { ENVIRONMENT, STORAGE_SETTINGS } from './env-overrides.js';
+import type { Origins } from './origins.js';
+import type { ConfigIssue, ConfigLocation, LogLevel, StowageConfig } from './types.js';
+
+type Mapping = Record<string, unknown>;
+
+const isMapping = (value: unknown): value is Mapping =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+const asMapping = (value: unknown): Mapping => (isMapping(value) ? value : {});
+
+export const DEFAULT_ADDR = '127.0.0.1:5000';
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+
+/** logrus spellings distribution accepts, onto pino's levels */
+const LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', panic: 'fatal' };
+
+/** sections of distribution's config.yml that stowage accepts but does not act on, and why that matters */
+const IGNORED_WITH_WARNING: ReadonlyArray<readonly [readonly string[], string]> = [
+  [['auth'], 'stowage has no authentication: put an authenticating reverse proxy in front'],
+  [['proxy'], 'stowage is not a pull-through cache'],
+  [['notifications'], 'stowage sends no notifications'],
+  [['middleware'], 'stowage has no registry/storage middleware'],
+  [['redis'], 'stowage does not use redis'],
+  [['validation'], 'stowage does not restrict manifest URLs'],
+  [['reporting'], 'stowage does not report to bugsnag/newrelic'],
+  [['compatibility'], 'stowage does not convert schema1 manifests'],
+  [['http', 'tls'], 'stowage serves plain HTTP: terminate TLS in a reverse proxy'],
+  [['http', 'debug'], 'stowage has no debug server'],
+  [['log', 'hooks'], 'stowage has no log hooks'],
+];
+
+export interface NormalizeContext {
+  readonly cwd: string;
+  readonly baseDir: string;
+  readonly source: StowageConfig['source'];
+  readonly origins: Origins;
+  readonly legacy?: Record<string, { value: unknown; path: string }>;
+  /** for a docker-registry file, the flavor's path: its flat keys are the driver's options */
+  readonly legacyOptionsPath?: string;
+  readonly warnings: readonly ConfigIssue[];
+}
+
+/** The one storage driver of a storage section (after validation there is exactly one). */
+export function driverKeys(storage: unknown): string[] {
+  if (typeof storage === 'string') return [storage];
+  return Object.keys(asMapping(storage)).filter((key) => !STORAGE_SETTINGS.has(key));
+}
+
+export function normalize(document: Mapping, context: NormalizeContext): StowageConfig {
+  const { origins } = context;
+  const storageSection = document.storage;
+  const driver = driverKeys(storageSection)[0]!;
+  const storage = asMapping(storageSection);
+  const options = { ...asMapping(storage[driver]) };
+  const optionSources: Record<string, ConfigLocation> = {};
+  for (const key of Object.keys(options)) optionSources[key] = origins.locate(['storage', driver, key]);
+
+  const purging = asMapping(asMapping(storage.maintenance).uploadpurging);
+  const http = asMapping(document.http);
+  const addr = typeof http.addr === 'string' ? http.addr : DEFAULT_ADDR;
+  const rawLevel = asMapping(document.log).level ?? document.loglevel ?? DEFAULT_LOG_LEVEL;
+  const level = LEVEL_ALIASES[rawLevel as string] ?? (rawLevel as LogLevel);
+
+  const pluginPaths = (asMapping(document.plugins).paths as unknown[] | undefined) ?? [];
+  const paths = pluginPaths.map((entry, index) => {
+    const fromEnvironment = origins.locate(['plugins', 'paths', index]).file === ENVIRONMENT;
+    return path.resolve(fromEnvironment ? context.cwd : context.baseDir, entry as string);
+  });
+
+  const warnings = [...context.warnings];
+  for (const [segments, why] of IGNORED_WITH_WARNING) {
+    if (valueAt(document, segments) == null) continue;
+    warnings.push({ ...origins.locate(segments), message: `accepted but ignored: ${why}` });
+  }
+
+  return {
+    source: context.source,
+    baseDir: context.baseDir,
+    log: { level },
+    http: {
+      addr,
+      prefix: typeof http.prefix === 'string' ? http.prefix : '',
+      headers: headersOf(http.headers),
+      listen: listenOf(addr),
+    },
+    storage: {
+      driver,
+      options,
+      optionsPath: context.legacyOptionsPath ?? `storage.${driver}`,
+      ...(context.legacy ? { legacy: context.legacy } : {}),
+      optionSources,
+      delete: { enabled: asMapping(storage.delete).enabled === true },
+      redirect: { disable: asMapping(storage.redirect).disable === true },
+      maintenance: {
+        uploadpurging: {
+          enabled: purging.enabled !== false,
+          age: typeof purging.age === 'string' ? purging.age : '168h',
+          interval: typeof purging.interval === 'string' ? purging.interval : '24h',
+          dryrun: purging.dryrun === true,
+        },
+        readonly: { enabled: asMapping(asMapping(storage.maintenance).readonly).enabled === true },
+      },
+    },
+    plugins: { paths },
+    warnings,
+  };
+}
+
+/** distribution writes header values as lists (`X-Content-Type-Options: [nosniff]`) */
+function headersOf(value: unknown): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, v] of Object.entries(asMapping(value))) headers[name] = Array.isArray(v) ? v.join(', ') : String(v);
+  return headers;
+}
+
+/** `127.0.0.1:5000`, `[::1]:5000`, `:5000` (no host: every interface, as Go's net.Listen does) */
+export function listenOf(addr: string): { host?: string; port: number } {
+  const colon = addr.lastIndexOf(':');
+  const host = addr.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(addr.slice(colon + 1));
+  return host === '' ? { port } : { host, port };
+}
+
+function valueAt(document: Mapping, segments: readonly string[]): unknown {
+  let node: unknown = document;
+  for (const segment of segments) node = isMapping(node) ? node[segment] : undefined;
+  return node;
+}

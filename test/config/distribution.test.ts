@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { workdir } from './helpers.js';
+
+describe("distribution's config.yml", () => {
+  it('works unchanged: the registry:2 image default, filesystem under /var/lib/registry', async () => {
+    const cwd = await workdir({ 'config.yml': { fixture: 'distribution-config.yml' } });
+    const config = await loadConfig({ cwd, configFile: 'config.yml', env: {} });
+
+    expect(config.source).toEqual({ file: path.join(cwd, 'config.yml'), format: 'stowage' });
+    expect(config.storage.driver).toBe('filesystem');
+    expect(config.storage.options).toEqual({ rootdirectory: '/var/lib/registry' });
+    expect(config.storage.optionsPath).toBe('storage.filesystem');
+    expect(config.storage.optionSources?.rootdirectory).toEqual({ file: path.join(cwd, 'config.yml'), path: 'storage.filesystem.rootdirectory' });
+    expect(config.storage.legacy).toBeUndefined();
+    expect(config.http.addr).toBe(':5000');
+    // `:5000` names no host: every interface, as distribution listens
+    expect(config.http.listen).toEqual({ port: 5000 });
+    expect(config.http.headers).toEqual({ 'X-Content-Type-Options': 'nosniff' });
+    expect(config.log.level).toBe('info');
+    expect(config.storage.delete.enabled).toBe(false);
+    expect(config.storage.redirect.disable).toBe(false);
+    expect(config.storage.maintenance).toEqual({
+      uploadpurging: { enabled: true, age: '168h', interval: '24h', dryrun: false },
+      readonly: { enabled: false },
+    });
+    // storage.cache and health are accepted silently
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('reads delete, redirect, maintenance, prefix and headers, and warns about auth, notifications and redis', async () => {
+    const cwd = await workdir({ 'config.yml': { fixture: 'distribution-production.yml' } });
+    const file = path.join(cwd, 'config.yml');
+    const config = await loadConfig({ cwd, configFile: 'config.yml', env: {} });
+
+    expect(config.storage.driver).toBe('s3');
+    expect(config.storage.options).toMatchObject({ region: 'us-east-1', bucket: 'my-bucket', encrypt: true });
+    expect(config.storage.delete.enabled).toBe(true);
+    expect(config.storage.redirect.disable).toBe(true);
+    expect(config.storage.maintenance.uploadpurging).toEqual({ enabled: true, age: '72h', interval: '12h', dryrun: false });
+    expect(config.log.level).toBe('debug');
+    expect(config.http).toMatchObject({
+      addr: '0.0.0.0:5000',
+      prefix: '/registry',
+      listen: { host: '0.0.0.0', port: 5000 },
+      headers: { 'X-Content-Type-Options': 'nosniff', 'Access-Control-Allow-Origin': '*, https://example.com' },
+    });
+    expect(config.warnings?.map((w) => `${w.file}: ${w.path}`)).toEqual([`${file}: auth`, `${file}: notifications`, `${file}: redis`]);
+    expect(config.warnings?.[0]?.message).toMatch(/accepted but ignored: stowage has no authentication/);
+  });
+
+  it('accepts the deprecated top-level loglevel and logrus spellings of levels', async () => {
+    const cwd = await workdir({ 'config.yml': 'version: "0.1"\nloglevel: WARNING\nstorage: inmemory\n' });
+    const config = await loadConfig({ cwd, configFile: 'config.yml', env: {} });
+    expect(config.log.level).toBe('warn');
+    expect(config.storage.driver).toBe('inmemory');
+  });
+
+  it('reads a driver with no options (`inmemory:`) as the driver with empty options', async () => {
+    const cwd = await workdir({ 'config.yml': 'storage:\n  inmemory:\n  delete:\n    enabled: true\n' });
+    const config = await loadConfig({ cwd, configFile: 'config.yml', env: {} });
+    expect(config.storage.driver).toBe('inmemory');
+    expect(config.storage.options).toEqual({});
+    expect(config.storage.delete.enabled).toBe(true);
+  });
+
+  it('takes an IPv6 address apart for listening', async () => {
+    const cwd = await workdir({ 'config.yml': 'storage: inmemory\nhttp:\n  addr: "[::1]:5001"\n' });
+    const config = await loadConfig({ cwd, configFile: 'config.yml', env: {} });
+    expect(config.http.listen).toEqual({ host: '::1', port: 5001 });
+  });
+});
+
+describe("stowage's shorthand", () => {
+  it('`storage: ufile` selects the driver with its default options; plugins.paths become absolute from the file\'s folder', async () => {
+    const cwd = await workdir({ 'conf/stowage.yml': { fixture: 'stowage-shorthand.yml' } });
+    const config = await loadConfig({ cwd, configFile: 'conf/stowage.yml', env: {} });
+
+    expect(config.source).toEqual({ file: path.join(cwd, 'conf/stowage.yml'), format: 'stowage' });
+    expect(config.baseDir).toBe(path.join(cwd, 'conf'));
+    expect(config.storage.driver).toBe('ufile');
+    expect(config.storage.options).toEqual({});
+    expect(config.storage.optionsPath).toBe('storage.ufile');
+    expect(config.storage.legacy).toBeUndefined();
+    expect(config.http.addr).toBe('127.0.0.1:5005');
+    expect(config.plugins.paths).toEqual([path.join(cwd, 'conf/plugins'), '/opt/stowage/plugins']);
+  });
+
+  it('accepts a scoped npm package as the driver name', async () => {
+    const cwd = await workdir({ 'stowage.config.yaml': 'storage:\n  "@acme/stowage-driver-x":\n    bucket: b\n' });
+    const config = await loadConfig({ cwd, env: {} });
+    expect(config.storage.driver).toBe('@acme/stowage-driver-x');
+    expect(config.storage.options).toEqual({ bucket: 'b' });
+  });
+});
