@@ -333,7 +333,12 @@ export class EmulatorNode {
         });
         const place = (rec: StoredRecord, at: number): void => {
           const end = at + data.length;
-          if (rec.disk.length < end) rec.disk = Buffer.concat([rec.disk, Buffer.alloc(end - rec.disk.length)]);
+          if (rec.disk.length < end) {
+            // Grow geometrically: uploads arrive as many offset writes to one record.
+            const grown = Buffer.alloc(Math.max(end, Math.min(rec.disk.length * 2, end + 64 * 1024 * 1024)));
+            rec.disk.copy(grown);
+            rec.disk = grown;
+          }
           data.copy(rec.disk, at);
         };
         const store = (rec: StoredRecord): void => {
