@@ -47,6 +47,25 @@ describe('a Python docker-registry config.yml', () => {
     expect(config.storage.redirect.disable).toBe(false);
   });
 
+  it('cites keys merged by `<<: *common` at the flavor, where the merge put them', async () => {
+    const cwd = await workdir({ 'config.yml': fixture('docker-registry-ufile.yml') });
+    const error = await configErrorOf(
+      loadConfig({ cwd, env: { DOCKER_REGISTRY_CONFIG: 'config.yml', SETTINGS_FLAVOR: 'ufile', LOGLEVEL: 'loud' } }),
+    );
+    expectIssue(error, path.join(cwd, 'config.yml'), 'ufile.loglevel', 'expected one of', 'got "loud"');
+  });
+
+  it('resolves merge keys from any anchor, not only common', async () => {
+    const cwd = await workdir({
+      'config.yml': 'base: &base\n  storage_path: /srv/base\n  s3_region: eu-west-1\nprod:\n  <<: *base\n  storage: s3\n  s3_region: us-east-1\n',
+    });
+    const config = await loadConfig({ cwd, configFile: 'config.yml', env: { SETTINGS_FLAVOR: 'prod' } });
+    expect(config.storage.legacy).toEqual({
+      storage_path: { value: '/srv/base', path: 'prod.storage_path' },
+      s3_region: { value: 'us-east-1', path: 'prod.s3_region' },
+    });
+  });
+
   it('wants the flavor "dev" when SETTINGS_FLAVOR is unset, and lists the flavors present when it is missing', async () => {
     const cwd = await workdir({ 'config.yml': fixture('docker-registry-ufile.yml') });
     const file = path.join(cwd, 'config.yml');
