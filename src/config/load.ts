@@ -89,9 +89,9 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<StowageConfig
     }
   }
 
-  lowercaseLogLevels(document);
   const schema = configSchema();
   const overrides = applyEnvOverrides(document, opts.env, schema, origins);
+  lowercaseLogLevels(document);
   issues.push(...overrides.issues);
   issues.push(...validateDocument(document, origins));
   issues.push(...checkStorageDriver(document, origins, source.format));

@@ -20,7 +20,7 @@ describe('REGISTRY_* environment overrides', () => {
       configFile: 'config.yml',
       env: {
         REGISTRY_HTTP_ADDR: '127.0.0.1:6001',
-        REGISTRY_LOG_LEVEL: 'debug',
+        REGISTRY_LOG_LEVEL: 'DEBUG',
         REGISTRY_STORAGE_DELETE_ENABLED: 'true',
         REGISTRY_STORAGE_REDIRECT_DISABLE: 'TRUE',
         REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_DRYRUN: 'true',
