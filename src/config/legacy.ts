@@ -133,7 +133,7 @@ export function translateLegacy(
     if (typeof storageEntry.value === 'string') {
       driver = storageEntry.value;
       storage[driver] = {};
-      result.origins.push([['storage', driver], root]);
+      result.origins.push([['storage', driver], { file, path: storageEntry.path }]);
     } else {
       issues.push({
         file,

@@ -48,6 +48,8 @@ export function validateDocument(document: unknown, origins: Origins): ConfigIss
 }
 
 function toIssue(error: ErrorObject, document: unknown, origins: Origins): ConfigIssue | undefined {
+  // a key's own pattern error comes again, better placed, as the `propertyNames` error
+  if (error.keyword !== 'propertyNames' && (error as { propertyName?: string }).propertyName !== undefined) return undefined;
   const segments = pointerToSegments(error.instancePath, document);
   const keyName = String(segments.at(-1) ?? '');
   const expected = (error.parentSchema as { 'x-expected'?: string } | undefined)?.['x-expected'];

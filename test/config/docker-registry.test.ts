@@ -246,6 +246,13 @@ describe('a Python docker-registry config.yml', () => {
     expect(error.issues).toHaveLength(3);
   });
 
+  it('reports a storage name no plugin could have at <flavor>.storage', async () => {
+    const cwd = await workdir({ 'config.yml': 'prod:\n  storage: Ali OSS\n  oss_bucket: b\n' });
+    const error = await configErrorOf(loadConfig({ cwd, configFile: 'config.yml', env: { SETTINGS_FLAVOR: 'prod' } }));
+    expectIssue(error, path.join(cwd, 'config.yml'), 'prod.storage', 'expected a driver name', 'got "Ali OSS"');
+    expect(error.issues).toHaveLength(1);
+  });
+
   it('reports a flavor without storage, and an _env variable that is not YAML, hiding secret values', async () => {
     const cwd = await workdir({ 'config.yml': 'dev:\n  loglevel: info\n  swift_password: _env:OS_PASSWORD\n  swift_user: _env:OS_USER\n' });
     const file = path.join(cwd, 'config.yml');

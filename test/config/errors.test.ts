@@ -81,6 +81,7 @@ describe('config errors name the file, the path inside it and what was expected'
     expectIssue(number.error, number.file, 'storage', 'expected a driver name (storage: filesystem) or a mapping', 'got 5');
     const name = await errorFor('config.yml', 'storage:\n  My Driver: {}\n');
     expectIssue(name.error, name.file, 'storage.My Driver', 'expected a driver name', 'got "My Driver"');
+    expect(name.error.issues).toHaveLength(1);
   });
 
   it('a YAML syntax error, with line and column', async () => {
