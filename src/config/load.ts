@@ -4,7 +4,7 @@
  * back one StowageConfig, or throw a ConfigError listing every problem.
  */
 import path from 'node:path';
-import { discover } from './discover.js';
+import { discover, type Discovery } from './discover.js';
 import { ConfigError } from './errors.js';
 import { applyEnvOverrides, STORAGE_SETTINGS } from './env-overrides.js';
 import { detectLegacy, translateLegacy } from './legacy.js';
@@ -33,79 +33,103 @@ export function defaultDocument(cwd: string): Mapping {
   return { storage: { filesystem: { rootdirectory: path.join(cwd, 'data') } } };
 }
 
+/** A document in stowage's shape, before env overrides, with where its parts came from. */
+interface SourceDocument {
+  readonly document: Mapping;
+  readonly origins: Origins;
+  readonly source: StowageConfig['source'];
+  readonly baseDir: string;
+  /** problems found while translating a docker-registry file, reported with the validation's */
+  readonly issues: ConfigIssue[];
+  readonly legacy?: Record<string, { value: unknown; path: string }>;
+  readonly legacyOptionsPath?: string;
+}
+
 export async function loadConfig(opts: LoadConfigOptions): Promise<StowageConfig> {
   const cwd = path.resolve(opts.cwd);
   const discovery = await discover({ ...opts, cwd });
   if (discovery.kind === 'failed') throw new ConfigError(discovery.issues);
+  const read = discovery.kind === 'none' ? fromDefaults(cwd) : fromFile(discovery, opts.env);
 
-  const issues: ConfigIssue[] = [];
-  let document: Mapping;
-  let origins: Origins;
-  let source: StowageConfig['source'];
-  let baseDir = cwd;
-  let legacy: Record<string, { value: unknown; path: string }> | undefined;
-  let legacyOptionsPath: string | undefined;
-
-  if (discovery.kind === 'none') {
-    document = defaultDocument(cwd);
-    origins = new Origins({ file: DEFAULTS_FILE, path: '' });
-    source = { format: 'defaults' };
-  } else {
-    const { file } = discovery;
-    baseDir = path.dirname(file);
-    const shape = detectLegacy(discovery.value, {
-      viaDockerRegistryConfig: discovery.by === 'DOCKER_REGISTRY_CONFIG',
-      settingsFlavor: opts.env.SETTINGS_FLAVOR,
-    });
-    if (shape) {
-      let value = discovery.value;
-      if (discovery.format === 'yaml' && discovery.text !== undefined) {
-        const reread = parseYamlText(discovery.text, file, DOCKER_REGISTRY_READING);
-        if (!reread.ok) throw new ConfigError(reread.issues);
-        value = reread.value;
-      }
-      const translation = translateLegacy(value, shape, file, opts.env);
-      if (translation.fatal) throw new ConfigError(translation.issues);
-      issues.push(...translation.issues);
-      document = translation.document;
-      origins = new Origins(translation.root);
-      for (const [segments, location] of translation.origins) origins.set(segments, location);
-      legacy = translation.legacy;
-      legacyOptionsPath = translation.root.path;
-      source = { file, format: 'docker-registry', ...(translation.flavor === undefined ? {} : { flavor: translation.flavor }) };
-    } else {
-      if (discovery.format === 'yaml' && discovery.text !== undefined) {
-        // discovery read leniently; stowage's own files get duplicate keys reported
-        const strict = parseYamlText(discovery.text, file);
-        if (!strict.ok) throw new ConfigError(strict.issues);
-      }
-      if (!isMapping(discovery.value)) {
-        const what = discovery.value == null ? 'the file is empty' : 'the file does not hold a mapping';
-        throw new ConfigError([{ file, path: '', message: `${what}; expected a mapping with at least a storage section (e.g. storage: filesystem)` }]);
-      }
-      document = plainCopy(discovery.value) as Mapping;
-      origins = new Origins({ file, path: '' });
-      source = { file, format: 'stowage' };
-    }
-  }
-
-  const schema = configSchema();
-  const overrides = applyEnvOverrides(document, opts.env, schema, origins);
+  const { document, origins } = read;
+  const overrides = applyEnvOverrides(document, opts.env, configSchema(), origins);
   lowercaseLogLevels(document);
-  issues.push(...overrides.issues);
-  issues.push(...validateDocument(document, origins));
-  issues.push(...checkStorageDriver(document, origins, source.format));
+  const issues = [
+    ...read.issues,
+    ...overrides.issues,
+    ...validateDocument(document, origins),
+    ...checkStorageDriver(document, origins, read.source.format),
+  ];
   if (issues.length > 0) throw new ConfigError(dedupe(issues));
 
   return normalize(document, {
     cwd,
-    baseDir,
-    source,
+    baseDir: read.baseDir,
+    source: read.source,
     origins,
     warnings: overrides.warnings,
-    ...(legacy ? { legacy } : {}),
-    ...(legacyOptionsPath === undefined ? {} : { legacyOptionsPath }),
+    ...(read.legacy ? { legacy: read.legacy } : {}),
+    ...(read.legacyOptionsPath === undefined ? {} : { legacyOptionsPath: read.legacyOptionsPath }),
   });
+}
+
+function fromDefaults(cwd: string): SourceDocument {
+  return {
+    document: defaultDocument(cwd),
+    origins: new Origins({ file: DEFAULTS_FILE, path: '' }),
+    source: { format: 'defaults' },
+    baseDir: cwd,
+    issues: [],
+  };
+}
+
+function fromFile(discovery: Extract<Discovery, { kind: 'found' }>, env: NodeJS.ProcessEnv): SourceDocument {
+  const { file } = discovery;
+  const baseDir = path.dirname(file);
+  const shape = detectLegacy(discovery.value, {
+    viaDockerRegistryConfig: discovery.by === 'DOCKER_REGISTRY_CONFIG',
+    settingsFlavor: env.SETTINGS_FLAVOR,
+  });
+
+  if (shape) {
+    let value = discovery.value;
+    if (discovery.format === 'yaml' && discovery.text !== undefined) {
+      // read again as PyYAML would have read it
+      const reread = parseYamlText(discovery.text, file, DOCKER_REGISTRY_READING);
+      if (!reread.ok) throw new ConfigError(reread.issues);
+      value = reread.value;
+    }
+    const translation = translateLegacy(value, shape, file, env);
+    if (translation.fatal) throw new ConfigError(translation.issues);
+    const origins = new Origins(translation.root);
+    for (const [segments, location] of translation.origins) origins.set(segments, location);
+    return {
+      document: translation.document,
+      origins,
+      source: { file, format: 'docker-registry', ...(translation.flavor === undefined ? {} : { flavor: translation.flavor }) },
+      baseDir,
+      issues: translation.issues,
+      legacy: translation.legacy,
+      legacyOptionsPath: translation.root.path,
+    };
+  }
+
+  if (discovery.format === 'yaml' && discovery.text !== undefined) {
+    // discovery read leniently; stowage's own files get duplicate keys reported
+    const strict = parseYamlText(discovery.text, file);
+    if (!strict.ok) throw new ConfigError(strict.issues);
+  }
+  if (!isMapping(discovery.value)) {
+    const what = discovery.value == null ? 'the file is empty' : 'the file does not hold a mapping';
+    throw new ConfigError([{ file, path: '', message: `${what}; expected a mapping with at least a storage section (e.g. storage: filesystem)` }]);
+  }
+  return {
+    document: plainCopy(discovery.value) as Mapping,
+    origins: new Origins({ file, path: '' }),
+    source: { file, format: 'stowage' },
+    baseDir,
+    issues: [],
+  };
 }
 
 /** exactly one driver: the one rule of `storage` a JSON schema cannot say plainly */
