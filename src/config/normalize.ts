@@ -89,6 +89,9 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
       prefix: typeof http.prefix === 'string' ? http.prefix : '',
       headers: headersOf(http.headers),
       listen: listenOf(addr),
+      ...(typeof http.host === 'string' ? { host: http.host } : {}),
+      ...(typeof http.relativeurls === 'boolean' ? { relativeurls: http.relativeurls } : {}),
+      ...(typeof http.secret === 'string' ? { secret: http.secret } : {}),
     },
     storage: {
       driver,

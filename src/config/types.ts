@@ -51,6 +51,12 @@ export interface HttpConfig {
    * (`:5000`), which means every interface, as distribution does.
    */
   readonly listen?: { readonly host?: string; readonly port: number };
+  /** distribution's `http.host`: the externally reachable base URL, for absolute Location headers */
+  readonly host?: string;
+  /** distribution's `http.relativeurls`: relative Location headers */
+  readonly relativeurls?: boolean;
+  /** distribution's `http.secret`, passed on for whatever signs upload state; never log it */
+  readonly secret?: string;
 }
 
 export interface StowageConfig {

@@ -45,6 +45,9 @@ describe("distribution's config.yml", () => {
       prefix: '/registry',
       listen: { host: '0.0.0.0', port: 5000 },
       headers: { 'X-Content-Type-Options': 'nosniff', 'Access-Control-Allow-Origin': '*, https://example.com' },
+      host: 'https://registry.example.com',
+      relativeurls: false,
+      secret: 'asecretforlocaldevelopment',
     });
     expect(config.warnings?.map((w) => `${w.file}: ${w.path}`)).toEqual([`${file}: auth`, `${file}: notifications`, `${file}: redis`]);
     expect(config.warnings?.[0]?.message).toMatch(/accepted but ignored: stowage has no authentication/);
