@@ -1,0 +1,195 @@
+/**
+ * The StorageDriver over one Swift container. Layout, as distribution's swift driver:
+ * `<prefix>/files<path>` holds committed content, `<prefix>/segments/...` the SLO segments; stowage
+ * adds `<prefix>/pending<path>`, the state of uploads not yet committed.
+ */
+import { Readable } from 'node:stream';
+import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriver } from 'stowage';
+import type { SwiftClient } from './client.js';
+import type { ResolvedSwiftOptions } from './options.js';
+import { resumableReader } from './reader.js';
+import type { SwiftStore } from './store.js';
+import { tempUrl } from './tempurl.js';
+import { discardPending, newSegmentPrefix, readPendingState, SwiftFileWriter, type PendingState } from './writer.js';
+
+export interface TempUrlSettings {
+  readonly key: string;
+  readonly methods: readonly string[];
+}
+
+export class SwiftDriver implements StorageDriver {
+  readonly name = 'swift';
+  private readonly base: string;
+
+  constructor(
+    private readonly client: SwiftClient,
+    private readonly store: SwiftStore,
+    private readonly options: ResolvedSwiftOptions,
+    private readonly context: DriverContext,
+    private readonly tempUrlSettings?: TempUrlSettings,
+  ) {
+    this.base = options.prefix ? `${options.prefix}/` : '';
+  }
+
+  private files(path: string): string {
+    return path === '/' ? `${this.base}files` : `${this.base}files${path}`;
+  }
+
+  private pending(path: string): string {
+    return `${this.base}pending${path}`;
+  }
+
+  private get segmentRoot(): string {
+    return `${this.base}segments`;
+  }
+
+  async getContent(path: string): Promise<Uint8Array> {
+    const body = await this.store.get(this.files(path));
+    if (!body) throw this.context.errors.pathNotFound(path);
+    return body;
+  }
+
+  async putContent(path: string, content: Uint8Array): Promise<void> {
+    await this.store.put(this.files(path), content);
+  }
+
+  async reader(path: string, offset: number): Promise<Readable> {
+    const name = this.files(path);
+    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+    const response = await this.client.open({ method: 'GET', path: this.store.objectPath(name), headers, accept: [404, 416] }, `read ${path}`);
+    if (response.status === 404 || response.status === 416) {
+      response.body.resume();
+      const info = response.status === 416 ? await this.store.head(name) : undefined;
+      if (!info) throw this.context.errors.pathNotFound(path);
+      if (offset === info.size) return Readable.from([]);
+      throw this.context.errors.invalidOffset(path, offset);
+    }
+    const length = Number(response.headers['content-length'] ?? 0);
+    const etag = response.headers.etag;
+    return resumableReader({
+      client: this.client,
+      logger: this.context.logger,
+      path,
+      urlPath: this.store.objectPath(name),
+      offset,
+      length,
+      etag: Array.isArray(etag) ? etag[0] : etag,
+      first: response.body,
+    });
+  }
+
+  async writer(path: string, append: boolean): Promise<FileWriter> {
+    const names = { object: this.files(path), pending: this.pending(path), segmentRoot: this.segmentRoot };
+    const state = await readPendingState(this.store, names.pending);
+    if (!append) {
+      if (state) await discardPending(this.store, names.pending, state);
+      return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, undefined);
+    }
+    if (state) {
+      // A short last segment is read back and rewritten with what follows, so chunked uploads made of
+      // many small PATCHes still end up as few, full segments.
+      const last = state.segments[state.segments.length - 1];
+      if (last && last.size < this.options.chunkSize && state.segments.length > state.borrowed) {
+        const data = await this.store.get(last.name);
+        if (data && data.length === last.size) {
+          const shortened: PendingState = { ...state, segments: state.segments.slice(0, -1) };
+          return new SwiftFileWriter(this.store, names, this.options.chunkSize, shortened, { data, replaces: last.name });
+        }
+      }
+      return new SwiftFileWriter(this.store, names, this.options.chunkSize, state, undefined);
+    }
+    const committed = await this.store.head(names.object);
+    if (!committed) return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, undefined);
+    if (committed.slo) {
+      const segments = (await this.store.manifestSegments(names.object)) ?? [];
+      const borrowedState: PendingState = { version: 1, segmentPrefix: newSegmentPrefix(this.segmentRoot), next: 1, segments, borrowed: segments.length };
+      return new SwiftFileWriter(this.store, names, this.options.chunkSize, borrowedState, undefined);
+    }
+    const data = await this.store.get(names.object);
+    return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, { data: data ?? Buffer.alloc(0) });
+  }
+
+  async stat(path: string): Promise<FileInfo> {
+    if (path !== '/') {
+      const info = await this.store.head(this.files(path));
+      if (info) return { path, size: info.size, modTime: info.modTime, isDir: false };
+      if (!(await this.store.exists(this.files(path) + '/'))) throw this.context.errors.pathNotFound(path);
+    }
+    return { path, size: 0, modTime: new Date(), isDir: true };
+  }
+
+  async list(path: string): Promise<string[]> {
+    const prefix = this.files(path) + '/';
+    const base = this.files('/');
+    const children: string[] = [];
+    for await (const entry of this.store.list(prefix, '/')) {
+      const name = entry.subdir ?? entry.name;
+      if (name) children.push(name.slice(base.length).replace(/\/$/, ''));
+    }
+    if (children.length === 0 && path !== '/') throw this.context.errors.pathNotFound(path);
+    return children;
+  }
+
+  async move(sourcePath: string, destPath: string): Promise<void> {
+    const source = this.files(sourcePath);
+    const destination = this.files(destPath);
+    const info = await this.store.head(source);
+    if (!info) throw this.context.errors.pathNotFound(sourcePath);
+    const previous = await this.store.head(destination);
+    const replaced = previous?.slo ? ((await this.store.manifestSegments(destination)) ?? []) : [];
+    const moved = info.slo && replaced.length > 0 ? new Set(((await this.store.manifestSegments(source)) ?? []).map((s) => s.name)) : new Set<string>();
+    await this.store.copy(source, destination, info.slo);
+    await this.store.deleteOne(source);
+    await this.store.deleteMany(replaced.map((s) => s.name).filter((name) => !moved.has(name)));
+  }
+
+  async delete(path: string): Promise<void> {
+    const object = this.files(path);
+    const objects: string[] = [];
+    const segments: string[] = [];
+    const collect = async (name: string, slo: boolean): Promise<void> => {
+      objects.push(name);
+      if (slo) for (const s of (await this.store.manifestSegments(name)) ?? []) segments.push(s.name);
+    };
+    const single = await this.store.head(object);
+    if (single) await collect(object, single.slo);
+    for await (const entry of this.store.list(object + '/')) if (entry.name) await collect(entry.name, entry.slo_etag !== undefined);
+
+    const pendingStates: string[] = [];
+    const pendingObject = this.pending(path);
+    for await (const entry of this.store.list(pendingObject)) {
+      if (entry.name && (entry.name === pendingObject || entry.name.startsWith(pendingObject + '/'))) pendingStates.push(entry.name);
+    }
+    if (objects.length === 0 && pendingStates.length === 0) throw this.context.errors.pathNotFound(path);
+
+    // Visible objects go first, so nothing visible ever refers to a deleted segment.
+    await this.store.deleteMany(objects);
+    for (const name of pendingStates) {
+      const state = await readPendingState(this.store, name).catch(() => undefined);
+      if (state) await discardPending(this.store, name, state);
+      else await this.store.deleteOne(name);
+    }
+    await this.store.deleteMany([...new Set(segments)]);
+  }
+
+  async redirectURL(path: string, options: RedirectOptions): Promise<string | undefined> {
+    const settings = this.tempUrlSettings;
+    if (!settings) return undefined;
+    // Swift accepts a HEAD on a URL signed for GET.
+    if (!settings.methods.includes('GET')) return undefined;
+    const session = await this.client.currentSession();
+    return tempUrl({
+      storageUrl: session.storageUrl,
+      objectPath: this.store.qualified(this.files(path)),
+      method: 'GET',
+      key: settings.key,
+      expires: Math.floor(Date.now() / 1000) + (options.expiresIn ?? 20 * 60),
+      accessKey: this.options.accessKey,
+      tenantId: session.tenantId,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

@@ -1,0 +1,46 @@
+/** Builds the swift and s3 drivers on the shared Swift all-in-one, each test on its own container or prefix. */
+import { randomBytes } from 'node:crypto';
+import type { DriverContext, DriverLogger, StorageDriver } from '../../src/index.js';
+import { driverErrors } from '../../src/index.js';
+import { createDriver as createSwiftDriver, type SwiftOptions } from '../../plugins/swift/src/index.js';
+import type { SwiftEndpoint } from './saio.js';
+
+export interface LoggedLine {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly obj: object | string;
+  readonly msg?: string;
+}
+
+/** A logger that keeps what the driver said, so tests can look for retries (and for leaked secrets). */
+export function recordingLogger(lines: LoggedLine[] = []): DriverLogger & { lines: LoggedLine[] } {
+  const log = (level: LoggedLine['level']) => (obj: object | string, msg?: string) => void lines.push({ level, obj, msg });
+  return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+export function driverContext(name: string, logger: DriverLogger = recordingLogger()): DriverContext {
+  return { logger, errors: driverErrors(name), baseDir: process.cwd() };
+}
+
+export const uniqueName = (label: string): string => `${label}-${randomBytes(5).toString('hex')}`;
+
+export function swiftOptions(endpoint: SwiftEndpoint, overrides: Partial<SwiftOptions> = {}): SwiftOptions {
+  return {
+    authurl: endpoint.authUrl,
+    username: endpoint.user,
+    password: endpoint.key,
+    container: uniqueName('stowage'),
+    chunksize: 1 << 20,
+    retrydelay: 20,
+    ...overrides,
+  };
+}
+
+export async function swiftDriver(endpoint: SwiftEndpoint, overrides: Partial<SwiftOptions> = {}, context = driverContext('swift')): Promise<StorageDriver> {
+  return createSwiftDriver(swiftOptions(endpoint, overrides), context);
+}
+
+export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
