@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { DriverContext, DriverLogger, StorageDriver } from '../../src/index.js';
 import { driverErrors } from '../../src/index.js';
 import { createDriver as createSwiftDriver, type SwiftOptions } from '../../plugins/swift/src/index.js';
+import { createDriver as createS3Driver, type S3Options } from '../../plugins/s3/src/index.js';
 import type { SwiftEndpoint } from './saio.js';
 
 export interface LoggedLine {
@@ -37,6 +38,25 @@ export function swiftOptions(endpoint: SwiftEndpoint, overrides: Partial<SwiftOp
 
 export async function swiftDriver(endpoint: SwiftEndpoint, overrides: Partial<SwiftOptions> = {}, context = driverContext('swift')): Promise<StorageDriver> {
   return createSwiftDriver(swiftOptions(endpoint, overrides), context);
+}
+
+export function s3Options(endpoint: SwiftEndpoint, overrides: Partial<S3Options> = {}): S3Options {
+  return {
+    region: endpoint.region,
+    bucket: uniqueName('stowage'),
+    regionendpoint: endpoint.s3Endpoint,
+    forcepathstyle: true,
+    accesskey: endpoint.user,
+    secretkey: endpoint.key,
+    createbucket: true,
+    chunksize: 5 << 20,
+    retrydelay: 20,
+    ...overrides,
+  };
+}
+
+export async function s3Driver(endpoint: SwiftEndpoint, overrides: Partial<S3Options> = {}, context = driverContext('s3')): Promise<StorageDriver> {
+  return createS3Driver(s3Options(endpoint, overrides), context);
 }
 
 export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {

@@ -1,0 +1,111 @@
+/**
+ * The S3 HTTP client: undici, SigV4 on every request, and retries with backoff on network failures
+ * and overload statuses (bodies are buffers, so a retry resends and re-signs the same bytes).
+ */
+import type { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import type { DriverLogger } from 'stowage';
+import type { ResolvedS3Options } from './options.js';
+import { BackendError, isRetriableStatus, withRetries } from './retry.js';
+import { encodeKeyPath, EMPTY_SHA256, presignQuery, sha256Hex, signHeaders, uriEncode } from './sigv4.js';
+import { text } from './xml.js';
+
+export interface S3Request {
+  readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
+  /** the object key; undefined addresses the bucket */
+  readonly key?: string;
+  readonly query?: Record<string, string>;
+  readonly headers?: Record<string, string>;
+  readonly body?: Uint8Array | string;
+  /** statuses handed back to the caller instead of thrown; 2xx always are */
+  readonly accept?: readonly number[];
+}
+
+export interface S3Response<B> {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: B;
+}
+
+export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export class S3Client {
+  readonly dispatcher: Agent;
+  private readonly origin: string;
+  private readonly host: string;
+
+  constructor(
+    readonly options: ResolvedS3Options,
+    private readonly logger: DriverLogger,
+  ) {
+    const endpoint = new URL(options.endpoint);
+    if (!options.pathStyle) endpoint.hostname = `${options.bucket}.${endpoint.hostname}`;
+    this.origin = endpoint.origin;
+    this.host = endpoint.host;
+    this.dispatcher = new Agent({
+      connect: { timeout: options.connectTimeoutMs, rejectUnauthorized: !options.skipVerify },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      keepAliveTimeout: 4_000,
+    });
+  }
+
+  private path(key: string | undefined): string {
+    const bucketPart = this.options.pathStyle ? `/${uriEncode(this.options.bucket)}` : '';
+    if (key === undefined) return bucketPart === '' ? '/' : `${bucketPart}/`;
+    return `${bucketPart}/${encodeKeyPath(key)}`;
+  }
+
+  private send(request: S3Request): Promise<Dispatcher.ResponseData> {
+    const path = this.path(request.key);
+    const query = request.query ?? {};
+    const body = request.body;
+    const payloadHash = body === undefined || body.length === 0 ? EMPTY_SHA256 : sha256Hex(body);
+    const headers = signHeaders(
+      { method: request.method, host: this.host, path, query, headers: { ...request.headers }, payloadHash },
+      this.options,
+      this.options.region,
+    );
+    headers['user-agent'] = this.options.userAgent;
+    const search = Object.keys(query).length > 0 ? '?' + Object.entries(query).map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&') : '';
+    return this.dispatcher.request({ origin: this.origin, path: path + search, method: request.method, headers, body });
+  }
+
+  private perform<B>(request: S3Request, what: string, read: (response: Dispatcher.ResponseData) => Promise<B>): Promise<S3Response<B>> {
+    return withRetries({ retries: this.options.retries, delayMs: this.options.retryDelayMs }, what, this.logger, async () => {
+      const response = await this.send(request);
+      const accepted = (response.statusCode >= 200 && response.statusCode < 300) || (request.accept ?? []).includes(response.statusCode);
+      if (!accepted) {
+        const detail = await response.body.text().catch(() => '');
+        const code = text(detail, 'Code');
+        throw new BackendError(
+          `${what}: S3 answered ${response.statusCode}${code ? ` ${code}` : ''}`,
+          response.statusCode,
+          isRetriableStatus(response.statusCode) || code === 'SlowDown' || code === 'InternalError' || code === 'RequestTimeout',
+        );
+      }
+      return { status: response.statusCode, headers: response.headers, body: await read(response) };
+    });
+  }
+
+  request(request: S3Request, what: string): Promise<S3Response<Buffer>> {
+    return this.perform(request, what, async (response) => Buffer.from(await response.body.arrayBuffer()));
+  }
+
+  open(request: S3Request, what: string): Promise<S3Response<Readable>> {
+    return this.perform(request, what, async (response) => response.body);
+  }
+
+  presign(method: 'GET' | 'HEAD', key: string, expiresIn: number): string {
+    const path = this.path(key);
+    const query = presignQuery({ method, host: this.host, path }, this.options, this.options.region, expiresIn);
+    return `${this.origin}${path}?${Object.entries(query).map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&')}`;
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
