@@ -10,6 +10,8 @@ import { BackendError, isRetriableStatus, withRetries } from './retry.js';
 import { encodeKeyPath, EMPTY_SHA256, presignQuery, sha256Hex, signHeaders, uriEncode } from './sigv4.js';
 import { text } from './xml.js';
 
+const RETRIABLE_CODES = new Set(['SlowDown', 'InternalError', 'RequestTimeout', 'BadDigest', 'IncompleteBody', 'XAmzContentSHA256Mismatch', 'ServiceUnavailable']);
+
 export interface S3Request {
   readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
   /** the object key; undefined addresses the bucket */
@@ -84,7 +86,8 @@ export class S3Client {
         throw new BackendError(
           `${what}: S3 answered ${response.statusCode}${code ? ` ${code}` : ''}`,
           response.statusCode,
-          isRetriableStatus(response.statusCode) || code === 'SlowDown' || code === 'InternalError' || code === 'RequestTimeout',
+          // BadDigest and friends: the body was damaged on the way; the request is resent from its buffer.
+          isRetriableStatus(response.statusCode) || (code !== undefined && RETRIABLE_CODES.has(code)),
         );
       }
       return { status: response.statusCode, headers: response.headers, body: await read(response) };

@@ -113,7 +113,9 @@ export class SwiftClient {
         const accepted = (response.statusCode >= 200 && response.statusCode < 300) || (request.accept ?? []).includes(response.statusCode);
         if (!accepted) {
           const detail = (await response.body.text().catch(() => '')).slice(0, 200).replace(/\s+/g, ' ');
-          throw new BackendError(`${what}: swift answered ${response.statusCode}${detail ? ` (${detail})` : ''}`, response.statusCode, isRetriableStatus(response.statusCode));
+          // 422: the body did not match the ETag we sent, i.e. it was damaged on the way; resending it is safe.
+          const retriable = isRetriableStatus(response.statusCode) || response.statusCode === 422;
+          throw new BackendError(`${what}: swift answered ${response.statusCode}${detail ? ` (${detail})` : ''}`, response.statusCode, retriable);
         }
         return { status: response.statusCode, headers: response.headers, body: await read(response) };
       }
