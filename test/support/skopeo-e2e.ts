@@ -120,6 +120,13 @@ export function describeSkopeoE2E(name: string, startRegistry: StartRegistry): v
       expect(manifest.status).toBe(200);
       expect(sha256Digest(manifest.body)).toBe(image.rootDigest);
       await expectBlobsServed(registry, 'e2e/mounted', image, [image.rootDigest]);
+      // the mount skopeo asks for, checked directly: 201 and the blob's new address, no upload session
+      const layer = [...image.blobDigests].find((digest) => digest !== image.rootDigest) as string;
+      const mount = await fetch(`${registry.url}/v2/e2e/mounted-again/blobs/uploads/?mount=${layer}&from=${imageRepo}`, { method: 'POST' });
+      await mount.arrayBuffer();
+      expect(mount.status).toBe(201);
+      expect(new URL(mount.headers.get('location') ?? '', registry.url).pathname).toBe(`/v2/e2e/mounted-again/blobs/${layer}`);
+      expect((await getBlobDigest(registry.url, 'e2e/mounted-again', layer)).digest).toBe(layer);
     });
 
     it('skopeo delete removes the manifest so the tag and the digest no longer resolve', async () => {
