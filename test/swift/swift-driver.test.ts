@@ -21,6 +21,19 @@ afterAll(async () => {
   await release?.();
 });
 
+const containerOf = (d: StorageDriver): string => (d as unknown as { store: { container: string } }).store.container;
+
+async function token(): Promise<string> {
+  const response = await request(endpoint.authUrl, { headers: { 'x-auth-user': endpoint.user, 'x-auth-key': endpoint.key } });
+  await response.body.dump();
+  return String(response.headers['x-auth-token']);
+}
+
+async function countObjects(container: string, prefix: string): Promise<number> {
+  const response = await request(`${endpoint.storageUrl}/${container}?format=json&prefix=${encodeURIComponent(prefix)}`, { headers: { 'x-auth-token': await token() } });
+  return response.statusCode === 204 ? (await response.body.dump(), 0) : ((await response.body.json()) as unknown[]).length;
+}
+
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 /** tempauth keeps tokens only in memcached (key: md5 of AUTH_/token/<token>): deleting it there is an expiry. */
@@ -52,7 +65,7 @@ describe('swift driver on a real Swift', () => {
     await first.close();
     await expect(driver.stat('/up/data')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
 
-    const other = await swiftDriver(endpoint, { container: (driver as unknown as { store: { container: string } }).store.container });
+    const other = await swiftDriver(endpoint, { container: containerOf(driver) });
     try {
       const second = await other.writer('/up/data', true);
       expect(second.size).toBe(part1.length);
@@ -103,4 +116,120 @@ describe('swift driver on a real Swift', () => {
       await renewing.close?.();
     }
   });
+
+  it('redirects through TempURLs that Swift honours without a token, and refuses when tampered with', async () => {
+    const signing = await swiftDriver(endpoint, { container: containerOf(driver), secretkey: 'tempurl-test-key' });
+    try {
+      await signing.putContent('/temp/blob', Buffer.from('served by swift'));
+      const url = await signing.redirectURL!('/temp/blob', { method: 'GET', expiresIn: 60 });
+      expect(url).toMatch(/temp_url_sig=[0-9a-f]{64}&temp_url_expires=\d+$/);
+      const got = await request(url!);
+      expect(got.statusCode).toBe(200);
+      expect(await got.body.text()).toBe('served by swift');
+      const head = await request((await signing.redirectURL!('/temp/blob', { method: 'HEAD' }))!, { method: 'HEAD' });
+      await head.body.dump();
+      expect(head.statusCode).toBe(200);
+      const tampered = await request(url!.replace('/temp/blob', '/temp/other'));
+      await tampered.body.dump();
+      expect(tampered.statusCode).toBe(401);
+      expect(await driver.redirectURL!('/temp/blob', { method: 'GET' })).toBeUndefined();
+    } finally {
+      await signing.close?.();
+    }
+  });
+
+  it('pages listings past the page size with prefix and delimiter', async () => {
+    const paged = await swiftDriver(endpoint, { container: containerOf(driver), listpagesize: 5 });
+    try {
+      const names = Array.from({ length: 23 }, (_, i) => `/paged/d${i % 3}/f${String(i).padStart(2, '0')}`);
+      await Promise.all(names.map((name) => paged.putContent(name, Buffer.from(name))));
+      await paged.putContent('/pagedsibling', Buffer.from('not a child'));
+      expect((await paged.list('/paged')).sort()).toEqual(['/paged/d0', '/paged/d1', '/paged/d2']);
+      expect((await paged.list('/paged/d1')).sort()).toEqual(names.filter((n) => n.startsWith('/paged/d1/')).sort());
+      await paged.delete('/paged');
+      await expect(paged.list('/paged')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+      expect(Buffer.from(await paged.getContent('/pagedsibling')).toString()).toBe('not a child');
+    } finally {
+      await paged.close?.();
+    }
+  });
+
+  it('deletes a tree of large objects with bulk delete, segments included', async () => {
+    const logger = recordingLogger();
+    const bulk = await swiftDriver(endpoint, { container: containerOf(driver) }, driverContext('swift', logger));
+    try {
+      for (const name of ['/bulk/a/one', '/bulk/a/two', '/bulk/b/three']) {
+        const writer = await bulk.writer(name, false);
+        await writer.write(randomBytes((1 << 20) + 10));
+        await writer.commit();
+        await writer.close();
+      }
+      const segmentsBefore = await countObjects(containerOf(driver), 'segments/');
+      await bulk.delete('/bulk');
+      expect(logger.lines.some((line) => line.msg === 'swift bulk delete')).toBe(true);
+      await expect(bulk.stat('/bulk')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+      expect(segmentsBefore - (await countObjects(containerOf(driver), 'segments/'))).toBe(6);
+    } finally {
+      await bulk.close?.();
+    }
+  });
+
+  it('creates its container when missing, and refuses to start without it when told not to create it', async () => {
+    const fresh = await swiftDriver(endpoint);
+    await fresh.close?.();
+    const head = await request(`${endpoint.storageUrl}/${containerOf(fresh)}`, { method: 'HEAD', headers: { 'x-auth-token': await token() } });
+    await head.body.dump();
+    expect(head.statusCode).toBe(204);
+    await expect(swiftDriver(endpoint, { container: 'never-created-here', createcontainer: false })).rejects.toThrow(/does not exist/);
+  });
+
+  it('keeps a chunked upload of many small appends in few full segments', async () => {
+    const pieces = Array.from({ length: 40 }, () => randomBytes(100_000));
+    for (const [i, piece] of pieces.entries()) {
+      const writer = await driver.writer('/many/data', i > 0);
+      await writer.write(piece);
+      if (i === pieces.length - 1) await writer.commit();
+      await writer.close();
+    }
+    const whole = Buffer.concat(pieces);
+    expect(sha(await readAll(await driver.reader('/many/data', 0)))).toBe(sha(whole));
+    const manifest = await request(`${endpoint.storageUrl}/${containerOf(driver)}/files/many/data?multipart-manifest=get`, { headers: { 'x-auth-token': await token() } });
+    const segments = (await manifest.body.json()) as { bytes: number }[];
+    expect(segments.map((s) => s.bytes)).toEqual([1 << 20, 1 << 20, 1 << 20, whole.length - 3 * (1 << 20)]);
+  });
+
+  it('appends to committed content, small or segmented, and commits the longer object', async () => {
+    await driver.putContent('/append/small', Buffer.from('abc'));
+    const small = await driver.writer('/append/small', true);
+    expect(small.size).toBe(3);
+    await small.write(Buffer.from('def'));
+    await small.commit();
+    await small.close();
+    expect(Buffer.from(await driver.getContent('/append/small')).toString()).toBe('abcdef');
+
+    const first = randomBytes((2 << 20) + 7);
+    const more = randomBytes(1234);
+    const w1 = await driver.writer('/append/large', false);
+    await w1.write(first);
+    await w1.commit();
+    await w1.close();
+    const w2 = await driver.writer('/append/large', true);
+    await w2.write(more);
+    await w2.commit();
+    await w2.close();
+    expect(sha(await readAll(await driver.reader('/append/large', 0)))).toBe(sha(Buffer.concat([first, more])));
+  });
+
+  it('cancels an upload without leaving its segments behind', async () => {
+    const before = await countObjects(containerOf(driver), 'segments/');
+    const writer = await driver.writer('/cancelled/data', false);
+    await writer.write(randomBytes((3 << 20) + 1));
+    await writer.close();
+    const reopened = await driver.writer('/cancelled/data', true);
+    await reopened.cancel();
+    await expect(driver.stat('/cancelled/data')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+    expect(await countObjects(containerOf(driver), 'segments/')).toBe(before);
+    expect(await countObjects(containerOf(driver), 'pending/cancelled')).toBe(0);
+  });
 });
+
