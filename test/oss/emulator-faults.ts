@@ -1,0 +1,99 @@
+/**
+ * Fault injection and a request log, shared by the OSS and UFile emulators. A fault matches requests by
+ * method and a substring of the path+query and fires a given number of times: an error status in the
+ * service's own format, a delay before the normal answer (to trip client timeouts), or a dropped connection.
+ */
+import type http from 'node:http';
+
+export interface FaultRule {
+  /** upper-case method; any when absent */
+  readonly method?: string;
+  /** substring of the request's path and query; any when absent */
+  readonly match?: string;
+  /** answer with this status (in the service's error format) instead of serving the request */
+  readonly status?: number;
+  /** wait this long first; without status or reset the request is then served normally */
+  readonly delayMs?: number;
+  /** destroy the connection without answering */
+  readonly reset?: boolean;
+  /** how many matching requests it fires for (default 1) */
+  readonly times?: number;
+}
+
+export interface LoggedRequest {
+  readonly method: string;
+  readonly url: string;
+  status: number;
+  readonly fault?: FaultRule;
+}
+
+export type FaultOutcome = { kind: 'none' } | { kind: 'status'; status: number; rule: FaultRule } | { kind: 'reset'; rule: FaultRule };
+
+export class FaultInjector {
+  private readonly rules: { rule: FaultRule; left: number }[] = [];
+
+  add(...rules: FaultRule[]): void {
+    for (const rule of rules) this.rules.push({ rule, left: rule.times ?? 1 });
+  }
+
+  clear(): void {
+    this.rules.length = 0;
+  }
+
+  /** Consumes the first matching rule and carries out its delay. */
+  async apply(req: http.IncomingMessage): Promise<FaultOutcome> {
+    const url = req.url ?? '/';
+    const index = this.rules.findIndex(
+      ({ rule, left }) => left > 0 && (!rule.method || rule.method === req.method) && (!rule.match || url.includes(rule.match)),
+    );
+    if (index < 0) return { kind: 'none' };
+    const entry = this.rules[index]!;
+    entry.left -= 1;
+    if (entry.left <= 0) this.rules.splice(index, 1);
+    const { rule } = entry;
+    if (rule.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
+    if (rule.reset) return { kind: 'reset', rule };
+    if (rule.status) return { kind: 'status', status: rule.status, rule };
+    return { kind: 'none' };
+  }
+}
+
+export const CONTROL_PREFIX = '/__emulator/';
+
+/** Handles `POST /__emulator/faults` (JSON array of rules), `DELETE /__emulator/faults` and `GET /__emulator/requests`. */
+export async function handleControl(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  faults: FaultInjector,
+  requests: LoggedRequest[],
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://emulator');
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  if (url.pathname === `${CONTROL_PREFIX}faults` && req.method === 'POST') {
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '[]') as FaultRule | FaultRule[];
+    faults.add(...(Array.isArray(body) ? body : [body]));
+    res.writeHead(204).end();
+  } else if (url.pathname === `${CONTROL_PREFIX}faults` && req.method === 'DELETE') {
+    faults.clear();
+    res.writeHead(204).end();
+  } else if (url.pathname === `${CONTROL_PREFIX}requests` && req.method === 'GET') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(requests));
+  } else {
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"unknown emulator control"}');
+  }
+}
+
+/** `--name value` pairs from argv. */
+export function parseFlags(argv: readonly string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) continue;
+    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+    if (inline !== undefined) flags.set(name, inline);
+    else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) flags.set(name, argv[(i += 1)]!);
+    else flags.set(name, 'true');
+  }
+  return flags;
+}
