@@ -37,7 +37,7 @@ export class EllipticsDriver implements StorageDriver {
     this.errors = parts.errors;
     this.namespace = parts.namespace;
     this.objects = new ObjectStore(parts.client, parts.chunkSize);
-    this.index = new DirectoryIndex(parts.client, this.objects, (dir) => this.id(`dir:${dir}`), systemClock, 5000);
+    this.index = new DirectoryIndex(parts.client, this.objects, (dir) => this.id(`dir:${dir}`), systemClock);
   }
 
   private id(key: string): Buffer {

@@ -5,11 +5,12 @@
  * are added with WRITE io-flag APPEND, which the server applies atomically, so writers on several registry
  * processes never overwrite each other's entries. Folding the journal in order gives the children.
  *
- * A put adds its name to the parent journal, then the parent's name to the grandparent's and so on, bottom
- * up. A delete appends `-name` to the parent and prunes upwards: a directory whose journal folds to nothing
- * is removed from its own parent, and re-checked afterwards; if a concurrent put re-filled it meanwhile,
- * `+name` is appended again. Because puts append bottom-up, every interleaving ends with the entry present
- * when the directory has a child. See docs/elliptics.md for the trade-offs.
+ * Invariant: a directory that has a child is listed in its parent. A put appends `+name` to its directory's
+ * journal and reads it back. The put whose line turned the directory from empty to non-empty (the last such
+ * line in the journal) lists the directory in its parent, and so on up; every other put is done. A delete
+ * appends `-name` to the parent; if the parent now folds to nothing, it is removed from its own parent, then
+ * re-read, and if a concurrent put filled it meanwhile, `+name` is appended again. Every interleaving of puts
+ * and deletes ends with the entry listed when the directory has a child. See docs/elliptics.md.
  */
 import type { EllipticsClient } from './protocol/client.js';
 import type { ObjectStore } from './objects.js';
@@ -25,30 +26,22 @@ export const baseName = (path: string): string => path.slice(path.lastIndexOf('/
 export const childPath = (dir: string, name: string): string => (dir === ROOT ? `/${name}` : `${dir}/${name}`);
 
 export class DirectoryIndex {
-  /** "this process appended (dir, name) lately": saves re-appending the upper levels on every put */
-  private readonly recent = new Map<string, number>();
-
   constructor(
     private readonly client: EllipticsClient,
     private readonly objects: ObjectStore,
     private readonly idOf: (dir: string) => Buffer,
     private readonly clock: { now(): { tsec: number; tnsec: number } },
-    private readonly recentTtlMs: number,
   ) {}
 
-  /** Records that `path` exists: its name in its parent, and every ancestor in its own parent. */
+  /** Records that `path` exists: its name in its parent, and each newly non-empty ancestor in its own parent. */
   async added(path: string): Promise<void> {
     let child = path;
-    let first = true;
     while (child !== ROOT) {
       const dir = parentOf(child);
       const name = baseName(child);
-      // The direct parent is always appended to; upper levels are skipped when this process just did it.
-      if (first || !this.isRecent(dir, name)) {
-        await this.append(dir, `+${name}\n`);
-        this.remember(dir, name);
-      }
-      first = false;
+      await this.append(dir, `+${name}\n`);
+      if (dir === ROOT) return;
+      if ((await this.fold(dir)).filledBy !== name) return;
       child = dir;
     }
   }
@@ -59,7 +52,6 @@ export class DirectoryIndex {
     while (child !== ROOT) {
       const dir = parentOf(child);
       const name = baseName(child);
-      this.recent.delete(`${dir}\0${name}`);
       await this.append(dir, `-${name}\n`);
       const stillThere = await this.children(child).then((c) => c.length > 0, () => false);
       if (stillThere && child !== path) {
@@ -74,34 +66,35 @@ export class DirectoryIndex {
 
   /** Names of the direct children of `dir`, from the newest replica of its journal. */
   async children(dir: string): Promise<string[]> {
+    return [...(await this.fold(dir)).present].sort();
+  }
+
+  /** The journal folded: who is present, and which name last turned the directory from empty to non-empty. */
+  private async fold(dir: string): Promise<{ present: Set<string>; filledBy?: string }> {
     const id = this.idOf(dir);
     const replica = await this.client.newest(id);
-    if (!replica || replica.size === 0) return [];
-    const journal = (await this.objects.readAll(id, replica)).toString('utf8');
     const present = new Set<string>();
+    if (!replica || replica.size === 0) return { present };
+    const journal = (await this.objects.readAll(id, replica)).toString('utf8');
+    let filledBy: string | undefined;
     for (const line of journal.split('\n')) {
-      if (line.startsWith('+')) present.add(line.slice(1));
-      else if (line.startsWith('-')) present.delete(line.slice(1));
+      const name = line.slice(1);
+      if (line.startsWith('+')) {
+        if (present.size === 0) filledBy = name;
+        present.add(name);
+      } else if (line.startsWith('-')) {
+        present.delete(name);
+      }
     }
-    return [...present].sort();
+    return { present, filledBy };
   }
 
   /** Drops the journal of a directory that was deleted as a whole. */
   async drop(dir: string): Promise<void> {
-    for (const key of this.recent.keys()) if (key.startsWith(`${dir}\0`) || key.startsWith(`${dir}/`)) this.recent.delete(key);
     await this.client.removeQuorum(this.idOf(dir));
   }
 
   private async append(dir: string, line: string): Promise<void> {
     await this.client.writeQuorum(this.idOf(dir), { ioFlags: IoFlags.APPEND, offset: 0, num: 0, ...this.clock.now() }, Buffer.from(line, 'utf8'));
-  }
-
-  private isRecent(dir: string, name: string): boolean {
-    const until = this.recent.get(`${dir}\0${name}`);
-    return until !== undefined && until > Date.now();
-  }
-
-  private remember(dir: string, name: string): void {
-    this.recent.set(`${dir}\0${name}`, Date.now() + this.recentTtlMs);
   }
 }
