@@ -85,7 +85,12 @@ export class EllipticsClient {
   private checker: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly options: ClientOptions) {}
+  /** address families of the configured remotes: a discovered node is reached the same way */
+  private readonly families: Set<number>;
+
+  constructor(private readonly options: ClientOptions) {
+    this.families = new Set(options.nodes.map((n) => n.family));
+  }
 
   get groups(): readonly number[] {
     return this.options.groups;
@@ -313,9 +318,14 @@ export class EllipticsClient {
     const fresh: string[] = [];
     for (const frame of frames) {
       if (frame.header.status < 0 || frame.payload.length === 0) continue;
-      for (const address of decodeRouteReply(frame).addrs) {
-        const key = formatAddress(address);
-        if (!this.nodes.has(key)) fresh.push(this.addNode(address));
+      const route = decodeRouteReply(frame);
+      // Each node is listed with node_addr_num addresses (one per configured interface); one connection per node.
+      const perNode = Math.max(1, route.nodeAddrNum);
+      for (let i = 0; i < route.addrs.length; i += perNode) {
+        const addresses = route.addrs.slice(i, i + perNode);
+        if (addresses.some((a) => this.nodes.has(formatAddress(a)))) continue;
+        const address = addresses.find((a) => this.families.has(a.family)) ?? addresses[0]!;
+        fresh.push(this.addNode(address));
       }
     }
     await Promise.allSettled(fresh.map((key) => this.ensureConnected(key)));
