@@ -99,7 +99,8 @@ for s in "${SERVICES[@]}"; do
   port_busy "$(svc_port "$s")" && die "port 127.0.0.1:$(svc_port "$s") (for $s) is in use by a process this script did not start"
 done
 
-[ "${STOWAGE_SAIO_RESET:-0}" = 1 ] && rm -rf "$SRV"
+# A fresh start wipes the data of earlier runs (tests use throw-away containers); STOWAGE_SAIO_KEEP_DATA=1 keeps it.
+[ "${STOWAGE_SAIO_KEEP_DATA:-0}" = 1 ] || rm -rf "$SRV"
 mkdir -p "$ETC" "$SRV/sdb1" "$RUN" "$LOG" "$D/cache"
 
 # ---------------------------------------------------------------- swift.conf (hard-coded path in swift)
