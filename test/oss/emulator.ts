@@ -426,7 +426,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
         await serve(req, res, url);
       } catch (err) {
         const error = err instanceof OssError ? err : new OssError(500, 'InternalError', 'We encountered an internal error. Please try again.');
-        if (!(err instanceof OssError)) console.error('oss emulator:', err);
+        if (!(err instanceof OssError) && !req.destroyed) console.error('oss emulator:', err);
         if (!req.complete) req.resume();
         const fields = Object.entries(error.extra).map(([k, v]) => `<${k}>${xmlEscape(v)}</${k}>`).join('');
         const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${xmlEscape(error.message)}</Message><RequestId>${requestId}</RequestId><HostId>${xmlEscape(req.headers.host ?? '')}</HostId>${fields}</Error>`;

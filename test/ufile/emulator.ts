@@ -317,7 +317,7 @@ export async function startUFileEmulator(options: UFileEmulatorOptions = {}): Pr
         await serve(req, res, url);
       } catch (err) {
         const error = err instanceof UFileError ? err : new UFileError(500, -1, 'internal error');
-        if (!(err instanceof UFileError)) console.error('ufile emulator:', err);
+        if (!(err instanceof UFileError) && !req.destroyed) console.error('ufile emulator:', err);
         if (!req.complete) req.resume();
         if (res.headersSent) { res.destroy(); return; }
         const body = JSON.stringify({ RetCode: error.retCode, ErrMsg: error.message });
