@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../src/index.js';
 import { signHeaders, presignQuery, sha256Hex } from '../../plugins/s3/src/sigv4.js';
+import { checkWalk } from './walk-cases.js';
 import { acquireSwift, type SwiftEndpoint } from './saio.js';
 import { readAll, s3Driver, s3Options } from './drivers.js';
 
@@ -165,5 +166,9 @@ describe('s3 driver on Swift s3api', () => {
     const tampered = await request(url!.replace('%2Fblob', '%2Fother').replace('/blob', '/other'));
     await tampered.body.dump();
     expect(tampered.statusCode).toBe(403);
+  });
+
+  it('walks depth first in lexical order from one listing per directory, honouring skipDir, stop and startAfter', async () => {
+    await checkWalk(driver);
   });
 });

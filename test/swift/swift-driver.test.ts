@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../src/index.js';
+import { checkWalk } from './walk-cases.js';
 import { acquireSwift, type SwiftEndpoint } from './saio.js';
 import { driverContext, readAll, recordingLogger, swiftDriver } from './drivers.js';
 
@@ -231,5 +232,8 @@ describe('swift driver on a real Swift', () => {
     expect(await countObjects(containerOf(driver), 'segments/')).toBe(before);
     expect(await countObjects(containerOf(driver), 'pending/cancelled')).toBe(0);
   });
-});
 
+  it('walks depth first in lexical order from one listing per directory, honouring skipDir, stop and startAfter', async () => {
+    await checkWalk(driver);
+  });
+});

@@ -3,11 +3,12 @@
  * `<rootdirectory><path>` without the leading `/`.
  */
 import { Readable } from 'node:stream';
-import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriver } from 'stowage';
+import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
 import { headerValue, type S3Client } from './client.js';
 import type { ResolvedS3Options } from './options.js';
 import { resumableReader } from './reader.js';
 import type { Part, S3Store } from './store.js';
+import { walkTree } from './walk.js';
 import { discardUpload, readUploadState, S3FileWriter, UPLOAD_SUFFIX, type UploadState } from './writer.js';
 
 /** Runs `tasks` with at most `limit` in flight. */
@@ -141,6 +142,24 @@ export class S3Driver implements StorageDriver {
     }
     if (children.length === 0 && path !== '/') throw this.context.errors.pathNotFound(path);
     return children;
+  }
+
+  /** Children with their sizes and times, from the listing alone (upload side objects left out). */
+  private async listInfos(path: string): Promise<FileInfo[]> {
+    const now = new Date();
+    const infos: FileInfo[] = [];
+    for await (const entry of this.store.list(this.directoryPrefix(path), '/')) {
+      const name = entry.prefix ?? entry.key!;
+      if (name.includes('~')) continue;
+      if (entry.prefix) infos.push({ path: this.fromKey(name.replace(/\/$/, '')), size: 0, modTime: now, isDir: true });
+      else infos.push({ path: this.fromKey(name), size: entry.size ?? 0, modTime: entry.modified ? new Date(entry.modified) : now, isDir: false });
+    }
+    if (infos.length === 0 && path !== '/') throw this.context.errors.pathNotFound(path);
+    return infos;
+  }
+
+  async walk(path: string, fn: WalkFn, options?: WalkOptions): Promise<void> {
+    await walkTree(path, (directory) => this.listInfos(directory), fn, options);
   }
 
   async move(sourcePath: string, destPath: string): Promise<void> {

@@ -19,7 +19,7 @@ export interface Part {
 }
 
 export interface ListingPage {
-  readonly keys: { key: string; size: number }[];
+  readonly keys: { key: string; size: number; modified?: string }[];
   readonly prefixes: string[];
 }
 
@@ -94,14 +94,14 @@ export class S3Store {
     if (token) query['continuation-token'] = token;
     const response = await this.client.request({ method: 'GET', query }, `list ${prefix}`);
     const xml = response.body.toString('utf8');
-    const keys = elements(xml, 'Contents').map((c) => ({ key: text(c, 'Key') ?? '', size: Number(text(c, 'Size') ?? 0) }));
+    const keys = elements(xml, 'Contents').map((c) => ({ key: text(c, 'Key') ?? '', size: Number(text(c, 'Size') ?? 0), modified: text(c, 'LastModified') }));
     const prefixes = elements(xml, 'CommonPrefixes').map((c) => text(c, 'Prefix') ?? '');
     const truncated = text(xml, 'IsTruncated') === 'true';
     return { keys, prefixes, next: truncated ? text(xml, 'NextContinuationToken') : undefined };
   }
 
   /** Pages through ListObjectsV2 (at most 1000 keys an answer). */
-  async *list(prefix: string, delimiter?: string): AsyncGenerator<{ key?: string; prefix?: string; size?: number }> {
+  async *list(prefix: string, delimiter?: string): AsyncGenerator<{ key?: string; prefix?: string; size?: number; modified?: string }> {
     let token: string | undefined;
     do {
       const page = await this.listPage(prefix, delimiter, token, this.options.listPageSize);

@@ -4,12 +4,13 @@
  * adds `<prefix>/pending<path>`, the state of uploads not yet committed.
  */
 import { Readable } from 'node:stream';
-import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriver } from 'stowage';
+import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
 import type { SwiftClient } from './client.js';
 import type { ResolvedSwiftOptions } from './options.js';
 import { resumableReader } from './reader.js';
 import type { SwiftStore } from './store.js';
 import { tempUrl } from './tempurl.js';
+import { walkTree } from './walk.js';
 import { discardPending, newSegmentPrefix, readPendingState, SwiftFileWriter, type PendingState } from './writer.js';
 
 export interface TempUrlSettings {
@@ -128,6 +129,26 @@ export class SwiftDriver implements StorageDriver {
     }
     if (children.length === 0 && path !== '/') throw this.context.errors.pathNotFound(path);
     return children;
+  }
+
+  /** Children with their sizes and times, from the listing alone. */
+  private async listInfos(path: string): Promise<FileInfo[]> {
+    const base = this.files('/');
+    const now = new Date();
+    const infos: FileInfo[] = [];
+    for await (const entry of this.store.list(this.files(path) + '/', '/')) {
+      if (entry.subdir) infos.push({ path: entry.subdir.slice(base.length).replace(/\/$/, ''), size: 0, modTime: now, isDir: true });
+      else if (entry.name) {
+        const modTime = entry.last_modified ? new Date(`${entry.last_modified}Z`) : now;
+        infos.push({ path: entry.name.slice(base.length), size: entry.bytes ?? 0, modTime, isDir: false });
+      }
+    }
+    if (infos.length === 0 && path !== '/') throw this.context.errors.pathNotFound(path);
+    return infos;
+  }
+
+  async walk(path: string, fn: WalkFn, options?: WalkOptions): Promise<void> {
+    await walkTree(path, (directory) => this.listInfos(directory), fn, options);
   }
 
   async move(sourcePath: string, destPath: string): Promise<void> {

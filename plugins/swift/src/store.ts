@@ -20,6 +20,8 @@ export interface ListingEntry {
   readonly subdir?: string;
   readonly bytes?: number;
   readonly slo_etag?: string;
+  /** ISO time without a zone, in UTC */
+  readonly last_modified?: string;
 }
 
 export interface SegmentRef {
