@@ -1,0 +1,63 @@
+/**
+ * What the object-store driver needs from a vendor's API. The OSS and UFile plugins each implement it
+ * over their own signed HTTP calls; object-driver.ts and object-writer.ts build the storage driver
+ * contract on top. (This file, object-driver.ts and object-writer.ts are identical in plugins/alioss and
+ * plugins/ufile: each plugin is a standalone package and cannot import the other.)
+ */
+import type { Readable } from 'node:stream';
+
+export interface ObjectHead {
+  readonly size: number;
+  readonly modified: Date;
+}
+
+export interface ListedObject {
+  readonly key: string;
+  readonly size: number;
+  readonly modified: Date;
+}
+
+export interface ListPage {
+  readonly objects: readonly ListedObject[];
+  /** common prefixes, each ending in the delimiter */
+  readonly prefixes: readonly string[];
+  /** where the next page starts; undefined on the last page */
+  readonly nextMarker?: string;
+}
+
+export interface MultipartUpload {
+  readonly uploadId: string;
+  /** the size every part but the last must have */
+  readonly partSize: number;
+}
+
+export type RangeResult = Readable | 'not-found' | 'unsatisfiable';
+
+export interface ObjectStore {
+  /** the part size to buffer towards before an upload exists (the upload may then ask for another) */
+  readonly partSizeHint: number;
+  /** objects up to this size are copied by the service; larger ones are streamed through a writer */
+  readonly serverCopyLimit: number;
+  head(key: string): Promise<ObjectHead | undefined>;
+  get(key: string): Promise<Buffer | undefined>;
+  /** the object from `offset` (0: the whole object) as a stream */
+  getFrom(key: string, offset: number): Promise<RangeResult>;
+  put(key: string, body: Buffer): Promise<void>;
+  /** deletes the keys; missing keys are not an error */
+  deleteKeys(keys: readonly string[]): Promise<void>;
+  list(prefix: string, delimiter: string, marker: string | undefined, limit: number): Promise<ListPage>;
+  /** service-side copy; only called for sources up to serverCopyLimit */
+  copy?(sourceKey: string, destKey: string): Promise<void>;
+  initMultipart(key: string): Promise<MultipartUpload>;
+  /** `index` counts from 0; the store maps it onto the vendor's numbering. Returns the part's ETag. */
+  uploadPart(key: string, uploadId: string, index: number, data: Buffer): Promise<string>;
+  completeMultipart(key: string, uploadId: string, etags: readonly string[]): Promise<void>;
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+  presign(key: string, method: 'GET' | 'HEAD', expiresIn: number): string;
+  close(): Promise<void>;
+}
+
+/** An error that is not one of the contract's codes: the backend failed. */
+export function storageFailed(message: string, cause?: unknown): Error {
+  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code: 'STORAGE_FAILED' });
+}

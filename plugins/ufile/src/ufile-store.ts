@@ -1,0 +1,187 @@
+/** The ObjectStore over UCloud UFile's REST API: UCloud-signed requests, JSON replies, 0-based BlkSize parts. */
+import type { Readable } from 'node:stream';
+import type { DriverLogger } from 'stowage';
+import { type BufferedReply, HttpClient } from './http-client.js';
+import type { ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeResult } from './object-store.js';
+import { storageFailed } from './object-store.js';
+import type { ResolvedUFileOptions } from './options.js';
+import { presignQuery, ufileAuthorization } from './signing.js';
+
+/** UFile's usual multipart block size; the real one comes with each upload. */
+const DEFAULT_BLOCK = 4 * 1024 * 1024;
+const DELETE_CONCURRENCY = 8;
+
+interface Call {
+  readonly method: string;
+  readonly key: string;
+  /** already-encoded query string, without `?` (the query is not signed) */
+  readonly query?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: Buffer;
+}
+
+const encodeKey = (key: string): string => key.split('/').map(encodeURIComponent).join('/');
+
+interface ListObjectsReply {
+  IsTruncated?: boolean;
+  NextMarker?: string;
+  Contents?: { Key: string; Size: string | number; LastModified?: number }[];
+  CommonPrefixes?: { Prefix: string }[];
+}
+
+export class UFileStore implements ObjectStore {
+  partSizeHint = DEFAULT_BLOCK;
+  readonly serverCopyLimit = 0;
+  private readonly http: HttpClient;
+
+  constructor(private readonly options: ResolvedUFileOptions, logger: DriverLogger) {
+    this.http = new HttpClient({
+      driver: 'ufile',
+      retries: options.retries,
+      retryIntervalMs: options.retryIntervalMs,
+      timeoutMs: options.timeoutMs,
+      logger,
+    });
+  }
+
+  private build(call: Call): () => { method: string; url: string; headers: Record<string, string>; body?: Buffer } {
+    return () => {
+      const headers: Record<string, string> = { ...(call.headers ?? {}) };
+      headers.authorization = ufileAuthorization(this.options.publicKey, this.options.privateKey, {
+        method: call.method, bucket: this.options.bucket, key: call.key, headers,
+      });
+      return { method: call.method, url: `${this.options.origin}/${encodeKey(call.key)}${call.query ? `?${call.query}` : ''}`, headers, body: call.body };
+    };
+  }
+
+  private describe(call: Call): string {
+    const op = call.query?.split('&')[0]?.split('=')[0];
+    return `${call.method} ${call.key || '/'}${op ? ` (${op})` : ''}`;
+  }
+
+  private send(call: Call): Promise<BufferedReply> {
+    return this.http.call(this.build(call), this.describe(call));
+  }
+
+  private fail(call: Call, reply: BufferedReply): Error {
+    let detail = '';
+    try {
+      const parsed = JSON.parse(reply.body.toString('utf8')) as { RetCode?: number; ErrMsg?: string };
+      if (parsed.RetCode !== undefined) detail = ` RetCode ${parsed.RetCode}${parsed.ErrMsg ? ` (${parsed.ErrMsg})` : ''}`;
+    } catch {
+      // a bodiless (HEAD) or non-JSON reply: the status says it all
+    }
+    const session = reply.headers['x-sessionid'];
+    return storageFailed(`ufile: ${this.describe(call)} failed: ${reply.status}${detail}${session ? ` [session ${session}]` : ''}`);
+  }
+
+  private async expect(call: Call, ...ok: number[]): Promise<BufferedReply> {
+    const reply = await this.send(call);
+    if (!ok.includes(reply.status)) throw this.fail(call, reply);
+    return reply;
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    const call: Call = { method: 'HEAD', key };
+    const reply = await this.send(call);
+    if (reply.status === 404) return undefined;
+    if (reply.status !== 200) throw this.fail(call, reply);
+    return { size: Number(reply.headers['content-length'] ?? 0), modified: new Date(reply.headers['last-modified'] ?? Date.now()) };
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    const call: Call = { method: 'GET', key };
+    const reply = await this.send(call);
+    if (reply.status === 404) return undefined;
+    if (reply.status !== 200) throw this.fail(call, reply);
+    return reply.body;
+  }
+
+  async getFrom(key: string, offset: number): Promise<RangeResult> {
+    const call: Call = offset > 0 ? { method: 'GET', key, headers: { Range: `bytes=${offset}-` } } : { method: 'GET', key };
+    const reply = await this.http.open(this.build(call), this.describe(call));
+    if (reply.status === 404) return 'not-found';
+    if (reply.status === 416) return 'unsatisfiable';
+    if (reply.status === 206 || (reply.status === 200 && offset === 0)) return reply.body as Readable;
+    if (reply.status === 200) {
+      // A server that ignores the range: only an offset at or past the end can be answered from it.
+      (reply.body as Readable).destroy();
+      if (Number(reply.headers['content-length']) <= offset) return 'unsatisfiable';
+      throw storageFailed(`ufile: GET ${key} ignored the range from ${offset}`);
+    }
+    throw this.fail(call, reply as BufferedReply);
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    await this.expect({ method: 'PUT', key, body, headers: { 'Content-Type': 'application/octet-stream' } }, 200);
+  }
+
+  async deleteKeys(keys: readonly string[]): Promise<void> {
+    const queue = [...keys];
+    const worker = async () => {
+      for (let key = queue.shift(); key !== undefined; key = queue.shift()) await this.expect({ method: 'DELETE', key }, 204, 200, 404);
+    };
+    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, queue.length) }, worker));
+  }
+
+  async list(prefix: string, delimiter: string, marker: string | undefined, limit: number): Promise<ListPage> {
+    const query = `listobjects&prefix=${encodeURIComponent(prefix)}&marker=${encodeURIComponent(marker ?? '')}&delimiter=${encodeURIComponent(delimiter)}&max-keys=${Math.min(limit, 1000)}`;
+    const reply = await this.expect({ method: 'GET', key: '', query }, 200);
+    let parsed: ListObjectsReply;
+    try {
+      parsed = JSON.parse(reply.body.toString('utf8')) as ListObjectsReply;
+    } catch (err) {
+      throw storageFailed('ufile: GET / (listobjects) returned no JSON', err);
+    }
+    const objects = (parsed.Contents ?? []).map((entry) => ({
+      key: entry.Key,
+      size: Number(entry.Size),
+      modified: new Date(entry.LastModified ? entry.LastModified * 1000 : Date.now()),
+    }));
+    const prefixes = (parsed.CommonPrefixes ?? []).map((entry) => entry.Prefix);
+    return { objects, prefixes, nextMarker: parsed.IsTruncated ? parsed.NextMarker || objects.at(-1)?.key || prefixes.at(-1) : undefined };
+  }
+
+  async initMultipart(key: string): Promise<MultipartUpload> {
+    const reply = await this.expect({ method: 'POST', key, query: 'uploads' }, 200);
+    const parsed = JSON.parse(reply.body.toString('utf8')) as { UploadId?: string; BlkSize?: number };
+    if (!parsed.UploadId || !Number.isInteger(parsed.BlkSize) || (parsed.BlkSize ?? 0) <= 0) {
+      throw storageFailed(`ufile: POST ${key} (uploads) returned no UploadId or BlkSize`);
+    }
+    this.partSizeHint = parsed.BlkSize!;
+    return { uploadId: parsed.UploadId, partSize: parsed.BlkSize! };
+  }
+
+  async uploadPart(key: string, uploadId: string, index: number, data: Buffer): Promise<string> {
+    const reply = await this.expect({
+      method: 'PUT', key, query: `uploadId=${encodeURIComponent(uploadId)}&partNumber=${index}`,
+      headers: { 'Content-Type': 'application/octet-stream' }, body: data,
+    }, 200);
+    const etag = reply.headers.etag;
+    if (!etag) throw storageFailed(`ufile: PUT ${key} (part ${index}) returned no ETag`);
+    return etag;
+  }
+
+  async completeMultipart(key: string, uploadId: string, etags: readonly string[]): Promise<void> {
+    await this.expect({
+      method: 'POST', key, query: `uploadId=${encodeURIComponent(uploadId)}&newKey=${encodeURIComponent(key)}`,
+      body: Buffer.from(etags.join(',')),
+    }, 200);
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    await this.expect({ method: 'DELETE', key, query: `uploadId=${encodeURIComponent(uploadId)}` }, 204, 200, 404);
+  }
+
+  presign(key: string, method: 'GET' | 'HEAD', expiresIn: number): string {
+    const query = presignQuery({
+      method, bucket: this.options.bucket, key, publicKey: this.options.publicKey, privateKey: this.options.privateKey,
+      expires: Math.floor(Date.now() / 1000) + expiresIn,
+    });
+    return `${this.options.origin}/${encodeKey(key)}?${new URLSearchParams(query).toString()}`;
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}
