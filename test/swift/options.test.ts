@@ -1,0 +1,154 @@
+/**
+ * The plugins' manifests and option schemas: a docker-registry seed config (flat swift_* keys) and a
+ * distribution config.yml both turn into valid options that work against the real Swift.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDriver as createSwift } from '../../plugins/swift/src/index.js';
+import { createDriver as createS3 } from '../../plugins/s3/src/index.js';
+import { acquireSwift, type SwiftEndpoint } from './saio.js';
+import { driverContext, uniqueName } from './drivers.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const manifestOf = (plugin: string) =>
+  JSON.parse(readFileSync(path.join(root, 'plugins', plugin, 'package.json'), 'utf8')) as {
+    stowage: { name: string; apiVersion: number; schema: string; legacyOptions: Record<string, string> };
+  };
+const schemaOf = (plugin: string): object => JSON.parse(readFileSync(path.join(root, 'plugins', plugin, manifestOf(plugin).stowage.schema), 'utf8')) as object;
+
+function validator(plugin: string) {
+  const ajv = new Ajv2020.default({ useDefaults: true, allErrors: true, strict: false });
+  return ajv.compile(schemaOf(plugin));
+}
+
+let endpoint: SwiftEndpoint;
+let release: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ endpoint, release } = await acquireSwift());
+});
+
+afterAll(async () => {
+  await release?.();
+});
+
+describe('swift plugin options', () => {
+  it('maps every seed key of the docker-registry swift driver, and the mapped options work', async () => {
+    const { legacyOptions } = manifestOf('swift').stowage;
+    const seed: Record<string, unknown> = {
+      storage_path: '/registry',
+      swift_authurl: endpoint.authUrl,
+      swift_container: uniqueName('seed'),
+      swift_user: endpoint.user,
+      swift_password: endpoint.key,
+      swift_tenant_name: 'test',
+      swift_region_name: 'RegionOne',
+      swift_auth_version: 1,
+      swift_object_storage_url: endpoint.storageUrl,
+    };
+    const options: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(seed)) {
+      expect(legacyOptions[key], `seed key ${key}`).toBeDefined();
+      options[legacyOptions[key]!] = value;
+    }
+    expect(Object.keys(legacyOptions).sort()).toEqual([...Object.keys(seed), 'swift_cacert'].sort());
+    const validate = validator('swift');
+    expect(validate(options), JSON.stringify(validate.errors)).toBe(true);
+    const driver = await createSwift(options as never, driverContext('swift'));
+    try {
+      await driver.putContent('/seed/file', Buffer.from('seed'));
+      expect(Buffer.from(await driver.getContent('/seed/file')).toString()).toBe('seed');
+    } finally {
+      await driver.close?.();
+    }
+  });
+
+  it('accepts distribution 2.8 swift options and applies its defaults', () => {
+    const options: Record<string, unknown> = {
+      authurl: 'https://keystone.example.com/v3',
+      username: 'u',
+      password: 'p',
+      container: 'registry',
+      region: 'RegionOne',
+      tenant: 't',
+      tenantid: 'tid',
+      domain: 'Default',
+      domainid: 'did',
+      tenantdomain: 'Default',
+      tenantdomainid: 'tdid',
+      trustid: 'trust',
+      insecureskipverify: true,
+      chunksize: 5242880,
+      prefix: '/reg',
+      secretkey: 's',
+      accesskey: 'a',
+      authversion: 3,
+      endpointtype: 'internal',
+      tempurlcontainerkey: true,
+      tempurlmethods: ['GET'],
+    };
+    const validate = validator('swift');
+    expect(validate(options), JSON.stringify(validate.errors)).toBe(true);
+    expect(options.maxretries).toBe(5);
+  });
+
+  it('rejects unknown options and a chunk size under 1 MiB', () => {
+    const validate = validator('swift');
+    expect(validate({ authurl: 'http://x/auth/v1.0', username: 'u', password: 'p', container: 'c', chunksize: 1000 })).toBe(false);
+    expect(validate({ authurl: 'http://x/auth/v1.0', username: 'u', password: 'p', container: 'c', bogus: 1 })).toBe(false);
+  });
+
+  it('marks the secrets write-only so they are masked and redacted', () => {
+    const properties = (schemaOf('swift') as { properties: Record<string, { writeOnly?: boolean }> }).properties;
+    expect(Object.keys(properties).filter((k) => properties[k]!.writeOnly).sort()).toEqual(['accesskey', 'password', 'secretkey']);
+  });
+});
+
+describe('s3 plugin options', () => {
+  it('accepts distribution s3 options, and the driver works with them against the S3 API', async () => {
+    const options: Record<string, unknown> = {
+      region: 'us-east-1',
+      bucket: uniqueName('dist'),
+      regionendpoint: endpoint.s3Endpoint,
+      forcepathstyle: true,
+      accesskey: endpoint.user,
+      secretkey: endpoint.key,
+      secure: false,
+      v4auth: true,
+      chunksize: 5242880,
+      multipartcopychunksize: 33554432,
+      multipartcopymaxconcurrency: 100,
+      multipartcopythresholdsize: 33554432,
+      rootdirectory: '/registry',
+      storageclass: 'NONE',
+      createbucket: true,
+    };
+    const validate = validator('s3');
+    expect(validate(options), JSON.stringify(validate.errors)).toBe(true);
+    const driver = await createS3(options as never, driverContext('s3'));
+    try {
+      await driver.putContent('/dist/file', Buffer.from('dist'));
+      expect(await driver.list('/dist')).toEqual(['/dist/file']);
+    } finally {
+      await driver.close?.();
+    }
+  });
+
+  it('refuses to start on a missing bucket unless told to create it', async () => {
+    await expect(
+      createS3({ region: 'us-east-1', bucket: uniqueName('absent'), regionendpoint: endpoint.s3Endpoint, forcepathstyle: true, accesskey: endpoint.user, secretkey: endpoint.key }, driverContext('s3')),
+    ).rejects.toThrow(/does not exist/);
+  });
+
+  it('refuses to sign with a wrong secret: the S3 API answers 403 and the error names no secret', async () => {
+    const failure = createS3(
+      { region: 'us-east-1', bucket: uniqueName('x'), regionendpoint: endpoint.s3Endpoint, forcepathstyle: true, accesskey: endpoint.user, secretkey: 'not-the-secret', createbucket: true },
+      driverContext('s3'),
+    );
+    await expect(failure).rejects.toThrow(/403/);
+    await expect(failure).rejects.not.toThrow(/not-the-secret/);
+  });
+});
