@@ -105,6 +105,24 @@ export function describeObjectDriverCases(
       await driver.close?.();
     });
 
+    it('appends to committed content: the old bytes stay until the new commit', async () => {
+      const driver = await makeDriver();
+      const path = `${unique()}/appended`;
+      const first = randomBytes(partSize + 17);
+      await driver.putContent(path, first);
+      const writer = await driver.writer(path, true);
+      expect(writer.size).toBe(first.length);
+      await writer.write(Buffer.from('more'));
+      await writer.close();
+      expect(Buffer.compare(Buffer.from(await driver.getContent(path)), first)).toBe(0);
+      const resumed = await driver.writer(path, true);
+      expect(resumed.size).toBe(first.length + 4);
+      await resumed.commit();
+      await resumed.close();
+      expect(Buffer.compare(Buffer.from(await driver.getContent(path)), Buffer.concat([first, Buffer.from('more')]))).toBe(0);
+      await driver.close?.();
+    });
+
     it('cancels a writer with parts uploaded: nothing visible, no upload left open, no state left', async () => {
       const driver = await makeDriver();
       const base = unique();

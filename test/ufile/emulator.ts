@@ -357,7 +357,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     blkSize: flags.has('blk-size') ? Number(flags.get('blk-size')) : undefined,
   });
   console.log(`UFile emulator on ${emulator.url} (bucket ${bucket}, BlkSize ${emulator.blkSize}, public key ${emulator.publicKey})`);
-  console.log(`stowage options: { baseurl: "http://${bucket}.localhost:${emulator.port}", publickey: ..., privatekey: ... }`);
+  console.log(`stowage options: { baseurl: "http://127.0.0.1:${emulator.port}", bucket: "${bucket}", publickey: "${emulator.publicKey}", privatekey: "${emulator.privateKey}" }`);
   const stop = () => void emulator.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

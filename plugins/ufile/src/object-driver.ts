@@ -82,7 +82,20 @@ export class ObjectDriver implements StorageDriver {
       await discardSavedUpload(this.store, key);
       return new ObjectWriter(this.store, key);
     }
-    return new ObjectWriter(this.store, key, await loadSavedUpload(this.store, key));
+    const saved = await loadSavedUpload(this.store, key);
+    if (saved) return new ObjectWriter(this.store, key, saved);
+    // Appending to committed content: it becomes the start of a new upload (streamed, one part in memory).
+    const writer = new ObjectWriter(this.store, key);
+    const committed = await this.store.getFrom(key, 0);
+    if (typeof committed === 'string') return writer;
+    try {
+      for await (const chunk of committed) await writer.write(chunk as Buffer);
+    } catch (err) {
+      committed.destroy();
+      await writer.cancel().catch(() => undefined);
+      throw err;
+    }
+    return writer;
   }
 
   async stat(path: string): Promise<FileInfo> {
