@@ -127,6 +127,18 @@ describe('replication across groups on separate emulated nodes', () => {
     }
   });
 
+  it('reads from another replica of the same version when the newest one fails', async () => {
+    const content = Buffer.from('x'.repeat(10_000));
+    await driver.putContent('/failover/obj', content);
+    cluster.nodes[0]!.failing.add('READ');
+    try {
+      expect(Buffer.from(await driver.getContent('/failover/obj')).equals(content)).toBe(true);
+    } finally {
+      cluster.nodes[0]!.failing.delete('READ');
+    }
+    expect(cluster.nodes[1]!.served.get('READ') ?? 0).toBeGreaterThan(0);
+  });
+
   it('writes with one group of three down (quorum 2) and refuses with two down', async () => {
     cluster.nodes[2]!.stalled = true;
     try {

@@ -75,6 +75,8 @@ export class EmulatorNode {
   readonly backends: Backend[];
   /** when set, replies to requests that arrived together go out in random order (a busy real server does) */
   shuffleReplies = false;
+  /** commands answered with -5 EIO (a failing disk), by name */
+  readonly failing = new Set<string>();
   /** when set, requests are read and never answered (a hung node) */
   stalled = false;
   /** requests served, by command name: lets tests see where traffic went */
@@ -196,6 +198,7 @@ export class EmulatorNode {
       return payload && payload.length > 0 ? Buffer.concat([header, payload]) : header;
     };
     const error = (status: number, backendId: number): Buffer[] => [reply({ status, backendId })];
+    if (this.failing.has(name)) return error(-5, h.backendId);
 
     switch (h.cmd) {
       case Command.REVERSE_LOOKUP: {

@@ -28,12 +28,27 @@ export class ObjectStore {
   /** Yields the bytes of a replica from `offset` to its end, one ranged READ at a time. */
   async *chunks(id: Buffer, replica: ReplicaInfo, offset = 0): AsyncGenerator<Buffer> {
     let at = offset;
+    const groups = [replica.groupId, ...replica.alternates];
     while (at < replica.size) {
       const want = Math.min(this.chunkSize, replica.size - at);
-      const { data } = await this.client.read(replica.groupId, id, at, want);
+      const data = await this.readFrom(groups, id, at, want);
       if (data.length === 0) throw new Error(`elliptics READ at ${at} of ${replica.size} returned no data`);
       yield data;
       at += data.length;
+    }
+  }
+
+  /** Reads a range from the first group that answers; a failing group is not asked again for this object. */
+  private async readFrom(groups: number[], id: Buffer, offset: number, size: number): Promise<Buffer> {
+    for (;;) {
+      const groupId = groups[0];
+      if (groupId === undefined) throw new Error('elliptics READ: no replica left to read from');
+      try {
+        return (await this.client.read(groupId, id, offset, size)).data;
+      } catch (err) {
+        if (groups.length === 1) throw err;
+        groups.shift();
+      }
     }
   }
 

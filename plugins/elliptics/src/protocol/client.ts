@@ -64,6 +64,8 @@ export interface ReplicaInfo {
   groupId: number;
   size: number;
   mtime: { tsec: number; tnsec: number };
+  /** other groups holding the same version (same size and time), to read from when `groupId` fails */
+  alternates: number[];
 }
 
 export class QuorumError extends Error {
@@ -192,22 +194,16 @@ export class EllipticsClient {
    */
   async newest(id: Buffer): Promise<ReplicaInfo | undefined> {
     const looked = await this.eachGroup((g) => this.lookup(g, id));
-    let best: ReplicaInfo | undefined;
-    for (const r of looked) {
-      if (!r.ok) continue;
-      const info: ReplicaInfo = { groupId: r.groupId, size: r.value.size, mtime: r.value.mtime };
-      if (!best || newer(info.mtime, best.mtime)) best = info;
-    }
-    if (best) return best;
+    const found = looked.flatMap((r) => (r.ok ? [{ groupId: r.groupId, size: r.value.size, mtime: r.value.mtime }] : []));
+    if (found.length > 0) return pickNewest(found);
     this.throwUnlessAllMissing('LOOKUP', looked);
     const probed = await this.eachGroup((g) => this.read(g, id, 0, 0));
-    for (const r of probed) {
-      if (!r.ok) continue;
-      const info: ReplicaInfo = { groupId: r.groupId, size: r.value.io.totalSize, mtime: { tsec: r.value.io.tsec, tnsec: r.value.io.tnsec } };
-      if (!best || newer(info.mtime, best.mtime)) best = info;
-    }
-    if (!best) this.throwUnlessAllMissing('READ', probed);
-    return best;
+    const empty = probed.flatMap((r) =>
+      r.ok ? [{ groupId: r.groupId, size: r.value.io.totalSize, mtime: { tsec: r.value.io.tsec, tnsec: r.value.io.tnsec } }] : [],
+    );
+    if (empty.length > 0) return pickNewest(empty);
+    this.throwUnlessAllMissing('READ', probed);
+    return undefined;
   }
 
   /** Removes a key from every group. Resolves true when some group had it; a quorum must answer. */
@@ -342,6 +338,15 @@ export class EllipticsClient {
       }
     }
   }
+}
+
+function pickNewest(found: Omit<ReplicaInfo, 'alternates'>[]): ReplicaInfo {
+  let best = found[0]!;
+  for (const replica of found) if (newer(replica.mtime, best.mtime)) best = replica;
+  const alternates = found
+    .filter((r) => r !== best && r.size === best.size && r.mtime.tsec === best.mtime.tsec && r.mtime.tnsec === best.mtime.tnsec)
+    .map((r) => r.groupId);
+  return { ...best, alternates };
 }
 
 const newer = (a: { tsec: number; tnsec: number }, b: { tsec: number; tnsec: number }): boolean =>
