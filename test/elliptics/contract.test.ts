@@ -76,6 +76,18 @@ describe('Elliptics driver contract', () => {
     expect(Buffer.from(await driver.getContent('/zero/then-append')).toString()).toBe('appended');
   });
 
+  it('continues from committed content when a writer appends to it', async () => {
+    const first = randomBytes(100_000);
+    await driver.putContent('/append/committed', first);
+    const writer = await driver.writer('/append/committed', true);
+    expect(writer.size).toBe(first.length);
+    await writer.write(Buffer.from('tail'));
+    expect(Buffer.from(await driver.getContent('/append/committed')).equals(first)).toBe(true);
+    await writer.commit();
+    await writer.close();
+    expect(Buffer.from(await driver.getContent('/append/committed')).equals(Buffer.concat([first, Buffer.from('tail')]))).toBe(true);
+  });
+
   it('moves large objects, and a missing source leaves the destination untouched', async () => {
     const content = randomBytes(200_000);
     await driver.putContent('/move/a/src', content);

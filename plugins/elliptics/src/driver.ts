@@ -69,7 +69,17 @@ export class EllipticsDriver implements StorageDriver {
     const stagingId = this.id(`upload:${path}`);
     let size = 0;
     if (append) {
-      size = (await this.client.newest(stagingId))?.size ?? 0;
+      const staged = await this.client.newest(stagingId);
+      if (staged) {
+        size = staged.size;
+      } else {
+        // Appending to committed content continues from it, as a file system would.
+        const committed = await this.client.newest(this.id(path));
+        if (committed && committed.size > 0) {
+          await this.objects.write(stagingId, committed.size, this.objects.chunks(this.id(path), committed));
+          size = committed.size;
+        }
+      }
     } else {
       await this.client.removeQuorum(stagingId);
     }
