@@ -16,6 +16,8 @@ export interface FaultRule {
   readonly delayMs?: number;
   /** destroy the connection without answering */
   readonly reset?: boolean;
+  /** serve the request (its effects happen), then drop the connection instead of sending the reply */
+  readonly dropResponse?: boolean;
   /** how many matching requests it fires for (default 1) */
   readonly times?: number;
 }
@@ -27,7 +29,11 @@ export interface LoggedRequest {
   readonly fault?: FaultRule;
 }
 
-export type FaultOutcome = { kind: 'none' } | { kind: 'status'; status: number; rule: FaultRule } | { kind: 'reset'; rule: FaultRule };
+export type FaultOutcome =
+  | { kind: 'none' }
+  | { kind: 'status'; status: number; rule: FaultRule }
+  | { kind: 'reset'; rule: FaultRule }
+  | { kind: 'drop-response'; rule: FaultRule };
 
 export class FaultInjector {
   private readonly rules: { rule: FaultRule; left: number }[] = [];
@@ -53,6 +59,7 @@ export class FaultInjector {
     const { rule } = entry;
     if (rule.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
     if (rule.reset) return { kind: 'reset', rule };
+    if (rule.dropResponse) return { kind: 'drop-response', rule };
     if (rule.status) return { kind: 'status', status: rule.status, rule };
     return { kind: 'none' };
   }
@@ -96,4 +103,14 @@ export function parseFlags(argv: readonly string[]): Map<string, string> {
     else flags.set(name, 'true');
   }
   return flags;
+}
+
+/** Lets the request be served but destroys the connection when the reply would start. */
+export function dropReply(res: http.ServerResponse): void {
+  const drop = () => {
+    res.socket?.destroy();
+    return res;
+  };
+  res.writeHead = drop as unknown as typeof res.writeHead;
+  res.end = drop as unknown as typeof res.end;
 }

@@ -24,7 +24,7 @@ import {
   v4Signature,
   v4StringToSign,
 } from '../../plugins/alioss/src/signing.js';
-import { CONTROL_PREFIX, FaultInjector, handleControl, type LoggedRequest, parseFlags } from './emulator-faults.js';
+import { CONTROL_PREFIX, dropReply, FaultInjector, handleControl, type LoggedRequest, parseFlags } from './emulator-faults.js';
 
 export interface OssEmulatorOptions {
   readonly port?: number;
@@ -419,6 +419,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
       try {
         const fault = await faults.apply(req);
         if (fault.kind === 'reset') { req.socket.destroy(); return; }
+        if (fault.kind === 'drop-response') dropReply(res);
         if (fault.kind === 'status') {
           await readBody(req);
           throw new OssError(fault.status, fault.status === 503 ? 'ServiceUnavailable' : 'InternalError', 'Injected fault: please try again.');

@@ -223,6 +223,22 @@ export function describeObjectDriverCases(
       await driver.close?.();
     });
 
+    it('commits an upload whose complete reply was lost: the retry finds it done', async () => {
+      const driver = await makeDriver({ retries: 2, retryinterval: 0 });
+      const path = `${unique()}/lost-reply`;
+      const content = randomBytes(partSize + 100);
+      const writer = await driver.writer(path, false);
+      await writer.write(content);
+      backend().faults.add({ method: 'POST', match: 'uploadId=', dropResponse: true, times: 1 });
+      const before = backend().requests.length;
+      await writer.commit();
+      await writer.close();
+      const completes = backend().requests.slice(before).filter((r) => r.method === 'POST' && r.url.includes('lost-reply') && r.url.includes('uploadId='));
+      expect(completes.length).toBe(2);
+      expect(Buffer.compare(Buffer.from(await driver.getContent(path)), content)).toBe(0);
+      await driver.close?.();
+    });
+
     it('gives up on a request that takes longer than `timeout` and retries it', async () => {
       const path = `${unique()}/slow`;
       const setup = await makeDriver();

@@ -114,7 +114,7 @@ export class ObjectWriter implements FileWriter {
       await this.store.put(this.key, this.takePending(this.pendingSize));
     } else {
       if (this.pendingSize > 0 || this.parts.length === 0) await this.uploadPart(this.takePending(this.pendingSize));
-      await this.store.completeMultipart(this.key, this.uploadId, this.parts.map((part) => part.etag));
+      await this.store.completeMultipart(this.key, this.uploadId, this.parts.map((part) => part.etag), this.size);
     }
     this.done = 'committed';
     await this.store.deleteKeys([uploadStateKey(this.key), uploadTailKey(this.key)]);

@@ -204,10 +204,14 @@ export class OssStore implements ObjectStore {
     return etag;
   }
 
-  async completeMultipart(key: string, uploadId: string, etags: readonly string[]): Promise<void> {
+  async completeMultipart(key: string, uploadId: string, etags: readonly string[], size: number): Promise<void> {
     const parts = etags.map((etag, index) => `<Part><PartNumber>${index + 1}</PartNumber><ETag>${xmlEscape(etag)}</ETag></Part>`).join('');
     const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUpload>${parts}</CompleteMultipartUpload>`);
-    await this.expect({ method: 'POST', key, query: { uploadId }, body, headers: { 'content-type': 'application/xml' } }, 200);
+    const call: Call = { method: 'POST', key, query: { uploadId }, body, headers: { 'content-type': 'application/xml' } };
+    const reply = await this.send(call);
+    if (reply.status === 200) return;
+    if (reply.status === 404 && xmlText(reply.body.toString('utf8'), 'Code') === 'NoSuchUpload' && (await this.head(key))?.size === size) return;
+    throw this.fail(call, reply);
   }
 
   async abortMultipart(key: string, uploadId: string): Promise<void> {

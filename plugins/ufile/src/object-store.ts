@@ -51,7 +51,11 @@ export interface ObjectStore {
   initMultipart(key: string): Promise<MultipartUpload>;
   /** `index` counts from 0; the store maps it onto the vendor's numbering. Returns the part's ETag. */
   uploadPart(key: string, uploadId: string, index: number, data: Buffer): Promise<string>;
-  completeMultipart(key: string, uploadId: string, etags: readonly string[]): Promise<void>;
+  /**
+   * `size` is the total of the parts: when a retried complete finds the upload gone because the first
+   * attempt did complete it, an object of that size at the key counts as success.
+   */
+  completeMultipart(key: string, uploadId: string, etags: readonly string[], size: number): Promise<void>;
   abortMultipart(key: string, uploadId: string): Promise<void>;
   presign(key: string, method: 'GET' | 'HEAD', expiresIn: number): string;
   close(): Promise<void>;
