@@ -161,6 +161,23 @@ export function describeObjectDriverCases(
       await driver.close?.();
     });
 
+    it('walks depth first in lexical order, with sizes, skipDir and stop', async () => {
+      const driver = await makeDriver();
+      const base = unique();
+      for (const name of ['a/b/c', 'a-c', 'a/b.d', 'a/z', 'b']) await driver.putContent(`${base}/${name}`, Buffer.from(name));
+      const seen: string[] = [];
+      await driver.walk!(base, (info) => { seen.push(`${info.path.slice(base.length)}${info.isDir ? '/' : `:${info.size}`}`); });
+      expect(seen).toEqual(['/a/', '/a/b/', '/a/b/c:5', '/a/b.d:5', '/a/z:3', '/a-c:3', '/b:1']);
+      const skipped: string[] = [];
+      await driver.walk!(base, (info) => { skipped.push(info.path.slice(base.length)); return info.path.endsWith('/a/b') ? 'skipDir' : undefined; });
+      expect(skipped).toEqual(['/a', '/a/b', '/a/b.d', '/a/z', '/a-c', '/b']);
+      const stopped: string[] = [];
+      await driver.walk!(base, (info) => { stopped.push(info.path.slice(base.length)); return info.path.endsWith('/a/z') ? 'stop' : undefined; });
+      expect(stopped.at(-1)).toBe('/a/z');
+      await expect(driver.walk!(`${base}/none`, () => undefined)).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+      await driver.close?.();
+    });
+
     it('moves over an existing destination and leaves the destination alone when the source is missing', async () => {
       const driver = await makeDriver();
       const base = unique();

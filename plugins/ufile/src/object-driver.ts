@@ -4,7 +4,7 @@
  * (object-writer.ts), move is a service copy (or a streamed one for large objects) plus delete.
  */
 import { Readable } from 'node:stream';
-import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, RedirectOptions, StorageDriver } from 'stowage';
+import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
 import type { ObjectStore } from './object-store.js';
 import { discardSavedUpload, loadSavedUpload, ObjectWriter, type SavedUpload } from './object-writer.js';
 
@@ -139,6 +139,40 @@ export class ObjectDriver implements StorageDriver {
     } while (marker);
     if (children.size === 0 && path !== '/') throw this.options.errors.pathNotFound(path);
     return [...children];
+  }
+
+  /** One delimiter listing per directory; sizes and times come from the listing, so no HEAD per file. */
+  async walk(path: string, fn: WalkFn, options: WalkOptions = {}): Promise<void> {
+    await this.walkDirectory(path, fn, options.startAfter, true);
+  }
+
+  /** Returns true when the callback asked to stop. */
+  private async walkDirectory(path: string, fn: WalkFn, startAfter: string | undefined, top: boolean): Promise<boolean> {
+    const prefix = this.dirPrefix(path);
+    const entries: FileInfo[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.store.list(prefix, '/', marker, LIST_PAGE);
+      for (const object of page.objects) {
+        const name = object.key.slice(prefix.length);
+        if (name && !isHidden(name)) entries.push({ path: this.pathOf(object.key), size: object.size, modTime: object.modified, isDir: false });
+      }
+      for (const common of page.prefixes) {
+        const name = common.slice(prefix.length, -1);
+        if (name && !isHidden(name)) entries.push({ path: this.pathOf(common.slice(0, -1)), size: 0, modTime: new Date(0), isDir: true });
+      }
+      marker = page.nextMarker;
+    } while (marker);
+    if (top && entries.length === 0 && path !== '/') throw this.options.errors.pathNotFound(path);
+    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : Number(b.isDir) - Number(a.isDir)));
+    for (const entry of entries) {
+      const holdsStart = entry.isDir && startAfter !== undefined && startAfter.startsWith(`${entry.path}/`);
+      if (startAfter !== undefined && entry.path <= startAfter && !holdsStart) continue;
+      const control = await fn(entry);
+      if (control === 'stop') return true;
+      if (entry.isDir && control !== 'skipDir' && (await this.walkDirectory(entry.path, fn, startAfter, false))) return true;
+    }
+    return false;
   }
 
   async move(sourcePath: string, destPath: string): Promise<void> {
