@@ -7,7 +7,7 @@
  * quorum (groups/2 + 1); reads pick the newest replica.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { CmdFlags, Command, IoFlags, Status, commandName } from './constants.js';
+import { IoFlags, Status, commandName } from './constants.js';
 import type { Frame } from './framer.js';
 import { EllipticsNetworkError, EllipticsStatusError, NodeConnection } from './connection.js';
 import { compareIds } from './ids.js';
@@ -357,4 +357,3 @@ async function resolveAddress(address: NodeAddress): Promise<NodeAddress> {
   return { ...address, host };
 }
 
-export { CmdFlags, Command, IoFlags };
