@@ -126,6 +126,17 @@ describe.each(flavours)('$name driver behind a faulty network', (flavour) => {
     expect(sha(await readAll(await driver.reader('/faults/exhausted', 0)))).toBe(sha(content));
   });
 
+  it('counts a commit whose reply was lost as done', async () => {
+    const content = randomBytes(flavour.chunk * 2 + 77);
+    const writer = await driver.writer('/faults/lost-reply', false);
+    await writer.write(content);
+    proxy.inject({ ...flavour.commitRequest, fault: { kind: 'dropResponse', afterBytes: 0 } });
+    await writer.commit();
+    await writer.close();
+    expect(proxy.injected.some((f) => f.endsWith('dropResponse'))).toBe(true);
+    expect(sha(await readAll(await driver.reader('/faults/lost-reply', 0)))).toBe(sha(content));
+  });
+
   it('never shows a partial object when an upload is cut off and abandoned', async () => {
     const writer = await driver.writer('/faults/abandoned', false);
     await writer.write(randomBytes(flavour.chunk + 10));

@@ -164,7 +164,17 @@ export class S3Store {
     const body = `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload>${parts
       .map((p) => `<Part><PartNumber>${p.number}</PartNumber><ETag>${encodeXml(p.etag)}</ETag></Part>`)
       .join('')}</CompleteMultipartUpload>`;
-    const response = await this.client.request({ method: 'POST', key, query: { uploadId }, headers: { 'content-type': 'application/xml' }, body }, `complete upload ${key}`);
+    const response = await this.client.request(
+      { method: 'POST', key, query: { uploadId }, headers: { 'content-type': 'application/xml' }, body, accept: [404] },
+      `complete upload ${key}`,
+    );
+    if (response.status === 404) {
+      // A retry after a lost reply finds the upload already completed: the object is there, whole.
+      const expected = parts.reduce((sum, p) => sum + p.size, 0);
+      const info = await this.head(key);
+      if (info && info.size === expected) return;
+      throw new BackendError(`complete upload ${key}: the upload no longer exists`, 404);
+    }
     // S3 may answer 200 with an error document once it has started streaming its reply.
     const xml = response.body.toString('utf8');
     if (xml.includes('<Error>')) throw new BackendError(`complete upload ${key}: ${text(xml, 'Code') ?? 'error'}`, 500, true);
