@@ -39,8 +39,8 @@ async function uploadPartFromFile(oss: AliOssClient, key: string, uploadId: stri
 }
 
 /** A V1-signed request built with stowage's signer, for requests ali-oss will not send. */
-async function signedFetch(method: string, key: string, query: Record<string, string>, body?: string): Promise<Response> {
-  const headers = { 'x-oss-date': new Date().toUTCString(), 'content-type': 'application/xml' };
+async function signedFetch(method: string, key: string, query: Record<string, string>, body?: string, at = new Date()): Promise<Response> {
+  const headers = { 'x-oss-date': at.toUTCString(), 'content-type': 'application/xml' };
   const authorization = v1Authorization(emulator.accessKeyId, emulator.accessKeySecret, { method, bucket: 'probe-bkt', key, query, headers });
   const search = new URLSearchParams(query).toString();
   return fetch(`${emulator.url}/probe-bkt/${encodeURI(key)}${search ? `?${search}` : ''}`, { method, body, headers: { ...headers, authorization } });
@@ -170,6 +170,14 @@ describe('OSS emulator rules for unsigned, skewed and faulty requests', () => {
     const res = await fetch(`${emulator.url}/probe-bkt/anything`);
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('<Code>AccessDenied</Code>');
+  });
+
+  it('refuses a correctly signed request dated more than 15 minutes away with RequestTimeTooSkewed', async () => {
+    const stale = await signedFetch('GET', 'anything', {}, undefined, new Date(Date.now() - 16 * 60 * 1000));
+    expect(stale.status).toBe(403);
+    expect(await stale.text()).toContain('<Code>RequestTimeTooSkewed</Code>');
+    const fresh = await signedFetch('GET', 'anything', {}, undefined, new Date(Date.now() - 5 * 60 * 1000));
+    expect(await fresh.text()).toContain('<Code>NoSuchKey</Code>');
   });
 
   it('answers an injected 500 in OSS XML and then serves normally', async () => {
