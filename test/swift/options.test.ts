@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { createDriver as createSwift } from '../../plugins/swift/src/index.js';
 import { createDriver as createS3 } from '../../plugins/s3/src/index.js';
 import { acquireSwift, type SwiftEndpoint } from './saio.js';
@@ -104,6 +107,120 @@ describe('swift plugin options', () => {
   it('marks the secrets write-only so they are masked and redacted', () => {
     const properties = (schemaOf('swift') as { properties: Record<string, { writeOnly?: boolean }> }).properties;
     expect(Object.keys(properties).filter((k) => properties[k]!.writeOnly).sort()).toEqual(['accesskey', 'password', 'secretkey']);
+  });
+});
+
+describe('config files written for other registries', () => {
+  let cwd: string;
+  beforeAll(async () => {
+    cwd = await mkdtemp(path.join(os.tmpdir(), 'swift-config-'));
+  });
+  afterAll(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  /** A docker-registry file through DOCKER_REGISTRY_CONFIG, a distribution one through --config. */
+  async function optionsFrom(file: string, env: Record<string, string>, plugin: string): Promise<Record<string, unknown>> {
+    const seed = 'SETTINGS_FLAVOR' in env;
+    const config = await loadConfig(seed ? { cwd, env: { DOCKER_REGISTRY_CONFIG: file, ...env } } : { cwd, env, configFile: file });
+    expect(config.storage.driver).toBe(plugin);
+    const { legacyOptions } = manifestOf(plugin).stowage;
+    const options: Record<string, unknown> = { ...config.storage.options };
+    for (const [key, { value }] of Object.entries(config.storage.legacy ?? {})) options[legacyOptions[key] ?? key] = value;
+    const validate = validator(plugin);
+    expect(validate(options), JSON.stringify(validate.errors)).toBe(true);
+    return options;
+  }
+
+  it('runs the swift driver from the seed README example (flavor, _env: values, storage_path)', async () => {
+    await writeFile(
+      path.join(cwd, 'seed.yml'),
+      `common:
+    loglevel: info
+
+swift: &swift
+    storage: swift
+    storage_path: /registry
+    swift_authurl: _env:OS_AUTH_URL
+    swift_container: _env:OS_CONTAINER
+    swift_user: _env:OS_USERNAME
+    swift_password: _env:OS_PASSWORD
+    swift_tenant_name: _env:OS_TENANT_NAME
+    swift_region_name: _env:OS_REGION_NAME
+    swift_auth_version: 1
+`,
+    );
+    const container = uniqueName('seedyml');
+    const options = await optionsFrom('seed.yml', {
+      SETTINGS_FLAVOR: 'swift',
+      OS_AUTH_URL: endpoint.authUrl,
+      OS_CONTAINER: container,
+      OS_USERNAME: endpoint.user,
+      OS_PASSWORD: endpoint.key,
+      OS_TENANT_NAME: 'test',
+      OS_REGION_NAME: 'RegionOne',
+    }, 'swift');
+    expect(options).toMatchObject({ authurl: endpoint.authUrl, container, username: endpoint.user, prefix: '/registry', tenant: 'test' });
+    const driver = await createSwift(options as never, driverContext('swift'));
+    try {
+      await driver.putContent('/docker/registry/v2/x', Buffer.from('seeded'));
+      expect(Buffer.from(await driver.getContent('/docker/registry/v2/x')).toString()).toBe('seeded');
+    } finally {
+      await driver.close?.();
+    }
+  });
+
+  it('runs the swift and s3 drivers from distribution config.yml files', async () => {
+    const container = uniqueName('distyml');
+    await writeFile(
+      path.join(cwd, 'swift.yml'),
+      `version: 0.1
+storage:
+  swift:
+    authurl: ${endpoint.authUrl}
+    username: ${endpoint.user}
+    password: ${endpoint.key}
+    container: ${container}
+    chunksize: 5242880
+    insecureskipverify: true
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:5000
+`,
+    );
+    const swift = await createSwift((await optionsFrom('swift.yml', {}, 'swift')) as never, driverContext('swift'));
+    const bucket = uniqueName('distyml');
+    await writeFile(
+      path.join(cwd, 's3.yml'),
+      `version: 0.1
+storage:
+  s3:
+    region: us-east-1
+    bucket: ${bucket}
+    accesskey: ${endpoint.user}
+    secretkey: ${endpoint.key}
+    regionendpoint: ${endpoint.s3Endpoint}
+    forcepathstyle: true
+    secure: false
+    v4auth: true
+    chunksize: 5242880
+    rootdirectory: /s3
+    createbucket: true
+http:
+  addr: 127.0.0.1:5000
+`,
+    );
+    const s3 = await createS3((await optionsFrom('s3.yml', {}, 's3')) as never, driverContext('s3'));
+    try {
+      await swift.putContent('/from/dist', Buffer.from('swift'));
+      await s3.putContent('/from/dist', Buffer.from('s3'));
+      expect(Buffer.from(await swift.getContent('/from/dist')).toString()).toBe('swift');
+      expect(Buffer.from(await s3.getContent('/from/dist')).toString()).toBe('s3');
+    } finally {
+      await swift.close?.();
+      await s3.close?.();
+    }
   });
 });
 
