@@ -1,13 +1,110 @@
+/** The HTTP front of the registry: node:http, raw streaming bodies, OCI error JSON for every failure. */
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HttpConfig } from '../config/types.js';
+import { Registry } from '../registry/index.js';
+import { silentLogger, type RegistryLogger } from '../registry/logger.js';
+import type { StorageDriver } from '../storage/driver.js';
+import type { RequestContext } from './context.js';
+import { HttpError, sendError } from './errors.js';
+import { route } from './router.js';
 
-/** Placeholder until the OCI API lands: answers the API version check only. */
-export function createHttpServer(): http.Server {
-  return http.createServer((req, res) => {
+export interface HttpServerOptions {
+  readonly registry: Registry;
+  readonly logger: RegistryLogger;
+  readonly http: HttpConfig;
+}
+
+export function createHttpServer(options: HttpServerOptions): http.Server {
+  const { registry, logger } = options;
+  const config = options.http;
+  const prefix = config.prefix.replace(/\/+$/, '');
+
+  const server = http.createServer(async (req, res) => {
+    const started = Date.now();
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
-    if (req.url === '/v2/' || req.url === '/v2') {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
-      return;
+    for (const [header, value] of Object.entries(config.headers)) res.setHeader(header, value);
+    try {
+      const url = new URL(req.url ?? '/', 'http://registry.invalid');
+      let path = url.pathname;
+      if (prefix) {
+        if (path !== prefix && !path.startsWith(`${prefix}/`)) throw notFound(path);
+        path = path.slice(prefix.length) || '/';
+      }
+      const match = route(req.method ?? 'GET', path);
+      if (match.kind === 'not-found') throw notFound(path);
+      if (match.kind === 'method-not-allowed') {
+        throw new HttpError(405, 'UNSUPPORTED', `${req.method} is not supported on ${path}`, { method: req.method }, { Allow: match.allow });
+      }
+      const ctx: RequestContext = { req, res, url, registry, logger, http: config, name: match.name, reference: match.reference };
+      await match.handler(ctx);
+    } catch (err) {
+      if (res.headersSent) logger.debug({ err, url: req.url }, 'response cut short');
+      sendError(res, err, logger);
+    } finally {
+      logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 'request');
     }
-    res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message: 'not implemented yet' }] }));
   });
+  // multi-GiB uploads take longer than node's default 5-minute request limit
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  return server;
+}
+
+const notFound = (path: string): HttpError => new HttpError(404, 'UNSUPPORTED', `no API endpoint at ${path}`, { path });
+
+export interface StartRegistryOptions {
+  readonly driver: StorageDriver;
+  readonly deleteEnabled: boolean;
+  /** `host:port`; default `127.0.0.1:0` (a free port) */
+  readonly addr?: string;
+  readonly logger?: RegistryLogger;
+  readonly rootDirectory?: string;
+  readonly redirect?: boolean;
+  readonly http?: Partial<HttpConfig>;
+}
+
+export interface RunningRegistry {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly server: http.Server;
+  readonly registry: Registry;
+  close(): Promise<void>;
+}
+
+/** A registry on loopback in this process, for tests and embedding. */
+export async function startRegistry(options: StartRegistryOptions): Promise<RunningRegistry> {
+  const logger = options.logger ?? silentLogger;
+  const addr = options.addr ?? '127.0.0.1:0';
+  const colon = addr.lastIndexOf(':');
+  const host = colon > 0 ? addr.slice(0, colon) : '127.0.0.1';
+  const port = Number(addr.slice(colon + 1) || 0);
+  const registry = new Registry({
+    driver: options.driver,
+    deleteEnabled: options.deleteEnabled,
+    logger,
+    ...(options.rootDirectory !== undefined ? { rootDirectory: options.rootDirectory } : {}),
+    ...(options.redirect !== undefined ? { redirect: options.redirect } : {}),
+  });
+  const httpConfig: HttpConfig = { addr, prefix: '', headers: {}, ...options.http };
+  const server = createHttpServer({ registry, logger, http: httpConfig });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    server,
+    registry,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
 }

@@ -1,0 +1,56 @@
+/** end-2 (GET/HEAD a blob, with Range) and end-10 (DELETE a blob). */
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { sendEmpty, type Handler } from './context.js';
+import { parseRange } from './ranges.js';
+
+export const getBlob: Handler = async (ctx) => {
+  const { registry, req, res, name, reference } = ctx;
+  const blob = await registry.statBlob(name, reference);
+  const head = req.method === 'HEAD';
+  res.setHeader('Docker-Content-Digest', blob.digest);
+  res.setHeader('ETag', `"${blob.digest}"`);
+  res.setHeader('Cache-Control', 'max-age=31536000');
+  res.setHeader('Accept-Ranges', 'bytes');
+
+  if (!head) {
+    const redirect = await registry.blobRedirectURL(blob.digest, 'GET');
+    if (redirect) {
+      sendEmpty(res, 307, { Location: redirect });
+      return;
+    }
+  }
+
+  const range = parseRange(req.headers.range, blob.size);
+  const start = range?.start ?? 0;
+  const length = range ? range.end - range.start + 1 : blob.size;
+  res.statusCode = range ? 206 : 200;
+  res.setHeader('Content-Type', 'application/octet-stream');
+  res.setHeader('Content-Length', length);
+  if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
+  if (head || length === 0) {
+    res.end();
+    return;
+  }
+  const source = await registry.readBlob(blob.digest, start);
+  if (range) await pipeline(source, take(length), res);
+  else await pipeline(source, res);
+};
+
+export const deleteBlob: Handler = async (ctx) => {
+  await ctx.registry.deleteBlob(ctx.name, ctx.reference);
+  sendEmpty(ctx.res, 202);
+};
+
+/** The first `length` bytes of a stream; leaving the loop early ends (and destroys) the source. */
+const take = (length: number) =>
+  async function* (source: Readable): AsyncGenerator<Uint8Array> {
+    let left = length;
+    for await (const chunk of source) {
+      const bytes = chunk as Uint8Array;
+      const part = bytes.length > left ? bytes.subarray(0, left) : bytes;
+      left -= part.length;
+      yield part;
+      if (left <= 0) break;
+    }
+  };

@@ -1,0 +1,45 @@
+/** What every resource handler receives, and the response helpers they share. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpConfig } from '../config/types.js';
+import type { Registry } from '../registry/index.js';
+import type { RegistryLogger } from '../registry/logger.js';
+
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  readonly registry: Registry;
+  readonly logger: RegistryLogger;
+  readonly http: HttpConfig;
+  /** repository name, when the route has one */
+  readonly name: string;
+  /** the last path segment (digest, tag or upload id), percent-decoded */
+  readonly reference: string;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<void>;
+
+/** A URL for `path` (which starts with `/v2/`): absolute under http.host when configured, else relative. */
+export function location(ctx: RequestContext, path: string): string {
+  const prefix = ctx.http.prefix.replace(/\/+$/, '');
+  const host = ctx.http.relativeurls ? undefined : ctx.http.host?.replace(/\/+$/, '');
+  return `${host ?? ''}${prefix}${path}`;
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, contentType = 'application/json; charset=utf-8'): void {
+  const body = JSON.stringify(value);
+  res.statusCode = status;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+export function sendEmpty(res: ServerResponse, status: number, headers: Readonly<Record<string, string | number>> = {}): void {
+  res.statusCode = status;
+  for (const [header, value] of Object.entries(headers)) res.setHeader(header, value);
+  res.setHeader('Content-Length', 0);
+  res.end();
+}
+
+/** A query parameter, or undefined when absent (an empty value counts as given). */
+export const query = (ctx: RequestContext, key: string): string | undefined => ctx.url.searchParams.get(key) ?? undefined;

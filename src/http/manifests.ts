@@ -1,0 +1,52 @@
+/** end-3 (GET/HEAD a manifest), end-7 (PUT) and end-9 (DELETE a manifest or a tag). */
+import type { IncomingMessage } from 'node:http';
+import { MAX_MANIFEST_SIZE } from '../registry/index.js';
+import { location, sendEmpty, type Handler } from './context.js';
+import { HttpError } from './errors.js';
+import { contentLength } from './ranges.js';
+
+export const getManifest: Handler = async (ctx) => {
+  const { res, req } = ctx;
+  const manifest = await ctx.registry.getManifest(ctx.name, ctx.reference);
+  res.statusCode = 200;
+  res.setHeader('Content-Type', manifest.mediaType);
+  res.setHeader('Content-Length', manifest.content.length);
+  res.setHeader('Docker-Content-Digest', manifest.digest);
+  res.setHeader('ETag', `"${manifest.digest}"`);
+  if (req.method === 'HEAD') res.end();
+  else res.end(manifest.content);
+};
+
+export const putManifest: Handler = async (ctx) => {
+  const { req } = ctx;
+  const content = await readManifestBody(req);
+  const pushed = await ctx.registry.putManifest(ctx.name, ctx.reference, content, req.headers['content-type']);
+  sendEmpty(ctx.res, 201, {
+    Location: location(ctx, `/v2/${ctx.name}/manifests/${pushed.digest}`),
+    'Docker-Content-Digest': pushed.digest,
+    ...(pushed.subject ? { 'OCI-Subject': pushed.subject } : {}),
+  });
+};
+
+export const deleteManifest: Handler = async (ctx) => {
+  await ctx.registry.deleteManifest(ctx.name, ctx.reference);
+  sendEmpty(ctx.res, 202);
+};
+
+/** The whole manifest, refused with 413 as soon as it is known to exceed the limit. */
+async function readManifestBody(req: IncomingMessage): Promise<Uint8Array> {
+  const declared = contentLength(req.headers['content-length']);
+  if (declared !== undefined && declared > MAX_MANIFEST_SIZE) throw tooLarge(declared);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const bytes = chunk as Buffer;
+    size += bytes.length;
+    if (size > MAX_MANIFEST_SIZE) throw tooLarge(size);
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+const tooLarge = (size: number): HttpError =>
+  new HttpError(413, 'MANIFEST_INVALID', `manifest exceeds the ${MAX_MANIFEST_SIZE}-byte limit`, { size, limit: MAX_MANIFEST_SIZE });

@@ -1,0 +1,103 @@
+/**
+ * Blob uploads: end-4a/4b (POST, monolithic POST ?digest=), end-11 (mount), end-5 (PATCH chunks or a
+ * streamed body), end-6 (closing PUT ?digest=), end-13 (GET status) and DELETE (cancel).
+ */
+import type { IncomingMessage } from 'node:http';
+import { RegistryError, type UploadStatus } from '../registry/index.js';
+import { location, query, sendEmpty, type Handler, type RequestContext } from './context.js';
+import { HttpError } from './errors.js';
+import { contentLength, parseContentRange } from './ranges.js';
+
+const uploadPath = (name: string, id: string): string => `/v2/${name}/blobs/uploads/${id}`;
+
+/** distribution's Range: `0-<last byte>`, and `0-0` for an empty upload */
+const rangeHeader = (size: number): string => `0-${Math.max(size - 1, 0)}`;
+
+function sendUploadStatus(ctx: RequestContext, status: number, upload: UploadStatus): void {
+  sendEmpty(ctx.res, status, {
+    Location: location(ctx, uploadPath(ctx.name, upload.id)),
+    Range: rangeHeader(upload.size),
+    'Docker-Upload-UUID': upload.id,
+  });
+}
+
+function sendBlobCreated(ctx: RequestContext, digest: string): void {
+  sendEmpty(ctx.res, 201, {
+    Location: location(ctx, `/v2/${ctx.name}/blobs/${digest}`),
+    'Docker-Content-Digest': digest,
+  });
+}
+
+const requestBody = (req: IncomingMessage): AsyncIterable<Uint8Array> => req as AsyncIterable<Uint8Array>;
+
+export const startUpload: Handler = async (ctx) => {
+  const { registry, name, req } = ctx;
+  const mount = query(ctx, 'mount');
+  if (mount !== undefined) {
+    const mounted = await registry.mountBlob(name, mount, query(ctx, 'from'));
+    if (mounted) {
+      sendBlobCreated(ctx, mounted.digest);
+      return;
+    }
+  }
+  const digest = query(ctx, 'digest');
+  const upload = await registry.startUpload(name, query(ctx, 'digest-algorithm'));
+  if (digest !== undefined && mount === undefined) {
+    try {
+      const blob = await registry.finishUpload(name, upload.id, digest, requestBody(req));
+      sendBlobCreated(ctx, blob.digest);
+    } catch (err) {
+      await registry.cancelUpload(name, upload.id).catch(() => undefined);
+      throw err;
+    }
+    return;
+  }
+  sendUploadStatus(ctx, 202, upload);
+};
+
+export const getUploadStatus: Handler = async (ctx) => {
+  const upload = await ctx.registry.uploadStatus(ctx.name, ctx.reference);
+  sendUploadStatus(ctx, 204, upload);
+};
+
+export const patchUpload: Handler = async (ctx) => {
+  const { registry, name, reference, req } = ctx;
+  const range = parseContentRange(req.headers['content-range'], contentLength(req.headers['content-length']));
+  try {
+    const upload = await registry.appendUpload(name, reference, requestBody(req), range);
+    sendUploadStatus(ctx, 202, upload);
+  } catch (err) {
+    throw await withUploadHeaders(ctx, err);
+  }
+};
+
+export const putUpload: Handler = async (ctx) => {
+  const { registry, name, reference, req } = ctx;
+  const digest = query(ctx, 'digest');
+  if (digest === undefined) {
+    throw new RegistryError('DIGEST_INVALID', 'closing an upload needs the blob digest: PUT <location>?digest=<digest>');
+  }
+  const range = parseContentRange(req.headers['content-range'], contentLength(req.headers['content-length']));
+  try {
+    const blob = await registry.finishUpload(name, reference, digest, requestBody(req), range);
+    sendBlobCreated(ctx, blob.digest);
+  } catch (err) {
+    throw await withUploadHeaders(ctx, err);
+  }
+};
+
+export const cancelUpload: Handler = async (ctx) => {
+  await ctx.registry.cancelUpload(ctx.name, ctx.reference);
+  sendEmpty(ctx.res, 204);
+};
+
+/** A refused chunk (416) tells the client where the upload stands, so it can resume. */
+async function withUploadHeaders(ctx: RequestContext, err: unknown): Promise<unknown> {
+  if (!(err instanceof RegistryError) || err.code !== 'RANGE_INVALID' || err instanceof HttpError) return err;
+  const size = typeof err.detail?.size === 'number' ? err.detail.size : 0;
+  return new HttpError(416, 'RANGE_INVALID', err.message, err.detail, {
+    Location: location(ctx, uploadPath(ctx.name, ctx.reference)),
+    Range: rangeHeader(size),
+    'Docker-Upload-UUID': ctx.reference,
+  });
+}

@@ -1,0 +1,184 @@
+/**
+ * The registry domain service: what the HTTP API does, without HTTP. Every operation validates its
+ * names and digests first and answers failures as RegistryError with the spec's codes.
+ */
+import type { Readable } from 'node:stream';
+import type { StorageDriver } from '../storage/driver.js';
+import { BlobStore, type BlobDescriptor } from './blobs.js';
+import { Catalog } from './catalog.js';
+import { isSupportedAlgorithm, parseDigest, type DigestAlgorithm } from './digest.js';
+import { RegistryError } from './errors.js';
+import { StorageLayout } from './layout.js';
+import { silentLogger, type RegistryLogger } from './logger.js';
+import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
+import { checkName, isValidName, isValidUploadId } from './names.js';
+import type { Page, PageRequest } from './pagination.js';
+import { ReferrersStore, type ReferrersIndex } from './referrers.js';
+import { RegistryStorage } from './storage.js';
+import { TagStore } from './tags.js';
+import { UploadSessions, type ChunkRange, type UploadStatus } from './uploads.js';
+
+export { RegistryError, type RegistryErrorCode } from './errors.js';
+export type { BlobDescriptor } from './blobs.js';
+export type { StoredManifest, PushedManifest } from './manifests.js';
+export type { Page, PageRequest } from './pagination.js';
+export type { ReferrersIndex } from './referrers.js';
+export type { ChunkRange, UploadStatus } from './uploads.js';
+export { MAX_MANIFEST_SIZE } from './manifests.js';
+
+export interface RegistryOptions {
+  readonly driver: StorageDriver;
+  /** storage.delete.enabled: deletes answer UNSUPPORTED when false */
+  readonly deleteEnabled: boolean;
+  /** where distribution's `docker/registry/v2` tree starts inside the driver's namespace; default `/` */
+  readonly rootDirectory?: string;
+  /** blob GETs redirect to the driver's URL when it offers one (the inverse of storage.redirect.disable); default true */
+  readonly redirect?: boolean;
+  /** storage.maintenance.readonly.enabled: every write answers UNSUPPORTED */
+  readonly readOnly?: boolean;
+  readonly logger?: RegistryLogger;
+}
+
+/** The catalog's page size when `n` is not given, and the largest `n` accepted (distribution's defaults). */
+export const CATALOG_DEFAULT_PAGE = 100;
+export const CATALOG_MAX_ENTRIES = 1000;
+
+export class Registry {
+  readonly deleteEnabled: boolean;
+  private readonly readOnly: boolean;
+  private readonly blobStore: BlobStore;
+  private readonly uploads: UploadSessions;
+  private readonly manifestStore: ManifestStore;
+  private readonly tagStore: TagStore;
+  private readonly referrersStore: ReferrersStore;
+  private readonly catalogStore: Catalog;
+
+  constructor(options: RegistryOptions) {
+    const storage = new RegistryStorage(options.driver);
+    const layout = new StorageLayout(options.rootDirectory ?? '/');
+    const logger = options.logger ?? silentLogger;
+    this.deleteEnabled = options.deleteEnabled;
+    this.readOnly = options.readOnly ?? false;
+    this.blobStore = new BlobStore(storage, layout, { deleteEnabled: options.deleteEnabled, redirect: options.redirect ?? true });
+    this.uploads = new UploadSessions(storage, layout, logger);
+    this.manifestStore = new ManifestStore(storage, layout, this.blobStore, { deleteEnabled: options.deleteEnabled });
+    this.tagStore = new TagStore(storage, layout);
+    this.referrersStore = new ReferrersStore(storage, layout, this.manifestStore);
+    this.catalogStore = new Catalog(storage, layout);
+  }
+
+  // blobs
+
+  async statBlob(name: string, digest: string): Promise<BlobDescriptor> {
+    checkName(name);
+    return this.blobStore.stat(name, parseDigest(digest));
+  }
+
+  /** The blob's bytes from `offset` (the caller limits the length for ranges). */
+  async readBlob(digest: string, offset: number): Promise<Readable> {
+    return this.blobStore.open(parseDigest(digest), offset);
+  }
+
+  async blobRedirectURL(digest: string, method: 'GET' | 'HEAD'): Promise<string | undefined> {
+    return this.blobStore.redirectURL(parseDigest(digest), method);
+  }
+
+  async deleteBlob(name: string, digest: string): Promise<void> {
+    checkName(name);
+    const parsed = parseDigest(digest);
+    this.checkWritable();
+    await this.blobStore.delete(name, parsed);
+  }
+
+  /** Mounts a blob into `name`; undefined when it cannot be mounted (the caller starts an upload instead). */
+  async mountBlob(name: string, digest: string, from: string | undefined): Promise<BlobDescriptor | undefined> {
+    checkName(name);
+    const parsed = parseDigest(digest);
+    this.checkWritable();
+    if (from !== undefined && !isValidName(from)) return undefined;
+    return this.blobStore.mount(name, parsed, from);
+  }
+
+  // uploads
+
+  async startUpload(name: string, algorithm?: string): Promise<UploadStatus> {
+    checkName(name);
+    this.checkWritable();
+    let chosen: DigestAlgorithm = 'sha256';
+    if (algorithm !== undefined) {
+      if (!isSupportedAlgorithm(algorithm)) throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm ${JSON.stringify(algorithm)}`, { algorithm });
+      chosen = algorithm;
+    }
+    return this.uploads.start(name, chosen);
+  }
+
+  async uploadStatus(name: string, id: string): Promise<UploadStatus> {
+    this.checkUpload(name, id);
+    return this.uploads.status(name, id);
+  }
+
+  async appendUpload(name: string, id: string, body: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<UploadStatus> {
+    this.checkUpload(name, id);
+    this.checkWritable();
+    return this.uploads.append(name, id, body, range);
+  }
+
+  async finishUpload(name: string, id: string, digest: string, body?: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<BlobDescriptor> {
+    this.checkUpload(name, id);
+    const expected = parseDigest(digest);
+    this.checkWritable();
+    return this.uploads.finish(name, id, expected, body, range);
+  }
+
+  async cancelUpload(name: string, id: string): Promise<void> {
+    this.checkUpload(name, id);
+    await this.uploads.cancel(name, id);
+  }
+
+  // manifests
+
+  async getManifest(name: string, reference: string): Promise<StoredManifest> {
+    checkName(name);
+    return this.manifestStore.get(name, reference);
+  }
+
+  async putManifest(name: string, reference: string, content: Uint8Array, contentType: string | undefined): Promise<PushedManifest> {
+    checkName(name);
+    this.checkWritable();
+    return this.manifestStore.put(name, reference, content, contentType);
+  }
+
+  async deleteManifest(name: string, reference: string): Promise<void> {
+    checkName(name);
+    this.checkWritable();
+    await this.manifestStore.delete(name, reference);
+  }
+
+  // listings
+
+  async listTags(name: string, request: PageRequest): Promise<Page> {
+    checkName(name);
+    return this.tagStore.list(name, request);
+  }
+
+  async listReferrers(name: string, subject: string, artifactType?: string): Promise<ReferrersIndex> {
+    checkName(name);
+    return this.referrersStore.list(name, parseDigest(subject), artifactType);
+  }
+
+  async catalog(request: PageRequest): Promise<Page> {
+    if (request.n !== undefined && request.n > CATALOG_MAX_ENTRIES) {
+      throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be at most ${CATALOG_MAX_ENTRIES}`, { n: request.n, max: CATALOG_MAX_ENTRIES });
+    }
+    return this.catalogStore.list(request, CATALOG_DEFAULT_PAGE);
+  }
+
+  private checkUpload(name: string, id: string): void {
+    checkName(name);
+    if (!isValidUploadId(id)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${JSON.stringify(id)} is not known to repository ${name}`, { upload: id });
+  }
+
+  private checkWritable(): void {
+    if (this.readOnly) throw new RegistryError('UNSUPPORTED', 'the registry is in read-only mode (storage.maintenance.readonly)');
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * distribution's storage layout (registry/storage/paths.go), byte for byte, under
+ * `<rootDirectory>/docker/registry/v2`. One stowage extension: `_manifests/referrers/`, which
+ * distribution never reads (see docs/api.md).
+ */
+import type { Digest } from './digest.js';
+
+export class StorageLayout {
+  readonly root: string;
+
+  constructor(rootDirectory = '/') {
+    const trimmed = rootDirectory.replace(/\/+$/, '');
+    this.root = `${trimmed}/docker/registry/v2`;
+  }
+
+  blobDir(d: Digest): string {
+    return `${this.root}/blobs/${d.algorithm}/${d.hex.slice(0, 2)}/${d.hex}`;
+  }
+  blobData(d: Digest): string {
+    return `${this.blobDir(d)}/data`;
+  }
+
+  repositories(): string {
+    return `${this.root}/repositories`;
+  }
+  repository(name: string): string {
+    return `${this.repositories()}/${name}`;
+  }
+
+  layerLink(name: string, d: Digest): string {
+    return `${this.repository(name)}/_layers/${d.algorithm}/${d.hex}/link`;
+  }
+
+  manifests(name: string): string {
+    return `${this.repository(name)}/_manifests`;
+  }
+  revisionLink(name: string, d: Digest): string {
+    return `${this.manifests(name)}/revisions/${d.algorithm}/${d.hex}/link`;
+  }
+
+  tags(name: string): string {
+    return `${this.manifests(name)}/tags`;
+  }
+  tag(name: string, tag: string): string {
+    return `${this.tags(name)}/${tag}`;
+  }
+  tagCurrentLink(name: string, tag: string): string {
+    return `${this.tag(name, tag)}/current/link`;
+  }
+  tagIndexLink(name: string, tag: string, d: Digest): string {
+    return `${this.tag(name, tag)}/index/${d.algorithm}/${d.hex}/link`;
+  }
+
+  /** stowage extension: one link per manifest whose `subject` is `subject` */
+  referrers(name: string, subject: Digest): string {
+    return `${this.manifests(name)}/referrers/${subject.algorithm}/${subject.hex}`;
+  }
+  referrerLink(name: string, subject: Digest, referrer: Digest): string {
+    return `${this.referrers(name, subject)}/${referrer.algorithm}/${referrer.hex}/link`;
+  }
+
+  upload(name: string, id: string): string {
+    return `${this.repository(name)}/_uploads/${id}`;
+  }
+  uploadData(name: string, id: string): string {
+    return `${this.upload(name, id)}/data`;
+  }
+  uploadStartedAt(name: string, id: string): string {
+    return `${this.upload(name, id)}/startedat`;
+  }
+}
+
+export const basename = (path: string): string => path.slice(path.lastIndexOf('/') + 1);

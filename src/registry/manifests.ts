@@ -1,0 +1,243 @@
+/**
+ * Manifests: stored byte for byte as blobs, visible to a repository through a revision link, named by
+ * tags (`current` link plus an index entry per digest ever tagged, as distribution writes them).
+ */
+import type { BlobStore } from './blobs.js';
+import { digestBytes, parseDigest, tryParseDigest, verifyBytes, type Digest } from './digest.js';
+import { RegistryError } from './errors.js';
+import { basename, type StorageLayout } from './layout.js';
+import {
+  DOCKER_SCHEMA1,
+  DOCKER_SCHEMA1_SIGNED,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  SUPPORTED_MANIFEST_TYPES,
+  bareMediaType,
+  manifestKind,
+} from './media-types.js';
+import { checkTag } from './names.js';
+import type { RegistryStorage } from './storage.js';
+
+/** The spec asks registries to accept at least 4 MB; larger manifests are refused. */
+export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
+
+export interface StoredManifest {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly content: Uint8Array;
+}
+
+export interface PushedManifest {
+  readonly digest: string;
+  /** the `subject` digest, when the manifest has one (answered as OCI-Subject) */
+  readonly subject?: string;
+}
+
+/** The fields of a manifest stowage reads; everything else is kept as sent and never rewritten. */
+export interface ManifestFields {
+  readonly schemaVersion?: unknown;
+  readonly mediaType?: unknown;
+  readonly artifactType?: unknown;
+  readonly config?: unknown;
+  readonly layers?: unknown;
+  readonly manifests?: unknown;
+  readonly subject?: unknown;
+  readonly annotations?: unknown;
+}
+
+export interface Descriptor {
+  readonly mediaType?: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly urls?: readonly string[];
+  readonly artifactType?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+const decoder = new TextDecoder();
+
+export function parseManifestJson(content: Uint8Array): ManifestFields | undefined {
+  try {
+    const value: unknown = JSON.parse(decoder.decode(content));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as ManifestFields) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The media type a stored manifest is served with: its own `mediaType`, else what its shape says. */
+export function storedMediaType(fields: ManifestFields | undefined): string {
+  if (!fields) return 'application/octet-stream';
+  if (typeof fields.mediaType === 'string' && fields.mediaType) return fields.mediaType;
+  if (fields.schemaVersion === 1) return DOCKER_SCHEMA1_SIGNED;
+  return Array.isArray(fields.manifests) ? OCI_INDEX : OCI_MANIFEST;
+}
+
+export class ManifestStore {
+  constructor(
+    private readonly storage: RegistryStorage,
+    private readonly layout: StorageLayout,
+    private readonly blobs: BlobStore,
+    private readonly options: { readonly deleteEnabled: boolean },
+  ) {}
+
+  /** Resolves a tag or digest reference to the manifest's digest in `name`. */
+  async resolve(name: string, reference: string): Promise<Digest> {
+    if (reference.includes(':')) {
+      const digest = parseDigest(reference);
+      if (!(await this.hasRevision(name, digest))) throw unknownManifest(name, reference);
+      return digest;
+    }
+    checkTag(reference);
+    const digest = await this.storage.readLink(this.layout.tagCurrentLink(name, reference));
+    if (!digest || !(await this.hasRevision(name, digest))) throw unknownManifest(name, reference);
+    return digest;
+  }
+
+  async get(name: string, reference: string): Promise<StoredManifest> {
+    const digest = await this.resolve(name, reference);
+    const content = await this.storage.getOrUndefined(this.layout.blobData(digest));
+    if (!content) throw unknownManifest(name, reference);
+    return { digest: digest.value, mediaType: storedMediaType(parseManifestJson(content)), content };
+  }
+
+  async put(name: string, reference: string, content: Uint8Array, contentType: string | undefined): Promise<PushedManifest> {
+    let digest: Digest;
+    let tag: string | undefined;
+    if (reference.includes(':')) {
+      digest = parseDigest(reference);
+      verifyBytes(content, digest);
+    } else {
+      checkTag(reference);
+      tag = reference;
+      digest = parseDigest(digestBytes(content, 'sha256'));
+    }
+    if (content.length > MAX_MANIFEST_SIZE) {
+      throw new RegistryError('MANIFEST_INVALID', `manifest is larger than ${MAX_MANIFEST_SIZE} bytes`, { size: content.length, limit: MAX_MANIFEST_SIZE });
+    }
+
+    const fields = parseManifestJson(content);
+    if (!fields) throw new RegistryError('MANIFEST_INVALID', 'manifest is not a JSON object');
+    const mediaType = this.checkMediaType(fields, bareMediaType(contentType));
+    const subject = await this.checkReferences(name, fields, mediaType);
+
+    const blobPath = this.layout.blobData(digest);
+    if ((await this.storage.sizeOf(blobPath)) !== content.length) {
+      await this.storage.driver.putContent(blobPath, content);
+    }
+    await this.storage.writeLink(this.layout.revisionLink(name, digest), digest);
+    if (subject) await this.storage.writeLink(this.layout.referrerLink(name, subject, digest), digest);
+    if (tag !== undefined) await this.tag(name, tag, digest);
+    return { digest: digest.value, subject: subject?.value };
+  }
+
+  /** Deletes a tag (a tag reference) or a manifest with every tag naming it (a digest reference). */
+  async delete(name: string, reference: string): Promise<void> {
+    if (!this.options.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deletes are disabled on this registry (storage.delete.enabled is false)');
+    if (!reference.includes(':')) {
+      checkTag(reference);
+      const current = await this.storage.readLink(this.layout.tagCurrentLink(name, reference));
+      if (!current) throw unknownManifest(name, reference);
+      await this.storage.driver.delete(this.layout.tag(name, reference));
+      return;
+    }
+    const digest = parseDigest(reference);
+    if (!(await this.hasRevision(name, digest))) throw unknownManifest(name, reference);
+    const content = await this.storage.getOrUndefined(this.layout.blobData(digest));
+    const subject = content ? subjectOf(parseManifestJson(content)) : undefined;
+    await this.storage.deleteIfPresent(this.layout.revisionLink(name, digest));
+    await this.storage.deleteIfPresent(this.layout.layerLink(name, digest));
+    if (subject) await this.storage.deleteIfPresent(this.layout.referrerLink(name, subject, digest).replace(/\/link$/, ''));
+    for (const tagPath of (await this.storage.listOrUndefined(this.layout.tags(name))) ?? []) {
+      const tag = basename(tagPath);
+      const current = await this.storage.readLink(this.layout.tagCurrentLink(name, tag));
+      if (current?.value === digest.value) await this.storage.deleteIfPresent(this.layout.tag(name, tag));
+    }
+  }
+
+  async hasRevision(name: string, digest: Digest): Promise<boolean> {
+    const link = await this.storage.readLink(this.layout.revisionLink(name, digest));
+    if (link?.value === digest.value) return true;
+    // distribution 2.1.0 linked some manifests into _layers; distribution still reads them there
+    const layer = await this.storage.readLink(this.layout.layerLink(name, digest));
+    return layer?.value === digest.value;
+  }
+
+  private async tag(name: string, tag: string, digest: Digest): Promise<void> {
+    await this.storage.writeLink(this.layout.tagIndexLink(name, tag, digest), digest);
+    await this.storage.writeLink(this.layout.tagCurrentLink(name, tag), digest);
+  }
+
+  private checkMediaType(fields: ManifestFields, contentType: string | undefined): string {
+    const declared = typeof fields.mediaType === 'string' ? fields.mediaType : undefined;
+    if (fields.mediaType !== undefined && typeof fields.mediaType !== 'string') {
+      throw new RegistryError('MANIFEST_INVALID', 'manifest mediaType must be a string');
+    }
+    if (fields.schemaVersion !== 2) {
+      const schema1 = contentType === DOCKER_SCHEMA1 || contentType === DOCKER_SCHEMA1_SIGNED || fields.schemaVersion === 1;
+      throw new RegistryError('MANIFEST_INVALID', schema1 ? 'Docker schema 1 manifests are not supported' : 'manifest schemaVersion must be 2');
+    }
+    if (declared && contentType && contentType !== 'application/json' && contentType !== 'application/octet-stream' && declared !== contentType) {
+      throw new RegistryError('MANIFEST_INVALID', `manifest mediaType ${declared} does not match Content-Type ${contentType}`, { mediaType: declared, contentType });
+    }
+    const mediaType = declared ?? (contentType && manifestKind(contentType) ? contentType : storedMediaType(fields));
+    if (!manifestKind(mediaType)) {
+      throw new RegistryError('MANIFEST_INVALID', `unsupported manifest media type ${mediaType}; supported: ${SUPPORTED_MANIFEST_TYPES.join(', ')}`, { mediaType });
+    }
+    return mediaType;
+  }
+
+  /** Checks that every blob or child manifest the manifest names exists in the repository; returns its subject. */
+  private async checkReferences(name: string, fields: ManifestFields, mediaType: string): Promise<Digest | undefined> {
+    if (manifestKind(mediaType) === 'image') {
+      const config = descriptorOf(fields.config, 'config');
+      const layers = descriptorList(fields.layers, 'layers');
+      for (const [descriptor, where] of [[config, 'config'] as const, ...layers.map((layer, i) => [layer, `layers[${i}]`] as const)]) {
+        // foreign layers live elsewhere, by design
+        if (where !== 'config' && descriptor.urls && descriptor.urls.length > 0) continue;
+        const digest = parseDescriptorDigest(descriptor, where);
+        if (!(await this.blobs.isLinked(name, digest)) || (await this.blobs.existsGlobally(digest)) === undefined) {
+          throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${digest.value} (${where}) is not known to repository ${name}`, { digest: digest.value });
+        }
+      }
+    } else {
+      const children = descriptorList(fields.manifests, 'manifests');
+      for (const [i, child] of children.entries()) {
+        const digest = parseDescriptorDigest(child, `manifests[${i}]`);
+        if (!(await this.hasRevision(name, digest))) {
+          throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest ${digest.value} (manifests[${i}]) is not known to repository ${name}`, { digest: digest.value });
+        }
+      }
+    }
+    if (fields.subject === undefined) return undefined;
+    return parseDescriptorDigest(descriptorOf(fields.subject, 'subject'), 'subject');
+  }
+}
+
+function descriptorOf(value: unknown, where: string): Descriptor {
+  const candidate = value as Partial<Descriptor> | null | undefined;
+  if (!candidate || typeof candidate !== 'object' || typeof candidate.digest !== 'string' || typeof candidate.size !== 'number') {
+    throw new RegistryError('MANIFEST_INVALID', `manifest ${where} must be a descriptor with digest and size`, { field: where });
+  }
+  return candidate as Descriptor;
+}
+
+function descriptorList(value: unknown, where: string): Descriptor[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new RegistryError('MANIFEST_INVALID', `manifest ${where} must be an array`, { field: where });
+  return value.map((item, i) => descriptorOf(item, `${where}[${i}]`));
+}
+
+function parseDescriptorDigest(descriptor: Descriptor, where: string): Digest {
+  const digest = tryParseDigest(descriptor.digest);
+  if (!digest) throw new RegistryError('MANIFEST_INVALID', `manifest ${where} has an invalid digest ${JSON.stringify(descriptor.digest)}`, { field: where });
+  return digest;
+}
+
+export function subjectOf(fields: ManifestFields | undefined): Digest | undefined {
+  const subject = fields?.subject as { digest?: unknown } | undefined;
+  return typeof subject?.digest === 'string' ? tryParseDigest(subject.digest) : undefined;
+}
+
+const unknownManifest = (name: string, reference: string): RegistryError =>
+  new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${name}`, { reference });

@@ -1,0 +1,73 @@
+/** Small helpers over the driver for the registry's link files and existence checks. */
+import type { StorageDriver } from '../storage/driver.js';
+import { isPathNotFound } from '../storage/errors.js';
+import { tryParseDigest, type Digest } from './digest.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class RegistryStorage {
+  constructor(readonly driver: StorageDriver) {}
+
+  /** A link file's digest, or undefined when it is missing (or holds something that is no digest). */
+  async readLink(path: string): Promise<Digest | undefined> {
+    const content = await this.getOrUndefined(path);
+    if (content === undefined) return undefined;
+    return tryParseDigest(decoder.decode(content).trim());
+  }
+
+  /** Link files hold the digest string and nothing else, as distribution writes them. */
+  async writeLink(path: string, digest: Digest): Promise<void> {
+    await this.driver.putContent(path, encoder.encode(digest.value));
+  }
+
+  async getOrUndefined(path: string): Promise<Uint8Array | undefined> {
+    try {
+      return await this.driver.getContent(path);
+    } catch (err) {
+      if (isPathNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** The object's size, or undefined when it does not exist. */
+  async sizeOf(path: string): Promise<number | undefined> {
+    try {
+      const info = await this.driver.stat(path);
+      return info.isDir ? undefined : info.size;
+    } catch (err) {
+      if (isPathNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await this.driver.stat(path);
+      return true;
+    } catch (err) {
+      if (isPathNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Direct children (full paths), or undefined when the directory does not exist. */
+  async listOrUndefined(path: string): Promise<string[] | undefined> {
+    try {
+      return await this.driver.list(path);
+    } catch (err) {
+      if (isPathNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async deleteIfPresent(path: string): Promise<boolean> {
+    try {
+      await this.driver.delete(path);
+      return true;
+    } catch (err) {
+      if (isPathNotFound(err)) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Upload sessions, resumable across requests, processes and restarts: the session's state is what
+ * storage holds (`_uploads/<id>/startedat` and `data`). The running hash lives only in this
+ * process (Node cannot serialise a hash state); when it is missing or stale, the blob is re-hashed
+ * from storage once the data is committed. No hashstates are written: distribution re-hashes
+ * without them too, and would misread any state we wrote.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FileWriter } from '../storage/driver.js';
+import { isPathNotFound } from '../storage/errors.js';
+import type { BlobDescriptor } from './blobs.js';
+import { Digester, digestStream, type Digest, type DigestAlgorithm } from './digest.js';
+import { RegistryError } from './errors.js';
+import type { StorageLayout } from './layout.js';
+import type { RegistryLogger } from './logger.js';
+import type { RegistryStorage } from './storage.js';
+
+/** Where a chunk claims to start and end (inclusive), from Content-Range. */
+export interface ChunkRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface UploadStatus {
+  readonly id: string;
+  /** bytes received so far */
+  readonly size: number;
+}
+
+const encoder = new TextEncoder();
+
+/** distribution's startedat format: RFC 3339 in UTC, whole seconds */
+const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export class UploadSessions {
+  /** running hashes of sessions this process has seen, keyed by repository and id */
+  private readonly digesters = new Map<string, Digester>();
+  /** one request at a time per session, so offsets and hashes stay in step */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly storage: RegistryStorage,
+    private readonly layout: StorageLayout,
+    private readonly logger: RegistryLogger,
+  ) {}
+
+  async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadStatus> {
+    const id = randomUUID();
+    const driver = this.storage.driver;
+    await driver.putContent(this.layout.uploadStartedAt(name, id), encoder.encode(rfc3339(new Date())));
+    const writer = await driver.writer(this.layout.uploadData(name, id), false);
+    await writer.close();
+    this.digesters.set(key(name, id), new Digester(algorithm));
+    return { id, size: 0 };
+  }
+
+  async status(name: string, id: string): Promise<UploadStatus> {
+    return this.serialised(name, id, async () => {
+      await this.requireSession(name, id);
+      const digester = this.digesters.get(key(name, id));
+      const writer = await this.openWriter(name, id);
+      const size = writer.size;
+      await writer.close();
+      if (digester && digester.size !== size) this.digesters.delete(key(name, id));
+      return { id, size };
+    });
+  }
+
+  /** Appends a chunk (or a streamed body when `range` is undefined). RANGE_INVALID when it does not start at the current end. */
+  async append(name: string, id: string, body: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<UploadStatus> {
+    return this.serialised(name, id, async () => {
+      await this.requireSession(name, id);
+      const writer = await this.openWriter(name, id);
+      try {
+        await this.writeChunk(name, id, writer, body, range);
+      } finally {
+        await writer.close();
+      }
+      return { id, size: writer.size };
+    });
+  }
+
+  /**
+   * Writes the last chunk (if any), verifies the whole content against `expected`, and only then
+   * moves it to its content address and links it into the repository. A failed verification
+   * cancels the session: nothing becomes visible.
+   */
+  async finish(name: string, id: string, expected: Digest, body: AsyncIterable<Uint8Array> | undefined, range?: ChunkRange): Promise<BlobDescriptor> {
+    return this.serialised(name, id, async () => {
+      await this.requireSession(name, id);
+      const dataPath = this.layout.uploadData(name, id);
+      const writer = await this.openWriter(name, id);
+      try {
+        if (body) await this.writeChunk(name, id, writer, body, range);
+        await writer.commit();
+      } catch (err) {
+        await writer.close().catch(() => undefined);
+        throw err;
+      }
+      await writer.close();
+      const size = writer.size;
+
+      const digester = this.digesters.get(key(name, id));
+      let actual: string;
+      if (digester && digester.algorithm === expected.algorithm && digester.size === size) {
+        actual = digester.digest();
+      } else {
+        this.logger.debug({ repository: name, upload: id }, 're-hashing upload data from storage');
+        actual = (await digestStream(await this.storage.driver.reader(dataPath, 0), expected.algorithm)).digest;
+      }
+      if (actual !== expected.value) {
+        await this.cancel(name, id, false);
+        throw new RegistryError('DIGEST_INVALID', `uploaded content has digest ${actual}, not ${expected.value}`, { expected: expected.value, actual });
+      }
+
+      const blobPath = this.layout.blobData(expected);
+      if ((await this.storage.sizeOf(blobPath)) === undefined) {
+        await this.storage.driver.move(dataPath, blobPath);
+      }
+      await this.storage.writeLink(this.layout.layerLink(name, expected), expected);
+      await this.cancel(name, id, false);
+      return { digest: expected.value, size };
+    });
+  }
+
+  /** Discards the session and everything it received. */
+  async cancel(name: string, id: string, mustExist = true): Promise<void> {
+    if (mustExist) await this.requireSession(name, id);
+    this.digesters.delete(key(name, id));
+    await this.storage.deleteIfPresent(this.layout.upload(name, id));
+  }
+
+  private async writeChunk(name: string, id: string, writer: FileWriter, body: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<void> {
+    const k = key(name, id);
+    if (range && range.start !== writer.size) {
+      throw new RegistryError('RANGE_INVALID', `chunk starts at ${range.start} but the upload has ${writer.size} bytes`, { size: writer.size });
+    }
+    let digester = this.digesters.get(k);
+    if (digester && digester.size !== writer.size) {
+      // another process wrote to this session: the hash is re-computed from storage at the end
+      this.digesters.delete(k);
+      digester = undefined;
+    }
+    if (!digester && writer.size === 0) {
+      digester = new Digester('sha256');
+      this.digesters.set(k, digester);
+    }
+    try {
+      for await (const chunk of body) {
+        await writer.write(chunk);
+        digester?.update(chunk);
+      }
+    } catch (err) {
+      this.digesters.delete(k);
+      throw err;
+    }
+  }
+
+  private async requireSession(name: string, id: string): Promise<void> {
+    if (!(await this.storage.exists(this.layout.uploadStartedAt(name, id)))) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to repository ${name}`, { upload: id });
+    }
+  }
+
+  private async openWriter(name: string, id: string): Promise<FileWriter> {
+    const dataPath = this.layout.uploadData(name, id);
+    try {
+      return await this.storage.driver.writer(dataPath, true);
+    } catch (err) {
+      // a session started elsewhere may have no data yet
+      if (isPathNotFound(err)) return this.storage.driver.writer(dataPath, false);
+      throw err;
+    }
+  }
+
+  private async serialised<T>(name: string, id: string, work: () => Promise<T>): Promise<T> {
+    const k = key(name, id);
+    const previous = this.queues.get(k) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(k, settled);
+    void settled.then(() => {
+      if (this.queues.get(k) === settled) this.queues.delete(k);
+    });
+    return run;
+  }
+}
+
+const key = (name: string, id: string): string => `${name}\u0000${id}`;
