@@ -15,7 +15,7 @@ import {
   bareMediaType,
   manifestKind,
 } from './media-types.js';
-import { checkTag } from './names.js';
+import { checkTag, isValidTag } from './names.js';
 import type { RegistryStorage } from './storage.js';
 
 /** The spec asks registries to accept at least 4 MB; larger manifests are refused. */
@@ -88,7 +88,8 @@ export class ManifestStore {
       if (!(await this.hasRevision(name, digest))) throw unknownManifest(name, reference);
       return digest;
     }
-    checkTag(reference);
+    // a reference outside the tag grammar can name nothing: unknown, as distribution's router answers
+    if (!isValidTag(reference)) throw unknownManifest(name, reference);
     const digest = await this.storage.readLink(this.layout.tagCurrentLink(name, reference));
     if (!digest || !(await this.hasRevision(name, digest))) throw unknownManifest(name, reference);
     return digest;
@@ -135,7 +136,7 @@ export class ManifestStore {
   async delete(name: string, reference: string): Promise<void> {
     if (!this.options.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deletes are disabled on this registry (storage.delete.enabled is false)');
     if (!reference.includes(':')) {
-      checkTag(reference);
+      if (!isValidTag(reference)) throw unknownManifest(name, reference);
       const current = await this.storage.readLink(this.layout.tagCurrentLink(name, reference));
       if (!current) throw unknownManifest(name, reference);
       await this.storage.driver.delete(this.layout.tag(name, reference));
