@@ -236,4 +236,22 @@ describe('swift driver on a real Swift', () => {
   it('walks depth first in lexical order from one listing per directory, honouring skipDir, stop and startAfter', async () => {
     await checkWalk(driver);
   });
+
+  it('writes nothing when a writer is opened and closed without data (an upload status check)', async () => {
+    const first = await driver.writer('/status/data', false);
+    await first.write(randomBytes(300_000));
+    await first.close();
+    const segments = await countObjects(containerOf(driver), 'segments/');
+    for (let i = 0; i < 3; i++) {
+      const peek = await driver.writer('/status/data', true);
+      expect(peek.size).toBe(300_000);
+      await peek.close();
+    }
+    expect(await countObjects(containerOf(driver), 'segments/')).toBe(segments);
+    const last = await driver.writer('/status/data', true);
+    await last.write(Buffer.from('end'));
+    await last.commit();
+    await last.close();
+    expect((await driver.stat('/status/data')).size).toBe(300_003);
+  });
 });

@@ -43,6 +43,8 @@ export class S3FileWriter implements FileWriter {
   private parts: Part[];
   private written: number;
   private done: 'closed' | 'committed' | 'cancelled' | undefined;
+  /** whether anything was written since the writer was opened (a status check writes nothing) */
+  private dirty = false;
 
   constructor(
     private readonly store: S3Store,
@@ -82,6 +84,7 @@ export class S3FileWriter implements FileWriter {
   async write(chunk: Uint8Array): Promise<void> {
     this.check('write');
     if (chunk.length === 0) return;
+    this.dirty = true;
     this.buffered.push(Buffer.from(chunk));
     this.bufferedBytes += chunk.length;
     this.written += chunk.length;
@@ -93,10 +96,12 @@ export class S3FileWriter implements FileWriter {
       if (this.done === 'closed') throw new Error(`s3 writer for ${this.key}: close after close`);
       return;
     }
+    this.done = 'closed';
+    // Nothing new: the side object still describes the upload.
+    if (!this.dirty) return;
     const metadata: Record<string, string> = { parts: String(this.parts.length), size: String(this.written) };
     if (this.uploadId) metadata['upload-id'] = this.uploadId;
     await this.store.put(this.key + UPLOAD_SUFFIX, this.take(this.bufferedBytes), metadata);
-    this.done = 'closed';
   }
 
   async cancel(): Promise<void> {

@@ -55,6 +55,8 @@ export class SwiftFileWriter implements FileWriter {
   private obsolete: string[] = [];
   private written: number;
   private done: 'closed' | 'committed' | 'cancelled' | undefined;
+  /** whether anything was written since the writer was opened (a status check writes nothing) */
+  private dirty = false;
 
   constructor(
     private readonly store: SwiftStore,
@@ -107,6 +109,7 @@ export class SwiftFileWriter implements FileWriter {
   async write(chunk: Uint8Array): Promise<void> {
     this.check('write');
     if (chunk.length === 0) return;
+    this.dirty = true;
     this.buffered.push(Buffer.from(chunk));
     this.bufferedBytes += chunk.length;
     this.written += chunk.length;
@@ -118,11 +121,13 @@ export class SwiftFileWriter implements FileWriter {
       if (this.done === 'closed') throw new Error(`swift writer for ${this.names.object}: close after close`);
       return;
     }
+    this.done = 'closed';
+    // Nothing new: the saved state still describes the upload (a short last segment read back stays as it was).
+    if (!this.dirty) return;
     if (this.bufferedBytes > 0) await this.flushSegment(this.take(this.bufferedBytes));
     await this.store.put(this.names.pending, Buffer.from(JSON.stringify(this.state())), { 'content-type': 'application/json' });
     await this.store.deleteMany(this.obsolete);
     this.obsolete = [];
-    this.done = 'closed';
   }
 
   async cancel(): Promise<void> {
