@@ -73,11 +73,13 @@ export function describeObjectDriverCases(
         expect(writer.size).toBe(cuts[i + 1]);
         if (i + 2 < cuts.length) {
           await writer.close();
+          expect(writer.size).toBe(cuts[i + 1]);
           await expect(driver.stat(path)).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
           expect(await driver.list(`${base}/_uploads/u1`).catch(codeOf)).toBe('PATH_NOT_FOUND');
         } else {
           await writer.commit();
           await writer.close();
+          expect(writer.size).toBe(content.length);
         }
         await driver.close?.();
       }

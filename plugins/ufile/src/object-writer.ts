@@ -51,6 +51,8 @@ export class ObjectWriter implements FileWriter {
   private pending: Buffer[] = [];
   private pendingSize = 0;
   private savedTail: number;
+  /** every byte this writer holds, uploaded or pending; stays put through close and commit */
+  private written: number;
   private done: 'open' | 'closed' | 'committed' | 'cancelled' = 'open';
 
   constructor(
@@ -66,10 +68,11 @@ export class ObjectWriter implements FileWriter {
       this.pending.push(saved.tail);
       this.pendingSize = saved.tail.length;
     }
+    this.written = this.parts.reduce((sum, part) => sum + part.size, 0) + this.pendingSize;
   }
 
   get size(): number {
-    return this.parts.reduce((sum, part) => sum + part.size, 0) + this.pendingSize;
+    return this.written;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -78,6 +81,7 @@ export class ObjectWriter implements FileWriter {
     // Copy: the caller may reuse its buffer once this promise resolves.
     this.pending.push(Buffer.from(chunk));
     this.pendingSize += chunk.length;
+    this.written += chunk.length;
     while (this.pendingSize >= this.partSize) {
       if (!this.uploadId) {
         const upload = await this.store.initMultipart(this.key);
@@ -104,6 +108,7 @@ export class ObjectWriter implements FileWriter {
     this.done = 'cancelled';
     this.pending = [];
     this.pendingSize = 0;
+    this.written = 0;
     if (this.uploadId) await this.store.abortMultipart(this.key, this.uploadId).catch(() => undefined);
     await this.store.deleteKeys([uploadStateKey(this.key), uploadTailKey(this.key)]);
   }
@@ -114,7 +119,7 @@ export class ObjectWriter implements FileWriter {
       await this.store.put(this.key, this.takePending(this.pendingSize));
     } else {
       if (this.pendingSize > 0 || this.parts.length === 0) await this.uploadPart(this.takePending(this.pendingSize));
-      await this.store.completeMultipart(this.key, this.uploadId, this.parts.map((part) => part.etag), this.size);
+      await this.store.completeMultipart(this.key, this.uploadId, this.parts.map((part) => part.etag), this.written);
     }
     this.done = 'committed';
     await this.store.deleteKeys([uploadStateKey(this.key), uploadTailKey(this.key)]);
