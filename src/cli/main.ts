@@ -1,0 +1,62 @@
+/** The `stowage` command line. bin/stowage.js imports this module from dist. */
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { STOWAGE_ROOT } from '../plugins/index.js';
+import { configCheckCommand } from './config-check.js';
+import { reportFailure } from './failure.js';
+import { pluginsListCommand } from './plugins-list.js';
+import { pluginsNewCommand } from './plugins-new.js';
+import { serveCommand } from './serve.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(path.join(STOWAGE_ROOT, 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+const CONFIG_HELP = 'config file (default: stowage.config.yaml and friends, searched from the working folder)';
+
+export function buildProgram(): Command {
+  const program = new Command('stowage')
+    .description('an OCI container image registry whose storage backends are plugins')
+    .version(version())
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('load the config and the storage plugin, then serve the registry API until SIGINT/SIGTERM')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(serveCommand);
+
+  const config = program.command('config').description('work with the configuration');
+  config
+    .command('check')
+    .description('validate the config and the storage plugin\'s options without starting anything (secrets masked)')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(configCheckCommand);
+
+  const plugins = program.command('plugins').description('storage plugins');
+  plugins
+    .command('list')
+    .description('list every storage plugin visible from the config: built-in, local folders, npm')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--json', 'print JSON')
+    .action(pluginsListCommand);
+  plugins
+    .command('new')
+    .description('scaffold a third-party storage driver package that passes the conformance kit')
+    .argument('<name>', 'the name operators will write in the config (lowercase, digits, dashes)')
+    .option('-d, --dir <dir>', 'folder to create (default: ./stowage-driver-<name>)')
+    .action(pluginsNewCommand);
+
+  return program;
+}
+
+export async function run(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (err) {
+    reportFailure(err);
+  }
+}

@@ -1,0 +1,53 @@
+/** `stowage plugins new NAME`: scaffold a third-party driver package that passes the conformance kit as generated. */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { STOWAGE_ROOT } from '../plugins/index.js';
+import { CliFailure } from './failure.js';
+import { driverSource } from './scaffold/driver-template.js';
+import { conformanceTest, optionsSchema, packageJson, readme, vitestConfig } from './scaffold/templates.js';
+
+const NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+/**
+ * stowage is linked from the folder that generated the scaffold, and npm runs a linked folder's `prepare`
+ * script (stowage's full build) on every install; that folder is built already, since its CLI ran.
+ */
+const NPMRC = `# stowage (a devDependency) is linked from a local folder that is already built: do not rebuild it on install
+ignore-scripts=true
+`;
+
+export async function scaffoldPlugin(name: string, dir: string): Promise<string[]> {
+  if (!NAME.test(name)) {
+    throw new CliFailure(`plugin name ${JSON.stringify(name)} is not valid: use lowercase letters, digits and dashes (e.g. "mystore")`);
+  }
+  if (existsSync(dir) && (await readdir(dir)).length > 0) {
+    throw new CliFailure(`${dir} already exists and is not empty; choose another folder with --dir`);
+  }
+  const input = { name, stowageRoot: STOWAGE_ROOT };
+  const files: [string, string][] = [
+    ['package.json', packageJson(input)],
+    ['index.js', driverSource(name)],
+    ['schema.json', optionsSchema(input)],
+    ['test/conformance.test.js', conformanceTest(input)],
+    ['vitest.config.js', vitestConfig()],
+    ['README.md', readme(input)],
+    ['.gitignore', 'node_modules/\n'],
+    ['.npmrc', NPMRC],
+  ];
+  for (const [relative, text] of files) {
+    const file = path.join(dir, relative);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, text);
+  }
+  return files.map(([relative]) => relative);
+}
+
+export async function pluginsNewCommand(name: string, flags: { dir?: string }): Promise<void> {
+  const dir = path.resolve(flags.dir ?? `stowage-driver-${name}`);
+  const files = await scaffoldPlugin(name, dir);
+  process.stdout.write(
+    `created stowage-driver-${name} in ${dir}:\n${files.map((f) => `  ${f}`).join('\n')}\n\n` +
+      `next:\n  cd ${path.relative(process.cwd(), dir) || '.'}\n  npm install\n  npx vitest run\n`,
+  );
+}

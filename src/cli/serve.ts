@@ -1,0 +1,96 @@
+/** `stowage serve`: load the config and the plugin, wire, listen; close gracefully on SIGINT/SIGTERM. */
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createStowageContainer } from '../container.js';
+import type { StowageConfig } from '../config/types.js';
+import { createLogger, SecretRedactor, type Logger } from '../logger.js';
+import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
+import type { StorageDriver } from '../storage/driver.js';
+import { HTTP_SERVER } from '../tokens.js';
+import { storageSummary } from './describe-storage.js';
+import { configFor, type ConfigFlag } from './load-config.js';
+
+export interface RunningStowage {
+  readonly server: http.Server;
+  readonly url: string;
+  readonly plugin: PreparedPlugin;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+function listenTarget(config: StowageConfig): { host?: string; port: number } {
+  if (config.http.listen) return config.http.listen;
+  const match = /^(.*):(\d+)$/.exec(config.http.addr);
+  if (!match) return { port: 5000 };
+  const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
+  return { ...(host === '' ? {} : { host }), port: Number(match[2]) };
+}
+
+function urlOf(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/** Everything up to a listening server. Config and plugin errors surface here, before any port is opened. */
+export async function startStowage(config: StowageConfig): Promise<RunningStowage> {
+  const redactor = new SecretRedactor();
+  const logger = createLogger({ level: config.log.level, redactor });
+  const plugin = await preparePlugin(config);
+  redactor.add(plugin.secrets);
+  const driver: StorageDriver = await createStorageDriver(plugin, logger, config.baseDir);
+  const container = createStowageContainer({ config, logger, redactor, driver });
+  const server = container.resolve(HTTP_SERVER);
+  const target = listenTarget(config);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(target.port, target.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await driver.close?.();
+    throw err;
+  }
+  const url = urlOf(server.address() as AddressInfo);
+  logger.info({ url, driver: plugin.package.manifest.name, plugin: plugin.package.dir }, 'stowage listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await driver.close?.();
+      await container.dispose();
+    })();
+    return closing;
+  };
+  return { server, url, plugin, logger, close };
+}
+
+export async function serveCommand(flags: ConfigFlag): Promise<void> {
+  const config = await configFor(flags);
+  const running = await startStowage(config);
+  const stop = (signal: NodeJS.Signals) => {
+    running.logger.info({ signal }, 'stowage shutting down');
+    // a second signal while draining ends the process at once
+    process.once(signal, () => process.exit(1));
+    running.close().then(
+      () => {
+        process.stdout.write('stowage stopped\n');
+        process.exitCode = 0;
+      },
+      (err: unknown) => {
+        running.logger.error({ err }, 'error while shutting down');
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  // announced only once the signals are handled: whoever reads this line may stop us at once
+  process.stdout.write(`stowage listening on ${running.url} (storage: ${storageSummary(running.plugin, config.baseDir)})\n`);
+}

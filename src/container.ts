@@ -1,0 +1,56 @@
+/**
+ * The one place that wires stowage together: config -> logger -> storage driver -> registry -> HTTP server,
+ * each behind an explicit token (src/tokens.ts). The entry point imports 'reflect-metadata' before this module.
+ */
+import type http from 'node:http';
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import type { StowageConfig } from './config/types.js';
+import { createHttpServer } from './http/server.js';
+import type { Logger, SecretRedactor } from './logger.js';
+import { Registry } from './registry/index.js';
+import type { StorageDriver } from './storage/driver.js';
+import { CONFIG, HTTP_SERVER, LOGGER, REGISTRY, SECRET_REDACTOR, STORAGE_DRIVER } from './tokens.js';
+
+export interface StowageParts {
+  readonly config: StowageConfig;
+  readonly logger: Logger;
+  readonly redactor: SecretRedactor;
+  /** the loaded plugin's driver, already wrapped by src/storage/base.ts */
+  readonly driver: StorageDriver;
+}
+
+/** A child of tsyringe's root container holding one stowage instance (tests build several side by side). */
+export function createStowageContainer(parts: StowageParts): DependencyContainer {
+  const c = rootContainer.createChildContainer();
+  c.registerInstance(CONFIG, parts.config);
+  c.registerInstance(LOGGER, parts.logger);
+  c.registerInstance(SECRET_REDACTOR, parts.redactor);
+  c.registerInstance(STORAGE_DRIVER, parts.driver);
+  registerRegistryAndHttp(c);
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Registry service and HTTP server construction. This is the only code that knows how the registry
+// service (src/registry) and the HTTP server (src/http) are built: change it here when their parameters
+// change. Register the registry service under REGISTRY (src/tokens.ts) and the server under HTTP_SERVER.
+function registerRegistryAndHttp(c: DependencyContainer): void {
+  c.register<Registry>(REGISTRY, {
+    useFactory: instanceCachingFactory<Registry>((d) => {
+      const { storage } = d.resolve(CONFIG);
+      return new Registry({
+        driver: d.resolve(STORAGE_DRIVER),
+        deleteEnabled: storage.delete.enabled,
+        redirect: !storage.redirect.disable,
+        readOnly: storage.maintenance.readonly.enabled,
+        logger: d.resolve(LOGGER),
+      });
+    }),
+  });
+  c.register<http.Server>(HTTP_SERVER, {
+    useFactory: instanceCachingFactory<http.Server>((d) =>
+      createHttpServer({ registry: d.resolve(REGISTRY), logger: d.resolve(LOGGER), http: d.resolve(CONFIG).http }),
+    ),
+  });
+}
+// ---------------------------------------------------------------------------------------------------------

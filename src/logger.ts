@@ -1,0 +1,61 @@
+/**
+ * The one logger: pino, JSON lines. Secret option values (those the driver's schema marks `writeOnly`)
+ * are scrubbed from every line before it is written, wherever they appear: in a message, a field or an
+ * error's stack. Secrets become known only once the plugin's options are validated, so they are added to
+ * the logger's redactor then.
+ */
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+
+export const REDACTED = '[REDACTED]';
+
+/** values shorter than this are left alone: scrubbing "1" or "ab" would mangle every line */
+const MIN_SECRET_LENGTH = 3;
+
+export class SecretRedactor {
+  private readonly secrets = new Set<string>();
+
+  add(values: Iterable<string>): void {
+    for (const value of values) {
+      if (value.length < MIN_SECRET_LENGTH) continue;
+      this.secrets.add(value);
+      // the same value as it appears inside a JSON string
+      this.secrets.add(JSON.stringify(value).slice(1, -1));
+    }
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    // longest first, so a secret containing another is replaced whole
+    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    }
+    return out;
+  }
+}
+
+export interface LoggerOptions {
+  readonly level: LevelWithSilent;
+  readonly redactor?: SecretRedactor;
+  /** where JSON lines go; stdout when absent */
+  readonly destination?: DestinationStream;
+}
+
+export type { Logger };
+
+export function createLogger(options: LoggerOptions): Logger {
+  const redactor = options.redactor ?? new SecretRedactor();
+  const target = options.destination ?? pino.destination({ dest: 1, sync: true });
+  const scrubbing: DestinationStream = { write: (line: string) => target.write(redactor.scrub(line)) };
+  return pino(
+    {
+      level: options.level,
+      base: { name: 'stowage' },
+      // option objects logged whole still lose well-known secret keys even before their values are known
+      redact: {
+        paths: ['*.password', '*.secret', '*.secretkey', '*.privatekey', '*.accesskeysecret', '*.token'],
+        censor: REDACTED,
+      },
+    },
+    scrubbing,
+  );
+}

@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../plugins/helpers.js';
+import { ensureBuilt, ROOT, runCli, serveCli } from './helpers.js';
+
+const run = promisify(execFile);
+const npm = (args: string[], cwd: string) => run('npm', [...args, '--no-audit', '--no-fund'], { cwd, timeout: 300_000 });
+
+describe('stowage plugins new', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let scaffold: string;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    work = await tempDir('scaffold');
+    scaffold = path.join(work.dir, 'stowage-driver-mystore');
+    const result = await runCli(['plugins', 'new', 'mystore'], { cwd: work.dir });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+  afterAll(() => work.remove());
+
+  it('writes a package whose manifest, entry, schema and dependencies make a third-party driver', async () => {
+    const pkg = JSON.parse(await readFile(path.join(scaffold, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(pkg['name']).toBe('stowage-driver-mystore');
+    expect(pkg['type']).toBe('module');
+    expect(pkg['stowage']).toEqual({ type: 'storage', name: 'mystore', apiVersion: 1, schema: './schema.json' });
+    expect(pkg['devDependencies']).toEqual({ stowage: `file:${ROOT}`, vitest: '^3.2.0' });
+    expect(pkg['dependencies']).toBeUndefined();
+    expect(pkg['peerDependencies']).toBeUndefined();
+    const index = await readFile(path.join(scaffold, 'index.js'), 'utf8');
+    expect(index.startsWith('// @ts-check')).toBe(true);
+    expect(index).toContain("import('stowage').DriverFactory");
+    expect(await readFile(path.join(scaffold, 'test', 'conformance.test.js'), 'utf8')).toContain("from 'stowage/testing'");
+    expect(await readFile(path.join(scaffold, 'README.md'), 'utf8')).toContain('npx vitest run');
+  });
+
+  it('refuses to write into a folder that is not empty', async () => {
+    const result = await runCli(['plugins', 'new', 'mystore', '--dir', scaffold], { cwd: work.dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('already exists and is not empty');
+  });
+
+  it('refuses a name operators could not write', async () => {
+    const result = await runCli(['plugins', 'new', 'My Store'], { cwd: work.dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('is not valid');
+  });
+
+  it('passes the conformance kit as generated (npm install && npx vitest run)', async () => {
+    await npm(['install'], scaffold);
+    const { FORCE_COLOR: _colour, ...env } = process.env;
+    // a failing kit makes `npx vitest run` exit non-zero, which rejects here
+    const { stdout } = await run('npx', ['vitest', 'run'], { cwd: scaffold, timeout: 300_000, env: { ...env, NO_COLOR: '1' } });
+    expect(stdout).toMatch(/Test Files\s+1 passed/);
+    expect(stdout).not.toMatch(/failed/);
+  });
+
+  it('installs into an operator project from its folder without fetching stowage, and is then served by name', async () => {
+    const project = path.join(work.dir, 'operator');
+    await run('mkdir', ['-p', project]);
+    await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'operator', private: true }));
+    await npm(['install', scaffold], project);
+    const lock = JSON.parse(await readFile(path.join(project, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    expect(Object.keys(lock.packages).filter((p) => p.endsWith('node_modules/stowage'))).toEqual([]);
+    await writeFile(path.join(project, 'stowage.config.yaml'), 'http:\n  addr: 127.0.0.1:0\nstorage:\n  mystore:\n    token: operator-secret-42\n');
+
+    const check = await runCli(['config', 'check'], { cwd: project });
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain(`plugin: npm plugin stowage-driver-mystore@0.1.0 at ${path.join(project, 'node_modules', 'stowage-driver-mystore')}`);
+    expect(check.stdout).not.toContain('operator-secret-42');
+
+    const serving = await serveCli([], { cwd: project });
+    try {
+      expect(serving.banner).toContain('(storage: mystore)');
+      expect((await fetch(`${serving.url}/v2/`)).status).toBe(200);
+    } finally {
+      expect(await serving.stop()).toBe(0);
+    }
+  });
+});

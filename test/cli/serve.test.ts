@@ -1,0 +1,97 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_PLUGINS, tempDir } from '../plugins/helpers.js';
+import { ensureBuilt, runCli, serveCli, STOWAGE_BIN } from './helpers.js';
+
+const SECRET = 'sup3r-s3cret-token-value';
+
+describe('stowage serve', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    await ensureBuilt();
+    work = await tempDir('serve');
+    await writeFile(
+      path.join(work.dir, 'stowage.config.yaml'),
+      `http:\n  addr: 127.0.0.1:0\nlog:\n  level: debug\nstorage:\n  notes:\n    rootdirectory: ./data\n    token: ${SECRET}\nplugins:\n  paths: [${JSON.stringify(LOCAL_PLUGINS)}]\n`,
+    );
+  });
+  afterAll(() => work.remove());
+
+  it('prints the real address it listens on, answers GET /v2/ with 200, and stops cleanly on SIGTERM', async () => {
+    const serving = await serveCli(['--config', 'stowage.config.yaml'], { cwd: work.dir });
+    try {
+      expect(serving.banner).toMatch(/^stowage listening on http:\/\/127\.0\.0\.1:\d+ \(storage: notes at /);
+      expect(serving.banner).toContain(`(storage: notes at ${path.join(work.dir, 'data')})`);
+      expect(serving.url).not.toMatch(/:0$/);
+      const res = await fetch(`${serving.url}/v2/`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
+    } finally {
+      expect(await serving.stop('SIGTERM')).toBe(0);
+    }
+    expect(serving.output().stdout).toContain('stowage stopped');
+  });
+
+  it('stops cleanly on SIGINT too', async () => {
+    const serving = await serveCli(['--config', 'stowage.config.yaml'], { cwd: work.dir });
+    expect(await serving.stop('SIGINT')).toBe(0);
+  });
+
+  it('never writes a secret option to its output, even when the driver logs it', async () => {
+    const serving = await serveCli(['--config', 'stowage.config.yaml'], { cwd: work.dir });
+    await serving.stop();
+    const { stdout, stderr } = serving.output();
+    expect(stdout).toContain('authenticating with token [REDACTED]');
+    expect(stdout + stderr).not.toContain(SECRET);
+  });
+
+  it('a config or plugin error exits 1 with an actionable message before any port is opened', async () => {
+    const file = path.join(work.dir, 'bad.yaml');
+    await writeFile(file, `http:\n  addr: 127.0.0.1:0\nstorage:\n  notes:\n    rootdirectory: [1]\n    token: ${SECRET}\nplugins:\n  paths: [${JSON.stringify(LOCAL_PLUGINS)}]\n`);
+    const result = await runCli(['serve', '--config', file], { cwd: work.dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toContain('listening');
+    expect(result.stderr).toContain(`${file}: storage.notes.rootdirectory: must be a string`);
+    expect(result.stderr).toContain('PLUGIN_OPTIONS_INVALID');
+    expect(result.stderr + result.stdout).not.toContain(SECRET);
+  });
+
+  it('an unknown driver exits 1 listing every place searched', async () => {
+    const file = path.join(work.dir, 'unknown.yaml');
+    await writeFile(file, 'http:\n  addr: 127.0.0.1:0\nstorage: nosuchstore\n');
+    const result = await runCli(['serve', '--config', file], { cwd: work.dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('storage plugin "nosuchstore" was not found; looked in:');
+    expect(result.stderr).toContain('npm: package stowage-driver-nosuchstore in');
+    expect(result.stderr).toContain('npm: package @stowage/driver-nosuchstore in');
+  });
+
+  it('with no config file, stores under ./data with the filesystem driver and listens on 127.0.0.1:5000', async () => {
+    const empty = path.join(work.dir, 'no-config');
+    await mkdir(empty, { recursive: true });
+    const check = await runCli(['config', 'check'], { cwd: empty });
+    expect(check.stderr).toBe('');
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain('listen: 127.0.0.1:5000');
+    expect(check.stdout).toContain('storage driver: filesystem');
+    // the port itself is overridden so that this test never collides with a registry already on 5000
+    const serving = await serveCli([], { cwd: empty, env: { REGISTRY_HTTP_ADDR: '127.0.0.1:0' } });
+    try {
+      expect(serving.banner).toContain(`(storage: filesystem at ${path.join(empty, 'data')})`);
+      expect((await fetch(`${serving.url}/v2/`)).status).toBe(200);
+    } finally {
+      await serving.stop();
+    }
+  });
+
+  it('bin/stowage.js says how to build when dist is missing', async () => {
+    const unbuilt = path.join(work.dir, 'unbuilt', 'bin');
+    await mkdir(unbuilt, { recursive: true });
+    await writeFile(path.join(unbuilt, 'stowage.js'), await readFile(STOWAGE_BIN));
+    const result = await runCli(['--help'], { cwd: work.dir, bin: path.join(unbuilt, 'stowage.js') });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('dist/cli/main.js is missing: stowage has not been built');
+    expect(result.stderr).toContain('npm run build');
+  });
+});
