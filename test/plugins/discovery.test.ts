@@ -139,6 +139,21 @@ describe('plugin loading errors', () => {
     expect(err.message).toContain(`plugin needsdep at ${path.join(BROKEN_PLUGINS, 'needsdep')} cannot be loaded: it imports stowage-fixture-absent-sdk, which is not installed`);
   });
 
+  it('PLUGIN_DEPENDENCY_MISSING works for a CommonJS plugin too', async () => {
+    const err = await failure(preparePlugin(await withPlugin('needsdep-cjs')));
+    expect(err.code).toBe('PLUGIN_DEPENDENCY_MISSING');
+    expect(err.message).toContain('plugin needsdep-cjs at');
+    expect(err.message).toContain('it imports @fixture/absent-cjs-sdk, which is not installed');
+  });
+
+  it('loads the entry named by the "import" condition of package.json exports, and a default-export factory', async () => {
+    const config = await withPlugin('exportsonly');
+    const plugin = await preparePlugin(config);
+    const driver = await createStorageDriver(plugin, silent, config.baseDir);
+    await driver.putContent('/x', new Uint8Array([7]));
+    expect([...(await driver.getContent('/x'))]).toEqual([7]);
+  });
+
   it('a plugin folder that is a symlink is found and loaded like any other', async () => {
     const links = path.join(work.dir, 'links');
     await mkdir(links, { recursive: true });
