@@ -190,28 +190,31 @@ export class ManifestStore {
 
   /** Checks that every blob or child manifest the manifest names exists in the repository; returns its subject. */
   private async checkReferences(name: string, fields: ManifestFields, mediaType: string): Promise<Digest | undefined> {
+    // shape first, so a malformed manifest is MANIFEST_INVALID whatever the repository holds
+    const subject = fields.subject === undefined ? undefined : parseDescriptorDigest(descriptorOf(fields.subject, 'subject'), 'subject');
     if (manifestKind(mediaType) === 'image') {
       const config = descriptorOf(fields.config, 'config');
       const layers = descriptorList(fields.layers, 'layers');
-      for (const [descriptor, where] of [[config, 'config'] as const, ...layers.map((layer, i) => [layer, `layers[${i}]`] as const)]) {
+      const required = [{ digest: parseDescriptorDigest(config, 'config'), where: 'config' }];
+      for (const [i, layer] of layers.entries()) {
+        const digest = parseDescriptorDigest(layer, `layers[${i}]`);
         // foreign layers live elsewhere, by design
-        if (where !== 'config' && descriptor.urls && descriptor.urls.length > 0) continue;
-        const digest = parseDescriptorDigest(descriptor, where);
+        if (!layer.urls || layer.urls.length === 0) required.push({ digest, where: `layers[${i}]` });
+      }
+      for (const { digest, where } of required) {
         if (!(await this.blobs.isLinked(name, digest)) || (await this.blobs.existsGlobally(digest)) === undefined) {
           throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${digest.value} (${where}) is not known to repository ${name}`, { digest: digest.value });
         }
       }
     } else {
-      const children = descriptorList(fields.manifests, 'manifests');
-      for (const [i, child] of children.entries()) {
-        const digest = parseDescriptorDigest(child, `manifests[${i}]`);
+      const children = descriptorList(fields.manifests, 'manifests').map((child, i) => parseDescriptorDigest(child, `manifests[${i}]`));
+      for (const [i, digest] of children.entries()) {
         if (!(await this.hasRevision(name, digest))) {
           throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest ${digest.value} (manifests[${i}]) is not known to repository ${name}`, { digest: digest.value });
         }
       }
     }
-    if (fields.subject === undefined) return undefined;
-    return parseDescriptorDigest(descriptorOf(fields.subject, 'subject'), 'subject');
+    return subject;
   }
 }
 
