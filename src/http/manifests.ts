@@ -1,13 +1,14 @@
 /** end-3 (GET/HEAD a manifest), end-7 (PUT) and end-9 (DELETE a manifest or a tag). */
 import type { IncomingMessage } from 'node:http';
-import { MAX_MANIFEST_SIZE } from '../registry/index.js';
-import { location, sendEmpty, type Handler } from './context.js';
+import { MAX_MANIFEST_SIZE, type StoredManifest } from '../registry/index.js';
+import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_MANIFEST, bareMediaType } from '../registry/media-types.js';
+import { location, sendEmpty, type Handler, type RequestContext } from './context.js';
 import { HttpError } from './errors.js';
 import { contentLength } from './ranges.js';
 
 export const getManifest: Handler = async (ctx) => {
   const { res, req } = ctx;
-  const manifest = await ctx.registry.getManifest(ctx.name, ctx.reference);
+  const manifest = await negotiate(ctx, await ctx.registry.getManifest(ctx.name, ctx.reference));
   res.statusCode = 200;
   res.setHeader('Content-Type', manifest.mediaType);
   res.setHeader('Content-Length', manifest.content.length);
@@ -50,3 +51,25 @@ async function readManifestBody(req: IncomingMessage): Promise<Uint8Array> {
 
 const tooLarge = (size: number): HttpError =>
   new HttpError(413, 'MANIFEST_INVALID', `manifest exceeds the ${MAX_MANIFEST_SIZE}-byte limit`, { size, limit: MAX_MANIFEST_SIZE });
+
+/**
+ * distribution's answer to a client that asks by tag for single-platform manifests only (an old Docker
+ * client) when the tag names a Docker manifest list: the list's linux/amd64 manifest. Any other
+ * request gets what was stored, whatever its Accept header says.
+ */
+async function negotiate(ctx: RequestContext, manifest: StoredManifest): Promise<StoredManifest> {
+  if (ctx.reference.includes(':') || manifest.mediaType !== DOCKER_MANIFEST_LIST) return manifest;
+  const accepted = new Set(
+    ([] as string[])
+      .concat(ctx.req.headers.accept ?? [])
+      .flatMap((header) => header.split(','))
+      .map((type) => bareMediaType(type))
+      .filter((type): type is string => type !== undefined),
+  );
+  if (accepted.size === 0 || accepted.has(DOCKER_MANIFEST_LIST) || accepted.has('*/*') || accepted.has('application/*')) return manifest;
+  if (!accepted.has(DOCKER_MANIFEST) && !accepted.has(OCI_MANIFEST)) return manifest;
+  const list = JSON.parse(Buffer.from(manifest.content).toString('utf8')) as { manifests?: { digest?: unknown; platform?: { os?: unknown; architecture?: unknown } }[] };
+  const entry = list.manifests?.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === 'amd64');
+  if (typeof entry?.digest !== 'string') return manifest;
+  return ctx.registry.getManifest(ctx.name, entry.digest);
+}

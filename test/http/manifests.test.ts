@@ -83,6 +83,15 @@ describe('manifests', () => {
     expect(get.headers['content-type']).toBe(DOCKER_LIST);
     expect(get.body.toString()).toBe(list);
     expect((await registry.send('GET', '/v2/man/docker/manifests/amd64')).headers['content-type']).toBe(DOCKER_MANIFEST);
+    // an old client accepting single manifests only gets the list's linux/amd64 entry, as from distribution
+    const old = await registry.send('GET', '/v2/man/docker/manifests/latest', { headers: { accept: DOCKER_MANIFEST } });
+    expect(old.headers['content-type']).toBe(DOCKER_MANIFEST);
+    expect(old.headers['docker-content-digest']).toBe(sha256(manifest));
+    expect(old.body.toString()).toBe(manifest);
+    const modern = await registry.send('GET', '/v2/man/docker/manifests/latest', { headers: { accept: `${DOCKER_MANIFEST}, ${DOCKER_LIST}` } });
+    expect(modern.headers['content-type']).toBe(DOCKER_LIST);
+    const byDigest = await registry.send('GET', `/v2/man/docker/manifests/${sha256(list)}`, { headers: { accept: DOCKER_MANIFEST } });
+    expect(byDigest.headers['content-type']).toBe(DOCKER_LIST);
   });
 
   it('an OCI index over pushed manifests is accepted; one naming an unknown manifest answers 400 MANIFEST_BLOB_UNKNOWN', async () => {
