@@ -163,6 +163,8 @@ export class S3Driver implements StorageDriver {
   }
 
   async move(sourcePath: string, destPath: string): Promise<void> {
+    // A file cannot also be the directory of its new place, as on a filesystem.
+    if (destPath.startsWith(`${sourcePath}/`)) throw this.context.errors.invalidPath(destPath);
     const source = this.key(sourcePath);
     const destination = this.key(destPath);
     const info = await this.store.head(source);

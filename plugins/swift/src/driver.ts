@@ -152,6 +152,8 @@ export class SwiftDriver implements StorageDriver {
   }
 
   async move(sourcePath: string, destPath: string): Promise<void> {
+    // A file cannot also be the directory of its new place, as on a filesystem.
+    if (destPath.startsWith(`${sourcePath}/`)) throw this.context.errors.invalidPath(destPath);
     const source = this.files(sourcePath);
     const destination = this.files(destPath);
     const info = await this.store.head(source);
