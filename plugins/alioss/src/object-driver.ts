@@ -176,6 +176,8 @@ export class ObjectDriver implements StorageDriver {
   }
 
   async move(sourcePath: string, destPath: string): Promise<void> {
+    // An object cannot hold itself: in a tree, a file has no children to move it to.
+    if (destPath.startsWith(`${sourcePath}/`)) throw this.options.errors.invalidPath(destPath);
     const source = this.key(sourcePath);
     const dest = this.key(destPath);
     const head = await this.store.head(source);
