@@ -1,2 +1,7 @@
 import type { DriverFactory } from 'stowage';
-export const createDriver: DriverFactory = (_o, ctx) => { throw ctx.errors.unsupported('x'); };
+import { InMemoryDriver } from './driver.js';
+
+/** The inmemory driver takes no options. */
+export const createDriver: DriverFactory<Record<string, never>> = (_options, context) => new InMemoryDriver(context);
+
+export default createDriver;

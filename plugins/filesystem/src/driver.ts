@@ -1,0 +1,132 @@
+/**
+ * The filesystem driver: objects are files under `rootdirectory`, directories are directories,
+ * exactly as distribution lays them out, so a tree written by `registry:2` is served unchanged.
+ */
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { DriverContext, FileInfo, FileWriter, StorageDriver } from 'stowage';
+import { syncDirectory } from './fsync.js';
+import { openWriter, partialPathOf } from './writer.js';
+
+const MISSING = new Set(['ENOENT', 'ENOTDIR']);
+const isMissing = (err: unknown): boolean => MISSING.has((err as NodeJS.ErrnoException).code ?? '');
+
+export class FilesystemDriver implements StorageDriver {
+  readonly name = 'filesystem';
+
+  constructor(
+    private readonly root: string,
+    private readonly context: DriverContext,
+  ) {}
+
+  async getContent(path: string): Promise<Uint8Array> {
+    try {
+      return await readFile(this.full(path));
+    } catch (err) {
+      throw this.translate(err, path, 'EISDIR');
+    }
+  }
+
+  async putContent(path: string, content: Uint8Array): Promise<void> {
+    const file = this.full(path);
+    await mkdir(dirname(file), { recursive: true });
+    const temp = `${file}~${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(content);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, file);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    await syncDirectory(file);
+  }
+
+  async reader(path: string, offset: number): Promise<Readable> {
+    // Opened before the stream is returned, so a missing object fails here and a rename
+    // that replaces the object later does not change what this reader sees.
+    const handle = await open(this.full(path), 'r').catch((err: unknown) => {
+      throw this.translate(err, path);
+    });
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      throw this.context.errors.pathNotFound(path);
+    }
+    return handle.createReadStream({ start: offset, autoClose: true });
+  }
+
+  async writer(path: string, append: boolean): Promise<FileWriter> {
+    const file = this.full(path);
+    await mkdir(dirname(file), { recursive: true });
+    return openWriter(file, append);
+  }
+
+  async stat(path: string): Promise<FileInfo> {
+    try {
+      const info = await stat(this.full(path));
+      return { path, size: info.isDirectory() ? 0 : info.size, modTime: info.mtime, isDir: info.isDirectory() };
+    } catch (err) {
+      throw this.translate(err, path);
+    }
+  }
+
+  async list(path: string): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.full(path));
+    } catch (err) {
+      if (path === '/' && isMissing(err)) return [];
+      throw this.translate(err, path);
+    }
+    const prefix = path === '/' ? '' : path;
+    // Names with `~` are partial or temporary files, which are not objects.
+    return names.filter((name) => !name.includes('~')).map((name) => `${prefix}/${name}`);
+  }
+
+  async move(sourcePath: string, destPath: string): Promise<void> {
+    const source = this.full(sourcePath);
+    const dest = this.full(destPath);
+    try {
+      await lstat(source);
+    } catch (err) {
+      throw this.translate(err, sourcePath);
+    }
+    await mkdir(dirname(dest), { recursive: true });
+    await rename(source, dest);
+  }
+
+  async delete(path: string): Promise<void> {
+    const target = this.full(path);
+    const partial = partialPathOf(target);
+    const hadPartial = await lstat(partial).then(
+      () => true,
+      () => false,
+    );
+    await rm(partial, { force: true });
+    try {
+      await lstat(target);
+    } catch (err) {
+      if (hadPartial && isMissing(err)) return;
+      throw this.translate(err, path);
+    }
+    await rm(target, { recursive: true });
+  }
+
+  private full(path: string): string {
+    // The path grammar allows `.` and `..` as names; on a filesystem they would leave the root.
+    if (path.split('/').some((segment) => segment === '.' || segment === '..')) throw this.context.errors.invalidPath(path);
+    return join(this.root, path);
+  }
+
+  private translate(err: unknown, path: string, ...alsoMissing: string[]): unknown {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    return isMissing(err) || alsoMissing.includes(code) ? this.context.errors.pathNotFound(path) : err;
+  }
+}

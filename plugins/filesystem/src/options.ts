@@ -1,0 +1,9 @@
+/** The filesystem driver's options, after stowage validated them against schema.json. */
+export interface FilesystemOptions {
+  /** where the tree lives; relative paths are resolved against the config file's folder */
+  readonly rootdirectory?: string;
+  /** accepted for distribution configs; Node's thread pool does the blocking I/O */
+  readonly maxthreads?: number;
+}
+
+export const DEFAULT_ROOT_DIRECTORY = '/var/lib/registry';

@@ -1,0 +1,54 @@
+/**
+ * The driver conformance kit: distribution's driver test suite (all 36 tests) and docker-registry-core's
+ * cases, registered with vitest by one call. Every test starts from an empty store and must leave it
+ * empty: what it created is deleted afterwards and `list('/')` must then be empty.
+ */
+import { afterAll, afterEach, beforeAll, describe } from 'vitest';
+import { wrapDriver } from '../storage/base.js';
+import type { StorageDriver } from '../storage/driver.js';
+import { KitHarness } from './harness.js';
+import { type ConformanceProfile, type ConformanceSizes, profiles, resolveProfile } from './profiles.js';
+import { concurrencyTests } from './suites/concurrency.js';
+import { contentTests } from './suites/content.js';
+import { redirectTests } from './suites/redirect.js';
+import { streamTests } from './suites/streams.js';
+import { treeTests } from './suites/tree.js';
+
+export interface DriverConformanceOptions {
+  /** shown in the describe block: the driver and what it runs against */
+  readonly name: string;
+  /** builds the driver once for the whole suite; the kit wraps it as stowage does at run time */
+  readonly create: () => StorageDriver | Promise<StorageDriver>;
+  /** `quick` (default, or STOWAGE_KIT_PROFILE) for CI, `full` for distribution's sizes; `ci` means quick */
+  readonly profile?: ConformanceProfile | 'ci';
+  /** overrides single sizes of the chosen profile */
+  readonly sizes?: Partial<ConformanceSizes>;
+  /** ids of tests to skip (the id in brackets at the end of each test name), each for a stated reason */
+  readonly skip?: readonly string[];
+}
+
+export function runDriverConformance(options: DriverConformanceOptions): void {
+  const profile = resolveProfile(options.profile);
+  const sizes: ConformanceSizes = { ...profiles[profile], ...options.sizes };
+  const kit = new KitHarness(sizes, new Set(options.skip ?? []));
+
+  describe(`${options.name} passes the stowage driver conformance kit (${profile})`, () => {
+    beforeAll(async () => {
+      kit.driver = wrapDriver(await options.create());
+    });
+    afterEach(async () => {
+      await kit.cleanUp();
+    });
+    afterAll(async () => {
+      const driver = kit.driverIfCreated;
+      kit.driver = undefined;
+      await driver?.close?.();
+    });
+
+    contentTests(kit);
+    streamTests(kit);
+    treeTests(kit);
+    concurrencyTests(kit);
+    redirectTests(kit);
+  });
+}
