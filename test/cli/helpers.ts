@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 export const STOWAGE_BIN = path.join(ROOT, 'bin', 'stowage.js');
 const MAIN = path.join(ROOT, 'dist', 'cli', 'main.js');
+/** rewritten by every build of src, unlike outputs whose sources did not change */
+const BUILD_INFO = path.join(ROOT, 'dist', '.tsbuildinfo');
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -20,13 +22,13 @@ function newestSource(dir: string): number {
 
 /** The CLI runs from dist: build it (as `npm test` does first) when it is missing or older than src. */
 export async function ensureBuilt(): Promise<void> {
-  const fresh = () => existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestSource(path.join(ROOT, 'src'));
+  const fresh = () => existsSync(MAIN) && existsSync(BUILD_INFO) && statSync(BUILD_INFO).mtimeMs >= newestSource(path.join(ROOT, 'src'));
   if (fresh()) return;
   // one build at a time: several test files (and people) may ask at once
   const build = promisify(execFile)('flock', ['/tmp/stowage-build.lock', 'npx', 'tsc', '-b', 'tsconfig.build.json'], { cwd: ROOT, timeout: 300_000 });
   const outcome = await build.then(
     () => undefined,
-    (err: { stdout?: string }) => err.stdout ?? String(err),
+    (err: { stdout?: string; stderr?: string; message?: string }) => [err.message, err.stdout, err.stderr].filter(Boolean).join('\n'),
   );
   if (!fresh()) throw new Error(`building stowage failed, so the CLI cannot be tested:\n${outcome ?? ''}`);
 }

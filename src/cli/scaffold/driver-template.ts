@@ -63,13 +63,10 @@ class MemoryDriver {
 
   /** @param {string} path  @param {boolean} append  @returns {Promise<FileWriter>} */
   async writer(path, append) {
+    // appending continues what an earlier writer left uncommitted, or committed content, or starts empty
+    const committed = this.objects.get(path);
     /** @type {Buffer[]} */
-    let chunks = [];
-    if (append) {
-      const earlier = this.pending.get(path) ?? (this.objects.has(path) ? [this.objects.get(path)?.data ?? Buffer.alloc(0)] : undefined);
-      if (!earlier) throw this.errors.pathNotFound(path);
-      chunks = [...earlier];
-    }
+    const chunks = append ? [...(this.pending.get(path) ?? (committed ? [committed.data] : []))] : [];
     this.pending.set(path, chunks);
     const driver = this;
     let size = chunks.reduce((n, c) => n + c.length, 0);
@@ -119,6 +116,8 @@ class MemoryDriver {
 
   /** @param {string} sourcePath  @param {string} destPath */
   async move(sourcePath, destPath) {
+    // an object cannot become a directory holding itself
+    if (destPath.startsWith(\`\${sourcePath}/\`)) throw this.errors.invalidPath(destPath);
     const object = this.objects.get(sourcePath);
     if (object) {
       this.objects.set(destPath, object);
