@@ -7,6 +7,7 @@
  * It checks the credentials and the request shape, and records every request for the test to read.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface KeystoneAccount {
@@ -28,6 +29,8 @@ export interface KeystoneReplay {
 export async function startKeystoneReplay(
   account: KeystoneAccount,
   swift: { storageUrl: string; token: () => Promise<string> },
+  /** serve HTTPS with this certificate instead of HTTP */
+  tls?: { cert: string; key: string },
 ): Promise<KeystoneReplay> {
   const requests: { path: string; body: unknown }[] = [];
   const now = new Date();
@@ -36,7 +39,7 @@ export async function startKeystoneReplay(
   const otherRegionUrl = 'http://127.0.0.1:9/v1/AUTH_wrong_region';
   const internalUrl = swift.storageUrl;
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -112,11 +115,12 @@ export async function startKeystoneReplay(
         reply(404, { error: { message: 'The resource could not be found.', code: 404, title: 'Not Found' } });
       })();
     });
-  });
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -1,8 +1,13 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKeystoneReplay, type KeystoneAccount, type KeystoneReplay } from './keystone-replay.js';
 import { acquireSwift, type SwiftEndpoint } from './saio.js';
-import { readAll, swiftDriver } from './drivers.js';
+import { driverContext, readAll, recordingLogger, swiftDriver, uniqueName } from './drivers.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
 
 // Keystone itself cannot run here (it needs a database and a WSGI server): the token exchange is
 // checked against recorded-shape v2 and v3 answers, and the token they carry is a real Swift token.
@@ -19,21 +24,29 @@ const account: KeystoneAccount = {
 let endpoint: SwiftEndpoint;
 let release: () => Promise<void>;
 let keystone: KeystoneReplay;
+let keystoneTls: KeystoneReplay;
 
 beforeAll(async () => {
   ({ endpoint, release } = await acquireSwift());
-  keystone = await startKeystoneReplay(account, {
+  const swift = {
     storageUrl: endpoint.storageUrl,
     token: async () => {
       const response = await request(endpoint.authUrl, { headers: { 'x-auth-user': endpoint.user, 'x-auth-key': endpoint.key } });
       await response.body.dump();
       return String(response.headers['x-auth-token']);
     },
+  };
+  keystone = await startKeystoneReplay(account, swift);
+  // a self-signed certificate for 127.0.0.1 (fixtures/keystone-tls.*), valid until 2126
+  keystoneTls = await startKeystoneReplay(account, swift, {
+    cert: readFileSync(path.join(here, 'fixtures/keystone-tls.crt'), 'utf8'),
+    key: readFileSync(path.join(here, 'fixtures/keystone-tls.key'), 'utf8'),
   });
 });
 
 afterAll(async () => {
   await keystone?.close();
+  await keystoneTls?.close();
   await release?.();
 });
 
@@ -87,5 +100,17 @@ describe('swift driver with Keystone authentication', () => {
     await expect(
       swiftDriver(endpoint, { authurl: `${keystone.url}/v2.0`, username: account.username, password: account.password, tenant: account.project, region: 'Nowhere' }),
     ).rejects.toThrow(/no object-store public endpoint in region Nowhere/);
+  });
+
+  it('trusts an identity service whose certificate is signed by the cacert file, relative to the config folder', async () => {
+    const tlsOptions = { container: uniqueName('tls'), authurl: `${keystoneTls.url}/v2.0`, username: account.username, password: account.password, tenant: account.project, region: account.region };
+    await expect(swiftDriver(endpoint, tlsOptions)).rejects.toThrow(/certificate/);
+    const context = { ...driverContext('swift', recordingLogger()), baseDir: here };
+    const trusting = await swiftDriver(endpoint, { ...tlsOptions, cacert: 'fixtures/keystone-tls.crt' }, context);
+    await trusting.putContent('/ks/tls', Buffer.from('over tls'));
+    await trusting.close?.();
+    const skipping = await swiftDriver(endpoint, { ...tlsOptions, insecureskipverify: true });
+    expect(Buffer.from(await skipping.getContent('/ks/tls')).toString()).toBe('over tls');
+    await skipping.close?.();
   });
 });
