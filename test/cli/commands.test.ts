@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROKEN_PLUGINS, LOCAL_PLUGINS, tempDir } from '../plugins/helpers.js';
+import { BROKEN_PLUGINS, FIXTURES, LOCAL_PLUGINS, tempDir } from '../plugins/helpers.js';
 import { ensureBuilt, ROOT, runCli } from './helpers.js';
 
 const SECRET = 'a-very-secret-token-1234';
@@ -55,6 +55,35 @@ describe('stowage config check', () => {
     const result = await runCli(['config', 'check', '--config', file], { cwd: work.dir });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${file}: http.addr:`);
+  });
+
+  const seedConfig = path.join(FIXTURES, 'configs', 'docker-registry-ufile.yml');
+  const UFILE_SECRET = 'ufile-private-key-from-env';
+
+  it('reads a docker-registry config: seed keys mapped onto the built-in ufile plugin, the private key masked', async () => {
+    const result = await runCli(['config', 'check', '--config', seedConfig], {
+      cwd: work.dir,
+      env: { SETTINGS_FLAVOR: 'prod', UFILE_PRIVATE_KEY: UFILE_SECRET },
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('(docker-registry format, flavor prod)');
+    expect(result.stdout).toContain(`plugin: built-in plugin stowage-driver-ufile@`);
+    expect(result.stdout).toContain('baseurl: "http://my-bucket.cn-bj.ufileos.com"');
+    expect(result.stdout).toContain('timeout: 30');
+    expect(result.stdout).toContain('privatekey: "********"');
+    expect(result.stdout).not.toContain(UFILE_SECRET);
+  });
+
+  it('in a docker-registry config, errors cite the seed keys: an unknown one and a wrongly typed one', async () => {
+    const result = await runCli(['config', 'check', '--config', seedConfig], {
+      cwd: work.dir,
+      env: { SETTINGS_FLAVOR: 'broken', UFILE_PRIVATE_KEY: UFILE_SECRET },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${seedConfig}: broken.ufile_bogus: is not a setting of the ufile storage driver`);
+    expect(result.stderr).toContain(`${seedConfig}: broken.ufile_baseurl: must be a string, got 42`);
+    expect(result.stderr).not.toContain(UFILE_SECRET);
   });
 
   it('exits 1 naming the plugin problem (API mismatch)', async () => {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -77,6 +78,17 @@ describe('stowage plugins new', () => {
     try {
       expect(serving.banner).toContain('(storage: mystore)');
       expect((await fetch(`${serving.url}/v2/`)).status).toBe(200);
+      const blob = Buffer.from('a layer stored by a third-party driver');
+      const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+      const pushed = await fetch(`${serving.url}/v2/demo/app/blobs/uploads/?digest=${digest}`, {
+        method: 'POST',
+        body: blob,
+        headers: { 'Content-Type': 'application/octet-stream' },
+      });
+      expect(pushed.status).toBe(201);
+      const pulled = await fetch(`${serving.url}/v2/demo/app/blobs/${digest}`);
+      expect(pulled.status).toBe(200);
+      expect(Buffer.from(await pulled.arrayBuffer())).toEqual(blob);
     } finally {
       expect(await serving.stop()).toBe(0);
     }
