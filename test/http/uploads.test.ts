@@ -1,4 +1,12 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDriver } from '../../plugins/filesystem/src/index.js';
+import { startRegistry } from '../../src/http/server.js';
+import { wrapDriver } from '../../src/storage/base.js';
+import { createDriverContext } from '../../src/testing/index.js';
 import { pushBlob, sha256, sha512, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 const UPLOAD_LOCATION = /^\/v2\/up\/repo\/blobs\/uploads\/[0-9a-f-]{36}$/;
@@ -272,6 +280,49 @@ describe('resumable uploads across registry processes', () => {
     } finally {
       await second.close();
       await first.close();
+    }
+  });
+});
+
+describe('resumable uploads across a restart, on the filesystem plugin', () => {
+  it('a chunked upload begun before the server restarts completes after it, and nothing of it is left behind', async () => {
+    const rootdirectory = await mkdtemp(path.join(os.tmpdir(), 'stowage-h4-restart-'));
+    const start = async () =>
+      startRegistry({ driver: wrapDriver(await createDriver({ rootdirectory }, createDriverContext('filesystem'))), deleteEnabled: true, addr: '127.0.0.1:0' });
+    const first = Buffer.alloc(1024 * 1024, 1);
+    const second = Buffer.alloc(512 * 1024, 2);
+    const digest = sha256(Buffer.concat([first, second]));
+    try {
+      const before = await start();
+      const started = await request(`${before.url}/v2/restart/repo/blobs/uploads/`, { method: 'POST' });
+      await started.body.dump();
+      const location = started.headers.location as string;
+      const patched = await request(`${before.url}${location}`, { method: 'PATCH', body: first, headers: { 'content-range': `0-${first.length - 1}` } });
+      await patched.body.dump();
+      expect(patched.statusCode).toBe(202);
+      await before.close();
+
+      const after = await start();
+      try {
+        const status = await request(`${after.url}${location}`);
+        await status.body.dump();
+        expect(status.statusCode).toBe(204);
+        expect(status.headers.range).toBe(`0-${first.length - 1}`);
+        const done = await request(`${after.url}${location}?digest=${digest}`, {
+          method: 'PUT',
+          body: second,
+          headers: { 'content-range': `${first.length}-${first.length + second.length - 1}` },
+        });
+        await done.body.dump();
+        expect(done.statusCode).toBe(201);
+        const pulled = await request(`${after.url}/v2/restart/repo/blobs/${digest}`);
+        expect(sha256(Buffer.from(await pulled.body.arrayBuffer()))).toBe(digest);
+        expect(await readdir(path.join(rootdirectory, 'docker/registry/v2/repositories/restart/repo/_uploads'))).toEqual([]);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await rm(rootdirectory, { recursive: true, force: true });
     }
   });
 });
