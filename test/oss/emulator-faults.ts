@@ -10,6 +10,12 @@ export interface FaultRule {
   readonly method?: string;
   /** substring of the request's path and query; any when absent */
   readonly match?: string;
+  /** the rule does not apply to requests whose path and query contain this */
+  readonly unless?: string;
+  /** fire on every Nth matching request only (the others pass), e.g. 5 for one request in five */
+  readonly every?: number;
+  /** never fire twice on the same method and URL, so a client's retry of a faulted request gets through */
+  readonly oncePerRequest?: boolean;
   /** answer with this status (in the service's error format) instead of serving the request */
   readonly status?: number;
   /** wait this long first; without status or reset the request is then served normally */
@@ -36,10 +42,10 @@ export type FaultOutcome =
   | { kind: 'drop-response'; rule: FaultRule };
 
 export class FaultInjector {
-  private readonly rules: { rule: FaultRule; left: number }[] = [];
+  private readonly rules: { rule: FaultRule; left: number; seen: number; fired: Set<string> }[] = [];
 
   add(...rules: FaultRule[]): void {
-    for (const rule of rules) this.rules.push({ rule, left: rule.times ?? 1 });
+    for (const rule of rules) this.rules.push({ rule, left: rule.times ?? 1, seen: 0, fired: new Set() });
   }
 
   clear(): void {
@@ -49,11 +55,17 @@ export class FaultInjector {
   /** Consumes the first matching rule and carries out its delay. */
   async apply(req: http.IncomingMessage): Promise<FaultOutcome> {
     const url = req.url ?? '/';
-    const index = this.rules.findIndex(
-      ({ rule, left }) => left > 0 && (!rule.method || rule.method === req.method) && (!rule.match || url.includes(rule.match)),
+    const request = `${req.method} ${url}`;
+    const matching = this.rules.filter(
+      ({ rule, left, fired }) =>
+        left > 0 && (!rule.method || rule.method === req.method) && (!rule.match || url.includes(rule.match)) &&
+        !(rule.unless && url.includes(rule.unless)) && !(rule.oncePerRequest && fired.has(request)),
     );
-    if (index < 0) return { kind: 'none' };
-    const entry = this.rules[index]!;
+    for (const entry of matching) entry.seen += 1;
+    const entry = matching.find(({ rule, seen }) => !rule.every || seen % rule.every === 0);
+    if (!entry) return { kind: 'none' };
+    const index = this.rules.indexOf(entry);
+    entry.fired.add(request);
     entry.left -= 1;
     if (entry.left <= 0) this.rules.splice(index, 1);
     const { rule } = entry;

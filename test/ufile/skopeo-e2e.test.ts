@@ -36,3 +36,37 @@ describe('what the skopeo run did on the emulated service', () => {
     expect([...(emulator?.bucket('stowage').keys() ?? [])].filter((key) => key.includes('~'))).toEqual([]);
   });
 });
+
+let faulty: UFileEmulator | undefined;
+
+// Every 6th request of the driver answers 503, every 11th loses its connection, every 13th stalls past the
+// 0.5 s timeout; each request is hit at most once per rule, so `retries: 3` must carry every one through.
+describeSkopeoE2E('ufile under injected faults (503s, dropped connections, stalls past the timeout)', async () => {
+  faulty = await startUFileEmulator({ buckets: ['stowage'], blkSize: 256 * 1024 });
+  const unlessPresigned = { unless: 'Signature=', oncePerRequest: true, times: 100_000 };
+  faulty.faults.add({ status: 503, every: 6, ...unlessPresigned }, { reset: true, every: 11, ...unlessPresigned }, { delayMs: 1200, every: 13, ...unlessPresigned });
+  const driver = await createDriver(
+    {
+      baseurl: faulty.url, bucket: 'stowage', publickey: faulty.publicKey, privatekey: faulty.privateKey,
+      retries: 3, retryinterval: 0.02, timeout: 0.5,
+    },
+    { logger: quietLogger, errors: driverErrors('ufile'), baseDir: process.cwd() },
+  );
+  const registry = await startStowageWithDriver(driver);
+  return {
+    ...registry,
+    async close() {
+      await registry.close();
+      await driver.close?.();
+      await faulty?.close();
+    },
+  };
+});
+
+describe('the faults the ufile run went through', () => {
+  it('included 503s, dropped connections and stalls, all retried', () => {
+    const requests = faulty?.requests ?? [];
+    expect(requests.filter((r) => r.status === 503).length).toBeGreaterThan(3);
+    expect(requests.filter((r) => r.status === 0).length).toBeGreaterThan(1);
+  });
+});
