@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { createDriver } from '../../plugins/inmemory/src/index.js';
+import { wrapDriver } from '../../src/storage/base.js';
+import type { FileInfo, StorageDriver } from '../../src/storage/driver.js';
+import { StorageError, driverErrors } from '../../src/storage/errors.js';
+import { createDriverContext } from '../../src/testing/index.js';
+
+const inmemory = (): StorageDriver => createDriver({}, createDriverContext('inmemory')) as StorageDriver;
+
+/** A driver whose every call fails the way a careless backend client would. */
+function failingDriver(failure: unknown): StorageDriver {
+  const fail = async (): Promise<never> => {
+    throw failure;
+  };
+  return { name: 'flaky', getContent: fail, putContent: fail, reader: fail, writer: fail, stat: fail, list: fail, move: fail, delete: fail };
+}
+
+describe('wrapDriver', () => {
+  it('rejects an invalid path with INVALID_PATH naming the driver, before the driver sees it', async () => {
+    const driver = wrapDriver(failingDriver(new Error('the driver must not be called')));
+    for (const path of ['', 'abc', '//x', '/a/', '/a b']) {
+      await expect(driver.getContent(path)).rejects.toMatchObject({ code: 'INVALID_PATH', message: expect.stringContaining('flaky') });
+    }
+    await expect(driver.putContent('/', new Uint8Array())).rejects.toMatchObject({ code: 'INVALID_PATH' });
+    await expect(driver.move('/a', 'b')).rejects.toMatchObject({ code: 'INVALID_PATH' });
+  });
+
+  it('accepts the root only where a directory is asked for', async () => {
+    const driver = wrapDriver(inmemory());
+    await expect(driver.list('/')).resolves.toEqual([]);
+    await expect(driver.delete('/')).rejects.toMatchObject({ code: 'INVALID_PATH' });
+    await expect(driver.walk!('/', () => undefined)).resolves.toBeUndefined();
+  });
+
+  it('rejects a negative or fractional offset with INVALID_OFFSET', async () => {
+    const driver = wrapDriver(failingDriver(new Error('the driver must not be called')));
+    await expect(driver.reader('/a', -1)).rejects.toMatchObject({ code: 'INVALID_OFFSET', details: { driver: 'flaky', offset: -1 } });
+    await expect(driver.reader('/a', 1.5)).rejects.toMatchObject({ code: 'INVALID_OFFSET' });
+  });
+
+  it('turns an unknown error into STORAGE_FAILED that names the driver, operation and path and keeps the cause', async () => {
+    const cause = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    const err = await wrapDriver(failingDriver(cause)).stat('/repo/x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ code: 'STORAGE_FAILED', details: { driver: 'flaky', operation: 'stat', path: '/repo/x' }, cause });
+    expect((err as Error).message).toBe('flaky: stat /repo/x failed: socket hang up');
+  });
+
+  it('stamps the driver name into a storage error built without it, keeping its code', async () => {
+    const bare = driverErrors('elsewhere').pathNotFound('/x');
+    const err = await wrapDriver(failingDriver(bare)).getContent('/x').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PATH_NOT_FOUND', details: { driver: 'flaky', path: '/x' }, cause: bare });
+    expect((err as Error).message).toContain('flaky');
+  });
+
+  it('passes a storage error that already names the driver through unchanged', async () => {
+    const own = driverErrors('flaky').pathNotFound('/x');
+    await expect(wrapDriver(failingDriver(own)).getContent('/x')).rejects.toBe(own);
+  });
+
+  it('normalises errors raised by a writer', async () => {
+    const driver = wrapDriver({
+      ...failingDriver(new Error('unused')),
+      writer: async () => ({
+        size: 0,
+        write: async () => {
+          throw new Error('disk full');
+        },
+        close: async () => {},
+        cancel: async () => {},
+        commit: async () => {},
+      }),
+    });
+    const writer = await driver.writer('/up/data', false);
+    await expect(writer.write(new Uint8Array(1))).rejects.toMatchObject({ code: 'STORAGE_FAILED', details: { operation: 'write', path: '/up/data' } });
+  });
+
+  it('answers undefined for redirectURL when the driver has none', async () => {
+    const driver = wrapDriver(inmemory());
+    await driver.putContent('/a', new Uint8Array([1]));
+    await expect(driver.redirectURL!('/a', { method: 'GET' })).resolves.toBeUndefined();
+  });
+
+  it("uses the driver's own walk when it has one", async () => {
+    const seen: string[] = [];
+    const own: StorageDriver = {
+      ...inmemory(),
+      name: 'walker',
+      walk: async (path, fn) => {
+        seen.push(path);
+        await fn({ path: '/own', size: 0, isDir: false, modTime: new Date(0) });
+      },
+    };
+    const reported: FileInfo[] = [];
+    await wrapDriver(own).walk!('/', (info) => void reported.push(info));
+    expect(seen).toEqual(['/']);
+    expect(reported.map((info) => info.path)).toEqual(['/own']);
+  });
+
+  it('wraps a driver only once', () => {
+    const once = wrapDriver(inmemory());
+    expect(wrapDriver(once)).toBe(once);
+  });
+});
