@@ -8,6 +8,7 @@ import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plug
 import type { StorageDriver } from '../storage/driver.js';
 import { HTTP_SERVER } from '../tokens.js';
 import { storageSummary } from './describe-storage.js';
+import { CliFailure } from './failure.js';
 import { configFor, type ConfigFlag } from './load-config.js';
 
 export interface RunningStowage {
@@ -51,6 +52,11 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
     });
   } catch (err) {
     await driver.close?.();
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+      const where = config.source.file ?? 'the defaults';
+      throw new CliFailure(`cannot listen on ${config.http.addr} (http.addr in ${where}): ${(err as Error).message}`);
+    }
     throw err;
   }
   const url = urlOf(server.address() as AddressInfo);

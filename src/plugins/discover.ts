@@ -109,7 +109,7 @@ export async function findPlugin(name: string, scope: DiscoveryScope): Promise<F
   throw new PluginError(
     'PLUGIN_NOT_FOUND',
     `storage plugin "${name}" was not found; looked in:\n${searched.map((s) => `  - ${s}`).join('\n')}\n` +
-      `Install it into the project that holds the config (npm install stowage-driver-${name.replace(/^@.*\//, '')}), ` +
+      `Install it into the project that holds the config (npm install ${npmPackageNames(name)[0]}), ` +
       `or add the folder holding it to plugins.paths. stowage never installs plugins by itself.`,
     { plugin: name, searched },
   );

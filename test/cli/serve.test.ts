@@ -1,4 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_PLUGINS, tempDir } from '../plugins/helpers.js';
@@ -55,6 +56,22 @@ describe('stowage serve', () => {
     expect(result.stderr).toContain(`${file}: storage.notes.rootdirectory: must be a string`);
     expect(result.stderr).toContain('PLUGIN_OPTIONS_INVALID');
     expect(result.stderr + result.stdout).not.toContain(SECRET);
+  });
+
+  it('a port already in use exits 1 naming http.addr and the file', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    const file = path.join(work.dir, 'busy.yaml');
+    await writeFile(file, `http:\n  addr: 127.0.0.1:${port}\nstorage:\n  notes: { rootdirectory: ./data }\nplugins:\n  paths: [${JSON.stringify(LOCAL_PLUGINS)}]\n`);
+    try {
+      const result = await runCli(['serve', '--config', file], { cwd: work.dir });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`cannot listen on 127.0.0.1:${port} (http.addr in ${file})`);
+      expect(result.stderr).toContain('EADDRINUSE');
+    } finally {
+      blocker.close();
+    }
   });
 
   it('an unknown driver exits 1 listing every place searched', async () => {

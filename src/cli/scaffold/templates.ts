@@ -75,7 +75,7 @@ export default defineConfig({
 export function readme({ name }: ScaffoldInput): string {
   return `# stowage-driver-${name}
 
-A storage driver for [stowage](https://github.com/stowage), the OCI registry whose storage backends are plugins.
+A storage driver for stowage, the OCI container image registry whose storage backends are plugins.
 
 ## Use it
 
