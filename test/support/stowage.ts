@@ -3,56 +3,40 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createDriver as createFilesystemPluginDriver } from '../../plugins/filesystem/src/index.js';
+import { createDriver as createInMemoryPluginDriver } from '../../plugins/inmemory/src/index.js';
+import { startRegistry } from '../../src/http/server.js';
+import { wrapDriver } from '../../src/storage/base.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
+import { createDriverContext } from '../../src/testing/index.js';
 import { freeLoopbackPort, waitForRegistry } from './ports.js';
 import type { RunningRegistry } from './registry-under-test.js';
 import { spawnServer, waitForOutput, type ServerProcess } from './server-process.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The in-process entry of src/http/server.ts. */
-interface InProcessRegistry {
-  readonly url: string;
-  close(): Promise<void>;
-}
-type StartRegistryFn = (options: { driver: StorageDriver; deleteEnabled: boolean; addr: string }) => Promise<InProcessRegistry>;
-type CreateDriverFn = (options: Record<string, unknown>, context: unknown) => StorageDriver | Promise<StorageDriver>;
-
-// Resolved at run time so these helpers compile while the modules they start are still being written.
-async function importProjectModule<T>(relative: string): Promise<T> {
-  const specifier = path.join(PROJECT_ROOT, relative);
-  return (await import(specifier)) as T;
-}
-
-export async function loadStartRegistry(): Promise<StartRegistryFn> {
-  const server = await importProjectModule<{ startRegistry?: StartRegistryFn }>('src/http/server.ts');
-  if (typeof server.startRegistry !== 'function') throw new Error('src/http/server.ts does not export startRegistry yet');
-  return server.startRegistry;
-}
-
-/** The filesystem plugin's driver, built the way the registry builds it (validating context of src/testing). */
+/** The filesystem plugin's driver, built with the driver context of `stowage/testing`. */
 export async function createFilesystemDriver(rootdirectory: string): Promise<StorageDriver> {
-  const plugin = await importProjectModule<{ createDriver: CreateDriverFn }>('plugins/filesystem/src/index.ts');
-  const testing = await importProjectModule<{ createDriverContext: (name: string) => unknown }>('src/testing/index.ts');
-  return plugin.createDriver({ rootdirectory }, testing.createDriverContext('filesystem'));
+  return createFilesystemPluginDriver({ rootdirectory }, createDriverContext('filesystem'));
 }
 
 export async function createInMemoryDriver(): Promise<StorageDriver> {
-  const plugin = await importProjectModule<{ createDriver: CreateDriverFn }>('plugins/inmemory/src/index.ts');
-  const testing = await importProjectModule<{ createDriverContext: (name: string) => unknown }>('src/testing/index.ts');
-  return plugin.createDriver({}, testing.createDriverContext('inmemory'));
+  return createInMemoryPluginDriver({}, createDriverContext('inmemory'));
 }
 
-/** stowage in this process, on a given driver (the form driver authors use for their e2e runs). */
+/**
+ * stowage in this process, on a given driver (the form driver authors use for their e2e runs). The driver
+ * is wrapped as the plugin loader wraps it in production (path checks, error stamping, walk fallback).
+ */
 export async function startStowageWithDriver(driver: StorageDriver, deleteEnabled = true): Promise<RunningRegistry> {
-  const startRegistry = await loadStartRegistry();
-  const registry = await startRegistry({ driver, deleteEnabled, addr: '127.0.0.1:0' });
+  const registry = await startRegistry({ driver: wrapDriver(driver), deleteEnabled, addr: '127.0.0.1:0' });
   const url = registry.url.replace(/\/+$/, '');
   return {
     url,
     host: new URL(url).host,
     async close() {
       await registry.close();
+      await driver.close?.();
     },
   };
 }

@@ -1,0 +1,109 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildImageLayout,
+  buildMultiArchLayout,
+  dockerRef,
+  ociRef,
+  readLayout,
+  Skopeo,
+  startDistribution,
+  startStowageInProcess,
+  type BuiltLayout,
+  type RunningRegistry,
+} from '../support/index.js';
+
+/** Every file under the registry's storage folder, by relative path, with its content (uploads in flight excluded). */
+async function storedFiles(rootdirectory: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const relative = path.relative(rootdirectory, full);
+      if (entry.isDirectory()) {
+        if (entry.name !== '_uploads') await walk(full);
+      } else {
+        const content = await readFile(full);
+        files.set(relative, relative.endsWith('/data') ? `${content.length} bytes` : content.toString('utf8'));
+      }
+    }
+  };
+  await walk(rootdirectory);
+  return files;
+}
+
+async function expectRoundTrip(skopeo: Skopeo, registry: RunningRegistry, layout: BuiltLayout, repository: string, into: string, all: boolean): Promise<void> {
+  const extra = all ? ['--all', '--preserve-digests'] : ['--preserve-digests'];
+  await skopeo.copy(dockerRef(registry.host, repository, layout.tag), ociRef(into, layout.tag), extra);
+  const copy = await readLayout(into);
+  expect(copy.tags.get(layout.tag)).toBe(layout.rootDigest);
+  expect([...copy.blobs.keys()].sort()).toEqual([...layout.blobDigests].sort());
+  for (const [name, actual] of copy.blobs) expect(actual).toBe(name);
+}
+
+describe('storage folders are interchangeable between distribution 2.8 and stowage (filesystem driver)', () => {
+  let skopeo: Skopeo;
+  let workdir: string;
+  let image: BuiltLayout;
+  let multiArch: BuiltLayout;
+
+  beforeAll(async () => {
+    skopeo = await Skopeo.create();
+    workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-compat-'));
+    image = await buildImageLayout(path.join(workdir, 'image'), 'v1', 'compat/image');
+    multiArch = await buildMultiArchLayout(path.join(workdir, 'multiarch'), 'multi', 'compat/multiarch');
+  });
+  afterAll(async () => {
+    await skopeo?.dispose();
+    if (workdir) await rm(workdir, { recursive: true, force: true });
+  });
+
+  it('stowage serves, byte for byte, the images distribution 2.8 stored in a folder', async () => {
+    const rootdirectory = path.join(workdir, 'written-by-distribution');
+    const distribution = await startDistribution({ rootdirectory });
+    try {
+      await skopeo.copy(ociRef(image.dir, 'v1'), dockerRef(distribution.host, 'compat/app', 'v1'), ['--preserve-digests']);
+      await skopeo.copy(ociRef(multiArch.dir, 'multi'), dockerRef(distribution.host, 'compat/multi', 'multi'), ['--all', '--preserve-digests']);
+    } finally {
+      await distribution.close();
+    }
+    const stowage = await startStowageInProcess({ rootdirectory });
+    try {
+      await expectRoundTrip(skopeo, stowage, image, 'compat/app', path.join(workdir, 'from-stowage-image'), false);
+      await expectRoundTrip(skopeo, stowage, multiArch, 'compat/multi', path.join(workdir, 'from-stowage-multi'), true);
+      expect(await skopeo.listTags(`docker://${stowage.host}/compat/app`)).toEqual(['v1']);
+    } finally {
+      await stowage.close();
+    }
+  });
+
+  it('distribution 2.8 serves, byte for byte, the images stowage stored in a folder', async () => {
+    const rootdirectory = path.join(workdir, 'written-by-stowage');
+    const stowage = await startStowageInProcess({ rootdirectory });
+    try {
+      await skopeo.copy(ociRef(image.dir, 'v1'), dockerRef(stowage.host, 'compat/app', 'v1'), ['--preserve-digests']);
+      await skopeo.copy(ociRef(multiArch.dir, 'multi'), dockerRef(stowage.host, 'compat/multi', 'multi'), ['--all', '--preserve-digests']);
+    } finally {
+      await stowage.close();
+    }
+    const distribution = await startDistribution({ rootdirectory });
+    try {
+      await expectRoundTrip(skopeo, distribution, image, 'compat/app', path.join(workdir, 'from-distribution-image'), false);
+      await expectRoundTrip(skopeo, distribution, multiArch, 'compat/multi', path.join(workdir, 'from-distribution-multi'), true);
+      expect(await skopeo.listTags(`docker://${distribution.host}/compat/app`)).toEqual(['v1']);
+    } finally {
+      await distribution.close();
+    }
+  });
+
+  it('the same push leaves the same files, with the same link contents, under both registries', async () => {
+    const byDistribution = await storedFiles(path.join(workdir, 'written-by-distribution'));
+    const byStowage = await storedFiles(path.join(workdir, 'written-by-stowage'));
+    // 14 blobs and their links at least: the comparison is not between two empty trees
+    expect(byDistribution.size).toBeGreaterThan(30);
+    expect([...byStowage.keys()].sort()).toEqual([...byDistribution.keys()].sort());
+    for (const [file, content] of byDistribution) expect(byStowage.get(file), file).toBe(content);
+  });
+});

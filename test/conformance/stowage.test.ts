@@ -1,0 +1,5 @@
+import { createInMemoryDriver, startStowageInProcess, startStowageWithDriver } from '../support/index.js';
+import { describeConformance } from './describe-conformance.js';
+
+describeConformance('stowage on the filesystem driver', () => startStowageInProcess());
+describeConformance('stowage on the inmemory driver', async () => startStowageWithDriver(await createInMemoryDriver()));
