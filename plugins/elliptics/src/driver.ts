@@ -105,6 +105,8 @@ export class EllipticsDriver implements StorageDriver {
   }
 
   async move(sourcePath: string, destPath: string): Promise<void> {
+    // An object cannot become a directory holding itself (a file system refuses the same).
+    if (destPath.startsWith(`${sourcePath}/`)) throw this.errors.invalidPath(destPath);
     const sourceId = this.id(sourcePath);
     const replica = await this.replicaOf(sourcePath);
     // Elliptics has no server-side copy: the bytes stream through, chunk by chunk.
