@@ -137,7 +137,16 @@ export function validateOptions(pkg: PluginPackage, optionsSchema: OptionsSchema
   if (validate && !validate(options)) {
     const seen = new Set<string>();
     for (const error of validate.errors ?? []) {
-      const issue = toIssue(error, { name, file, optionsPath: storage.optionsPath, places, secretPaths, legacyMap, schema: optionsSchema.schema });
+      const issue = toIssue(error, {
+        name,
+        file,
+        optionsPath: storage.optionsPath,
+        places,
+        secretPaths,
+        legacyMap,
+        schema: optionsSchema.schema,
+        seedFormat: config.source.format === 'docker-registry',
+      });
       const key = `${issue.file}\u0000${issue.path}\u0000${issue.message}`;
       if (!seen.has(key)) {
         seen.add(key);
@@ -165,6 +174,8 @@ interface IssueContext {
   readonly secretPaths: readonly string[];
   readonly legacyMap: Readonly<Record<string, string>>;
   readonly schema: JsonSchema | undefined;
+  /** the config is a Python docker-registry one, where options are written as seed keys */
+  readonly seedFormat: boolean;
 }
 
 function toIssue(error: ErrorObject, ctx: IssueContext): ConfigIssue {
@@ -182,6 +193,8 @@ function toIssue(error: ErrorObject, ctx: IssueContext): ConfigIssue {
       return { ...place, message: `must be ${typeWords(params['type'] as string | string[])}, got ${got}` };
     case 'required': {
       const seedKey = Object.entries(ctx.legacyMap).find(([, option]) => option === dotted)?.[0];
+      // a docker-registry config writes the seed key, flat in its flavor section: name that
+      if (seedKey && ctx.seedFormat) return { file: ctx.file, path: `${ctx.optionsPath}.${seedKey}`, message: 'is required' };
       return { ...place, message: `is required${seedKey ? ` (in a docker-registry config: ${seedKey})` : ''}` };
     }
     case 'additionalProperties': {

@@ -77,6 +77,12 @@ describe('docker-registry seed keys, mapped through the manifest legacyOptions',
     expect(JSON.stringify(plugin.maskedOptions)).not.toContain('a-long-seed-token');
   });
 
+  it('a required option missing from a docker-registry flavor is named by its seed key', async () => {
+    const config = await configFrom(work.dir, seedConfig('  notes_depth: 3\n'), 'config.yml', { SETTINGS_FLAVOR: 'prod', ...pluginsEnv() });
+    const err = await failure(preparePlugin(config));
+    expect(err.message).toContain(`${path.join(work.dir, 'config.yml')}: prod.notes_path: is required`);
+  });
+
   it('rejects a seed key the plugin does not know, citing its path; errors on mapped options cite the seed key', async () => {
     const config = await configFrom(work.dir, seedConfig('  notes_path: ./seed-data\n  notes_bogus: 1\n  notes_depth: zero\n'), 'config.yml', {
       SETTINGS_FLAVOR: 'prod',
