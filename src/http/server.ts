@@ -45,6 +45,20 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 'request');
     }
   });
+  // requests node's parser refuses (bad Content-Length, oversized headers) still get OCI error JSON
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message: tooLarge ? 'request headers too large' : 'malformed HTTP request' }] });
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        'Connection: close\r\nDocker-Distribution-API-Version: registry/2.0\r\n' +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
   // multi-GiB uploads take longer than node's default 5-minute request limit
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;

@@ -13,6 +13,7 @@ import { silentLogger, type RegistryLogger } from './logger.js';
 import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
 import { checkName, isValidName, isValidUploadId } from './names.js';
 import type { Page, PageRequest } from './pagination.js';
+import { purgeUploads, type PurgeResult } from './purge.js';
 import { ReferrersStore, type ReferrersIndex } from './referrers.js';
 import { RegistryStorage } from './storage.js';
 import { TagStore } from './tags.js';
@@ -23,6 +24,7 @@ export type { BlobDescriptor } from './blobs.js';
 export type { StoredManifest, PushedManifest } from './manifests.js';
 export type { Page, PageRequest } from './pagination.js';
 export type { ReferrersIndex } from './referrers.js';
+export type { PurgeResult } from './purge.js';
 export type { ChunkRange, UploadStatus } from './uploads.js';
 export { MAX_MANIFEST_SIZE } from './manifests.js';
 
@@ -52,11 +54,17 @@ export class Registry {
   private readonly tagStore: TagStore;
   private readonly referrersStore: ReferrersStore;
   private readonly catalogStore: Catalog;
+  private readonly storage: RegistryStorage;
+  private readonly layout: StorageLayout;
+  private readonly logger: RegistryLogger;
 
   constructor(options: RegistryOptions) {
     const storage = new RegistryStorage(options.driver);
     const layout = new StorageLayout(options.rootDirectory ?? '/');
     const logger = options.logger ?? silentLogger;
+    this.storage = storage;
+    this.layout = layout;
+    this.logger = logger;
     this.deleteEnabled = options.deleteEnabled;
     this.readOnly = options.readOnly ?? false;
     this.blobStore = new BlobStore(storage, layout, { deleteEnabled: options.deleteEnabled, redirect: options.redirect ?? true });
@@ -171,6 +179,13 @@ export class Registry {
       throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be at most ${CATALOG_MAX_ENTRIES}`, { n: request.n, max: CATALOG_MAX_ENTRIES });
     }
     return this.catalogStore.list(request, CATALOG_DEFAULT_PAGE);
+  }
+
+  // maintenance
+
+  /** Removes upload sessions started before `olderThan` (storage.maintenance.uploadpurging). */
+  async purgeUploads(olderThan: Date, dryRun = false): Promise<PurgeResult> {
+    return purgeUploads(this.storage, this.layout, this.logger, olderThan, dryRun || this.readOnly);
   }
 
   private checkUpload(name: string, id: string): void {

@@ -1,4 +1,8 @@
+import { connect } from 'node:net';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry } from '../../src/http/server.js';
+import { MemoryDriver } from './support/memory-driver.js';
 import { startTestRegistry, type TestRegistry } from './support/registry.js';
 
 describe('the API base and routing', () => {
@@ -61,5 +65,53 @@ describe('the API base and routing', () => {
     const response = await registry.send('GET', '/v2/a.b/c_d/e__f/g--h/tags/list');
     expect(response.status).toBe(404);
     expect(response.json()).toMatchObject({ errors: [{ code: 'NAME_UNKNOWN' }] });
+  });
+});
+
+describe('requests node cannot parse', () => {
+  it('a malformed Content-Length answers 400 with OCI error JSON', async () => {
+    const registry = await startTestRegistry();
+    try {
+      const url = new URL(registry.url);
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => {
+          socket.write('PATCH /v2/a/blobs/uploads/x HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n');
+        });
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+      expect(reply).toContain('Docker-Distribution-API-Version: registry/2.0');
+      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ errors: [{ code: 'UNSUPPORTED' }] });
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
+describe('http configuration', () => {
+  it('serves under http.prefix, writes absolute Locations under http.host, and adds http.headers', async () => {
+    const running = await startRegistry({
+      driver: new MemoryDriver(),
+      deleteEnabled: true,
+      http: { prefix: '/registry/', host: 'https://registry.example.com', headers: { 'X-Served-By': 'stowage' } },
+    });
+    try {
+      const base = await request(`${running.url}/registry/v2/`);
+      await base.body.dump();
+      expect(base.statusCode).toBe(200);
+      expect(base.headers['x-served-by']).toBe('stowage');
+      const outside = await request(`${running.url}/v2/`);
+      await outside.body.dump();
+      expect(outside.statusCode).toBe(404);
+      const upload = await request(`${running.url}/registry/v2/a/blobs/uploads/`, { method: 'POST' });
+      await upload.body.dump();
+      expect(upload.statusCode).toBe(202);
+      expect(upload.headers.location).toMatch(/^https:\/\/registry\.example\.com\/registry\/v2\/a\/blobs\/uploads\/[0-9a-f-]{36}$/);
+    } finally {
+      await running.close();
+    }
   });
 });

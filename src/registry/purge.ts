@@ -1,0 +1,47 @@
+/**
+ * Upload purging (distribution's maintenance.uploadpurging): removes upload sessions started before a
+ * given time, found by walking every repository's `_uploads` folder. A session whose `startedat` is
+ * missing or unreadable counts as old, as in distribution.
+ */
+import { basename, type StorageLayout } from './layout.js';
+import type { RegistryLogger } from './logger.js';
+import type { RegistryStorage } from './storage.js';
+
+export interface PurgeResult {
+  /** `<repository>/<upload id>` of every session removed (or that would be, on a dry run) */
+  readonly purged: string[];
+}
+
+export async function purgeUploads(
+  storage: RegistryStorage,
+  layout: StorageLayout,
+  logger: RegistryLogger,
+  olderThan: Date,
+  dryRun: boolean,
+): Promise<PurgeResult> {
+  const purged: string[] = [];
+  const root = layout.repositories();
+
+  const visit = async (dir: string): Promise<void> => {
+    for (const child of ((await storage.listOrUndefined(dir)) ?? []).sort()) {
+      const entry = basename(child);
+      if (entry === '_uploads') {
+        const name = dir.slice(root.length + 1);
+        for (const uploadPath of (await storage.listOrUndefined(child)) ?? []) {
+          const id = basename(uploadPath);
+          const startedAt = await storage.getOrUndefined(layout.uploadStartedAt(name, id));
+          const started = startedAt ? Date.parse(Buffer.from(startedAt).toString('utf8').trim()) : Number.NaN;
+          if (!Number.isNaN(started) && started >= olderThan.getTime()) continue;
+          purged.push(`${name}/${id}`);
+          if (!dryRun) await storage.deleteIfPresent(layout.upload(name, id));
+        }
+      } else if (!entry.startsWith('_')) {
+        await visit(child);
+      }
+    }
+  };
+
+  await visit(root);
+  if (purged.length > 0) logger.info({ count: purged.length, dryRun }, dryRun ? 'upload purge (dry run) would remove sessions' : 'upload purge removed sessions');
+  return { purged };
+}
