@@ -50,5 +50,8 @@ export function runDriverConformance(options: DriverConformanceOptions): void {
     treeTests(kit);
     concurrencyTests(kit);
     redirectTests(kit);
+
+    const unknown = kit.unknownSkips();
+    if (unknown.length > 0) throw new Error(`stowage/testing: skip names no test: ${unknown.join(', ')}`);
   });
 }

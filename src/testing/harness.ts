@@ -17,6 +17,7 @@ export interface KitTest {
 export class KitHarness {
   private current: StorageDriver | undefined;
   private readonly created = new Set<string>();
+  private readonly registered = new Set<string>();
 
   constructor(
     readonly sizes: ConformanceSizes,
@@ -38,9 +39,15 @@ export class KitHarness {
 
   /** Registers a test with vitest, as skipped when the caller's `skip` names it. */
   test({ id, sentence, run, timeoutMs }: KitTest): void {
+    this.registered.add(id);
     const title = `${sentence} [${id}]`;
     if (this.skipped.has(id)) it.skip(title, run);
     else it(title, run, timeoutMs);
+  }
+
+  /** `skip` ids that name no test: a typo would otherwise silently run what was meant to be skipped. */
+  unknownSkips(): string[] {
+    return [...this.skipped].filter((id) => !this.registered.has(id));
   }
 
   /**
