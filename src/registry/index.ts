@@ -185,7 +185,14 @@ export class Registry {
 
   /** Removes upload sessions started before `olderThan` (storage.maintenance.uploadpurging). */
   async purgeUploads(olderThan: Date, dryRun = false): Promise<PurgeResult> {
-    return purgeUploads(this.storage, this.layout, this.logger, olderThan, dryRun || this.readOnly);
+    const result = await purgeUploads(this.storage, this.layout, this.logger, olderThan, dryRun || this.readOnly);
+    if (!dryRun && !this.readOnly) {
+      for (const session of result.purged) {
+        const slash = session.lastIndexOf('/');
+        this.uploads.forget(session.slice(0, slash), session.slice(slash + 1));
+      }
+    }
+    return result;
   }
 
   private checkUpload(name: string, id: string): void {

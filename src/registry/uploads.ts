@@ -29,6 +29,9 @@ export interface UploadStatus {
 
 const encoder = new TextEncoder();
 
+/** running hashes kept at most; an evicted session is re-hashed from storage when it closes */
+const MAX_RUNNING_HASHES = 10_000;
+
 /** distribution's startedat format: RFC 3339 in UTC, whole seconds */
 const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -50,7 +53,7 @@ export class UploadSessions {
     await driver.putContent(this.layout.uploadStartedAt(name, id), encoder.encode(rfc3339(new Date())));
     const writer = await driver.writer(this.layout.uploadData(name, id), false);
     await writer.close();
-    this.digesters.set(key(name, id), new Digester(algorithm));
+    this.remember(key(name, id), new Digester(algorithm));
     return { id, size: 0 };
   }
 
@@ -143,7 +146,7 @@ export class UploadSessions {
     }
     if (!digester && writer.size === 0) {
       digester = new Digester('sha256');
-      this.digesters.set(k, digester);
+      this.remember(k, digester);
     }
     try {
       for await (const chunk of body) {
@@ -153,6 +156,21 @@ export class UploadSessions {
     } catch (err) {
       this.digesters.delete(k);
       throw err;
+    }
+  }
+
+  /** Drops what this process holds for a session removed elsewhere (by upload purging). */
+  forget(name: string, id: string): void {
+    this.digesters.delete(key(name, id));
+  }
+
+  private remember(k: string, digester: Digester): void {
+    this.digesters.delete(k);
+    this.digesters.set(k, digester);
+    // abandoned sessions must not grow the map without bound: drop the oldest
+    while (this.digesters.size > MAX_RUNNING_HASHES) {
+      const oldest = this.digesters.keys().next().value as string;
+      this.digesters.delete(oldest);
     }
   }
 
