@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench [-- --quick] [-- --targets distribution,stowage] [-- --json results.json]
 // Benchmarks stowage (filesystem driver) against CNCF distribution 2.8 (Debian docker-registry) on the same
-// machine and disk, over loopback only, one registry at a time. See docs/bench.md.
+// machine and disk, over loopback only, scenario by scenario, one registry at a time. See docs/bench.md.
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -52,22 +52,26 @@ function table(rows) {
 const scale = args.quick ? 0.2 : 1;
 const baseDir = await benchBaseDir();
 const results = {};
+const servers = {};
 try {
   for (const target of targets) {
     process.stderr.write(`starting ${target}...\n`);
-    const server = await STARTERS[target](baseDir);
+    servers[target] = await STARTERS[target](baseDir);
     results[target] = { scenarios: {} };
-    try {
-      for (const scenario of scenarios(scale)) {
-        process.stderr.write(`  ${target}: ${scenario.name}\n`);
-        results[target].scenarios[scenario.name] = summarise(await scenario.run(server.url));
-      }
-      results[target].peakRssMiB = server.rss.peak() / (1024 * 1024);
-    } finally {
-      await server.close();
+  }
+  // Scenario by scenario, each registry in turn (the other one idle): load from anything else on the
+  // machine then weighs on both sides of a comparison alike.
+  const plans = Object.fromEntries(targets.map((target) => [target, scenarios(scale)]));
+  for (let i = 0; i < plans[targets[0]].length; i++) {
+    for (const target of targets) {
+      const scenario = plans[target][i];
+      process.stderr.write(`  ${target}: ${scenario.name}\n`);
+      results[target].scenarios[scenario.name] = summarise(await scenario.run(servers[target].url));
     }
   }
+  for (const target of targets) results[target].peakRssMiB = servers[target].rss.peak() / (1024 * 1024);
 } finally {
+  for (const server of Object.values(servers)) await server.close();
   await rm(baseDir, { recursive: true, force: true });
 }
 
