@@ -21,7 +21,10 @@ export const getManifest: Handler = async (ctx) => {
 export const putManifest: Handler = async (ctx) => {
   const { req } = ctx;
   const content = await readManifestBody(req);
-  const pushed = await ctx.registry.putManifest(ctx.name, ctx.reference, content, req.headers['content-type']);
+  const tags = ctx.url.searchParams.getAll('tag');
+  const pushed = await ctx.registry.putManifest(ctx.name, ctx.reference, content, req.headers['content-type'], tags);
+  // a push by digest with ?tag= confirms each tag it set, one OCI-Tag header per tag
+  if (tags.length > 0) ctx.res.setHeader('OCI-Tag', [...pushed.tags]);
   sendEmpty(ctx.res, 201, {
     Location: location(ctx, `/v2/${ctx.name}/manifests/${pushed.digest}`),
     'Docker-Content-Digest': pushed.digest,

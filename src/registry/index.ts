@@ -150,10 +150,10 @@ export class Registry {
     return this.manifestStore.get(name, reference);
   }
 
-  async putManifest(name: string, reference: string, content: Uint8Array, contentType: string | undefined): Promise<PushedManifest> {
+  async putManifest(name: string, reference: string, content: Uint8Array, contentType: string | undefined, tags: readonly string[] = []): Promise<PushedManifest> {
     checkName(name);
     this.checkWritable();
-    return this.manifestStore.put(name, reference, content, contentType);
+    return this.manifestStore.put(name, reference, content, contentType, tags);
   }
 
   async deleteManifest(name: string, reference: string): Promise<void> {

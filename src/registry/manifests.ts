@@ -20,6 +20,8 @@ import type { RegistryStorage } from './storage.js';
 
 /** The spec asks registries to accept at least 4 MB; larger manifests are refused. */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
+/** `?tag=` parameters accepted in one push by digest */
+export const MAX_TAGS_PER_PUSH = 100;
 
 export interface StoredManifest {
   readonly digest: string;
@@ -29,6 +31,8 @@ export interface StoredManifest {
 
 export interface PushedManifest {
   readonly digest: string;
+  /** the tags now naming the manifest: the reference when it is a tag, else the `tag` parameters */
+  readonly tags: readonly string[];
   /** the `subject` digest, when the manifest has one (answered as OCI-Subject) */
   readonly subject?: string;
 }
@@ -102,15 +106,22 @@ export class ManifestStore {
     return { digest: digest.value, mediaType: storedMediaType(parseManifestJson(content)), content };
   }
 
-  async put(name: string, reference: string, content: Uint8Array, contentType: string | undefined): Promise<PushedManifest> {
+  /** `extraTags`: the spec's `?tag=` parameters of a push by digest, each set to the manifest too. */
+  async put(name: string, reference: string, content: Uint8Array, contentType: string | undefined, extraTags: readonly string[] = []): Promise<PushedManifest> {
     let digest: Digest;
-    let tag: string | undefined;
+    let tags: string[];
     if (reference.includes(':')) {
       digest = parseDigest(reference);
+      if (extraTags.length > MAX_TAGS_PER_PUSH) {
+        throw new RegistryError('MANIFEST_INVALID', `at most ${MAX_TAGS_PER_PUSH} tag parameters are accepted in one push`, { count: extraTags.length });
+      }
+      extraTags.forEach(checkTag);
+      tags = [...new Set(extraTags)];
       verifyBytes(content, digest);
     } else {
+      if (extraTags.length > 0) throw new RegistryError('MANIFEST_INVALID', 'tag parameters are only accepted when pushing a manifest by digest');
       checkTag(reference);
-      tag = reference;
+      tags = [reference];
       digest = parseDigest(digestBytes(content, 'sha256'));
     }
     if (content.length > MAX_MANIFEST_SIZE) {
@@ -128,8 +139,8 @@ export class ManifestStore {
     }
     await this.storage.writeLink(this.layout.revisionLink(name, digest), digest);
     if (subject) await this.storage.writeLink(this.layout.referrerLink(name, subject, digest), digest);
-    if (tag !== undefined) await this.tag(name, tag, digest);
-    return { digest: digest.value, subject: subject?.value };
+    for (const tag of tags) await this.tag(name, tag, digest);
+    return { digest: digest.value, tags, ...(subject ? { subject: subject.value } : {}) };
   }
 
   /** Deletes a tag (a tag reference) or a manifest with every tag naming it (a digest reference). */

@@ -193,6 +193,31 @@ describe('manifests', () => {
     expect((await registry.send('GET', '/v2/man/retag/manifests/latest')).headers['docker-content-digest']).toBe(second.digest);
   });
 
+  it('a push by digest with ?tag= parameters sets each tag and confirms them in OCI-Tag', async () => {
+    const body = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [], annotations: { multi: 'tags' } });
+    const response = await registry.send('PUT', `/v2/man/multitag/manifests/${sha256(body)}?tag=v1&tag=v1.2&tag=latest`, {
+      body,
+      headers: { 'content-type': OCI_INDEX },
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers['oci-tag']).toBe('v1, v1.2, latest');
+    expect((await registry.send('GET', '/v2/man/multitag/tags/list')).json()).toEqual({ name: 'man/multitag', tags: ['latest', 'v1', 'v1.2'] });
+    for (const tag of ['v1', 'v1.2', 'latest']) {
+      expect((await registry.send('GET', `/v2/man/multitag/manifests/${tag}`)).headers['docker-content-digest']).toBe(sha256(body));
+    }
+  });
+
+  it('?tag= parameters are refused on a push by tag (MANIFEST_INVALID) and when one is invalid (TAG_INVALID), setting nothing', async () => {
+    const body = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [], annotations: { refused: 'tags' } });
+    const byTag = await put('man/refused', 'v1?tag=v2', body, OCI_INDEX);
+    expect(byTag.status).toBe(400);
+    expect(byTag.json()).toMatchObject({ errors: [{ code: 'MANIFEST_INVALID' }] });
+    const invalid = await put('man/refused', `${sha256(body)}?tag=ok&tag=-bad`, body, OCI_INDEX);
+    expect(invalid.status).toBe(400);
+    expect(invalid.json()).toMatchObject({ errors: [{ code: 'TAG_INVALID' }] });
+    expect((await registry.send('GET', '/v2/man/refused/tags/list')).status).toBe(404);
+  });
+
   it('a manifest with a subject answers OCI-Subject', async () => {
     const subject = await pushImage(registry, 'man/subject', 'base');
     const config = await pushBlob(registry, 'man/subject', '{}');
