@@ -203,24 +203,56 @@ describe('the emulator started standalone', () => {
     child?.kill('SIGTERM');
   });
 
-  it('starts with one documented command and serves the handshake on the port it was given', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const p = (probe.address() as { port: number }).port;
-        probe.close(() => resolve(p));
+  /** Two consecutive free loopback ports (another test may take one before the emulator binds: the caller retries). */
+  async function freePortPair(): Promise<number> {
+    for (;;) {
+      const port = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const p = (probe.address() as { port: number }).port;
+          probe.close(() => resolve(p));
+        });
       });
-    });
+      if (port >= 65535) continue;
+      const nextFree = await new Promise<boolean>((resolve) => {
+        const probe = createServer();
+        probe.once('error', () => resolve(false));
+        probe.listen(port + 1, '127.0.0.1', () => probe.close(() => resolve(true)));
+      });
+      if (nextFree) return port;
+    }
+  }
+
+  function startStandalone(port: number): Promise<string> {
     child = spawn(process.execPath, ['--import', 'tsx', 'test/elliptics/emulator.ts', '--port', String(port), '--group', '1', '--group', '2', '--nodes', '2'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const banner = await new Promise<string>((resolve, reject) => {
+    const started = child;
+    return new Promise<string>((resolve, reject) => {
       let out = '';
-      child!.stdout!.on('data', (chunk: Buffer) => {
+      let err = '';
+      started.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         if (out.split('\n').length > 2) resolve(out);
       });
-      child!.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+      started.stderr!.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+      });
+      started.once('exit', (code) => reject(new Error(`emulator exited with ${code}: ${err}`)));
     });
+  }
+
+  it('starts with one documented command and serves the handshake on the port it was given', async () => {
+    let port = 0;
+    let banner = '';
+    for (let attempt = 1; ; attempt++) {
+      port = await freePortPair();
+      try {
+        banner = await startStandalone(port);
+        break;
+      } catch (err) {
+        if (attempt === 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+      }
+    }
     expect(banner).toContain(`elliptics emulator listening on 127.0.0.1:${port}:2 groups 1,2`);
     expect(banner).toContain(`127.0.0.1:${port + 1}:2`);
     const conn = await RawConnection.open(port + 1);
