@@ -1,7 +1,7 @@
 /** end-2 (GET/HEAD a blob, with Range) and end-10 (DELETE a blob). */
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { sendEmpty, type Handler } from './context.js';
+import { notModified, sendEmpty, type Handler } from './context.js';
 import { parseRange } from './ranges.js';
 
 export const getBlob: Handler = async (ctx) => {
@@ -13,6 +13,11 @@ export const getBlob: Handler = async (ctx) => {
   res.setHeader('Cache-Control', 'max-age=31536000');
   res.setHeader('Accept-Ranges', 'bytes');
 
+  if (notModified(ctx, blob.digest)) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
   if (!head) {
     const redirect = await registry.blobRedirectURL(blob.digest, 'GET');
     if (redirect) {

@@ -43,3 +43,13 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Readonly
 
 /** A query parameter, or undefined when absent (an empty value counts as given). */
 export const query = (ctx: RequestContext, key: string): string | undefined => ctx.url.searchParams.get(key) ?? undefined;
+
+/** Whether the client already holds the content named by `digest` (If-None-Match with its ETag): answer 304. */
+export function notModified(ctx: RequestContext, digest: string): boolean {
+  const header = ctx.req.headers['if-none-match'];
+  if (!header) return false;
+  return header.split(',').some((tag) => {
+    const value = tag.trim().replace(/^W\//, '');
+    return value === '*' || value === `"${digest}"`;
+  });
+}

@@ -2,18 +2,23 @@
 import type { IncomingMessage } from 'node:http';
 import { MAX_MANIFEST_SIZE, type StoredManifest } from '../registry/index.js';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_MANIFEST, bareMediaType } from '../registry/media-types.js';
-import { location, sendEmpty, type Handler, type RequestContext } from './context.js';
+import { location, notModified, sendEmpty, type Handler, type RequestContext } from './context.js';
 import { HttpError } from './errors.js';
 import { contentLength } from './ranges.js';
 
 export const getManifest: Handler = async (ctx) => {
   const { res, req } = ctx;
   const manifest = await negotiate(ctx, await ctx.registry.getManifest(ctx.name, ctx.reference));
+  res.setHeader('Docker-Content-Digest', manifest.digest);
+  res.setHeader('ETag', `"${manifest.digest}"`);
+  if (notModified(ctx, manifest.digest)) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
   res.statusCode = 200;
   res.setHeader('Content-Type', manifest.mediaType);
   res.setHeader('Content-Length', manifest.content.length);
-  res.setHeader('Docker-Content-Digest', manifest.digest);
-  res.setHeader('ETag', `"${manifest.digest}"`);
   if (req.method === 'HEAD') res.end();
   else res.end(manifest.content);
 };

@@ -32,6 +32,14 @@ describe('blobs: GET, HEAD, ranges and DELETE', () => {
     expect(response.headers['docker-content-digest']).toBe(digest);
   });
 
+  it('If-None-Match with the ETag answers 304 without a body', async () => {
+    const response = await registry.send('GET', `/v2/blobs/repo/blobs/${digest}`, { headers: { 'if-none-match': `"${digest}"` } });
+    expect(response.status).toBe(304);
+    expect(response.body.length).toBe(0);
+    const other = await registry.send('GET', `/v2/blobs/repo/blobs/${digest}`, { headers: { 'if-none-match': '"sha256:other"' } });
+    expect(other.status).toBe(200);
+  });
+
   it('a Range GET answers 206 with exactly the bytes asked for and Content-Range', async () => {
     const response = await registry.send('GET', `/v2/blobs/repo/blobs/${digest}`, { headers: { range: 'bytes=70000-140001' } });
     expect(response.status).toBe(206);

@@ -30,6 +30,14 @@ describe('manifests', () => {
     }
   });
 
+  it('If-None-Match with the ETag answers 304', async () => {
+    const { digest } = await pushImage(registry, 'man/repo', 'cached');
+    const response = await registry.send('GET', '/v2/man/repo/manifests/cached', { headers: { 'if-none-match': `"${digest}"` } });
+    expect(response.status).toBe(304);
+    expect(response.headers['docker-content-digest']).toBe(digest);
+    expect(response.body.length).toBe(0);
+  });
+
   it('HEAD answers the headers of GET without a body', async () => {
     const { digest } = await pushImage(registry, 'man/repo', 'head');
     const head = await registry.send('HEAD', '/v2/man/repo/manifests/head');
