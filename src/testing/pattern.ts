@@ -7,6 +7,9 @@ import type { Readable } from 'node:stream';
 
 // An odd length, so block boundaries fall at a different place in every chunk.
 const BLOCK_BYTES = 64 * 1024 + 13;
+// Blocks repeat every VARIANTS blocks (about 1 MiB): enough to catch a misplaced offset, and at most
+// 1 MiB of memory per pattern when 32 streams run at once.
+const VARIANTS = 16;
 
 export class Pattern {
   private readonly variants: Buffer[] = [];
@@ -45,11 +48,12 @@ export class Pattern {
   }
 
   private block(index: number): Buffer {
-    const key = index & 0xff;
+    const key = index % VARIANTS;
     let block = this.variants[key];
     if (!block) {
       block = Buffer.allocUnsafe(BLOCK_BYTES);
-      for (let i = 0; i < BLOCK_BYTES; i++) block[i] = this.seed[i]! ^ key;
+      const mask = key * 17;
+      for (let i = 0; i < BLOCK_BYTES; i++) block[i] = this.seed[i]! ^ mask;
       this.variants[key] = block;
     }
     return block;
