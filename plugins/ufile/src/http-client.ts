@@ -51,6 +51,7 @@ function flatten(headers: Record<string, string | string[] | undefined>): Record
 
 export class HttpClient {
   private readonly agent: Agent;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: HttpClientOptions) {
     const connect = buildConnector({ timeout: options.timeoutMs });
@@ -122,7 +123,9 @@ export class HttpClient {
     return new Promise((resolve) => setTimeout(resolve, this.options.retryIntervalMs));
   }
 
+  /** Idempotent: the registry and its embedder may both close the driver. */
   async close(): Promise<void> {
-    await this.agent.close();
+    this.closing ??= this.agent.close();
+    await this.closing;
   }
 }
