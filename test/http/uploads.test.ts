@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
@@ -210,6 +211,41 @@ describe('blob uploads', () => {
     const id = location.split('/').pop() as string;
     const response = await registry.send('GET', `/v2/another/repo/blobs/uploads/${id}`);
     expect(response.status).toBe(404);
+  });
+});
+
+describe('interrupted uploads', () => {
+  it('a PATCH cut off mid-body keeps what arrived; the client resumes from the reported Range and the digest still verifies', async () => {
+    const registry = await startTestRegistry();
+    try {
+      const content = Buffer.from(Array.from({ length: 1024 * 1024 }, (_, i) => (i * 7) % 256));
+      const location = (await registry.send('POST', '/v2/cut/repo/blobs/uploads/')).headers.location as string;
+      const url = new URL(registry.url);
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => {
+          socket.write(`PATCH ${location} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${content.length}\r\n\r\n`);
+          socket.write(content.subarray(0, 300_000), () => setTimeout(() => socket.destroy(), 100));
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+      let status = await registry.send('GET', location);
+      for (let i = 0; i < 50 && status.headers.range === '0-0'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        status = await registry.send('GET', location);
+      }
+      expect(status.status).toBe(204);
+      const received = Number((status.headers.range as string).split('-')[1]) + 1;
+      expect(received).toBeGreaterThan(0);
+      expect(received).toBeLessThanOrEqual(300_000);
+      const rest = await registry.send('PATCH', location, { body: content.subarray(received), headers: { 'content-range': `${received}-${content.length - 1}` } });
+      expect(rest.status).toBe(202);
+      const done = await registry.send('PUT', `${location}?digest=${sha256(content)}`);
+      expect(done.status).toBe(201);
+      expect(sha256((await registry.send('GET', `/v2/cut/repo/blobs/${sha256(content)}`)).body)).toBe(sha256(content));
+    } finally {
+      await registry.close();
+    }
   });
 });
 
