@@ -188,13 +188,18 @@ function toIssue(error: ErrorObject, ctx: IssueContext): ConfigIssue {
   const dotted = keys.join('.');
   const secret = ctx.secretPaths.includes(dotted);
   const got = secret ? '(value hidden)' : describeValue(error.data, keys.at(-1) ?? '');
+  // a schema may say in words what it expects, instead of a pattern nobody can read
+  const expected = (error.parentSchema as { 'x-expected'?: unknown } | undefined)?.['x-expected'];
+  if (typeof expected === 'string' && ['type', 'pattern', 'enum', 'const', 'format', 'minLength', 'maxLength'].includes(error.keyword)) {
+    return { ...place, message: `must be ${expected}, got ${got}` };
+  }
   switch (error.keyword) {
     case 'type':
       return { ...place, message: `must be ${typeWords(params['type'] as string | string[])}, got ${got}` };
     case 'required': {
       const seedKey = Object.entries(ctx.legacyMap).find(([, option]) => option === dotted)?.[0];
       // a docker-registry config writes the seed key, flat in its flavor section: name that
-      if (seedKey && ctx.seedFormat) return { file: ctx.file, path: `${ctx.optionsPath}.${seedKey}`, message: 'is required' };
+      if (seedKey && ctx.seedFormat) return { file: ctx.file, path: dottedPath(ctx.optionsPath, seedKey), message: 'is required' };
       return { ...place, message: `is required${seedKey ? ` (in a docker-registry config: ${seedKey})` : ''}` };
     }
     case 'additionalProperties': {
@@ -217,6 +222,11 @@ function toIssue(error: ErrorObject, ctx: IssueContext): ConfigIssue {
 function locate(keys: readonly string[], ctx: IssueContext): ConfigLocation {
   if (keys.length === 0) return { file: ctx.file, path: ctx.optionsPath };
   const written = ctx.places.get(keys[0]!);
-  if (written) return { file: written.file, path: [written.path, ...keys.slice(1)].join('.') };
-  return { file: ctx.file, path: [ctx.optionsPath, ...keys].join('.') };
+  if (written) return { file: written.file, path: dottedPath(written.path, ...keys.slice(1)) };
+  return { file: ctx.file, path: dottedPath(ctx.optionsPath, ...keys) };
+}
+
+/** `a.b.c`, leaving out empty parts (a docker-registry config without flavors has its keys at the top) */
+function dottedPath(...parts: readonly string[]): string {
+  return parts.filter((part) => part !== '').join('.');
 }

@@ -33,10 +33,16 @@ describe('plugin options, validated against the plugin schema', () => {
     expect(err.message).toContain('invalid options for storage driver notes (4 problems)');
     expect(err.message).toContain(`${file}: storage.notes.rootdirectory: must be a string, got 5`);
     expect(err.message).toContain(`${file}: storage.notes.token: must NOT have fewer than 8 characters`);
-    expect(err.message).toContain(`${file}: storage.notes.bogus: is not an option of the notes storage driver (options: rootdirectory, token, depth, mode)`);
+    expect(err.message).toContain(`${file}: storage.notes.bogus: is not an option of the notes storage driver (options: rootdirectory, token, depth, mode, endpoint)`);
     expect(err.message).toContain(`${file}: storage.notes.mode: must be one of "plain", "fancy", got "weird"`);
     expect(err.message).not.toContain(secret);
     expect(err.details.issues).toHaveLength(4);
+  });
+
+  it('an option schema may state in words what it expects (x-expected)', async () => {
+    const config = await configFrom(work.dir, `storage:\n  notes: { rootdirectory: ./d, endpoint: nowhere }\n${pluginsPaths}`);
+    const err = await failure(preparePlugin(config));
+    expect(err.message).toContain(`${path.join(work.dir, 'stowage.config.yaml')}: storage.notes.endpoint: must be host:port, e.g. 127.0.0.1:1025, got "nowhere"`);
   });
 
   it('a required option that is missing is named with its path', async () => {
