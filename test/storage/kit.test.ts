@@ -70,6 +70,14 @@ describe('the conformance kit', () => {
     expect(failures.get('keeps-chunk-reference')).toContain('WriteReadLargeStreams');
   });
 
+  it('follows a redirect URL with GET and HEAD and accepts one that serves the object', () => {
+    expect(failures.get('redirect-correct')).toEqual([]);
+  });
+
+  it('catches a redirect URL that serves fewer bytes than the object has', () => {
+    expect(failures.get('redirect-short-body')).toEqual(['RedirectURL']);
+  });
+
   it('catches a delete that leaves data behind, through the empty-root check after each test', () => {
     expect(failures.get('delete-leaves-data')).toEqual(expect.arrayContaining(['WriteRead1', 'Truncate', 'Delete']));
   });
