@@ -51,6 +51,19 @@ describe('alioss driver errors', () => {
     await driver.close?.();
   });
 
+  it('asks OSS to encrypt every object it writes when encrypt is on, single PUT and multipart alike', async () => {
+    const driver = await createDriver(ossOptions(emulator, { encrypt: true, rootdirectory: 'encrypted' }), context);
+    await driver.putContent('/small', Buffer.from('x'));
+    const writer = await driver.writer('/large', false);
+    await writer.write(Buffer.alloc(PART * 2 + 1, 1));
+    await writer.commit();
+    await writer.close();
+    const objects = emulator.bucket('stowage');
+    expect(objects.get('encrypted/small')?.encryption).toBe('AES256');
+    expect(objects.get('encrypted/large')).toMatchObject({ type: 'Multipart', encryption: 'AES256' });
+    await driver.close?.();
+  });
+
   it('puts the store under rootdirectory, leading slash dropped as the seed did', async () => {
     const driver = await createDriver(ossOptions(emulator, { rootdirectory: '/devregistry/' }), context);
     await driver.putContent('/docker/registry/v2/x', Buffer.from('x'));

@@ -41,6 +41,8 @@ export interface StoredObject {
   readonly modified: Date;
   readonly contentType: string;
   readonly type: 'Normal' | 'Multipart';
+  /** x-oss-server-side-encryption asked for when the object was written */
+  readonly encryption?: string;
 }
 
 interface MultipartUpload {
@@ -48,6 +50,7 @@ interface MultipartUpload {
   readonly key: string;
   readonly parts: Map<number, { data: Buffer; etag: string }>;
   readonly initiated: Date;
+  readonly encryption?: string;
 }
 
 export interface OssEmulator {
@@ -231,6 +234,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
       'accept-ranges': 'bytes',
       'x-oss-object-type': object.type,
       'x-oss-storage-class': 'Standard',
+      ...(object.encryption ? { 'x-oss-server-side-encryption': object.encryption } : {}),
     };
   }
 
@@ -299,7 +303,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     if (method === 'POST' && q.has('uploads')) {
       await readBody(req);
       const uploadId = randomBytes(16).toString('hex').toUpperCase();
-      uploads.set(uploadId, { bucket, key, parts: new Map(), initiated: new Date() });
+      uploads.set(uploadId, { bucket, key, parts: new Map(), initiated: new Date(), encryption: encryptionOf(req) });
       return void xml(200, `<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`);
     }
     if (q.has('uploadId')) {
@@ -342,7 +346,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
         });
         const partDigests = Buffer.concat(listed.map((entry) => Buffer.from(upload.parts.get(entry.number)!.etag, 'hex')));
         const etag = `${md5(partDigests).digest('hex').toUpperCase()}-${listed.length}`;
-        objects.set(key, { data: Buffer.concat(pieces), etag, modified: new Date(), contentType: 'application/octet-stream', type: 'Multipart' });
+        objects.set(key, { data: Buffer.concat(pieces), etag, modified: new Date(), contentType: 'application/octet-stream', type: 'Multipart', encryption: upload.encryption });
         uploads.delete(uploadId);
         return void xml(200, `<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUploadResult><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><ETag>${quoteEtag(etag)}</ETag></CompleteMultipartUploadResult>`, { etag: quoteEtag(etag) });
       }
@@ -372,6 +376,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
           etag: md5(body).digest('hex').toUpperCase(),
           modified: new Date(),
           contentType: req.headers['content-type'] ?? 'application/octet-stream',
+          encryption: encryptionOf(req),
           type: 'Normal',
         };
         objects.set(key, object);
@@ -458,6 +463,16 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
       server.closeAllConnections();
     }),
   };
+}
+
+/** The server-side encryption a write asks for; OSS accepts AES256, KMS and SM4. */
+function encryptionOf(req: http.IncomingMessage): string | undefined {
+  const asked = req.headers['x-oss-server-side-encryption'];
+  if (asked === undefined) return undefined;
+  if (asked !== 'AES256' && asked !== 'KMS' && asked !== 'SM4') {
+    throw new OssError(400, 'InvalidEncryptionAlgorithmError', 'The encryption method specified is not supported.');
+  }
+  return asked;
 }
 
 function parseV4Timestamp(value: string): number | undefined {
