@@ -1,6 +1,5 @@
 /** The catalog: every repository holding manifests, found as distribution finds them (a folder with `_manifests`). */
-import type { StorageLayout } from './layout.js';
-import { basename } from './layout.js';
+import { basename, type StorageLayout } from './layout.js';
 import { paginate, type Page, type PageRequest } from './pagination.js';
 import type { RegistryStorage } from './storage.js';
 

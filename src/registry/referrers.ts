@@ -5,10 +5,9 @@
  */
 import { tryParseDigest, type Digest } from './digest.js';
 import { basename, type StorageLayout } from './layout.js';
-import type { ManifestStore } from './manifests.js';
+import { parseManifestJson, storedMediaType, type Descriptor, type ManifestFields, type ManifestStore } from './manifests.js';
 import { OCI_INDEX, manifestKind } from './media-types.js';
 import { lexical } from './pagination.js';
-import { parseManifestJson, storedMediaType, type Descriptor, type ManifestFields } from './manifests.js';
 import type { RegistryStorage } from './storage.js';
 
 export interface ReferrersIndex {
