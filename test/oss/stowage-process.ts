@@ -1,0 +1,49 @@
+/** stowage as its own process (bin/stowage.js serve, needs the build) on a driver configured by YAML lines. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freeLoopbackPort, waitForRegistry } from '../support/ports.js';
+import type { RunningRegistry } from '../support/registry-under-test.js';
+import { spawnServer, waitForOutput } from '../support/server-process.js';
+import { PROJECT_ROOT } from '../support/stowage.js';
+
+/** `driverLines` go under `storage:`, e.g. `['  oss:', '    bucket: x']`. Redirects are off: the helpers' pulls do not follow them. */
+export async function startStowageProcessOn(driverLines: readonly string[]): Promise<RunningRegistry & { pid: number }> {
+  const workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-objstore-'));
+  const port = await freeLoopbackPort();
+  const configFile = path.join(workdir, 'stowage.config.yaml');
+  await writeFile(configFile, [
+    'version: 0.1',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    'log:',
+    '  level: warn',
+    'storage:',
+    ...driverLines,
+    '  delete:',
+    '    enabled: true',
+    '  redirect:',
+    '    disable: true',
+    '',
+  ].join('\n'));
+  const server = spawnServer(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'stowage.js'), 'serve', '--config', configFile], { PATH: process.env.PATH, HOME: workdir, NODE_ENV: 'production' }, PROJECT_ROOT);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForOutput(server, new RegExp(`127\\.0\\.0\\.1:${port}`), 30_000);
+    await waitForRegistry(url, 30_000, () => server.isRunning());
+  } catch (error) {
+    const output = server.output();
+    await server.close();
+    await rm(workdir, { recursive: true, force: true });
+    throw new Error(`stowage did not start: ${(error as Error).message}\n${output}`);
+  }
+  return {
+    url,
+    host: `127.0.0.1:${port}`,
+    pid: server.pid,
+    async close() {
+      await server.close();
+      await rm(workdir, { recursive: true, force: true });
+    },
+  };
+}
