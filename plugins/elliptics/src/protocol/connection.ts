@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { Socket, connect } from 'node:net';
 import { CmdFlags, Command, Status } from './constants.js';
-import { type Frame, FrameDecoder, encodeFrame } from './framer.js';
+import { type Frame, FrameDecoder } from './framer.js';
 import { handshakeRequest, type Request } from './messages.js';
 import { type NodeAddress, type RoutePayload, decodeHandshakeId, decodeRoutePayload, encodeCmdHeader, formatAddress } from './structs.js';
 
@@ -129,8 +129,11 @@ export class NodeConnection extends EventEmitter {
         reject(new EllipticsNetworkError(`${commandLabel(request)} to ${this.label} timed out after ${timeoutMs} ms`, this.label));
       }, timeoutMs);
       this.pending.set(trans, { frames: [], resolve, reject, timer });
-      const parts = [header, ...payload];
-      for (const part of parts.length === 2 ? [encodeFrame(parts[0]!, parts[1])] : parts) socket.write(part);
+      // One frame goes out in one piece: cork so header and payload leave together.
+      socket.cork();
+      socket.write(header);
+      for (const part of payload) socket.write(part);
+      socket.uncork();
     });
   }
 

@@ -48,6 +48,3 @@ export class FrameDecoder {
     return out;
   }
 }
-
-export const encodeFrame = (header: Buffer, payload?: Uint8Array): Buffer =>
-  payload && payload.length > 0 ? Buffer.concat([header, payload]) : header;
