@@ -19,7 +19,7 @@ export interface DriverConformanceOptions {
   readonly name: string;
   /** builds the driver once for the whole suite; the kit wraps it as stowage does at run time */
   readonly create: () => StorageDriver | Promise<StorageDriver>;
-  /** `quick` (default, or STOWAGE_KIT_PROFILE) for CI, `full` for distribution's sizes; `ci` means quick */
+  /** `quick` (default) for CI, `full` for distribution's sizes; `ci` means quick; STOWAGE_KIT_PROFILE overrides it */
   readonly profile?: ConformanceProfile | 'ci';
   /** overrides single sizes of the chosen profile */
   readonly sizes?: Partial<ConformanceSizes>;
