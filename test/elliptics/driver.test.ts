@@ -180,6 +180,19 @@ describe('connecting to Elliptics', () => {
     await expect(ellipticsDriver({ nodes: [remote], waittimeout: 1 })).rejects.toThrow(new RegExp(`no route to any of the groups 1 .*${remote}`));
   });
 
+  it('connects through the remotes that answer when another name does not resolve', async () => {
+    const cluster = await new EmulatorCluster([{ groups: [1] }]).start();
+    try {
+      const driver = await ellipticsDriver({ nodes: ['no-such-host.invalid:1025:2', cluster.remotes[0]!], waittimeout: 2 });
+      await driver.putContent('/resolved', Buffer.from('ok'));
+      expect(Buffer.from(await driver.getContent('/resolved')).toString()).toBe('ok');
+      await driver.close?.();
+      await expect(ellipticsDriver({ nodes: ['no-such-host.invalid:1025:2'], waittimeout: 2 })).rejects.toThrow(/cannot resolve no-such-host\.invalid:1025:2/);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
   it('fails when the configured groups are served by no node', async () => {
     const cluster = await new EmulatorCluster([{ groups: [1] }]).start();
     try {

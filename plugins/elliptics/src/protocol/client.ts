@@ -104,10 +104,14 @@ export class EllipticsClient {
 
   /** Connects to every configured node; fails when none answers or no configured group has a route. */
   async connect(): Promise<void> {
-    const resolved = await Promise.all(this.options.nodes.map((n) => resolveAddress(n)));
-    for (const address of resolved) this.addNode(address);
+    const resolved = await Promise.allSettled(this.options.nodes.map((n) => resolveAddress(n)));
+    const failures: Error[] = [];
+    resolved.forEach((r, i) => {
+      if (r.status === 'fulfilled') this.addNode(r.value);
+      else failures.push(new EllipticsNetworkError(`cannot resolve ${formatAddress(this.options.nodes[i]!)}: ${(r.reason as Error).message}`, formatAddress(this.options.nodes[i]!)));
+    });
     const results = await Promise.allSettled([...this.nodes.keys()].map((key) => this.ensureConnected(key)));
-    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+    failures.push(...results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error));
     for (const err of failures) this.options.logger.warn({ err: err.message }, 'elliptics node unreachable');
     if (!this.options.groups.some((g) => this.routeTable(g).length > 0)) {
       throw new EllipticsNetworkError(
