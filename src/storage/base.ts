@@ -80,9 +80,24 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
     },
     async walk(path: string, fn: WalkFn, options?: WalkOptions) {
       directory(path);
-      if (driver.walk) return guard('walk', path, () => driver.walk!(path, fn, options));
       // The fallback goes through the wrapper so that list/stat errors are stamped too.
-      return walkFromListing(wrapper, path, fn, options);
+      if (!driver.walk) return walkFromListing(wrapper, path, fn, options);
+      // What the caller's callback throws is the caller's own error: it passes through unstamped.
+      const callbackErrors = new WeakSet<object>();
+      const tracked: WalkFn = async (info) => {
+        try {
+          return await fn(info);
+        } catch (err) {
+          if (typeof err === 'object' && err !== null) callbackErrors.add(err);
+          throw err;
+        }
+      };
+      try {
+        await driver.walk(path, tracked, options);
+      } catch (err) {
+        if (typeof err === 'object' && err !== null && callbackErrors.has(err)) throw err;
+        throw stampError(name, 'walk', path, err);
+      }
     },
   };
   if (driver.close) wrapper.close = () => guard('close', '/', () => driver.close!());

@@ -97,6 +97,25 @@ describe('wrapDriver', () => {
     expect(reported.map((info) => info.path)).toEqual(['/own']);
   });
 
+  it("passes an error thrown by the walk callback through a driver's own walk unchanged", async () => {
+    const own: StorageDriver = {
+      ...inmemory(),
+      name: 'walker',
+      walk: async (_path, fn) => void (await fn({ path: '/own', size: 0, isDir: false, modTime: new Date(0) })),
+    };
+    const mine = new Error('stop here, my way');
+    await expect(
+      wrapDriver(own).walk!('/', () => {
+        throw mine;
+      }),
+    ).rejects.toBe(mine);
+  });
+
+  it("stamps an error of the driver's own walk as STORAGE_FAILED", async () => {
+    const own: StorageDriver = { ...inmemory(), name: 'walker', walk: async () => Promise.reject(new Error('listing timed out')) };
+    await expect(wrapDriver(own).walk!('/', () => undefined)).rejects.toMatchObject({ code: 'STORAGE_FAILED', details: { driver: 'walker', operation: 'walk' } });
+  });
+
   it('wraps a driver only once', () => {
     const once = wrapDriver(inmemory());
     expect(wrapDriver(once)).toBe(once);
