@@ -57,6 +57,22 @@ describe('ufile driver specifics', () => {
     await driver.close?.();
   });
 
+  it('reads from an offset even when the server ignores the Range header and sends the whole object', async () => {
+    const ignoring = await startUFileEmulator({ buckets: ['stowage'], ignoreRanges: true });
+    try {
+      const driver = await createDriver(ufileOptions(ignoring, { baseurl: ignoring.url, bucket: 'stowage' }), context);
+      await driver.putContent('/r', Buffer.from('0123456789'));
+      const chunks: Buffer[] = [];
+      for await (const chunk of await driver.reader('/r', 3)) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe('3456789');
+      await expect(driver.reader('/r', 11)).rejects.toMatchObject({ code: 'INVALID_OFFSET' });
+      expect((await driver.reader('/r', 10)).read()).toBeNull();
+      await driver.close?.();
+    } finally {
+      await ignoring.close();
+    }
+  });
+
   it('takes the bucket from the bucket option when baseurl is an IP address', async () => {
     const driver = await createDriver(ufileOptions(emulator, { baseurl: emulator.url, bucket: 'stowage' }), context);
     await driver.putContent('/by-ip', Buffer.from('ip'));

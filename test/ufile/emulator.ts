@@ -27,6 +27,8 @@ export interface UFileEmulatorOptions {
   readonly privateKey?: string;
   /** the multipart block size init returns */
   readonly blkSize?: number;
+  /** answer ranged GETs with the whole object (200), to check clients that must cope with it */
+  readonly ignoreRanges?: boolean;
 }
 
 export interface UFileObject {
@@ -272,7 +274,7 @@ export async function startUFileEmulator(options: UFileEmulatorOptions = {}): Pr
         if (!object) throw new UFileError(404, -148654, 'file not exist');
         const size = object.data.length;
         const headers = { etag: `"${object.etag}"`, 'content-type': object.mimeType, 'last-modified': object.modified.toUTCString(), 'accept-ranges': 'bytes' };
-        const rangeHeader = method === 'GET' ? req.headers.range : undefined;
+        const rangeHeader = method === 'GET' && !options.ignoreRanges ? req.headers.range : undefined;
         if (rangeHeader) {
           const m = /^bytes=(\d+)-(\d*)$/.exec(rangeHeader.trim());
           const start = m ? Number(m[1]) : NaN;

@@ -1,5 +1,5 @@
 /** The ObjectStore over UCloud UFile's REST API: UCloud-signed requests, JSON replies, 0-based BlkSize parts. */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { DriverLogger } from 'stowage';
 import { type BufferedReply, HttpClient } from './http-client.js';
 import type { ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeResult } from './object-store.js';
@@ -27,6 +27,19 @@ interface ListObjectsReply {
   NextMarker?: string;
   Contents?: { Key: string; Size: string | number; LastModified?: number }[];
   CommonPrefixes?: { Prefix: string }[];
+}
+
+async function* skipBytes(body: Readable, count: number): AsyncGenerator<Buffer> {
+  let left = count;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    if (left >= buffer.length) {
+      left -= buffer.length;
+      continue;
+    }
+    yield left > 0 ? buffer.subarray(left) : buffer;
+    left = 0;
+  }
 }
 
 export class UFileStore implements ObjectStore {
@@ -104,10 +117,13 @@ export class UFileStore implements ObjectStore {
     if (reply.status === 416) return 'unsatisfiable';
     if (reply.status === 206 || (reply.status === 200 && offset === 0)) return reply.body as Readable;
     if (reply.status === 200) {
-      // A server that ignores the range: only an offset at or past the end can be answered from it.
-      (reply.body as Readable).destroy();
-      if (Number(reply.headers['content-length']) <= offset) return 'unsatisfiable';
-      throw storageFailed(`ufile: GET ${key} ignored the range from ${offset}`);
+      // A server that ignored the range sent the whole object: skip to the offset ourselves.
+      const body = reply.body as Readable;
+      if (Number(reply.headers['content-length']) <= offset) {
+        body.destroy();
+        return 'unsatisfiable';
+      }
+      return Readable.from(skipBytes(body, offset));
     }
     throw this.fail(call, reply as BufferedReply);
   }
