@@ -108,7 +108,12 @@ export class S3Client {
     return `${this.origin}${path}?${Object.entries(query).map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&')}`;
   }
 
+  private closed = false;
+
+  /** Idempotent: the registry and its embedder may both close the driver. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.dispatcher.close();
   }
 }

@@ -132,7 +132,12 @@ export class SwiftClient {
     return this.perform(request, what, async (response) => response.body);
   }
 
+  private closed = false;
+
+  /** Idempotent: the registry and its embedder may both close the driver. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.dispatcher.close();
   }
 }
