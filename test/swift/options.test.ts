@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
+import { createStorageDriver, MASK, preparePlugin } from '../../src/plugins/index.js';
 import { createDriver as createSwift } from '../../plugins/swift/src/index.js';
 import { createDriver as createS3 } from '../../plugins/s3/src/index.js';
 import { acquireSwift, type SwiftEndpoint } from './saio.js';
@@ -220,6 +221,56 @@ http:
     } finally {
       await swift.close?.();
       await s3.close?.();
+    }
+  });
+});
+
+describe('the plugin loader', () => {
+  it('finds the built-in swift and s3 plugins by name, masks their secrets and builds working drivers', async () => {
+    const cwd = await mkdtemp(path.join(os.tmpdir(), 'swift-loader-'));
+    try {
+      await writeFile(
+        path.join(cwd, 'stowage.config.yaml'),
+        `storage:
+  swift:
+    authurl: ${endpoint.authUrl}
+    username: ${endpoint.user}
+    password: ${endpoint.key}
+    container: ${uniqueName('loader')}
+    secretkey: loader-tempurl-key
+`,
+      );
+      const swiftConfig = await loadConfig({ cwd, env: {}, configFile: 'stowage.config.yaml' });
+      const swiftPlugin = await preparePlugin(swiftConfig);
+      expect(swiftPlugin.source).toBe('built-in');
+      expect(swiftPlugin.maskedOptions).toMatchObject({ password: MASK, secretkey: MASK, username: endpoint.user });
+      const swift = await createStorageDriver(swiftPlugin, driverContext('swift').logger, cwd);
+      await swift.putContent('/loaded', Buffer.from('by name'));
+      expect(Buffer.from(await swift.getContent('/loaded')).toString()).toBe('by name');
+      await swift.close?.();
+
+      await writeFile(
+        path.join(cwd, 'stowage.config.yaml'),
+        `storage:
+  s3-aws:
+    region: us-east-1
+    bucket: ${uniqueName('loader')}
+    accesskey: ${endpoint.user}
+    secretkey: ${endpoint.key}
+    regionendpoint: ${endpoint.s3Endpoint}
+    forcepathstyle: true
+    createbucket: true
+`,
+      );
+      const s3Plugin = await preparePlugin(await loadConfig({ cwd, env: {}, configFile: 'stowage.config.yaml' }));
+      expect(s3Plugin.package.manifest.name).toBe('s3');
+      expect(s3Plugin.maskedOptions).toMatchObject({ secretkey: MASK });
+      const s3 = await createStorageDriver(s3Plugin, driverContext('s3').logger, cwd);
+      await s3.putContent('/loaded', Buffer.from('by alias'));
+      expect(await s3.list('/')).toEqual(['/loaded']);
+      await s3.close?.();
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
     }
   });
 });
