@@ -42,16 +42,16 @@ describe('what the skopeo run did on the emulated service', () => {
 
 let faulty: OssEmulator | undefined;
 
-// Every 6th request of the driver answers 503, every 11th loses its connection, every 13th stalls past the
-// 0.5 s timeout; each request is hit at most once per rule, so `retries: 3` must carry every one through.
+// Every 6th request of the driver answers 503, every 11th loses its connection, every 17th stalls past the
+// 1 s timeout; each request is hit at most once per rule, so the retries must carry every one through.
 describeSkopeoE2E('alioss under injected faults (503s, dropped connections, stalls past the timeout)', async () => {
   faulty = await startOssEmulator({ buckets: ['stowage'] });
   const unlessPresigned = { unless: 'ignature=', oncePerRequest: true, times: 100_000 };
-  faulty.faults.add({ status: 503, every: 6, ...unlessPresigned }, { reset: true, every: 11, ...unlessPresigned }, { delayMs: 1200, every: 13, ...unlessPresigned });
+  faulty.faults.add({ status: 503, every: 6, ...unlessPresigned }, { reset: true, every: 11, ...unlessPresigned }, { delayMs: 2500, every: 17, ...unlessPresigned });
   const driver = await createDriver(
     {
       accesskeyid: faulty.accessKeyId, accesskeysecret: faulty.accessKeySecret, bucket: 'stowage', region: `oss-${faulty.region}`,
-      endpoint: `localhost:${faulty.port}`, secure: false, chunksize: 100 * 1024, retries: 3, retryinterval: 0.02, timeout: 0.5,
+      endpoint: `localhost:${faulty.port}`, secure: false, chunksize: 100 * 1024, retries: 4, retryinterval: 0.02, timeout: 1,
     },
     { logger: quietLogger, errors: driverErrors('alioss'), baseDir: process.cwd() },
   );

@@ -39,16 +39,16 @@ describe('what the skopeo run did on the emulated service', () => {
 
 let faulty: UFileEmulator | undefined;
 
-// Every 6th request of the driver answers 503, every 11th loses its connection, every 13th stalls past the
-// 0.5 s timeout; each request is hit at most once per rule, so `retries: 3` must carry every one through.
+// Every 6th request of the driver answers 503, every 11th loses its connection, every 17th stalls past the
+// 1 s timeout; each request is hit at most once per rule, so the retries must carry every one through.
 describeSkopeoE2E('ufile under injected faults (503s, dropped connections, stalls past the timeout)', async () => {
   faulty = await startUFileEmulator({ buckets: ['stowage'], blkSize: 256 * 1024 });
   const unlessPresigned = { unless: 'Signature=', oncePerRequest: true, times: 100_000 };
-  faulty.faults.add({ status: 503, every: 6, ...unlessPresigned }, { reset: true, every: 11, ...unlessPresigned }, { delayMs: 1200, every: 13, ...unlessPresigned });
+  faulty.faults.add({ status: 503, every: 6, ...unlessPresigned }, { reset: true, every: 11, ...unlessPresigned }, { delayMs: 2500, every: 17, ...unlessPresigned });
   const driver = await createDriver(
     {
       baseurl: faulty.url, bucket: 'stowage', publickey: faulty.publicKey, privatekey: faulty.privateKey,
-      retries: 3, retryinterval: 0.02, timeout: 0.5,
+      retries: 4, retryinterval: 0.02, timeout: 1,
     },
     { logger: quietLogger, errors: driverErrors('ufile'), baseDir: process.cwd() },
   );
