@@ -105,6 +105,15 @@ describe('UFile emulator with Node SDK shaped requests', () => {
     expect((await ufetch('GET', '', { query: 'listobjects&max-keys=1001' })).status).toBe(400);
   });
 
+  it('answers the older ?list (PrefixFileList) with every key under the prefix, paged by NextMarker', async () => {
+    const first = (await (await ufetch('GET', '', { query: 'list&prefix=l%2F&marker=&limit=4' })).json()) as { NextMarker: string; DataSet: { FileName: string; Size: number }[] };
+    expect(first.DataSet.map((d) => d.FileName)).toEqual(['l/a', 'l/b', 'l/c', 'l/d/x']);
+    expect(first.DataSet[0]!.Size).toBe(1);
+    const second = (await (await ufetch('GET', '', { query: `list&prefix=l%2F&marker=${encodeURIComponent(first.NextMarker)}&limit=4` })).json()) as { NextMarker: string; DataSet: { FileName: string }[] };
+    expect(second.DataSet.map((d) => d.FileName)).toEqual(['l/d/y', 'l/e/z']);
+    expect(second.NextMarker).toBe('');
+  });
+
   it('rejects a wrong signature, a missing one and an unknown public key in UFile JSON', async () => {
     const wrong = await ufetch('PUT', 'p/nope', { body: 'x', privateKey: 'wrong' });
     expect(wrong.status).toBe(403);
