@@ -254,4 +254,26 @@ describe('swift driver on a real Swift', () => {
     await last.close();
     expect((await driver.stat('/status/data')).size).toBe(300_003);
   });
+
+  it('doubles the segment size every 250 segments, so the 1000 segments Swift allows hold 3750 x chunksize', async () => {
+    const writer = await driver.writer('/growing/data', false);
+    const block = randomBytes(1 << 20);
+    const hash = createHash('sha256');
+    for (let i = 0; i < 253; i++) {
+      await writer.write(block);
+      hash.update(block);
+    }
+    await writer.write(block.subarray(0, 1000));
+    hash.update(block.subarray(0, 1000));
+    await writer.commit();
+    await writer.close();
+    const manifest = await request(`${endpoint.storageUrl}/${containerOf(driver)}/files/growing/data?multipart-manifest=get`, { headers: { 'x-auth-token': await token() } });
+    const sizes = ((await manifest.body.json()) as { bytes: number }[]).map((s) => s.bytes);
+    expect(sizes.slice(0, 250).every((size) => size === 1 << 20)).toBe(true);
+    expect(sizes.slice(250)).toEqual([2 << 20, (1 << 20) + 1000]);
+    const back = createHash('sha256');
+    for await (const chunk of await driver.reader('/growing/data', 0)) back.update(chunk as Buffer);
+    expect(back.digest('hex')).toBe(hash.digest('hex'));
+    await driver.delete('/growing');
+  });
 });

@@ -11,7 +11,7 @@ import { resumableReader } from './reader.js';
 import type { SwiftStore } from './store.js';
 import { tempUrl } from './tempurl.js';
 import { walkTree } from './walk.js';
-import { discardPending, newSegmentPrefix, readPendingState, SwiftFileWriter, type PendingState } from './writer.js';
+import { discardPending, newSegmentPrefix, readPendingState, segmentSizeAfter, SwiftFileWriter, type PendingState } from './writer.js';
 
 export interface TempUrlSettings {
   readonly key: string;
@@ -90,7 +90,7 @@ export class SwiftDriver implements StorageDriver {
       // A short last segment is read back and rewritten with what follows, so chunked uploads made of
       // many small PATCHes still end up as few, full segments.
       const last = state.segments[state.segments.length - 1];
-      if (last && last.size < this.options.chunkSize && state.segments.length > state.borrowed) {
+      if (last && last.size < segmentSizeAfter(state.segments.length - 1, this.options.chunkSize) && state.segments.length > state.borrowed) {
         const data = await this.store.get(last.name);
         if (data && data.length === last.size) {
           const shortened: PendingState = { ...state, segments: state.segments.slice(0, -1) };

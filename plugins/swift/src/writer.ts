@@ -26,6 +26,16 @@ export interface WriterNames {
   readonly segmentRoot: string;
 }
 
+/** Segments of one size before the size doubles: Swift allows 1000 segments an object (max_manifest_segments). */
+export const SEGMENTS_PER_SIZE = 250;
+
+/**
+ * The size of the segment after `count` full ones: `chunksize` for the first 250, then doubling every
+ * 250, so 1000 segments hold 3750 x chunksize (about 73 GiB at 20 MiB) while small blobs keep small segments.
+ */
+export const segmentSizeAfter = (count: number, chunkSize: number): number =>
+  chunkSize * 2 ** Math.min(Math.floor(count / SEGMENTS_PER_SIZE), 3);
+
 export const newSegmentPrefix = (segmentRoot: string): string => `${segmentRoot}/${randomBytes(16).toString('hex')}`;
 
 export async function readPendingState(store: SwiftStore, pendingName: string): Promise<PendingState | undefined> {
@@ -95,6 +105,10 @@ export class SwiftFileWriter implements FileWriter {
     return head;
   }
 
+  private nextSegmentSize(): number {
+    return segmentSizeAfter(this.segments.length, this.chunkSize);
+  }
+
   private async flushSegment(data: Buffer): Promise<void> {
     const name = `${this.segmentPrefix}/${String(this.next).padStart(16, '0')}`;
     const etag = await this.store.put(name, data);
@@ -113,7 +127,7 @@ export class SwiftFileWriter implements FileWriter {
     this.buffered.push(Buffer.from(chunk));
     this.bufferedBytes += chunk.length;
     this.written += chunk.length;
-    while (this.bufferedBytes >= this.chunkSize) await this.flushSegment(this.take(this.chunkSize));
+    for (let size = this.nextSegmentSize(); this.bufferedBytes >= size; size = this.nextSegmentSize()) await this.flushSegment(this.take(size));
   }
 
   async close(): Promise<void> {
