@@ -87,6 +87,21 @@ for (const v4 of [false, true]) {
       await expect(oss.list({ prefix: p, 'max-keys': 1001 })).rejects.toMatchObject({ code: 'InvalidArgument', status: 400 });
     });
 
+    it('lists with ListObjectsV2 and pages with the continuation token (signed as a sub-resource)', async () => {
+      const oss = client({ v4 });
+      const seen: string[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const page = (await oss.listV2({ prefix: `${p}list/`, delimiter: '/', 'max-keys': 2, ...(token ? { 'continuation-token': token } : {}) })) as ResultWithRes & { nextContinuationToken?: string };
+        seen.push(...(page.objects ?? []).map((o) => o.name), ...(page.prefixes ?? []));
+        token = page.isTruncated ? page.nextContinuationToken : undefined;
+        pages += 1;
+      } while (token);
+      expect(pages).toBe(3);
+      expect(seen.sort()).toEqual([`${p}list/a.txt`, `${p}list/b.txt`, `${p}list/c.txt`, `${p}list/sub/`, `${p}list/sub2/`]);
+    });
+
     it('completes a multipart upload and enforces part size and order', async () => {
       const oss = client({ v4 });
       const key = `${p}multi part.bin`;

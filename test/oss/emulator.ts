@@ -241,7 +241,12 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
   function listObjects(bucket: string, url: URL): string {
     const prefix = url.searchParams.get('prefix') ?? '';
     const delimiter = url.searchParams.get('delimiter') ?? '';
-    const marker = url.searchParams.get('marker') ?? '';
+    const v2 = url.searchParams.get('list-type') === '2';
+    // V2 pages with an opaque continuation token (here the base64 of the last key) or start-after.
+    const token = url.searchParams.get('continuation-token');
+    const marker = v2
+      ? (token !== null ? Buffer.from(token, 'base64url').toString('utf8') : url.searchParams.get('start-after') ?? '')
+      : url.searchParams.get('marker') ?? '';
     const maxKeysParam = url.searchParams.get('max-keys');
     const maxKeys = maxKeysParam === null ? 100 : Number(maxKeysParam);
     if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1000) {
@@ -271,6 +276,9 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
         last = key;
       }
       count += 1;
+    }
+    if (v2) {
+      return `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>${token !== null ? `<ContinuationToken>${xmlEscape(token)}</ContinuationToken>` : ''}<MaxKeys>${maxKeys}</MaxKeys><Delimiter>${xmlEscape(delimiter)}</Delimiter><IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextContinuationToken>${Buffer.from(last).toString('base64url')}</NextContinuationToken>` : ''}<KeyCount>${count}</KeyCount>${contents.join('')}${prefixes.map((p) => `<CommonPrefixes><Prefix>${xmlEscape(p)}</Prefix></CommonPrefixes>`).join('')}</ListBucketResult>`;
     }
     return `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix><Marker>${xmlEscape(marker)}</Marker><MaxKeys>${maxKeys}</MaxKeys><Delimiter>${xmlEscape(delimiter)}</Delimiter><IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextMarker>${xmlEscape(last)}</NextMarker>` : ''}${contents.join('')}${prefixes.map((p) => `<CommonPrefixes><Prefix>${xmlEscape(p)}</Prefix></CommonPrefixes>`).join('')}</ListBucketResult>`;
   }
