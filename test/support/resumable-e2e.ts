@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
@@ -86,5 +87,62 @@ export function describeResumableUpload(name: string, start: StartOnFolder): voi
       const pulled = await pullAndHash(registry!.url, 'resumable/app', digest);
       expect(pulled).toEqual({ digest, size: content.length });
     });
+
+    it('a chunk cut off mid-body leaves the session at what it kept, and the upload completes from there', async () => {
+      const base = registry!.url;
+      const session = await request(`${base}/v2/resumable/cut/blobs/uploads/`, { method: 'POST', headers: { 'content-length': '0' } });
+      await session.body.dump();
+      const first = await request(new URL(header(session.headers.location), base), {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `0-${MiB - 1}` },
+        body: content.subarray(0, MiB),
+      });
+      await first.body.dump();
+      expect(first.statusCode).toBe(202);
+      const location = new URL(header(first.headers.location), base);
+      // the client dies 3 MiB into a 12 MiB chunk
+      await cutOffPatch(location, content.subarray(MiB), MiB, 3 * MiB);
+      const status = await request(location);
+      await status.body.dump();
+      expect(status.statusCode).toBe(204);
+      const kept = Number(/^0-(\d+)$/.exec(header(status.headers.range))?.[1] ?? Number.NaN) + 1;
+      expect(kept).toBeGreaterThanOrEqual(MiB);
+      expect(kept).toBeLessThanOrEqual(4 * MiB);
+      const rest = await request(new URL(header(status.headers.location), base), {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${kept}-${content.length - 1}` },
+        body: content.subarray(kept),
+      });
+      const restBody = await rest.body.text();
+      expect(rest.statusCode, restBody).toBe(202);
+      const target = new URL(header(rest.headers.location), base);
+      target.searchParams.set('digest', digest);
+      const put = await request(target, { method: 'PUT', headers: { 'content-length': '0' } });
+      const putBody = await put.body.text();
+      expect(put.statusCode, putBody).toBe(201);
+      expect(await pullAndHash(base, 'resumable/cut', digest)).toEqual({ digest, size: content.length });
+    });
   });
+}
+
+/** Sends a PATCH announcing all of `chunk` but writes only `sendBytes` of it, then drops the connection. */
+async function cutOffPatch(location: URL, chunk: Buffer, offset: number, sendBytes: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const patch = http.request(location, {
+      method: 'PATCH',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(chunk.length),
+        'content-range': `${offset}-${offset + chunk.length - 1}`,
+      },
+    });
+    patch.on('error', () => resolve());
+    patch.on('response', (response) => {
+      response.resume();
+      resolve();
+    });
+    patch.write(chunk.subarray(0, sendBytes), () => setTimeout(() => patch.destroy(), 200));
+  });
+  // give the server a moment to notice the dropped connection and settle the session
+  await new Promise((resolve) => setTimeout(resolve, 300));
 }
