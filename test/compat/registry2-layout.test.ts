@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,8 +7,10 @@ import {
   buildImageLayout,
   buildMultiArchLayout,
   dockerRef,
+  garbageCollectWithDistribution,
   ociRef,
   readLayout,
+  sha256Digest,
   Skopeo,
   startDistribution,
   startStowageInProcess,
@@ -95,6 +98,35 @@ describe('storage folders are interchangeable between distribution 2.8 and stowa
       expect(await skopeo.listTags(`docker://${distribution.host}/compat/app`)).toEqual(['v1']);
     } finally {
       await distribution.close();
+    }
+  });
+
+  it("distribution 2.8's garbage collector keeps every blob of the images stowage stored, and only those", async () => {
+    const rootdirectory = path.join(workdir, 'collected-by-distribution');
+    const stowage = await startStowageInProcess({ rootdirectory });
+    const orphan = Buffer.from('a blob no manifest references');
+    const orphanDigest = sha256Digest(orphan);
+    try {
+      await skopeo.copy(ociRef(image.dir, 'v1'), dockerRef(stowage.host, 'compat/app', 'v1'), ['--preserve-digests']);
+      await skopeo.copy(ociRef(multiArch.dir, 'multi'), dockerRef(stowage.host, 'compat/multi', 'multi'), ['--all', '--preserve-digests']);
+      const pushed = await fetch(`${stowage.url}/v2/compat/app/blobs/uploads/?digest=${orphanDigest}`, { method: 'POST', body: orphan });
+      await pushed.arrayBuffer();
+      expect(pushed.status).toBe(201);
+    } finally {
+      await stowage.close();
+    }
+    const blobData = (digest: string): string =>
+      path.join(rootdirectory, 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data');
+    expect(existsSync(blobData(orphanDigest))).toBe(true);
+    await garbageCollectWithDistribution(rootdirectory);
+    expect(existsSync(blobData(orphanDigest)), 'the unreferenced blob is swept').toBe(false);
+    for (const digest of [...image.blobDigests, ...multiArch.blobDigests]) expect(existsSync(blobData(digest)), `${digest} is kept`).toBe(true);
+    const after = await startStowageInProcess({ rootdirectory });
+    try {
+      await expectRoundTrip(skopeo, after, image, 'compat/app', path.join(workdir, 'after-gc-image'), false);
+      await expectRoundTrip(skopeo, after, multiArch, 'compat/multi', path.join(workdir, 'after-gc-multi'), true);
+    } finally {
+      await after.close();
     }
   });
 

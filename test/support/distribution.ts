@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,9 @@ import { DISTRIBUTION, ensureDebianTools } from './debian.js';
 import { freeLoopbackPort, waitForRegistry } from './ports.js';
 import type { RunningRegistry } from './registry-under-test.js';
 import { spawnServer } from './server-process.js';
+import { promisify } from 'node:util';
+
+const runFile = promisify(execFile);
 
 export interface DistributionOptions {
   /** storage folder; a fresh temporary one (removed on close) when omitted */
@@ -66,4 +70,25 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
       await rm(workdir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs distribution 2.8's offline mark-and-sweep (`docker-registry garbage-collect`) over a storage folder:
+ * it deletes every blob no manifest of the folder references, so it shows whether distribution reads a
+ * folder's manifests and links the way their writer meant.
+ */
+export async function garbageCollectWithDistribution(rootdirectory: string): Promise<string> {
+  ensureDebianTools(DISTRIBUTION);
+  const workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-distribution-gc-'));
+  try {
+    const configFile = path.join(workdir, 'config.yml');
+    await writeFile(configFile, distributionConfig(rootdirectory, 5000, true));
+    const { stdout, stderr } = await runFile('docker-registry', ['garbage-collect', configFile], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workdir },
+      timeout: 120_000,
+    });
+    return stdout + stderr;
+  } finally {
+    await rm(workdir, { recursive: true, force: true });
+  }
 }
