@@ -46,6 +46,26 @@ async function expectRoundTrip(skopeo: Skopeo, registry: RunningRegistry, layout
   for (const [name, actual] of copy.blobs) expect(actual).toBe(name);
 }
 
+async function pushBlobOver(url: string, repository: string, content: Buffer): Promise<string> {
+  const digest = sha256Digest(content);
+  const session = await fetch(`${url}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+  await session.arrayBuffer();
+  const target = new URL(session.headers.get('location') ?? '', url);
+  target.searchParams.set('digest', digest);
+  const put = await fetch(target, { method: 'PUT', body: content, headers: { 'content-type': 'application/octet-stream' } });
+  await put.arrayBuffer();
+  expect(put.status).toBe(201);
+  return digest;
+}
+
+async function pushManifestOver(url: string, repository: string, reference: string, document: object): Promise<{ digest: string; size: number }> {
+  const content = Buffer.from(JSON.stringify(document));
+  const mediaType = (document as { mediaType: string }).mediaType;
+  const put = await fetch(`${url}/v2/${repository}/manifests/${reference}`, { method: 'PUT', body: content, headers: { 'content-type': mediaType } });
+  expect(put.status, await put.text()).toBe(201);
+  return { digest: sha256Digest(content), size: content.length };
+}
+
 describe('storage folders are interchangeable between distribution 2.8 and stowage (filesystem driver)', () => {
   let skopeo: Skopeo;
   let workdir: string;
@@ -127,6 +147,58 @@ describe('storage folders are interchangeable between distribution 2.8 and stowa
       await expectRoundTrip(skopeo, after, multiArch, 'compat/multi', path.join(workdir, 'after-gc-multi'), true);
     } finally {
       await after.close();
+    }
+  });
+
+  it('referrers a client pushed to distribution 2.8 (with the tag-schema index) are listed by stowage\'s referrers API', async () => {
+    const rootdirectory = path.join(workdir, 'referrers-by-distribution');
+    const repository = 'compat/signed';
+    const artifactType = 'application/vnd.example.signature';
+    const distribution = await startDistribution({ rootdirectory });
+    let subject: { digest: string; size: number };
+    let artifact: { digest: string; size: number };
+    try {
+      const url = distribution.url;
+      const emptyConfig = await pushBlobOver(url, repository, Buffer.from('{}'));
+      const layer = await pushBlobOver(url, repository, Buffer.from('the signed content'));
+      const signature = await pushBlobOver(url, repository, Buffer.from('a signature'));
+      const manifest = 'application/vnd.oci.image.manifest.v1+json';
+      subject = await pushManifestOver(url, repository, 'v1', {
+        schemaVersion: 2,
+        mediaType: manifest,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: emptyConfig, size: 2 },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer, size: 18 }],
+      });
+      const artifactDocument = {
+        schemaVersion: 2,
+        mediaType: manifest,
+        artifactType,
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: emptyConfig, size: 2 },
+        layers: [{ mediaType: 'application/octet-stream', digest: signature, size: 11 }],
+        subject: { mediaType: manifest, ...subject },
+        annotations: { 'org.example.signed-by': 'compat test' },
+      };
+      artifact = await pushManifestOver(url, repository, sha256Digest(Buffer.from(JSON.stringify(artifactDocument))), artifactDocument);
+      // what a client does for a registry without the referrers API: keep the tag-schema index itself
+      await pushManifestOver(url, repository, subject.digest.replace(':', '-'), {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [{ mediaType: manifest, ...artifact, artifactType, annotations: { 'org.example.signed-by': 'compat test' } }],
+      });
+    } finally {
+      await distribution.close();
+    }
+    const stowage = await startStowageInProcess({ rootdirectory });
+    try {
+      for (const query of ['', `?artifactType=${encodeURIComponent(artifactType)}`]) {
+        const response = await fetch(`${stowage.url}/v2/${repository}/referrers/${subject.digest}${query}`);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toBe('application/vnd.oci.image.index.v1+json');
+        const index = (await response.json()) as { manifests: { digest: string; artifactType?: string }[] };
+        expect(index.manifests.map((entry) => [entry.digest, entry.artifactType])).toEqual([[artifact.digest, artifactType]]);
+      }
+    } finally {
+      await stowage.close();
     }
   });
 
