@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicDigest } from './deterministic-bytes.js';
-import { pullAndHash, pushGeneratedStream, residentSetSize, sampleResidentSetSize } from './memory.js';
+import { pullAndHash, pushGeneratedStream, putGeneratedStream, residentSetSize, sampleResidentSetSize } from './memory.js';
 import type { RunningRegistry } from './registry-under-test.js';
 
 const MiB = 1024 * 1024;
@@ -37,6 +37,19 @@ export function describeStreamingMemory(name: string, start: () => Promise<Runni
         expect(peak - baseline, `RSS went from ${(baseline / MiB).toFixed(1)} MiB to ${(peak / MiB).toFixed(1)} MiB`).toBeLessThan(allowedGrowth);
       }
       expect(digest).toBe(await deterministicDigest(seed, size));
+    }, 600_000);
+
+    it(`accepts a ${size / MiB} MiB monolithic upload (one PUT with the body) with its memory growing by less than ${allowedGrowth / MiB} MiB`, async () => {
+      const monolithicSeed = `${seed}-monolithic`;
+      const expected = await deterministicDigest(monolithicSeed, size);
+      const sampler = sampleResidentSetSize(registry.pid);
+      try {
+        await putGeneratedStream(registry.url, 'memory/monolithic', monolithicSeed, size, expected);
+      } finally {
+        const peak = sampler.stop();
+        expect(peak - baseline, `RSS went from ${(baseline / MiB).toFixed(1)} MiB to ${(peak / MiB).toFixed(1)} MiB`).toBeLessThan(allowedGrowth);
+      }
+      expect(await pullAndHash(registry.url, 'memory/monolithic', expected)).toEqual({ digest: expected, size });
     }, 600_000);
 
     it(`serves the ${size / MiB} MiB blob back byte for byte with its memory growing by less than ${allowedGrowth / MiB} MiB`, async () => {
