@@ -27,6 +27,7 @@ export async function createInMemoryDriver(): Promise<StorageDriver> {
 /**
  * stowage in this process, on a given driver (the form driver authors use for their e2e runs). The driver
  * is wrapped as the plugin loader wraps it in production (path checks, error stamping, walk fallback).
+ * The caller owns the driver: `close()` stops the server and leaves the driver open.
  */
 export async function startStowageWithDriver(driver: StorageDriver, deleteEnabled = true): Promise<RunningRegistry> {
   const registry = await startRegistry({ driver: wrapDriver(driver), deleteEnabled, addr: '127.0.0.1:0' });
@@ -36,7 +37,6 @@ export async function startStowageWithDriver(driver: StorageDriver, deleteEnable
     host: new URL(url).host,
     async close() {
       await registry.close();
-      await driver.close?.();
     },
   };
 }
@@ -45,12 +45,14 @@ export async function startStowageWithDriver(driver: StorageDriver, deleteEnable
 export async function startStowageInProcess(options: { rootdirectory?: string; deleteEnabled?: boolean } = {}): Promise<RunningRegistry> {
   const temporary = options.rootdirectory ? undefined : await mkdtemp(path.join(os.tmpdir(), 'stowage-fs-'));
   const rootdirectory = options.rootdirectory ?? (temporary as string);
-  const registry = await startStowageWithDriver(await createFilesystemDriver(rootdirectory), options.deleteEnabled ?? true);
+  const driver = await createFilesystemDriver(rootdirectory);
+  const registry = await startStowageWithDriver(driver, options.deleteEnabled ?? true);
   return {
     ...registry,
     rootdirectory,
     async close() {
       await registry.close();
+      await driver.close?.();
       if (temporary) await rm(temporary, { recursive: true, force: true });
     },
   };
