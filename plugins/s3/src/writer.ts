@@ -11,6 +11,12 @@ import type { Part, S3Store } from './store.js';
 
 export const UPLOAD_SUFFIX = '~upload';
 
+/**
+ * The size of the part after `count` full ones: `chunksize` for the first 250, then doubling every 250
+ * (up to 8x), so the 1000 parts Swift's s3api allows hold 3750 x chunksize, and AWS's 10,000 far more.
+ */
+export const partSizeAfter = (count: number, chunkSize: number): number => chunkSize * 2 ** Math.min(Math.floor(count / 250), 3);
+
 export interface UploadState {
   readonly uploadId?: string;
   readonly parts: readonly Part[];
@@ -75,6 +81,10 @@ export class S3FileWriter implements FileWriter {
     return all.subarray(0, bytes);
   }
 
+  private nextPartSize(): number {
+    return partSizeAfter(this.parts.length, this.chunkSize);
+  }
+
   private async flushPart(data: Buffer): Promise<void> {
     this.uploadId ??= await this.store.createMultipart(this.key);
     const number = (this.parts[this.parts.length - 1]?.number ?? 0) + 1;
@@ -88,7 +98,7 @@ export class S3FileWriter implements FileWriter {
     this.buffered.push(Buffer.from(chunk));
     this.bufferedBytes += chunk.length;
     this.written += chunk.length;
-    while (this.bufferedBytes >= this.chunkSize) await this.flushPart(this.take(this.chunkSize));
+    for (let size = this.nextPartSize(); this.bufferedBytes >= size; size = this.nextPartSize()) await this.flushPart(this.take(size));
   }
 
   async close(): Promise<void> {
