@@ -2,4 +2,3 @@
 export * from './storage/driver.js';
 export * from './storage/errors.js';
 export * from './storage/paths.js';
-export * from './storage/streams.js';

@@ -6,7 +6,8 @@ import type { StowageConfig } from '../config/types.js';
 import { createLogger, SecretRedactor, type Logger } from '../logger.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 import type { StorageDriver } from '../storage/driver.js';
-import { HTTP_SERVER } from '../tokens.js';
+import { startUploadPurger } from '../registry/upload-purger.js';
+import { HTTP_SERVER, REGISTRY } from '../tokens.js';
 import { storageSummary } from './describe-storage.js';
 import { CliFailure } from './failure.js';
 import { configFor, type ConfigFlag } from './load-config.js';
@@ -61,6 +62,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
   }
   const url = urlOf(server.address() as AddressInfo);
   logger.info({ url, driver: plugin.package.manifest.name, plugin: plugin.package.dir }, 'stowage listening');
+  const purger = startUploadPurger(container.resolve(REGISTRY), config.storage.maintenance.uploadpurging, logger);
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -69,6 +71,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await purger.stop();
       await driver.close?.();
       await container.dispose();
     })();

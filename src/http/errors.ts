@@ -22,6 +22,7 @@ const STATUS: Readonly<Record<RegistryErrorCode, number>> = {
   RANGE_INVALID: 416,
   PAGINATION_NUMBER_INVALID: 400,
   TAG_INVALID: 400,
+  UNAVAILABLE: 503,
   UNKNOWN: 500,
 };
 
@@ -53,6 +54,16 @@ export function errorResponse(err: unknown, logger: RegistryLogger): ErrorRespon
   }
   const storageCode = storageErrorCode(err);
   logger.error({ err, storageCode }, 'request failed');
+  if (storageCode === 'STORAGE_FAILED') {
+    // The backend is down or refusing after the driver's own retries: a client may try again later, so say
+    // 503 (distribution's UNAVAILABLE) rather than a 500 that reads as a bug. The backend's message stays in
+    // the log: it can name hosts and paths the client has no business seeing.
+    return {
+      status: 503,
+      headers: { 'Retry-After': '5' },
+      body: { errors: [{ code: 'UNAVAILABLE', message: 'storage backend unavailable, try again later' }] },
+    };
+  }
   const message = storageCode ? `storage backend failed (${storageCode})` : 'internal error';
   return { status: 500, headers: {}, body: { errors: [{ code: 'UNKNOWN', message }] } };
 }

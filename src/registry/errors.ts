@@ -20,6 +20,8 @@ export type RegistryErrorCode =
   | 'RANGE_INVALID'
   | 'PAGINATION_NUMBER_INVALID'
   | 'TAG_INVALID'
+  /** distribution's code for 503: the storage backend failed after its driver's retries */
+  | 'UNAVAILABLE'
   | 'UNKNOWN';
 
 export class RegistryError extends Error {

@@ -86,6 +86,17 @@ describe('stowage config check', () => {
     expect(result.stderr).not.toContain(UFILE_SECRET);
   });
 
+  it("reads docker-registry's own local flavor: storage: local is the filesystem plugin, storage_path its root", async () => {
+    const file = path.join(work.dir, 'config.yml');
+    await writeFile(file, 'common: &common\n  loglevel: info\nlocal:\n  <<: *common\n  storage: local\n  storage_path: _env:STORAGE_PATH:/tmp/registry\n');
+    const result = await runCli(['config', 'check', '--config', file], { cwd: work.dir, env: { SETTINGS_FLAVOR: 'local', STORAGE_PATH: './registry-data' } });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('(docker-registry format, flavor local)');
+    expect(result.stdout).toContain('storage driver: filesystem (asked for as local)');
+    expect(result.stdout).toContain('rootdirectory: "./registry-data"');
+  });
+
   it('exits 1 naming the plugin problem (API mismatch)', async () => {
     const file = path.join(work.dir, 'api.yaml');
     await writeFile(file, `storage: api2\nplugins:\n  paths: [${JSON.stringify(BROKEN_PLUGINS)}]\n`);

@@ -112,3 +112,40 @@ describe('stowage serve', () => {
     expect(result.stderr).toContain('npm run build');
   });
 });
+
+describe('stowage serve with storage.maintenance.uploadpurging', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    await ensureBuilt();
+    work = await tempDir('purging');
+    await writeFile(
+      path.join(work.dir, 'stowage.config.yaml'),
+      'http:\n  addr: 127.0.0.1:0\nstorage:\n  filesystem:\n    rootdirectory: ./data\n  maintenance:\n    uploadpurging:\n      enabled: true\n      age: 1s\n      interval: 500ms\n',
+    );
+  });
+  afterAll(() => work.remove());
+
+  it('removes an abandoned upload session, with its data, once it is older than the age', async () => {
+    const serving = await serveCli([], { cwd: work.dir });
+    try {
+      const started = await fetch(`${serving.url}/v2/team/app/blobs/uploads/`, { method: 'POST' });
+      expect(started.status).toBe(202);
+      const location = new URL(started.headers.get('location')!, serving.url).toString();
+      const patched = await fetch(location, { method: 'PATCH', body: 'partial', headers: { 'content-type': 'application/octet-stream' } });
+      expect(patched.status).toBe(202);
+      expect((await fetch(location)).status).toBe(204);
+      const deadline = Date.now() + 15_000;
+      let status = 204;
+      while (status !== 404 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        status = (await fetch(location)).status;
+      }
+      expect(status).toBe(404);
+      const uploads = path.join(work.dir, 'data', 'docker', 'registry', 'v2', 'repositories', 'team', 'app', '_uploads');
+      const { readdir } = await import('node:fs/promises');
+      expect(await readdir(uploads).catch(() => [])).toEqual([]);
+    } finally {
+      await serving.stop();
+    }
+  });
+});

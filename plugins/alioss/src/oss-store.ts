@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
-import { discardBody, type DriverLogger } from 'stowage';
+import type { DriverLogger } from 'stowage';
 import { type BufferedReply, HttpClient } from './http-client.js';
 import type { ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeResult } from './object-store.js';
 import { storageFailed } from './object-store.js';
@@ -134,7 +134,7 @@ export class OssStore implements ObjectStore {
     if (reply.status === 416) return 'unsatisfiable';
     if (reply.status === 200 || reply.status === 206) {
       if (offset > 0 && reply.status === 200) {
-        discardBody(reply.body as Readable);
+        (reply.body as Readable).on('error', () => undefined).destroy(); // an unread undici body errors on destroy
         throw storageFailed(`alioss: GET ${key} ignored the range from ${offset}`);
       }
       return reply.body as Readable;

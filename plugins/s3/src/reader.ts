@@ -3,7 +3,7 @@
  * refuses to splice in bytes of another version of the object (the ETag must not change).
  */
 import { Readable } from 'node:stream';
-import { discardBody, type DriverLogger } from 'stowage';
+import type { DriverLogger } from 'stowage';
 import { backoffMs, BackendError, isRetriable, type RetryPolicy } from './retry.js';
 
 export interface ResumableSource {
@@ -33,7 +33,7 @@ export function resumableReader(source: ResumableSource): Readable {
           if (!current) {
             const reopened = await source.reopen(position);
             if (source.etag && reopened.etag !== source.etag) {
-              discardBody(reopened.body);
+              reopened.body.on('error', () => undefined).destroy(); // an unread undici body errors on destroy
               throw new BackendError(`read ${source.path}: the object changed while it was being read`);
             }
             current = reopened.body;

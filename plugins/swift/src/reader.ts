@@ -3,7 +3,7 @@
  * refuses to splice in bytes of another version of the object (the ETag must not change).
  */
 import { Readable } from 'node:stream';
-import { discardBody, type DriverLogger } from 'stowage';
+import type { DriverLogger } from 'stowage';
 import { headerValue, type SwiftClient } from './client.js';
 import { backoffMs, BackendError, isRetriable } from './retry.js';
 
@@ -37,7 +37,7 @@ export function resumableReader(source: ResumableSource): Readable {
     }
     const etag = headerValue(response.headers, 'etag');
     if (source.etag && etag !== source.etag) {
-      discardBody(response.body);
+      response.body.on('error', () => undefined).destroy(); // an unread undici body errors on destroy
       throw new BackendError(`read ${source.path}: the object changed while it was being read`);
     }
     current = response.body;

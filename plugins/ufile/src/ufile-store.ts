@@ -1,6 +1,6 @@
 /** The ObjectStore over UCloud UFile's REST API: UCloud-signed requests, JSON replies, 0-based BlkSize parts. */
 import { Readable } from 'node:stream';
-import { discardBody, type DriverLogger } from 'stowage';
+import type { DriverLogger } from 'stowage';
 import { type BufferedReply, HttpClient } from './http-client.js';
 import type { ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeResult } from './object-store.js';
 import { storageFailed } from './object-store.js';
@@ -120,7 +120,7 @@ export class UFileStore implements ObjectStore {
       // A server that ignored the range sent the whole object: skip to the offset ourselves.
       const body = reply.body as Readable;
       if (Number(reply.headers['content-length']) <= offset) {
-        discardBody(body);
+        body.on('error', () => undefined).destroy(); // an unread undici body errors on destroy
         return 'unsatisfiable';
       }
       return Readable.from(skipBytes(body, offset));
