@@ -62,6 +62,10 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   // multi-GiB uploads take longer than node's default 5-minute request limit
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
+  // Clients keep idle connections far longer than node's 5 s default (Go's transport: 90 s). A server that
+  // closes first races the client's next request on that connection, and a blob PUT lost that way is not
+  // retried by the client: keep idle connections for 75 s, as nginx does.
+  server.keepAliveTimeout = 75_000;
   return server;
 }
 

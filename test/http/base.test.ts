@@ -91,6 +91,38 @@ describe('requests node cannot parse', () => {
   });
 });
 
+describe('idle connections', () => {
+  it('keeps an idle keep-alive connection open well past node\'s 5 s default, so a client reusing it is not cut off', async () => {
+    const registry = await startTestRegistry();
+    try {
+      const url = new URL(registry.url);
+      const socket = connect(Number(url.port), url.hostname);
+      let data = '';
+      let closed = false;
+      socket.on('data', (chunk) => (data += chunk.toString()));
+      socket.on('close', () => (closed = true));
+      const ask = async (): Promise<string> => {
+        const before = data.length;
+        socket.write(`GET /v2/ HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
+        while (!data.slice(before).includes('{}')) {
+          if (closed) throw new Error('the server closed the connection');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        return data.slice(before);
+      };
+      await new Promise((resolve) => socket.once('connect', resolve));
+      expect(await ask()).toMatch(/^HTTP\/1\.1 200 /);
+      expect(data).toMatch(/Keep-Alive: timeout=75/i);
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      expect(closed).toBe(false);
+      expect(await ask()).toMatch(/^HTTP\/1\.1 200 /);
+      socket.destroy();
+    } finally {
+      await registry.close();
+    }
+  }, 20_000);
+});
+
 describe('http configuration', () => {
   it('serves under http.prefix, writes absolute Locations under http.host, and adds http.headers', async () => {
     const running = await startRegistry({
