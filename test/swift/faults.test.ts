@@ -1,25 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../src/index.js';
-import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
-import { acquireSwift, type SwiftEndpoint } from './saio.js';
+import { useSwiftBehindFaultProxy } from './behind-proxy.js';
 import { driverContext, readAll, recordingLogger, s3Driver, swiftDriver, type LoggedLine } from './drivers.js';
 
-let endpoint: SwiftEndpoint;
-let release: () => Promise<void>;
-let proxy: FaultProxy;
-
-beforeAll(async () => {
-  ({ endpoint, release } = await acquireSwift());
-  proxy = await startFaultProxy({ host: '127.0.0.1', port: endpoint.proxyPort });
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await release?.();
-});
-
-afterEach(() => proxy.clear());
+const swift = useSwiftBehindFaultProxy();
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const retries = (lines: LoggedLine[]): number => lines.filter((l) => l.msg === 'retrying backend request' || String(l.msg).includes('resuming')).length;
@@ -40,14 +25,14 @@ const flavours: Flavour[] = [
     commitRequest: { method: 'PUT', path: /multipart-manifest=put/ },
     partRequest: { method: 'PUT', path: /\/segments\// },
     create: (lines, overrides = {}) =>
-      swiftDriver(endpoint, { authurl: `${proxy.url}/auth/v1.0`, timeout: 1500, ...overrides }, driverContext('swift', recordingLogger(lines))),
+      swiftDriver(swift.endpoint, { authurl: `${swift.proxy.url}/auth/v1.0`, timeout: 1500, ...overrides }, driverContext('swift', recordingLogger(lines))),
   },
   {
     name: 's3',
     chunk: 5 << 20,
     commitRequest: { method: 'POST', path: /uploadId=/ },
     partRequest: { method: 'PUT', path: /partNumber=/ },
-    create: (lines, overrides = {}) => s3Driver(endpoint, { regionendpoint: proxy.url, timeout: 1500, ...overrides }, driverContext('s3', recordingLogger(lines))),
+    create: (lines, overrides = {}) => s3Driver(swift.endpoint, { regionendpoint: swift.proxy.url, timeout: 1500, ...overrides }, driverContext('s3', recordingLogger(lines))),
   },
 ];
 
@@ -71,37 +56,37 @@ describe.each(flavours)('$name driver behind a faulty network', (flavour) => {
 
   it('retries 503s and connections dropped in the middle of an upload, and stores exactly the bytes written', async () => {
     const content = randomBytes(flavour.chunk * 2 + 4321);
-    proxy.inject({ ...flavour.partRequest, fault: { kind: 'status', status: 503 }, times: 2 });
-    proxy.inject({ ...flavour.partRequest, fault: { kind: 'dropRequest', afterBytes: 300_000 } });
-    proxy.inject({ ...flavour.commitRequest, fault: { kind: 'status', status: 503 } });
+    swift.proxy.inject({ ...flavour.partRequest, fault: { kind: 'status', status: 503 }, times: 2 });
+    swift.proxy.inject({ ...flavour.partRequest, fault: { kind: 'dropRequest', afterBytes: 300_000 } });
+    swift.proxy.inject({ ...flavour.commitRequest, fault: { kind: 'status', status: 503 } });
     const before = retries(lines);
     await upload('/faults/upload', content);
-    expect(proxy.injected.length).toBeGreaterThanOrEqual(4);
+    expect(swift.proxy.injected.length).toBeGreaterThanOrEqual(4);
     expect(retries(lines) - before).toBeGreaterThanOrEqual(4);
     expect(sha(await readAll(await driver.reader('/faults/upload', 0)))).toBe(sha(content));
   });
 
   it('resends a body damaged on the way, which the backend refuses by its checksum', async () => {
     const content = randomBytes(flavour.chunk + 99);
-    proxy.inject({ ...flavour.partRequest, fault: { kind: 'corruptRequest', atByte: 1000 } });
+    swift.proxy.inject({ ...flavour.partRequest, fault: { kind: 'corruptRequest', atByte: 1000 } });
     await upload('/faults/corrupt', content);
-    expect(proxy.injected.some((f) => f.endsWith('corruptRequest'))).toBe(true);
+    expect(swift.proxy.injected.some((f) => f.endsWith('corruptRequest'))).toBe(true);
     expect(sha(await readAll(await driver.reader('/faults/corrupt', 0)))).toBe(sha(content));
   });
 
   it('resumes a download whose connection drops mid-body, from the byte it got to', async () => {
     const content = randomBytes(3 << 20);
     await upload('/faults/download', content);
-    const before = proxy.injected.length;
-    proxy.inject({ method: 'GET', path: /faults\/download/, fault: { kind: 'dropResponse', afterBytes: 1 << 20 }, times: 2 });
+    const before = swift.proxy.injected.length;
+    swift.proxy.inject({ method: 'GET', path: /faults\/download/, fault: { kind: 'dropResponse', afterBytes: 1 << 20 }, times: 2 });
     const read = await readAll(await driver.reader('/faults/download', 1000));
-    expect(proxy.injected.slice(before).filter((f) => f.endsWith('dropResponse'))).toHaveLength(2);
+    expect(swift.proxy.injected.slice(before).filter((f) => f.endsWith('dropResponse'))).toHaveLength(2);
     expect(sha(read)).toBe(sha(content.subarray(1000)));
   });
 
   it('gives up on a stalled request after its timeout and retries it', async () => {
     await driver.putContent('/faults/stall', Buffer.from('patience'));
-    proxy.inject({ method: 'GET', path: /faults\/stall/, fault: { kind: 'stall', ms: 4000 } });
+    swift.proxy.inject({ method: 'GET', path: /faults\/stall/, fault: { kind: 'stall', ms: 4000 } });
     const started = Date.now();
     expect(Buffer.from(await driver.getContent('/faults/stall')).toString()).toBe('patience');
     expect(Date.now() - started).toBeLessThan(4000);
@@ -113,9 +98,9 @@ describe.each(flavours)('$name driver behind a faulty network', (flavour) => {
     await first.write(content);
     await first.close();
     const second = await driver.writer('/faults/exhausted', true);
-    proxy.inject({ ...flavour.commitRequest, fault: { kind: 'status', status: 503 }, times: Infinity });
+    swift.proxy.inject({ ...flavour.commitRequest, fault: { kind: 'status', status: 503 }, times: Infinity });
     await expect(second.commit()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
-    proxy.clear();
+    swift.proxy.clear();
     await expect(driver.stat('/faults/exhausted')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
     await expect(driver.getContent('/faults/exhausted')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
 
@@ -130,19 +115,19 @@ describe.each(flavours)('$name driver behind a faulty network', (flavour) => {
     const content = randomBytes(flavour.chunk * 2 + 77);
     const writer = await driver.writer('/faults/lost-reply', false);
     await writer.write(content);
-    proxy.inject({ ...flavour.commitRequest, fault: { kind: 'dropResponse', afterBytes: 0 } });
+    swift.proxy.inject({ ...flavour.commitRequest, fault: { kind: 'dropResponse', afterBytes: 0 } });
     await writer.commit();
     await writer.close();
-    expect(proxy.injected.some((f) => f.endsWith('dropResponse'))).toBe(true);
+    expect(swift.proxy.injected.some((f) => f.endsWith('dropResponse'))).toBe(true);
     expect(sha(await readAll(await driver.reader('/faults/lost-reply', 0)))).toBe(sha(content));
   });
 
   it('never shows a partial object when an upload is cut off and abandoned', async () => {
     const writer = await driver.writer('/faults/abandoned', false);
     await writer.write(randomBytes(flavour.chunk + 10));
-    proxy.inject({ method: 'PUT', fault: { kind: 'status', status: 503 }, times: Infinity });
+    swift.proxy.inject({ method: 'PUT', fault: { kind: 'status', status: 503 }, times: Infinity });
     await expect(writer.close()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
-    proxy.clear();
+    swift.proxy.clear();
     await expect(driver.stat('/faults/abandoned')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
     expect(await driver.list('/faults')).not.toContain('/faults/abandoned');
   });

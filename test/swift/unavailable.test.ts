@@ -4,33 +4,18 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../src/index.js';
 import { startStowageWithDriver, type RunningRegistry } from '../support/index.js';
-import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
-import { acquireSwift, type SwiftEndpoint } from './saio.js';
+import { useSwiftBehindFaultProxy } from './behind-proxy.js';
 import { driverContext, s3Driver, swiftDriver } from './drivers.js';
 
-let endpoint: SwiftEndpoint;
-let release: () => Promise<void>;
-let proxy: FaultProxy;
-
-beforeAll(async () => {
-  ({ endpoint, release } = await acquireSwift());
-  proxy = await startFaultProxy({ host: '127.0.0.1', port: endpoint.proxyPort });
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await release?.();
-});
-
-afterEach(() => proxy.clear());
+const swift = useSwiftBehindFaultProxy();
 
 const fast = { timeout: 1500, maxretries: 2, retrydelay: 20 };
 const flavours = [
-  { name: 'swift', create: () => swiftDriver(endpoint, { authurl: `${proxy.url}/auth/v1.0`, ...fast }, driverContext('swift')) },
-  { name: 's3', create: () => s3Driver(endpoint, { regionendpoint: proxy.url, ...fast }, driverContext('s3')) },
+  { name: 'swift', create: () => swiftDriver(swift.endpoint, { authurl: `${swift.proxy.url}/auth/v1.0`, ...fast }, driverContext('swift')) },
+  { name: 's3', create: () => s3Driver(swift.endpoint, { regionendpoint: swift.proxy.url, ...fast }, driverContext('s3')) },
 ];
 
 describe.each(flavours)('the registry on the $name driver when the backend stays down', (flavour) => {
@@ -57,7 +42,7 @@ describe.each(flavours)('the registry on the $name driver when the backend stays
   it('answers a push with 503 UNAVAILABLE in OCI error JSON, and the blob is not there afterwards', async () => {
     const blob = randomBytes(64 * 1024);
     const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
-    proxy.inject({ method: 'PUT', fault: { kind: 'status', status: 503 }, times: Infinity });
+    swift.proxy.inject({ method: 'PUT', fault: { kind: 'status', status: 503 }, times: Infinity });
 
     const refused = await pushBlob(blob, digest);
     expect(refused.statusCode).toBe(503);
@@ -65,11 +50,11 @@ describe.each(flavours)('the registry on the $name driver when the backend stays
     const text = await refused.body.text();
     expect(JSON.parse(text)).toEqual({ errors: [{ code: 'UNAVAILABLE', message: expect.any(String) }] });
     // the backend's own words (its address, its paths) stay in the server log
-    expect(text).not.toContain(String(endpoint.proxyPort));
-    expect(text).not.toContain(String(proxy.port));
-    expect(proxy.injected.length).toBeGreaterThanOrEqual(3);
+    expect(text).not.toContain(String(swift.endpoint.proxyPort));
+    expect(text).not.toContain(String(swift.proxy.port));
+    expect(swift.proxy.injected.length).toBeGreaterThanOrEqual(3);
 
-    proxy.clear();
+    swift.proxy.clear();
     const head = await request(`${registry.url}/v2/${repo}/blobs/${digest}`, { method: 'HEAD' });
     await head.body.dump();
     expect(head.statusCode).toBe(404);
@@ -90,13 +75,13 @@ describe.each(flavours)('the registry on the $name driver when the backend stays
     await pushed.body.dump();
     expect(pushed.statusCode).toBe(201);
 
-    proxy.inject({ path: /blobs\/sha256\//, fault: { kind: 'status', status: 503 }, times: Infinity });
+    swift.proxy.inject({ path: /blobs\/sha256\//, fault: { kind: 'status', status: 503 }, times: Infinity });
     const refused = await request(`${registry.url}/v2/${repo}/blobs/${digest}`);
     expect(refused.statusCode).toBe(503);
     expect(refused.headers['retry-after']).toBeDefined();
     expect((await refused.body.json()) as unknown).toMatchObject({ errors: [{ code: 'UNAVAILABLE' }] });
 
-    proxy.clear();
+    swift.proxy.clear();
     const served = await fetch(`${registry.url}/v2/${repo}/blobs/${digest}`);
     expect(served.status).toBe(200);
     expect(Buffer.compare(Buffer.from(await served.arrayBuffer()), blob)).toBe(0);
