@@ -76,9 +76,9 @@ export interface ServingCli {
 
 const LISTENING = /stowage listening on (http:\/\/\S+) \(storage: ([^\n]*)\)\n/;
 
-export function serveCli(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<ServingCli> {
+export function serveCli(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; bin?: string }): Promise<ServingCli> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [STOWAGE_BIN, 'serve', ...args], {
+    const child = spawn(process.execPath, [options.bin ?? STOWAGE_BIN, 'serve', ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
