@@ -1,6 +1,5 @@
 /** end-2 (GET/HEAD a blob, with Range) and end-10 (DELETE a blob). */
-import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { sendBlobBody } from './blob-body.js';
 import { notModified, sendEmpty, type Handler } from './context.js';
 import { parseRange } from './ranges.js';
 
@@ -38,24 +37,10 @@ export const getBlob: Handler = async (ctx) => {
     return;
   }
   const source = await registry.readBlob(blob.digest, start);
-  if (range) await pipeline(source, take(length), res);
-  else await pipeline(source, res);
+  await sendBlobBody(res, source, start, length, range !== undefined);
 };
 
 export const deleteBlob: Handler = async (ctx) => {
   await ctx.registry.deleteBlob(ctx.name, ctx.reference);
   sendEmpty(ctx.res, 202);
 };
-
-/** The first `length` bytes of a stream; leaving the loop early ends (and destroys) the source. */
-const take = (length: number) =>
-  async function* (source: Readable): AsyncGenerator<Uint8Array> {
-    let left = length;
-    for await (const chunk of source) {
-      const bytes = chunk as Uint8Array;
-      const part = bytes.length > left ? bytes.subarray(0, left) : bytes;
-      left -= part.length;
-      yield part;
-      if (left <= 0) break;
-    }
-  };

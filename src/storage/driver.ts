@@ -55,6 +55,31 @@ export interface RedirectOptions {
   readonly expiresIn?: number;
 }
 
+/**
+ * The key of an optional method on the stream `reader` returns, for objects with cheap reads at a position
+ * (files): `stream[READ_AT](buffer, length, position)` reads up to `length` bytes of the object from
+ * `position` (counted from the object's start, not from the reader's offset) into `buffer` at index 0 and
+ * resolves how many it read, 0 only at the end of the object.
+ *
+ * A caller that uses it never reads the stream itself and destroys the stream when done (which releases the
+ * object). stowage serves blobs that way when the method is there: it copies the object into the response
+ * with a few buffers it reuses, instead of taking a freshly allocated buffer per chunk from the stream, which
+ * on a large pull costs more CPU than the copy itself (garbage collection; see docs/bench.md).
+ *
+ * A registered symbol, so a plugin attaches it without a runtime import of stowage:
+ * `Symbol.for('stowage.storage.readAt')`.
+ */
+export const READ_AT = Symbol.for('stowage.storage.readAt');
+
+/** The method under READ_AT: bytes read into `buffer[0..)`, 0 at the end of the object. */
+export type ReadAt = (buffer: Uint8Array, length: number, position: number) => Promise<number>;
+
+/** The stream's READ_AT method (bound to the stream), or undefined when it has none. */
+export function readAtOf(stream: Readable): ReadAt | undefined {
+  const method = (stream as unknown as Partial<Record<typeof READ_AT, unknown>>)[READ_AT];
+  return typeof method === 'function' ? (method.bind(stream) as ReadAt) : undefined;
+}
+
 export interface StorageDriver {
   /** the plugin's name, stamped into every error the driver raises */
   readonly name: string;
@@ -63,7 +88,7 @@ export interface StorageDriver {
   getContent(path: string): Promise<Uint8Array>;
   /** Replaces the whole object. */
   putContent(path: string, content: Uint8Array): Promise<void>;
-  /** Streams the object from `offset`; offset == size yields an empty stream. */
+  /** Streams the object from `offset`; offset == size yields an empty stream. The stream may offer READ_AT. */
   reader(path: string, offset: number): Promise<Readable>;
   /** A writer at `path`; with `append` it continues an uncommitted (or empty) object. */
   writer(path: string, append: boolean): Promise<FileWriter>;

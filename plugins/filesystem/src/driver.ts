@@ -5,10 +5,19 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
-import type { DriverContext, FileInfo, FileWriter, StorageDriver } from 'stowage';
+import { Readable } from 'node:stream';
+import type { DriverContext, FileInfo, FileWriter, ReadAt, StorageDriver } from 'stowage';
 import { syncDirectory } from './fsync.js';
 import { openWriter, partialPathOf } from './writer.js';
+
+/**
+ * Bytes per chunk of a reader's stream. Node's default (64 KiB) makes a 100 MB object 1600 reads, each a
+ * thread-pool round trip, a freshly allocated buffer and a socket write downstream (docs/bench.md).
+ */
+export const READ_CHUNK_SIZE = 1024 * 1024;
+
+/** stowage's READ_AT (a registered symbol: the plugin needs no runtime import of stowage). */
+const READ_AT = Symbol.for('stowage.storage.readAt');
 
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
 const isMissing = (err: unknown): boolean => MISSING.has((err as NodeJS.ErrnoException).code ?? '');
@@ -55,11 +64,22 @@ export class FilesystemDriver implements StorageDriver {
     const handle = await open(this.full(path), 'r').catch((err: unknown) => {
       throw this.translate(err, path);
     });
-    if ((await handle.stat()).isDirectory()) {
+    const info = await handle.stat();
+    if (info.isDirectory()) {
       await handle.close();
       throw this.context.errors.pathNotFound(path);
     }
-    return handle.createReadStream({ start: offset, autoClose: true });
+    if (offset >= info.size) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    // Objects are never rewritten in place (see writer.ts), so the size read here is the object's size:
+    // `end` keeps the stream from allocating a whole chunk for the last bytes and for an extra read at EOF.
+    const stream = handle.createReadStream({ start: offset, end: info.size - 1, autoClose: true, highWaterMark: READ_CHUNK_SIZE });
+    // Positional reads on the same handle, for a caller that copies with its own buffers (stowage's blob
+    // GETs); the stream still owns the handle and closes it when destroyed.
+    const readAt: ReadAt = async (buffer, length, position) => (await handle.read(buffer, 0, length, position)).bytesRead;
+    return Object.assign(stream, { [READ_AT]: readAt });
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {

@@ -1,0 +1,168 @@
+import { createCipheriv, createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COPY_CHUNK_SIZE } from '../../src/http/blob-body.js';
+import { READ_AT, type ReadAt } from '../../src/storage/driver.js';
+import { MemoryDriver } from './support/memory-driver.js';
+import { pushBlob, startTestRegistry, type TestRegistry } from './support/registry.js';
+
+/** Incompressible, position-dependent bytes: a buffer reused too early shows up as a wrong byte somewhere. */
+function bytes(seed: string, size: number): Buffer {
+  const key = createHash('sha256').update(seed).digest();
+  return createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16)).update(Buffer.alloc(size));
+}
+
+/** A MemoryDriver whose reader streams offer READ_AT, as the filesystem driver's do, and that counts what it serves. */
+class PositionalDriver extends MemoryDriver {
+  readAtCalls = 0;
+  readonly streams: Readable[] = [];
+  destroyed = 0;
+  opened = 0;
+  /** set to make READ_AT fail (or stop early) from this position on */
+  failFrom?: { position: number; how: 'error' | 'eof' };
+  /** set to slow each READ_AT down */
+  delayMs = 0;
+
+  override async reader(path: string, offset: number): Promise<Readable> {
+    const stream = await super.reader(path, offset);
+    const content = this.objects.get(path)!.content;
+    this.opened++;
+    this.streams.push(stream);
+    stream.once('close', () => this.destroyed++);
+    const readAt: ReadAt = async (buffer, length, position) => {
+      this.readAtCalls++;
+      if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+      if (this.failFrom && position >= this.failFrom.position) {
+        if (this.failFrom.how === 'error') throw new Error('disk on fire');
+        return 0;
+      }
+      // a short read now and then, as pread may give
+      const count = Math.min(length, content.length - position, position % 3 === 0 ? length : Math.ceil(length / 2));
+      content.copy(buffer, 0, position, position + count);
+      return Math.max(0, count);
+    };
+    return Object.assign(stream, { [READ_AT]: readAt });
+  }
+}
+
+describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
+  let registry: TestRegistry;
+  let driver: PositionalDriver;
+  const big = bytes('big', 5 * COPY_CHUNK_SIZE + 12345);
+  const other = bytes('other', 3 * COPY_CHUNK_SIZE - 7);
+  let bigDigest: string;
+  let otherDigest: string;
+
+  beforeAll(async () => {
+    driver = new PositionalDriver();
+    registry = await startTestRegistry({ driver });
+    bigDigest = await pushBlob(registry, 'positional/repo', big);
+    otherDigest = await pushBlob(registry, 'positional/repo', other);
+  });
+  afterAll(async () => {
+    await registry.close();
+  });
+
+  it('serves the whole blob through READ_AT, never reading the stream, and releases the stream', async () => {
+    const before = { readAt: driver.readAtCalls, opened: driver.opened, destroyed: driver.destroyed };
+    const response = await registry.send('GET', `/v2/positional/repo/blobs/${bigDigest}`);
+    expect(response.status).toBe(200);
+    expect(response.headers['content-length']).toBe(String(big.length));
+    expect(Buffer.compare(response.body, big)).toBe(0);
+    expect(driver.readAtCalls - before.readAt).toBeGreaterThan(5);
+    expect(driver.opened - before.opened).toBe(1);
+    expect(driver.streams.at(-1)!.readableDidRead).toBe(false);
+    await expect.poll(() => driver.destroyed - before.destroyed).toBe(1);
+  });
+
+  it('serves ranges that start and end inside chunks, across chunk boundaries', async () => {
+    for (const [first, last] of [
+      [0, 0],
+      [COPY_CHUNK_SIZE - 1, COPY_CHUNK_SIZE],
+      [123_456, 3 * COPY_CHUNK_SIZE + 99],
+      [big.length - 10, big.length - 1],
+    ] as const) {
+      const response = await registry.send('GET', `/v2/positional/repo/blobs/${bigDigest}`, { headers: { range: `bytes=${first}-${last}` } });
+      expect(response.status).toBe(206);
+      expect(response.headers['content-range']).toBe(`bytes ${first}-${last}/${big.length}`);
+      expect(Buffer.compare(response.body, big.subarray(first, last + 1))).toBe(0);
+    }
+  });
+
+  it('keeps concurrent pulls of different blobs apart (no buffer is shared while in use)', async () => {
+    const pulls = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? ([bigDigest, big] as const) : ([otherDigest, other] as const)));
+    const responses = await Promise.all(pulls.map(([digest]) => registry.send('GET', `/v2/positional/repo/blobs/${digest}`)));
+    responses.forEach((response, i) => {
+      expect(response.status).toBe(200);
+      expect(Buffer.compare(response.body, pulls[i]![1])).toBe(0);
+    });
+  });
+
+  it('survives a client that goes away mid-blob: the stream is released and the next pull is intact', async () => {
+    driver.delayMs = 5;
+    try {
+      const destroyed = driver.destroyed;
+      const controller = new AbortController();
+      const response = await request(`${registry.url}/v2/positional/repo/blobs/${bigDigest}`, { signal: controller.signal });
+      let received = 0;
+      await expect(
+        (async () => {
+          for await (const chunk of response.body) {
+            received += (chunk as Buffer).length;
+            if (received > COPY_CHUNK_SIZE) controller.abort();
+          }
+        })(),
+      ).rejects.toThrow();
+      expect(received).toBeLessThan(big.length);
+      await expect.poll(() => driver.destroyed - destroyed).toBe(1);
+    } finally {
+      driver.delayMs = 0;
+    }
+    const again = await registry.send('GET', `/v2/positional/repo/blobs/${bigDigest}`);
+    expect(Buffer.compare(again.body, big)).toBe(0);
+  });
+
+  it.each(['error', 'eof'] as const)('cuts the connection when READ_AT fails (%s) after the headers went out', async (how) => {
+    driver.failFrom = { position: 2 * COPY_CHUNK_SIZE, how };
+    try {
+      const destroyed = driver.destroyed;
+      const response = await request(`${registry.url}/v2/positional/repo/blobs/${bigDigest}`);
+      expect(response.statusCode).toBe(200);
+      await expect(response.body.arrayBuffer()).rejects.toThrow();
+      await expect.poll(() => driver.destroyed - destroyed).toBe(1);
+    } finally {
+      driver.failFrom = undefined;
+    }
+  });
+
+  it('answers 500 with OCI error JSON when READ_AT fails before any byte was sent', async () => {
+    driver.failFrom = { position: 0, how: 'error' };
+    try {
+      const response = await registry.send('GET', `/v2/positional/repo/blobs/${otherDigest}`);
+      expect(response.status).toBe(500);
+      expect(response.json()).toMatchObject({ errors: [{ code: 'UNKNOWN' }] });
+    } finally {
+      driver.failFrom = undefined;
+    }
+    const again = await registry.send('GET', `/v2/positional/repo/blobs/${otherDigest}`);
+    expect(Buffer.compare(again.body, other)).toBe(0);
+  });
+});
+
+describe('blob GETs from a stream without READ_AT', () => {
+  it('are piped as before, ranges included', async () => {
+    const registry = await startTestRegistry({ driver: new MemoryDriver() });
+    try {
+      const content = bytes('plain', 2 * COPY_CHUNK_SIZE + 5);
+      const digest = await pushBlob(registry, 'plain/repo', content);
+      const whole = await registry.send('GET', `/v2/plain/repo/blobs/${digest}`);
+      expect(Buffer.compare(whole.body, content)).toBe(0);
+      const part = await registry.send('GET', `/v2/plain/repo/blobs/${digest}`, { headers: { range: 'bytes=70000-1500000' } });
+      expect(part.status).toBe(206);
+      expect(Buffer.compare(part.body, content.subarray(70000, 1500001))).toBe(0);
+    } finally {
+      await registry.close();
+    }
+  });
+});
