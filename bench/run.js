@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --targets distribution,stowage] [-- --json results.json]
+// npm run bench [-- --quick] [-- --targets distribution,stowage] [-- --json results.json] [-- --baseline DIR]
 // Benchmarks stowage (filesystem driver) against CNCF distribution 2.8 (Debian docker-registry) on the same
 // machine and disk, over loopback only, scenario by scenario, one registry at a time. See docs/bench.md.
+// --baseline DIR adds a third target, "baseline": stowage from another built checkout (before/after a change).
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { scenarios } from './scenarios.js';
 import { benchBaseDir, startDistribution, startStowage } from './servers.js';
@@ -13,11 +15,14 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     targets: { type: 'string', default: 'distribution,stowage' },
     json: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 
-const STARTERS = { distribution: startDistribution, stowage: startStowage };
+const STARTERS = { distribution: startDistribution, stowage: startStowage, baseline: (baseDir) => startStowage(baseDir, path.resolve(args.baseline)) };
 const targets = args.targets.split(',').map((t) => t.trim());
+if (args.baseline && !targets.includes('baseline')) targets.push('baseline');
+if (targets.includes('baseline') && !args.baseline) throw new Error('the baseline target needs --baseline DIR (a built stowage checkout)');
 for (const target of targets) if (!STARTERS[target]) throw new Error(`unknown target ${target}; known: ${Object.keys(STARTERS).join(', ')}`);
 
 function percentile(sorted, p) {
@@ -26,11 +31,14 @@ function percentile(sorted, p) {
   return sorted[Math.max(0, index)];
 }
 
-function summarise(result) {
+function summarise(result, cpuMs) {
   const sorted = [...result.samples].sort((a, b) => a - b);
   const totalMs = result.wallMs ?? sorted.reduce((sum, ms) => sum + ms, 0);
   return {
     count: sorted.length,
+    // CPU time (all threads, user + system) the server used over the scenario, per operation: unlike
+    // ops/s it hardly depends on what else the machine is doing (10 ms ticks: read it over many operations)
+    cpuMsPerOp: cpuMs / sorted.length,
     p50: percentile(sorted, 50),
     p95: percentile(sorted, 95),
     p99: percentile(sorted, 99),
@@ -66,7 +74,9 @@ try {
     for (const target of targets) {
       const scenario = plans[target][i];
       process.stderr.write(`  ${target}: ${scenario.name}\n`);
-      results[target].scenarios[scenario.name] = summarise(await scenario.run(servers[target].url));
+      const cpuBefore = servers[target].cpuMs();
+      const result = await scenario.run(servers[target].url);
+      results[target].scenarios[scenario.name] = summarise(result, servers[target].cpuMs() - cpuBefore);
     }
   }
   for (const target of targets) results[target].peakRssMiB = servers[target].rss.peak() / (1024 * 1024);
@@ -76,25 +86,27 @@ try {
 }
 
 const names = Object.keys(results[targets[0]].scenarios);
-const header = ['scenario', ...targets.flatMap((t) => [`${t} ops/s`, `${t} MB/s`, `${t} p50/p95/p99 ms`])];
-const compare = targets.includes('distribution') && targets.includes('stowage');
-if (compare) header.push('stowage/distribution');
+const header = ['scenario', ...targets.flatMap((t) => [`${t} ops/s`, `${t} MB/s`, `${t} p50/p95/p99 ms`, `${t} cpu ms/op`])];
+const compared = targets.includes('distribution') ? targets.filter((t) => t !== 'distribution') : [];
+for (const t of compared) header.push(`${t}/distribution`, `${t}/distribution cpu`);
 const rows = [header];
 for (const name of names) {
   const row = [name];
   for (const target of targets) {
     const s = results[target].scenarios[name];
-    row.push(fmt(s.opsPerSecond), s.mbPerSecond === undefined ? '' : fmt(s.mbPerSecond), `${fmt(s.p50, 2)}/${fmt(s.p95, 2)}/${fmt(s.p99, 2)}`);
+    row.push(fmt(s.opsPerSecond), s.mbPerSecond === undefined ? '' : fmt(s.mbPerSecond), `${fmt(s.p50, 2)}/${fmt(s.p95, 2)}/${fmt(s.p99, 2)}`, fmt(s.cpuMsPerOp, 2));
   }
-  if (compare) {
-    const ratio = results.stowage.scenarios[name].opsPerSecond / results.distribution.scenarios[name].opsPerSecond;
-    row.push(`${fmt(ratio, 2)}x`);
+  for (const target of compared) {
+    const ours = results[target].scenarios[name];
+    const theirs = results.distribution.scenarios[name];
+    // throughput ratio (> 1: faster), and CPU per operation ratio (< 1: cheaper)
+    row.push(`${fmt(ours.opsPerSecond / theirs.opsPerSecond, 2)}x`, `${fmt(ours.cpuMsPerOp / theirs.cpuMsPerOp, 2)}x`);
   }
   rows.push(row);
 }
 const cpus = os.cpus();
 console.log(`stowage benchmark (${args.quick ? 'quick' : 'full'}), ${new Date().toISOString()}, node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}`);
-console.log('throughput ratio > 1 means stowage is faster; ops/s over the run, latencies per operation\n');
+console.log('throughput ratio > 1 means stowage is faster, cpu ratio < 1 that it uses less CPU; ops/s over the run, latencies and server CPU per operation\n');
 console.log(table(rows));
 console.log(`\npeak server RSS: ${targets.map((t) => `${t} ${fmt(results[t].peakRssMiB)} MiB`).join(', ')}`);
 if (args.json) await writeFile(args.json, JSON.stringify(results, null, 2));

@@ -61,6 +61,16 @@ function rssSampler(pid) {
   return { peak: () => peak, stop: () => clearInterval(timer) };
 }
 
+/** CPU time (user + system, all threads) a process has used so far, in ms (clock ticks of 10 ms). */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 async function launch(name, command, args, workdir, port, env) {
   const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -77,6 +87,7 @@ async function launch(name, command, args, workdir, port, env) {
     url,
     pid: child.pid,
     rss,
+    cpuMs: () => cpuMs(child.pid),
     async close() {
       rss.stop();
       if (child.exitCode === null) {
@@ -112,9 +123,12 @@ http: { addr: 127.0.0.1:${port} }
   return launch('distribution', 'docker-registry', ['serve', config], workdir, port, { PATH: process.env.PATH, HOME: workdir });
 }
 
-/** stowage from this checkout (`node bin/stowage.js serve`), filesystem driver. Needs `npm run build`. */
-export async function startStowage(baseDir) {
-  if (!existsSync(path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('stowage is not built: run `npm run build` first');
+/**
+ * stowage from this checkout (`node bin/stowage.js serve`), filesystem driver. Needs `npm run build`.
+ * `checkout`: another built checkout instead (the benchmark's `--baseline`).
+ */
+export async function startStowage(baseDir, checkout = PROJECT_ROOT) {
+  if (!existsSync(path.join(checkout, 'dist', 'cli', 'main.js'))) throw new Error(`stowage in ${checkout} is not built: run \`npm run build\` there first`);
   const workdir = await mkdtemp(path.join(baseDir, 'stowage-'));
   const root = path.join(workdir, 'storage');
   await mkdir(root);
@@ -130,7 +144,7 @@ storage:
 http: { addr: 127.0.0.1:${port} }
 `,
   );
-  return launch('stowage', process.execPath, [path.join(PROJECT_ROOT, 'bin', 'stowage.js'), 'serve', '--config', config], workdir, port, {
+  return launch('stowage', process.execPath, [path.join(checkout, 'bin', 'stowage.js'), 'serve', '--config', config], workdir, port, {
     PATH: process.env.PATH,
     HOME: workdir,
     NODE_ENV: 'production',
