@@ -1,6 +1,6 @@
 /** The stowage-driver-alioss plugin entry: validated options in, an Aliyun OSS driver out. */
 import type { DriverFactory } from 'stowage';
-import { ObjectDriver } from './object-driver.js';
+import { ObjectDriver } from '@stowage/backend-kit';
 import { type AliOssOptions, resolveOptions } from './options.js';
 import { OssStore } from './oss-store.js';
 

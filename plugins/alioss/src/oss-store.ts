@@ -3,9 +3,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { DriverLogger } from 'stowage';
-import { type BufferedReply, HttpClient } from './http-client.js';
-import type { ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeResult } from './object-store.js';
-import { storageFailed } from './object-store.js';
+import { type BufferedReply, HttpObjectStore, type ListPage, type MultipartUpload, type ObjectStore, type OutgoingRequest, type RangeResult, type StoreCall, storageFailed } from '@stowage/backend-kit';
 import type { ResolvedAliOssOptions } from './options.js';
 import {
   formatQuery,
@@ -24,31 +22,18 @@ const COPY_LIMIT = 1024 ** 3;
 
 type Query = Record<string, string | null>;
 
-interface Call {
-  readonly method: string;
-  readonly key: string;
-  readonly query?: Query;
-  readonly headers?: Record<string, string>;
-  readonly body?: Buffer;
-}
+type Call = StoreCall<Query>;
 
 const encodeKey = (key: string): string => key.split('/').map(encodeURIComponent).join('/');
 const md5 = (body: Buffer): string => createHash('md5').update(body).digest('base64');
 
-export class OssStore implements ObjectStore {
+export class OssStore extends HttpObjectStore<Query> implements ObjectStore {
   readonly partSizeHint: number;
   readonly serverCopyLimit = COPY_LIMIT;
-  private readonly http: HttpClient;
 
   constructor(private readonly options: ResolvedAliOssOptions, logger: DriverLogger) {
+    super({ driver: 'alioss', retries: options.retries, retryIntervalMs: options.retryIntervalMs, timeoutMs: options.timeoutMs, logger });
     this.partSizeHint = options.chunkSize;
-    this.http = new HttpClient({
-      driver: 'alioss',
-      retries: options.retries,
-      retryIntervalMs: options.retryIntervalMs,
-      timeoutMs: options.timeoutMs,
-      logger,
-    });
   }
 
   /** A bucket on an IP address or plain `localhost` (an emulator) is addressed by path; otherwise by virtual host. */
@@ -65,7 +50,7 @@ export class OssStore implements ObjectStore {
       : `${protocol}//${bucket}.${endpointHost}/${encodeKey(key)}${search}`;
   }
 
-  private build(call: Call): () => { method: string; url: string; headers: Record<string, string>; body?: Buffer } {
+  protected build(call: Call): () => OutgoingRequest {
     return () => {
       const now = new Date();
       const query = call.query ?? {};
@@ -84,44 +69,18 @@ export class OssStore implements ObjectStore {
     };
   }
 
-  private describe(call: Call): string {
+  protected describe(call: Call): string {
     const sub = Object.keys(call.query ?? {}).filter((k) => ['uploads', 'uploadId', 'partNumber', 'delete'].includes(k));
     return `${call.method} ${call.key || '/'}${sub.length ? ` (${sub.join(', ')})` : ''}`;
   }
 
-  private async send(call: Call): Promise<BufferedReply> {
-    return this.http.call(this.build(call), this.describe(call));
-  }
-
-  private fail(call: Call, reply: BufferedReply): Error {
+  protected fail(call: Call, reply: BufferedReply): Error {
     const text = reply.body.toString('utf8');
     const fromHeader = reply.headers['x-oss-err'] ? Buffer.from(reply.headers['x-oss-err'], 'base64').toString('utf8') : '';
     const code = xmlText(text, 'Code') ?? xmlText(fromHeader, 'Code') ?? reply.headers['x-oss-ec'] ?? 'Unknown';
     const message = xmlText(text, 'Message') ?? xmlText(fromHeader, 'Message') ?? '';
     const requestId = reply.headers['x-oss-request-id'] ?? xmlText(text, 'RequestId') ?? '';
     return storageFailed(`alioss: ${this.describe(call)} failed: ${reply.status} ${code}${message ? ` (${message})` : ''}${requestId ? ` [request ${requestId}]` : ''}`);
-  }
-
-  private async expect(call: Call, ...ok: number[]): Promise<BufferedReply> {
-    const reply = await this.send(call);
-    if (!ok.includes(reply.status)) throw this.fail(call, reply);
-    return reply;
-  }
-
-  async head(key: string): Promise<ObjectHead | undefined> {
-    const call: Call = { method: 'HEAD', key };
-    const reply = await this.send(call);
-    if (reply.status === 404) return undefined;
-    if (reply.status !== 200) throw this.fail(call, reply);
-    return { size: Number(reply.headers['content-length'] ?? 0), modified: new Date(reply.headers['last-modified'] ?? Date.now()) };
-  }
-
-  async get(key: string): Promise<Buffer | undefined> {
-    const call: Call = { method: 'GET', key };
-    const reply = await this.send(call);
-    if (reply.status === 404) return undefined;
-    if (reply.status !== 200) throw this.fail(call, reply);
-    return reply.body;
   }
 
   async getFrom(key: string, offset: number): Promise<RangeResult> {
@@ -227,9 +186,5 @@ export class OssStore implements ObjectStore {
       ? presignV4Query({ ...input, region: this.options.signingRegion! })
       : presignV1Query(input);
     return this.url(key, query);
-  }
-
-  async close(): Promise<void> {
-    await this.http.close();
   }
 }

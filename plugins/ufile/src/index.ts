@@ -1,6 +1,6 @@
 /** The stowage-driver-ufile plugin entry: validated options in, a UCloud UFile driver out. */
 import type { DriverFactory } from 'stowage';
-import { ObjectDriver } from './object-driver.js';
+import { ObjectDriver } from '@stowage/backend-kit';
 import { resolveOptions, type UFileOptions } from './options.js';
 import { UFileStore } from './ufile-store.js';
 

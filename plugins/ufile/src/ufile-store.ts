@@ -1,9 +1,7 @@
 /** The ObjectStore over UCloud UFile's REST API: UCloud-signed requests, JSON replies, 0-based BlkSize parts. */
 import { Readable } from 'node:stream';
 import type { DriverLogger } from 'stowage';
-import { type BufferedReply, HttpClient } from './http-client.js';
-import type { ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeResult } from './object-store.js';
-import { storageFailed } from './object-store.js';
+import { type BufferedReply, HttpObjectStore, type ListPage, type MultipartUpload, type ObjectStore, type OutgoingRequest, type RangeResult, type StoreCall, storageFailed } from '@stowage/backend-kit';
 import type { ResolvedUFileOptions } from './options.js';
 import { presignQuery, ufileAuthorization } from './signing.js';
 
@@ -11,14 +9,8 @@ import { presignQuery, ufileAuthorization } from './signing.js';
 const DEFAULT_BLOCK = 4 * 1024 * 1024;
 const DELETE_CONCURRENCY = 8;
 
-interface Call {
-  readonly method: string;
-  readonly key: string;
-  /** already-encoded query string, without `?` (the query is not signed) */
-  readonly query?: string;
-  readonly headers?: Record<string, string>;
-  readonly body?: Buffer;
-}
+/** The query is an already-encoded string without `?`: UFile does not sign it. */
+type Call = StoreCall<string>;
 
 const encodeKey = (key: string): string => key.split('/').map(encodeURIComponent).join('/');
 
@@ -42,22 +34,15 @@ async function* skipBytes(body: Readable, count: number): AsyncGenerator<Buffer>
   }
 }
 
-export class UFileStore implements ObjectStore {
+export class UFileStore extends HttpObjectStore<string> implements ObjectStore {
   partSizeHint = DEFAULT_BLOCK;
   readonly serverCopyLimit = 0;
-  private readonly http: HttpClient;
 
   constructor(private readonly options: ResolvedUFileOptions, logger: DriverLogger) {
-    this.http = new HttpClient({
-      driver: 'ufile',
-      retries: options.retries,
-      retryIntervalMs: options.retryIntervalMs,
-      timeoutMs: options.timeoutMs,
-      logger,
-    });
+    super({ driver: 'ufile', retries: options.retries, retryIntervalMs: options.retryIntervalMs, timeoutMs: options.timeoutMs, logger });
   }
 
-  private build(call: Call): () => { method: string; url: string; headers: Record<string, string>; body?: Buffer } {
+  protected build(call: Call): () => OutgoingRequest {
     return () => {
       const headers: Record<string, string> = { ...(call.headers ?? {}) };
       headers.authorization = ufileAuthorization(this.options.publicKey, this.options.privateKey, {
@@ -67,16 +52,12 @@ export class UFileStore implements ObjectStore {
     };
   }
 
-  private describe(call: Call): string {
+  protected describe(call: Call): string {
     const op = call.query?.split('&')[0]?.split('=')[0];
     return `${call.method} ${call.key || '/'}${op ? ` (${op})` : ''}`;
   }
 
-  private send(call: Call): Promise<BufferedReply> {
-    return this.http.call(this.build(call), this.describe(call));
-  }
-
-  private fail(call: Call, reply: BufferedReply): Error {
+  protected fail(call: Call, reply: BufferedReply): Error {
     let detail = '';
     try {
       const parsed = JSON.parse(reply.body.toString('utf8')) as { RetCode?: number; ErrMsg?: string };
@@ -86,28 +67,6 @@ export class UFileStore implements ObjectStore {
     }
     const session = reply.headers['x-sessionid'];
     return storageFailed(`ufile: ${this.describe(call)} failed: ${reply.status}${detail}${session ? ` [session ${session}]` : ''}`);
-  }
-
-  private async expect(call: Call, ...ok: number[]): Promise<BufferedReply> {
-    const reply = await this.send(call);
-    if (!ok.includes(reply.status)) throw this.fail(call, reply);
-    return reply;
-  }
-
-  async head(key: string): Promise<ObjectHead | undefined> {
-    const call: Call = { method: 'HEAD', key };
-    const reply = await this.send(call);
-    if (reply.status === 404) return undefined;
-    if (reply.status !== 200) throw this.fail(call, reply);
-    return { size: Number(reply.headers['content-length'] ?? 0), modified: new Date(reply.headers['last-modified'] ?? Date.now()) };
-  }
-
-  async get(key: string): Promise<Buffer | undefined> {
-    const call: Call = { method: 'GET', key };
-    const reply = await this.send(call);
-    if (reply.status === 404) return undefined;
-    if (reply.status !== 200) throw this.fail(call, reply);
-    return reply.body;
   }
 
   async getFrom(key: string, offset: number): Promise<RangeResult> {
@@ -199,9 +158,5 @@ export class UFileStore implements ObjectStore {
       expires: Math.floor(Date.now() / 1000) + expiresIn,
     });
     return `${this.options.origin}/${encodeKey(key)}?${new URLSearchParams(query).toString()}`;
-  }
-
-  async close(): Promise<void> {
-    await this.http.close();
   }
 }

@@ -1,8 +1,7 @@
 /**
- * What the object-store driver needs from a vendor's API. The OSS and UFile plugins each implement it
- * over their own signed HTTP calls; object-driver.ts and object-writer.ts build the storage driver
- * contract on top. (This file, object-driver.ts and object-writer.ts are identical in plugins/alioss and
- * plugins/ufile: each plugin is a standalone package and cannot import the other.)
+ * What the object-store driver needs from a vendor's API. The alioss and ufile plugins each implement
+ * it over their own signed HTTP calls; object-driver.ts and object-writer.ts build the storage driver
+ * contract on top, once for every vendor whose API has keys, delimiter listings and multipart uploads.
  */
 import type { Readable } from 'node:stream';
 

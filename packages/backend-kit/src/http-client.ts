@@ -4,7 +4,8 @@
  * `retryInterval` between them, and each attempt is bounded by `timeout` (until the whole reply for
  * buffered calls; until the headers, then between body chunks, for streamed ones). Host names under
  * `localhost` (RFC 6761) are dialled on 127.0.0.1, so a bucket host such as `bkt.localhost` reaches a
- * local emulator. (Identical in plugins/alioss and plugins/ufile.)
+ * local emulator. Used by the ObjectStore implementations of alioss and ufile; s3 and swift have their
+ * own clients, built on retry.ts, because their retry decisions read the reply (error codes, 401 renewal).
  */
 import type { Readable } from 'node:stream';
 import { Agent, buildConnector, request } from 'undici';

@@ -1,0 +1,20 @@
+/**
+ * Runtime helpers shared by stowage's built-in storage plugins. A plugin may import only types from
+ * 'stowage' at run time, so code two plugins share lives here, in a package of its own that each
+ * plugin depends on like any other library. See README.md.
+ */
+
+// The generic object-store driver (alioss, ufile): a vendor implements ObjectStore, the kit does the rest.
+export type { ListedObject, ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeResult } from './object-store.js';
+export { storageFailed } from './object-store.js';
+export { ObjectDriver, type ObjectDriverOptions } from './object-driver.js';
+export { discardSavedUpload, loadSavedUpload, ObjectWriter, type SavedUpload, uploadStateKey, uploadTailKey } from './object-writer.js';
+export { type BufferedReply, HttpClient, type HttpClientOptions, type OutgoingRequest, type StreamedReply } from './http-client.js';
+export { HttpObjectStore, type StoreCall } from './http-object-store.js';
+
+// Retries, resumable reads, listing walks and part-buffering writers (s3, swift).
+export { backoffMs, BackendError, isRetriable, isRetriableStatus, type RetryPolicy, withRetries } from './retry.js';
+export { type RangedRead, rangedReader, resumableReader, type ResumableSource } from './resumable-reader.js';
+export { type ListDirectory, walkTree } from './walk.js';
+export { PartedWriter, partSizeAfter, PARTS_PER_SIZE } from './parted-writer.js';
+export { type BackendResponse, headerValue, type ResponseHeaders } from './headers.js';
