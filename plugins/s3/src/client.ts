@@ -5,8 +5,8 @@
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import type { DriverLogger } from 'stowage';
+import { BackendError, type BackendResponse, isRetriableStatus, withRetries } from '@stowage/backend-kit';
 import type { ResolvedS3Options } from './options.js';
-import { BackendError, isRetriableStatus, withRetries } from './retry.js';
 import { encodeKeyPath, EMPTY_SHA256, presignQuery, sha256Hex, signHeaders, uriEncode } from './sigv4.js';
 import { text } from './xml.js';
 
@@ -21,17 +21,6 @@ export interface S3Request {
   readonly body?: Uint8Array | string;
   /** statuses handed back to the caller instead of thrown; 2xx always are */
   readonly accept?: readonly number[];
-}
-
-export interface S3Response<B> {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: B;
-}
-
-export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 export class S3Client {
@@ -76,7 +65,7 @@ export class S3Client {
     return this.dispatcher.request({ origin: this.origin, path: path + search, method: request.method, headers, body });
   }
 
-  private perform<B>(request: S3Request, what: string, read: (response: Dispatcher.ResponseData) => Promise<B>): Promise<S3Response<B>> {
+  private perform<B>(request: S3Request, what: string, read: (response: Dispatcher.ResponseData) => Promise<B>): Promise<BackendResponse<B>> {
     return withRetries({ retries: this.options.retries, delayMs: this.options.retryDelayMs }, what, this.logger, async () => {
       const response = await this.send(request);
       const accepted = (response.statusCode >= 200 && response.statusCode < 300) || (request.accept ?? []).includes(response.statusCode);
@@ -94,11 +83,11 @@ export class S3Client {
     });
   }
 
-  request(request: S3Request, what: string): Promise<S3Response<Buffer>> {
+  request(request: S3Request, what: string): Promise<BackendResponse<Buffer>> {
     return this.perform(request, what, async (response) => Buffer.from(await response.body.arrayBuffer()));
   }
 
-  open(request: S3Request, what: string): Promise<S3Response<Readable>> {
+  open(request: S3Request, what: string): Promise<BackendResponse<Readable>> {
     return this.perform(request, what, async (response) => response.body);
   }
 

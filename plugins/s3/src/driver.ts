@@ -4,11 +4,10 @@
  */
 import { Readable } from 'node:stream';
 import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
-import { headerValue, type S3Client } from './client.js';
+import { rangedReader, walkTree } from '@stowage/backend-kit';
+import type { S3Client } from './client.js';
 import type { ResolvedS3Options } from './options.js';
-import { resumableReader } from './reader.js';
 import type { Part, S3Store } from './store.js';
-import { walkTree } from './walk.js';
 import { discardUpload, readUploadState, S3FileWriter, UPLOAD_SUFFIX, type UploadState } from './writer.js';
 
 /** Runs `tasks` with at most `limit` in flight. */
@@ -63,27 +62,14 @@ export class S3Driver implements StorageDriver {
 
   async reader(path: string, offset: number): Promise<Readable> {
     const key = this.key(path);
-    const range = (from: number): Record<string, string> => (from > 0 ? { range: `bytes=${from}-` } : {});
-    const response = await this.client.open({ method: 'GET', key, headers: range(offset), accept: [404, 416] }, `read ${path}`);
-    if (response.status === 404 || response.status === 416) {
-      response.body.resume();
-      const info = response.status === 416 ? await this.store.head(key) : undefined;
-      if (!info) throw this.context.errors.pathNotFound(path);
-      if (offset === info.size) return Readable.from([]);
-      throw this.context.errors.invalidOffset(path, offset);
-    }
-    return resumableReader({
-      logger: this.context.logger,
+    return rangedReader({
+      backend: 'S3',
+      context: this.context,
       path,
-      policy: { retries: this.options.retries, delayMs: this.options.retryDelayMs },
       offset,
-      length: Number(headerValue(response.headers, 'content-length') ?? 0),
-      etag: headerValue(response.headers, 'etag'),
-      first: response.body,
-      reopen: async (position) => {
-        const again = await this.client.open({ method: 'GET', key, headers: range(position) }, `read ${path}`);
-        return { body: again.body, etag: headerValue(again.headers, 'etag') };
-      },
+      policy: { retries: this.options.retries, delayMs: this.options.retryDelayMs },
+      open: (from) => this.client.open({ method: 'GET', key, headers: from > 0 ? { range: `bytes=${from}-` } : {}, accept: [404, 416] }, `read ${path}`),
+      size: async () => (await this.store.head(key))?.size,
     });
   }
 

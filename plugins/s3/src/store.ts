@@ -1,7 +1,7 @@
 /** Object-level S3 operations on the driver's bucket; knows nothing of stowage paths. */
 import { createHash } from 'node:crypto';
-import { headerValue, type S3Client } from './client.js';
-import { BackendError } from './retry.js';
+import { BackendError, headerValue } from '@stowage/backend-kit';
+import type { S3Client } from './client.js';
 import { uriEncode } from './sigv4.js';
 import { decodeXml, elements, encodeXml, text } from './xml.js';
 

@@ -4,7 +4,7 @@
  * catalog; the storage URL is the `object-store` endpoint of the configured region and interface.
  */
 import type { Dispatcher } from 'undici';
-import { BackendError, isRetriableStatus } from './retry.js';
+import { BackendError, isRetriableStatus } from '@stowage/backend-kit';
 import type { ResolvedSwiftOptions } from './options.js';
 
 export interface SwiftSession {

@@ -6,9 +6,9 @@
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import type { DriverLogger } from 'stowage';
+import { BackendError, type BackendResponse, isRetriableStatus, withRetries } from '@stowage/backend-kit';
 import { authenticate, type SwiftSession } from './auth.js';
 import type { ResolvedSwiftOptions } from './options.js';
-import { BackendError, isRetriableStatus, withRetries } from './retry.js';
 
 export interface SwiftRequest {
   readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'COPY';
@@ -19,17 +19,6 @@ export interface SwiftRequest {
   readonly body?: Uint8Array | string;
   /** statuses returned to the caller instead of thrown; 2xx always are */
   readonly accept?: readonly number[];
-}
-
-export interface SwiftResponse<B> {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: B;
-}
-
-export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Encodes an object name for a URL path, keeping its `/` separators. */
@@ -99,7 +88,7 @@ export class SwiftClient {
    * One request, retried as a whole (status, headers and body) on failure. `read` consumes the body;
    * a connection dropped while reading it is retried too.
    */
-  private async perform<B>(request: SwiftRequest, what: string, read: (response: Dispatcher.ResponseData) => Promise<B>): Promise<SwiftResponse<B>> {
+  private async perform<B>(request: SwiftRequest, what: string, read: (response: Dispatcher.ResponseData) => Promise<B>): Promise<BackendResponse<B>> {
     return withRetries({ retries: this.options.retries, delayMs: this.options.retryDelayMs }, what, this.logger, async () => {
       for (let renewed = false; ; renewed = true) {
         const session = await this.currentSession();
@@ -123,12 +112,12 @@ export class SwiftClient {
   }
 
   /** A request whose (small) answer body is read whole. */
-  request(request: SwiftRequest, what: string): Promise<SwiftResponse<Buffer>> {
+  request(request: SwiftRequest, what: string): Promise<BackendResponse<Buffer>> {
     return this.perform(request, what, async (response) => Buffer.from(await response.body.arrayBuffer()));
   }
 
   /** A request whose answer body is handed over as a stream (retries cover getting the headers only). */
-  open(request: SwiftRequest, what: string): Promise<SwiftResponse<Readable>> {
+  open(request: SwiftRequest, what: string): Promise<BackendResponse<Readable>> {
     return this.perform(request, what, async (response) => response.body);
   }
 

@@ -5,13 +5,12 @@
  */
 import { Readable } from 'node:stream';
 import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
+import { partSizeAfter, rangedReader, walkTree } from '@stowage/backend-kit';
 import type { SwiftClient } from './client.js';
 import type { ResolvedSwiftOptions } from './options.js';
-import { resumableReader } from './reader.js';
 import type { SwiftStore } from './store.js';
 import { tempUrl } from './tempurl.js';
-import { walkTree } from './walk.js';
-import { discardPending, newSegmentPrefix, readPendingState, segmentSizeAfter, SwiftFileWriter, type PendingState } from './writer.js';
+import { discardPending, newSegmentPrefix, readPendingState, SwiftFileWriter, type PendingState } from './writer.js';
 
 export interface TempUrlSettings {
   readonly key: string;
@@ -56,26 +55,15 @@ export class SwiftDriver implements StorageDriver {
 
   async reader(path: string, offset: number): Promise<Readable> {
     const name = this.files(path);
-    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    const response = await this.client.open({ method: 'GET', path: this.store.objectPath(name), headers, accept: [404, 416] }, `read ${path}`);
-    if (response.status === 404 || response.status === 416) {
-      response.body.resume();
-      const info = response.status === 416 ? await this.store.head(name) : undefined;
-      if (!info) throw this.context.errors.pathNotFound(path);
-      if (offset === info.size) return Readable.from([]);
-      throw this.context.errors.invalidOffset(path, offset);
-    }
-    const length = Number(response.headers['content-length'] ?? 0);
-    const etag = response.headers.etag;
-    return resumableReader({
-      client: this.client,
-      logger: this.context.logger,
+    return rangedReader({
+      backend: 'swift',
+      context: this.context,
       path,
-      urlPath: this.store.objectPath(name),
       offset,
-      length,
-      etag: Array.isArray(etag) ? etag[0] : etag,
-      first: response.body,
+      policy: { retries: this.options.retries, delayMs: this.options.retryDelayMs },
+      open: (from) =>
+        this.client.open({ method: 'GET', path: this.store.objectPath(name), headers: from > 0 ? { range: `bytes=${from}-` } : {}, accept: [404, 416] }, `read ${path}`),
+      size: async () => (await this.store.head(name))?.size,
     });
   }
 
@@ -90,7 +78,7 @@ export class SwiftDriver implements StorageDriver {
       // A short last segment is read back and rewritten with what follows, so chunked uploads made of
       // many small PATCHes still end up as few, full segments.
       const last = state.segments[state.segments.length - 1];
-      if (last && last.size < segmentSizeAfter(state.segments.length - 1, this.options.chunkSize) && state.segments.length > state.borrowed) {
+      if (last && last.size < partSizeAfter(state.segments.length - 1, this.options.chunkSize) && state.segments.length > state.borrowed) {
         const data = await this.store.get(last.name);
         if (data && data.length === last.size) {
           const shortened: PendingState = { ...state, segments: state.segments.slice(0, -1) };

@@ -3,10 +3,10 @@
  * and the docker-registry seed's `swift_*` keys (mapped by the manifest's legacyOptions).
  */
 import type { DriverContext, DriverFactory, StorageDriver } from 'stowage';
-import { SwiftClient, headerValue } from './client.js';
+import { BackendError, headerValue } from '@stowage/backend-kit';
+import { SwiftClient } from './client.js';
 import { SwiftDriver, type TempUrlSettings } from './driver.js';
 import { resolveSwiftOptions, type ResolvedSwiftOptions, type SwiftOptions } from './options.js';
-import { BackendError } from './retry.js';
 import { SwiftStore, type BulkDeleteSupport } from './store.js';
 
 export type { SwiftOptions } from './options.js';

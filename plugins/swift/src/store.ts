@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { DriverLogger } from 'stowage';
-import { encodeName, headerValue, type SwiftClient } from './client.js';
-import { BackendError } from './retry.js';
+import { BackendError, headerValue } from '@stowage/backend-kit';
+import { encodeName, type SwiftClient } from './client.js';
 
 export interface ObjectInfo {
   readonly size: number;

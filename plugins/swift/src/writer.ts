@@ -7,7 +7,7 @@
  * list, so a damaged or missing segment fails the commit instead of becoming visible.
  */
 import { randomBytes } from 'node:crypto';
-import type { FileWriter } from 'stowage';
+import { PartedWriter, partSizeAfter } from '@stowage/backend-kit';
 import type { SegmentRef, SwiftStore } from './store.js';
 
 export interface PendingState {
@@ -25,16 +25,6 @@ export interface WriterNames {
   readonly pending: string;
   readonly segmentRoot: string;
 }
-
-/** Segments of one size before the size doubles: Swift allows 1000 segments an object (max_manifest_segments). */
-export const SEGMENTS_PER_SIZE = 250;
-
-/**
- * The size of the segment after `count` full ones: `chunksize` for the first 250, then doubling every
- * 250, so 1000 segments hold 3750 x chunksize (about 73 GiB at 20 MiB) while small blobs keep small segments.
- */
-export const segmentSizeAfter = (count: number, chunkSize: number): number =>
-  chunkSize * 2 ** Math.min(Math.floor(count / SEGMENTS_PER_SIZE), 3);
 
 export const newSegmentPrefix = (segmentRoot: string): string => `${segmentRoot}/${randomBytes(16).toString('hex')}`;
 
@@ -54,19 +44,13 @@ export async function discardPending(store: SwiftStore, pendingName: string, sta
   await store.deleteMany(own);
 }
 
-export class SwiftFileWriter implements FileWriter {
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
+export class SwiftFileWriter extends PartedWriter {
   private segments: SegmentRef[];
   private next: number;
   private readonly segmentPrefix: string;
   private readonly borrowed: number;
   /** segments replaced by a rewrite of the last, short one; deleted once the new state is saved */
   private obsolete: string[] = [];
-  private written: number;
-  private done: 'closed' | 'committed' | 'cancelled' | undefined;
-  /** whether anything was written since the writer was opened (a status check writes nothing) */
-  private dirty = false;
 
   constructor(
     private readonly store: SwiftStore,
@@ -76,40 +60,20 @@ export class SwiftFileWriter implements FileWriter {
     /** bytes that continue the content before anything new is written (a short last segment read back) */
     carried: { data: Buffer; replaces?: string } | undefined,
   ) {
+    const segments = [...(state?.segments ?? [])];
+    super(`swift writer for ${names.object}`, segments.reduce((sum, s) => sum + s.size, 0), carried?.data);
+    this.segments = segments;
     this.segmentPrefix = state?.segmentPrefix ?? newSegmentPrefix(names.segmentRoot);
-    this.segments = [...(state?.segments ?? [])];
     this.next = state?.next ?? 1;
     this.borrowed = state?.borrowed ?? 0;
-    if (carried && carried.data.length > 0) {
-      this.buffered.push(carried.data);
-      this.bufferedBytes = carried.data.length;
-    }
     if (carried?.replaces) this.obsolete.push(carried.replaces);
-    this.written = this.segments.reduce((sum, s) => sum + s.size, 0) + this.bufferedBytes;
   }
 
-  get size(): number {
-    return this.written;
+  protected nextPartSize(): number {
+    return partSizeAfter(this.segments.length, this.chunkSize);
   }
 
-  private check(operation: string): void {
-    if (this.done) throw new Error(`swift writer for ${this.names.object}: ${operation} after ${this.done}`);
-  }
-
-  private take(bytes: number): Buffer {
-    const all = Buffer.concat(this.buffered, this.bufferedBytes);
-    const head = all.subarray(0, bytes);
-    const rest = all.subarray(bytes);
-    this.buffered = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.bufferedBytes = rest.length;
-    return head;
-  }
-
-  private nextSegmentSize(): number {
-    return segmentSizeAfter(this.segments.length, this.chunkSize);
-  }
-
-  private async flushSegment(data: Buffer): Promise<void> {
+  protected async flushPart(data: Buffer): Promise<void> {
     const name = `${this.segmentPrefix}/${String(this.next).padStart(16, '0')}`;
     const etag = await this.store.put(name, data);
     this.next += 1;
@@ -120,25 +84,13 @@ export class SwiftFileWriter implements FileWriter {
     return { version: 1, segmentPrefix: this.segmentPrefix, next: this.next, segments: this.segments, borrowed: this.borrowed };
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    this.check('write');
-    if (chunk.length === 0) return;
-    this.dirty = true;
-    this.buffered.push(Buffer.from(chunk));
-    this.bufferedBytes += chunk.length;
-    this.written += chunk.length;
-    for (let size = this.nextSegmentSize(); this.bufferedBytes >= size; size = this.nextSegmentSize()) await this.flushSegment(this.take(size));
-  }
-
-  async close(): Promise<void> {
-    if (this.done) {
-      if (this.done === 'closed') throw new Error(`swift writer for ${this.names.object}: close after close`);
-      return;
-    }
-    this.done = 'closed';
-    // Nothing new: the saved state still describes the upload (a short last segment read back stays as it was).
-    if (!this.dirty) return;
-    if (this.bufferedBytes > 0) await this.flushSegment(this.take(this.bufferedBytes));
+  /**
+   * The tail becomes a short segment of its own (the next writer reads it back and rewrites it full),
+   * so the state object holds names only. Not called when nothing was written: the saved state still
+   * holds, and a short last segment read back stays as it was.
+   */
+  protected async save(): Promise<void> {
+    if (this.pendingSize > 0) await this.flushPart(this.take(this.pendingSize));
     await this.store.put(this.names.pending, Buffer.from(JSON.stringify(this.state())), { 'content-type': 'application/json' });
     await this.store.deleteMany(this.obsolete);
     this.obsolete = [];
@@ -156,10 +108,10 @@ export class SwiftFileWriter implements FileWriter {
     const replaced = previous?.slo ? ((await this.store.manifestSegments(this.names.object)) ?? []) : [];
     let keep: Set<string>;
     if (this.segments.length === 0) {
-      await this.store.put(this.names.object, this.take(this.bufferedBytes));
+      await this.store.put(this.names.object, this.take(this.pendingSize));
       keep = new Set();
     } else {
-      if (this.bufferedBytes > 0) await this.flushSegment(this.take(this.bufferedBytes));
+      if (this.pendingSize > 0) await this.flushPart(this.take(this.pendingSize));
       await this.store.putManifest(this.names.object, this.segments);
       keep = new Set(this.segments.map((s) => s.name));
     }
