@@ -99,10 +99,11 @@ describe('the filesystem plugin package', () => {
   const schema = JSON.parse(readFileSync(join(pluginDir, 'schema.json'), 'utf8'));
   const validate = new Ajv2020({ useDefaults: true, allErrors: true, strict: true }).compile(schema);
 
-  it('declares itself as the storage plugin "filesystem" with storage_path mapped to rootdirectory', () => {
+  it('declares itself as the storage plugin "filesystem" (docker-registry\'s "local") with storage_path mapped to rootdirectory', () => {
     expect(manifest.stowage).toEqual({
       type: 'storage',
       name: 'filesystem',
+      aliases: ['local'],
       apiVersion: 1,
       schema: './schema.json',
       legacyOptions: { storage_path: 'rootdirectory' },
