@@ -1,16 +1,9 @@
 /** The skopeo end-to-end suite against stowage on the Elliptics driver, over three emulated nodes. */
 import { describeSkopeoE2E } from '../support/skopeo-e2e.js';
-import { startStowageWithDriver } from '../support/stowage.js';
+import { startStowageOwningDriver } from '../support/stowage.js';
 import { startEmulatedDriver } from './context.js';
 
 describeSkopeoE2E('elliptics (3 emulated nodes, groups 1-3)', async () => {
   const { driver } = await startEmulatedDriver();
-  const registry = await startStowageWithDriver(driver);
-  return {
-    ...registry,
-    async close() {
-      await registry.close();
-      await driver.close?.();
-    },
-  };
+  return startStowageOwningDriver(driver);
 });

@@ -3,13 +3,12 @@
  * the upload state only in the OSS emulator: the multipart upload, its parts and the saved tail.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { driverErrors } from '../../src/index.js';
+import { createDriverContext } from '../../src/testing/index.js';
 import { createDriver } from '../../plugins/alioss/src/index.js';
 import { describeResumableUpload } from '../support/resumable-e2e.js';
-import { startRegistry } from '../../src/http/server.js';
+import { startStowageOwningDriver } from '../support/stowage.js';
 import { startOssEmulator, type OssEmulator } from './emulator.js';
 
-const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
 let emulator: OssEmulator | undefined;
 afterAll(async () => { await emulator?.close(); });
 
@@ -20,19 +19,10 @@ describeResumableUpload('alioss (OSS emulator, signature V1, 3 MiB parts)', asyn
       accesskeyid: emulator.accessKeyId, accesskeysecret: emulator.accessKeySecret, bucket: 'stowage', region: `oss-${emulator.region}`,
       endpoint: `localhost:${emulator.port}`, secure: false, chunksize: 3 * 1024 * 1024,
     },
-    { logger: quietLogger, errors: driverErrors('alioss'), baseDir: process.cwd() },
+    createDriverContext('alioss'),
   );
   // The helper's pull does not follow redirects; the skopeo suite covers them.
-  const registry = await startRegistry({ driver, deleteEnabled: true, addr: `127.0.0.1:${port}`, redirect: false });
-  const url = registry.url.replace(/\/+$/, '');
-  return {
-    url,
-    host: new URL(url).host,
-    async close() {
-      await registry.close();
-      await driver.close?.();
-    },
-  };
+  return startStowageOwningDriver(driver, { port, redirect: false });
 });
 
 describe('what the resumed upload did on the emulated OSS', () => {

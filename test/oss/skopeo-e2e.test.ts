@@ -1,12 +1,10 @@
 /** The skopeo end-to-end suite against stowage on the alioss driver, over the OSS emulator (V4 signing, redirects on). */
 import { describe, expect, it } from 'vitest';
-import { driverErrors } from '../../src/index.js';
+import { createDriverContext } from '../../src/testing/index.js';
 import { createDriver } from '../../plugins/alioss/src/index.js';
 import { describeSkopeoE2E } from '../support/skopeo-e2e.js';
-import { startStowageWithDriver } from '../support/stowage.js';
+import { startStowageOwningDriver } from '../support/stowage.js';
 import { startOssEmulator, type OssEmulator } from './emulator.js';
-
-const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 let emulator: OssEmulator | undefined;
 
@@ -17,17 +15,9 @@ describeSkopeoE2E('alioss (OSS emulator, signature V4, 100 KiB parts)', async ()
       accesskeyid: emulator.accessKeyId, accesskeysecret: emulator.accessKeySecret, bucket: 'stowage', region: `oss-${emulator.region}`,
       endpoint: `localhost:${emulator.port}`, secure: false, signatureversion: 'v4', chunksize: 100 * 1024, rootdirectory: '/registry',
     },
-    { logger: quietLogger, errors: driverErrors('alioss'), baseDir: process.cwd() },
+    createDriverContext('alioss'),
   );
-  const registry = await startStowageWithDriver(driver);
-  return {
-    ...registry,
-    async close() {
-      await registry.close();
-      await driver.close?.();
-      await emulator?.close();
-    },
-  };
+  return startStowageOwningDriver(driver, { alsoClose: [emulator] });
 });
 
 describe('what the skopeo run did on the emulated service', () => {
@@ -53,17 +43,9 @@ describeSkopeoE2E('alioss under injected faults (503s, dropped connections, stal
       accesskeyid: faulty.accessKeyId, accesskeysecret: faulty.accessKeySecret, bucket: 'stowage', region: `oss-${faulty.region}`,
       endpoint: `localhost:${faulty.port}`, secure: false, chunksize: 100 * 1024, retries: 4, retryinterval: 0.02, timeout: 1,
     },
-    { logger: quietLogger, errors: driverErrors('alioss'), baseDir: process.cwd() },
+    createDriverContext('alioss'),
   );
-  const registry = await startStowageWithDriver(driver);
-  return {
-    ...registry,
-    async close() {
-      await registry.close();
-      await driver.close?.();
-      await faulty?.close();
-    },
-  };
+  return startStowageOwningDriver(driver, { alsoClose: [faulty] });
 });
 
 describe('the faults the alioss run went through', () => {

@@ -24,13 +24,22 @@ export async function createInMemoryDriver(): Promise<StorageDriver> {
   return createInMemoryPluginDriver({}, createDriverContext('inmemory'));
 }
 
+export interface InProcessOptions {
+  readonly deleteEnabled?: boolean;
+  /** a fixed loopback port (0, the default: any free one) */
+  readonly port?: number;
+  /** answer blob GETs with the driver's redirect URLs when it has them (default true) */
+  readonly redirect?: boolean;
+}
+
 /**
  * stowage in this process, on a given driver (the form driver authors use for their e2e runs). The driver
  * is wrapped as the plugin loader wraps it in production (path checks, error stamping, walk fallback).
  * The caller owns the driver: `close()` stops the server and leaves the driver open.
  */
-export async function startStowageWithDriver(driver: StorageDriver, deleteEnabled = true): Promise<RunningRegistry> {
-  const registry = await startRegistry({ driver: wrapDriver(driver), deleteEnabled, addr: '127.0.0.1:0' });
+export async function startStowageWithDriver(driver: StorageDriver, options: boolean | InProcessOptions = {}): Promise<RunningRegistry> {
+  const { deleteEnabled = true, port = 0, redirect = true } = typeof options === 'boolean' ? { deleteEnabled: options } : options;
+  const registry = await startRegistry({ driver: wrapDriver(driver), deleteEnabled, redirect, addr: `127.0.0.1:${port}` });
   const url = registry.url.replace(/\/+$/, '');
   return {
     url,
@@ -41,18 +50,35 @@ export async function startStowageWithDriver(driver: StorageDriver, deleteEnable
   };
 }
 
+/**
+ * stowage in this process on a driver it owns: `close()` stops the server, closes the driver, then closes
+ * each of `alsoClose` in order (the emulator the driver talks to, say).
+ */
+export async function startStowageOwningDriver(
+  driver: StorageDriver,
+  options: InProcessOptions & { readonly alsoClose?: readonly ({ close(): unknown } | undefined)[] } = {},
+): Promise<RunningRegistry> {
+  const registry = await startStowageWithDriver(driver, options);
+  return {
+    ...registry,
+    async close() {
+      await registry.close();
+      await driver.close?.();
+      for (const other of options.alsoClose ?? []) await other?.close();
+    },
+  };
+}
+
 /** stowage in this process on the filesystem driver over a folder (a fresh temporary one when omitted). */
 export async function startStowageInProcess(options: { rootdirectory?: string; deleteEnabled?: boolean } = {}): Promise<RunningRegistry> {
   const temporary = options.rootdirectory ? undefined : await mkdtemp(path.join(os.tmpdir(), 'stowage-fs-'));
   const rootdirectory = options.rootdirectory ?? (temporary as string);
-  const driver = await createFilesystemDriver(rootdirectory);
-  const registry = await startStowageWithDriver(driver, options.deleteEnabled ?? true);
+  const registry = await startStowageOwningDriver(await createFilesystemDriver(rootdirectory), { deleteEnabled: options.deleteEnabled ?? true });
   return {
     ...registry,
     rootdirectory,
     async close() {
       await registry.close();
-      await driver.close?.();
       if (temporary) await rm(temporary, { recursive: true, force: true });
     },
   };

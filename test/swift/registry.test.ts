@@ -14,7 +14,7 @@ import { getManifest } from '../support/registry-client.js';
 import type { RunningRegistry } from '../support/registry-under-test.js';
 import { describeSkopeoE2E } from '../support/skopeo-e2e.js';
 import { dockerRef, ociRef, Skopeo } from '../support/skopeo.js';
-import { startStowageWithDriver } from '../support/stowage.js';
+import { startStowageOwningDriver } from '../support/stowage.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { acquireSwift, type SwiftEndpoint } from './saio.js';
 import { s3Driver, s3Options, swiftDriver, swiftOptions } from './drivers.js';
@@ -31,16 +31,7 @@ afterAll(async () => {
 });
 
 /** A registry on a driver; closing it closes the driver too. */
-async function registryOn(driver: StorageDriver): Promise<RunningRegistry> {
-  const registry = await startStowageWithDriver(driver);
-  return {
-    ...registry,
-    async close() {
-      await registry.close();
-      await driver.close?.();
-    },
-  };
-}
+const registryOn = (driver: StorageDriver): Promise<RunningRegistry> => startStowageOwningDriver(driver);
 
 interface Flavour {
   readonly name: 'swift' | 's3';

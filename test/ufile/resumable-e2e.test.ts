@@ -3,13 +3,12 @@
  * the upload state only in the UFile emulator: the multipart upload, its BlkSize parts and the saved tail.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { driverErrors } from '../../src/index.js';
+import { createDriverContext } from '../../src/testing/index.js';
 import { createDriver } from '../../plugins/ufile/src/index.js';
 import { describeResumableUpload } from '../support/resumable-e2e.js';
-import { startRegistry } from '../../src/http/server.js';
+import { startStowageOwningDriver } from '../support/stowage.js';
 import { startUFileEmulator, type UFileEmulator } from './emulator.js';
 
-const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
 let emulator: UFileEmulator | undefined;
 afterAll(async () => { await emulator?.close(); });
 
@@ -17,19 +16,10 @@ describeResumableUpload('ufile (UFile emulator, 4 MiB BlkSize)', async ({ port }
   emulator ??= await startUFileEmulator({ buckets: ['stowage'] });
   const driver = await createDriver(
     { baseurl: emulator.url, bucket: 'stowage', publickey: emulator.publicKey, privatekey: emulator.privateKey, rootdirectory: 'registry' },
-    { logger: quietLogger, errors: driverErrors('ufile'), baseDir: process.cwd() },
+    createDriverContext('ufile'),
   );
   // The helper's pull does not follow redirects; the skopeo suite covers them.
-  const registry = await startRegistry({ driver, deleteEnabled: true, addr: `127.0.0.1:${port}`, redirect: false });
-  const url = registry.url.replace(/\/+$/, '');
-  return {
-    url,
-    host: new URL(url).host,
-    async close() {
-      await registry.close();
-      await driver.close?.();
-    },
-  };
+  return startStowageOwningDriver(driver, { port, redirect: false });
 });
 
 describe('what the resumed upload did on the emulated UFile', () => {

@@ -1,12 +1,10 @@
 /** The skopeo end-to-end suite against stowage on the ufile driver, over the UFile emulator (small BlkSize, redirects on). */
 import { describe, expect, it } from 'vitest';
-import { driverErrors } from '../../src/index.js';
+import { createDriverContext } from '../../src/testing/index.js';
 import { createDriver } from '../../plugins/ufile/src/index.js';
 import { describeSkopeoE2E } from '../support/skopeo-e2e.js';
-import { startStowageWithDriver } from '../support/stowage.js';
+import { startStowageOwningDriver } from '../support/stowage.js';
 import { startUFileEmulator, type UFileEmulator } from './emulator.js';
-
-const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 let emulator: UFileEmulator | undefined;
 
@@ -14,17 +12,9 @@ describeSkopeoE2E('ufile (UFile emulator, 256 KiB BlkSize)', async () => {
   emulator = await startUFileEmulator({ buckets: ['stowage'], blkSize: 256 * 1024 });
   const driver = await createDriver(
     { baseurl: emulator.url, bucket: 'stowage', publickey: emulator.publicKey, privatekey: emulator.privateKey, rootdirectory: 'registry' },
-    { logger: quietLogger, errors: driverErrors('ufile'), baseDir: process.cwd() },
+    createDriverContext('ufile'),
   );
-  const registry = await startStowageWithDriver(driver);
-  return {
-    ...registry,
-    async close() {
-      await registry.close();
-      await driver.close?.();
-      await emulator?.close();
-    },
-  };
+  return startStowageOwningDriver(driver, { alsoClose: [emulator] });
 });
 
 describe('what the skopeo run did on the emulated service', () => {
@@ -50,17 +40,9 @@ describeSkopeoE2E('ufile under injected faults (503s, dropped connections, stall
       baseurl: faulty.url, bucket: 'stowage', publickey: faulty.publicKey, privatekey: faulty.privateKey,
       retries: 4, retryinterval: 0.02, timeout: 1,
     },
-    { logger: quietLogger, errors: driverErrors('ufile'), baseDir: process.cwd() },
+    createDriverContext('ufile'),
   );
-  const registry = await startStowageWithDriver(driver);
-  return {
-    ...registry,
-    async close() {
-      await registry.close();
-      await driver.close?.();
-      await faulty?.close();
-    },
-  };
+  return startStowageOwningDriver(driver, { alsoClose: [faulty] });
 });
 
 describe('the faults the ufile run went through', () => {
