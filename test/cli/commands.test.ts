@@ -99,6 +99,19 @@ describe('stowage config check', () => {
     expect(result.stdout).toContain('rootdirectory: "./registry-data"');
   });
 
+  it('takes storage_path that a docker-registry flavor inherits from common, as the ufile root directory', async () => {
+    const file = path.join(work.dir, 'inherited.yml');
+    await writeFile(
+      file,
+      'common: &common\n  loglevel: info\n  storage_path: _env:STORAGE_PATH:/registry\nufile:\n  <<: *common\n  storage: ufile\n' +
+        '  ufile_baseurl: http://your-bucket.ufile.ucloud.cn\n  ufile_public_key: pk\n  ufile_private_key: sk\n',
+    );
+    const result = await runCli(['config', 'check', '--config', file], { cwd: work.dir, env: { SETTINGS_FLAVOR: 'ufile' } });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('rootdirectory: "/registry"');
+  });
+
   it('exits 1 naming the plugin problem (API mismatch)', async () => {
     const file = path.join(work.dir, 'api.yaml');
     await writeFile(file, `storage: api2\nplugins:\n  paths: [${JSON.stringify(BROKEN_PLUGINS)}]\n`);

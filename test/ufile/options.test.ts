@@ -23,7 +23,8 @@ const fromSeed = (flat: Record<string, unknown>) =>
 
 describe('ufile options', () => {
   it('maps every seed option of docker-registry-driver-ufile onto an option of the schema', () => {
-    const seedKeys = ['ufile_baseurl', 'ufile_public_key', 'ufile_private_key', 'ufile_retries', 'ufile_retry_interval', 'ufile_timeout'];
+    // storage_path is docker-registry's own key, often set in `common` and so inherited by every flavor
+    const seedKeys = ['ufile_baseurl', 'ufile_public_key', 'ufile_private_key', 'ufile_retries', 'ufile_retry_interval', 'ufile_timeout', 'storage_path'];
     expect(Object.keys(manifest.stowage.legacyOptions).sort()).toEqual([...seedKeys].sort());
     for (const key of seedKeys) expect(Object.keys(schema.properties)).toContain(manifest.stowage.legacyOptions[key]);
     expect(manifest.stowage).toMatchObject({ type: 'storage', name: 'ufile', apiVersion: 1, schema: './schema.json' });
