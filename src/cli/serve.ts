@@ -68,7 +68,13 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
   const close = () => {
     closing ??= (async () => {
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // Requests in flight finish; a keep-alive connection is closed as soon as it goes idle rather than after
+        // the 75 s keep-alive timeout (node closes idle connections once, when close() is called).
+        const sweep = setInterval(() => server.closeIdleConnections(), 100);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
         server.closeIdleConnections();
       });
       await purger.stop();

@@ -149,3 +149,37 @@ describe('stowage serve with storage.maintenance.uploadpurging', () => {
     }
   });
 });
+
+describe('stowage serve shutting down with a client connected', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    await ensureBuilt();
+    work = await tempDir('shutdown');
+    await writeFile(path.join(work.dir, 'stowage.config.yaml'), 'http:\n  addr: 127.0.0.1:0\nstorage:\n  filesystem:\n    rootdirectory: ./data\n');
+  });
+  afterAll(() => work.remove());
+
+  it('finishes a request in flight on SIGTERM, then closes its keep-alive connection instead of waiting for it to idle out', async () => {
+    const serving = await serveCli([], { cwd: work.dir });
+    const url = new URL(serving.url);
+    const socket = net.connect(Number(url.port), url.hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    const socketClosed = new Promise((resolve) => socket.once('close', resolve));
+    // a chunk upload in flight: headers and half the body now, the rest after the signal
+    const started = await fetch(`${serving.url}/v2/app/blobs/uploads/`, { method: 'POST' });
+    const location = started.headers.get('location')!;
+    socket.write(`PATCH ${location} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: 10\r\n\r\nhello`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exit = serving.stop('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.write('world');
+    const stoppedAt = Date.now();
+    expect(await exit).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    await socketClosed;
+    expect(received).toMatch(/^HTTP\/1\.1 202 /);
+    expect(received).toMatch(/Range: 0-9/i);
+  }, 30_000);
+});
