@@ -15,7 +15,9 @@ function onPath(binary: string): boolean {
 }
 
 function apt(args: string[]): void {
-  execFileSync('apt-get', args, {
+  // as another user than root, through password-less sudo (-n: fail at once rather than ask for a password)
+  const [command, ...prefix] = process.getuid?.() === 0 ? ['apt-get'] : ['sudo', '-n', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get'];
+  execFileSync(command!, [...prefix, ...args], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     timeout: 15 * 60_000,

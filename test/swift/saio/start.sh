@@ -36,13 +36,18 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || die "missing Debian packages: ${missing[*]} (need root to install them)"
+  APT=(apt-get)
+  if [ "$(id -u)" != 0 ]; then
+    # another user installs through password-less sudo, as .ci/run does
+    sudo -n true 2>/dev/null || die "missing Debian packages: ${missing[*]} (need root or password-less sudo to install them)"
+    APT=(sudo -n env DEBIAN_FRONTEND=noninteractive apt-get)
+  fi
   say "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  install() { apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" >"$D.apt.log" 2>&1; }
+  install() { "${APT[@]}" install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" >"$D.apt.log" 2>&1; }
   if ! install; then
     say "apt-get install failed; running apt-get update and retrying"
-    apt-get update -q >/dev/null 2>&1 || true
+    "${APT[@]}" update -q >/dev/null 2>&1 || true
     install || { tail -20 "$D.apt.log" >&2; die "apt-get install failed"; }
   fi
 fi
