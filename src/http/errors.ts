@@ -59,7 +59,7 @@ export function errorResponse(err: unknown, logger: RegistryLogger): ErrorRespon
     // 503 (distribution's UNAVAILABLE) rather than a 500 that reads as a bug. The backend's message stays in
     // the log: it can name hosts and paths the client has no business seeing.
     return {
-      status: 503,
+      status: STATUS.UNAVAILABLE,
       headers: { 'Retry-After': '5' },
       body: { errors: [{ code: 'UNAVAILABLE', message: 'storage backend unavailable, try again later' }] },
     };
