@@ -1,4 +1,5 @@
 /** Maps a request path and method to the handler of its API resource. */
+import { checkName } from '../registry/index.js';
 import { getBase } from './base.js';
 import { deleteBlob, getBlob } from './blobs.js';
 import { listCatalog } from './catalog.js';
@@ -38,13 +39,18 @@ export type RouteMatch =
   | { readonly kind: 'method-not-allowed'; readonly allow: string }
   | { readonly kind: 'not-found' };
 
+/** `path` is the raw request path (percent-escapes kept); throws NAME_INVALID for a route whose name is not one. */
 export function route(method: string, path: string): RouteMatch {
   for (const { pattern, methods } of ROUTES) {
     const match = pattern.exec(path);
     if (!match) continue;
     const handler = methods[method];
     if (!handler) return { kind: 'method-not-allowed', allow: Object.keys(methods).join(', ') };
-    return { kind: 'handler', handler, name: match[1] ?? '', reference: decodeSegment(match[2] ?? '') };
+    const name = match[1] ?? '';
+    // the name is taken from the raw path and must already be a valid one: whatever decides on a request by
+    // its repository (authorization, logs) sees exactly the name the registry will use
+    if (name) checkName(name);
+    return { kind: 'handler', handler, name, reference: decodeSegment(match[2] ?? '') };
   }
   return { kind: 'not-found' };
 }

@@ -7,6 +7,7 @@ import { silentLogger, type RegistryLogger } from '../registry/logger.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { RequestContext } from './context.js';
 import { HttpError, sendError } from './errors.js';
+import { parseRequestTarget } from './request-path.js';
 import { route } from './router.js';
 
 export interface HttpServerOptions {
@@ -25,8 +26,10 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     for (const [header, value] of Object.entries(config.headers)) res.setHeader(header, value);
     try {
-      const url = new URL(req.url ?? '/', 'http://registry.invalid');
-      let path = url.pathname;
+      // routing runs on the path as sent, never on a resolved one (see request-path.ts)
+      const target = parseRequestTarget(req.url ?? '/');
+      const url = new URL(`${target.path}${target.query ? `?${target.query}` : ''}`, 'http://registry.invalid');
+      let path = target.path;
       if (prefix) {
         if (path !== prefix && !path.startsWith(`${prefix}/`)) throw notFound(path);
         path = path.slice(prefix.length) || '/';

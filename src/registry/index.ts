@@ -27,6 +27,7 @@ export type { ReferrersIndex } from './referrers.js';
 export type { PurgeResult } from './purge.js';
 export type { ChunkRange, UploadStatus } from './uploads.js';
 export { MAX_MANIFEST_SIZE } from './manifests.js';
+export { checkName } from './names.js';
 
 export interface RegistryOptions {
   readonly driver: StorageDriver;

@@ -200,10 +200,13 @@ describe('blob uploads', () => {
     expect(response.json()).toMatchObject({ errors: [{ code: 'BLOB_UPLOAD_UNKNOWN' }] });
   });
 
-  it('an upload id that could climb out of the uploads folder is unknown', async () => {
-    const response = await registry.send('GET', '/v2/up/repo/blobs/uploads/..%2F..%2Fx');
-    expect(response.status).toBe(404);
-    expect(response.json()).toMatchObject({ errors: [{ code: 'BLOB_UPLOAD_UNKNOWN' }] });
+  it('an upload id that could climb out of the uploads folder is refused (encoded slash) or unknown', async () => {
+    const encoded = await registry.send('GET', '/v2/up/repo/blobs/uploads/..%2F..%2Fx');
+    expect(encoded.status).toBe(400);
+    expect(encoded.json()).toMatchObject({ errors: [{ code: 'NAME_INVALID' }] });
+    const dotted = await registry.send('GET', '/v2/up/repo/blobs/uploads/..x');
+    expect(dotted.status).toBe(404);
+    expect(dotted.json()).toMatchObject({ errors: [{ code: 'BLOB_UPLOAD_UNKNOWN' }] });
   });
 
   it('a session belongs to its repository', async () => {
