@@ -1,7 +1,8 @@
 /**
- * Which file holds the configuration: `--config FILE`, else the file named by DOCKER_REGISTRY_CONFIG,
- * else cosmiconfig's search of the working directory (module name `stowage`), else none (the embedded
- * defaults apply).
+ * Which file holds the configuration: `--config FILE`, else the file named by REGISTRY_CONFIGURATION_PATH
+ * (distribution's variable; as in `registry serve`, the command-line argument wins over it), else the file
+ * named by DOCKER_REGISTRY_CONFIG (the Python docker-registry's), else cosmiconfig's search of the working
+ * directory (module name `stowage`), else none (the embedded defaults apply).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,7 +30,10 @@ export const SEARCH_PLACES = [
   'stowage.config.mjs',
 ] as const;
 
-export type FoundBy = 'argument' | 'DOCKER_REGISTRY_CONFIG' | 'search';
+export type FoundBy = 'argument' | 'REGISTRY_CONFIGURATION_PATH' | 'DOCKER_REGISTRY_CONFIG' | 'search';
+
+/** the variables naming a config file, in the order they are read */
+export const CONFIG_PATH_VARIABLES = ['REGISTRY_CONFIGURATION_PATH', 'DOCKER_REGISTRY_CONFIG'] as const;
 export type TextFormat = 'yaml' | 'json' | 'module';
 
 export type Discovery =
@@ -79,8 +83,10 @@ const formatOf = (file: string): TextFormat => {
 
 export async function discover(opts: { configFile?: string; cwd: string; env: NodeJS.ProcessEnv }): Promise<Discovery> {
   if (opts.configFile !== undefined) return loadNamed(path.resolve(opts.cwd, opts.configFile), 'argument');
-  const named = opts.env.DOCKER_REGISTRY_CONFIG;
-  if (named) return loadNamed(path.resolve(opts.cwd, named), 'DOCKER_REGISTRY_CONFIG');
+  for (const variable of CONFIG_PATH_VARIABLES) {
+    const named = opts.env[variable];
+    if (named) return loadNamed(path.resolve(opts.cwd, named), variable);
+  }
   try {
     const result = await explorer().search(opts.cwd);
     if (!result) return { kind: 'none' };
@@ -96,7 +102,7 @@ async function loadNamed(file: string, by: FoundBy): Promise<Discovery> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const whence = by === 'DOCKER_REGISTRY_CONFIG' ? ' (named by DOCKER_REGISTRY_CONFIG)' : '';
+    const whence = by === 'argument' ? '' : ` (named by ${by})`;
     const what = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, expected a config file' : `cannot be read (${code ?? 'error'})`;
     return { kind: 'failed', issues: [{ file, path: '', message: `${what}${whence}` }] };
   }

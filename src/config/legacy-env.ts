@@ -52,3 +52,16 @@ export function resolveEnvDeep(
   }
   return value;
 }
+
+/** NAME when `value` is `_env:NAME` without a default and NAME is unset: docker-registry read that as absent */
+export function unsetVariableOf(value: unknown, env: NodeJS.ProcessEnv): string | undefined {
+  if (!isEnvReference(value)) return undefined;
+  const rest = value.slice(ENV_PREFIX.length);
+  if (rest.includes(':')) return undefined;
+  return env[rest] === undefined ? rest : undefined;
+}
+
+/** the words every message about an unset `_env:` variable uses */
+export function unsetMessage(variable: string): string {
+  return `environment variable ${variable} is unset (_env:${variable} has no default)`;
+}

@@ -5,9 +5,9 @@
  * `storage.legacy` for the plugin's manifest (`legacyOptions`) to map onto its options.
  */
 import { describeValue } from './describe.js';
-import { resolveEnvDeep } from './legacy-env.js';
+import { resolveEnvDeep, unsetMessage, unsetVariableOf } from './legacy-env.js';
 import type { Segments } from './origins.js';
-import type { ConfigIssue, ConfigLocation } from './types.js';
+import type { ConfigIssue, ConfigLocation, LegacyValue } from './types.js';
 
 /** prefixes of the seed drivers' flat keys (and the S3 driver's, for configs of the era) */
 export const LEGACY_KEY_PREFIXES = ['ufile_', 'oss_', 'swift_', 'elliptics_', 's3_', 'boto_', 'gcs_', 'glance_'] as const;
@@ -64,7 +64,7 @@ export interface LegacyTranslation {
   /** where parts of `document` came from in the file */
   readonly origins: ReadonlyArray<readonly [Segments, ConfigLocation]>;
   readonly root: ConfigLocation;
-  readonly legacy: Record<string, { value: unknown; path: string }>;
+  readonly legacy: Record<string, LegacyValue>;
   readonly flavor: string | undefined;
   readonly issues: ConfigIssue[];
   /** nothing could be read (no such flavor): the issues say why, and nothing else is worth checking */
@@ -142,6 +142,10 @@ export function translateLegacy(
       });
     }
   }
+  const unsetDriverVariable = unsetVariableOf(section.get('storage')?.value, env);
+  if (storageEntry && unsetDriverVariable !== undefined) {
+    issues.push({ file, path: storageEntry.path, message: `expected the name of a storage driver, but ${unsetMessage(unsetDriverVariable)}` });
+  }
 
   const redirect = resolve('storage_redirect');
   // docker-registry did not redirect unless storage_redirect was true
@@ -159,11 +163,13 @@ export function translateLegacy(
     result.origins.push([['log', 'level'], { file, path: loglevel.path }]);
   }
 
-  const legacy: Record<string, { value: unknown; path: string }> = {};
+  const legacy: Record<string, LegacyValue> = {};
   for (const key of section.keys()) {
     if (!isLegacyStorageKey(key, driver)) continue;
     const entry = resolve(key);
     if (entry && entry.value !== null) legacy[key] = entry;
+    const unsetVariable = unsetVariableOf(section.get(key)?.value, env);
+    if (entry && entry.value === null && unsetVariable !== undefined) legacy[key] = { ...entry, unsetVariable };
   }
   return { ...result, legacy };
 }

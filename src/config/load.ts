@@ -12,7 +12,7 @@ import { normalize } from './normalize.js';
 import { Origins } from './origins.js';
 import { DOCKER_REGISTRY_READING, parseYamlText } from './parse-text.js';
 import { configSchema, validateDocument } from './schema.js';
-import type { ConfigIssue, StowageConfig } from './types.js';
+import type { ConfigIssue, LegacyValue, StowageConfig } from './types.js';
 
 export interface LoadConfigOptions {
   /** `--config FILE`, relative to `cwd` */
@@ -41,7 +41,7 @@ interface SourceDocument {
   readonly baseDir: string;
   /** problems found while translating a docker-registry file, reported with the validation's */
   readonly issues: ConfigIssue[];
-  readonly legacy?: Record<string, { value: unknown; path: string }>;
+  readonly legacy?: Record<string, LegacyValue>;
   readonly legacyOptionsPath?: string;
 }
 

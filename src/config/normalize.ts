@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { ENVIRONMENT, STORAGE_SETTINGS } from './env-overrides.js';
 import type { Origins } from './origins.js';
-import type { ConfigIssue, ConfigLocation, LogLevel, StowageConfig } from './types.js';
+import type { ConfigIssue, ConfigLocation, LogLevel, StowageConfig, LegacyValue } from './types.js';
 
 type Mapping = Record<string, unknown>;
 
@@ -41,7 +41,7 @@ export interface NormalizeContext {
   readonly baseDir: string;
   readonly source: StowageConfig['source'];
   readonly origins: Origins;
-  readonly legacy?: Record<string, { value: unknown; path: string }>;
+  readonly legacy?: Record<string, LegacyValue>;
   /** for a docker-registry file, the flavor's path: its flat keys are the driver's options */
   readonly legacyOptionsPath?: string;
   readonly warnings: readonly ConfigIssue[];

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { describeValue, typeWords } from './describe.js';
 import type { Origins, Segments } from './origins.js';
+import { didYouMean } from './suggest.js';
 import type { ConfigIssue } from './types.js';
 
 /** schemas/ sits at the package root, two levels above both src/config and dist/config */
@@ -66,7 +67,7 @@ function toIssue(error: ErrorObject, document: unknown, origins: Origins): Confi
     case 'additionalProperties': {
       const name = String(params.additionalProperty);
       const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      return at(origins, [...segments, name], `unknown key; expected one of: ${known.join(', ')}`);
+      return at(origins, [...segments, name], `unknown key${didYouMean(name, known)}; expected one of: ${known.join(', ')}`);
     }
     case 'propertyNames': {
       const name = String(params.propertyName);

@@ -25,8 +25,10 @@ export interface StorageConfig {
   /**
    * Flat seed keys from a Python docker-registry config (`ufile_baseurl`, `storage_path`, …) with the path
    * each came from (e.g. `prod.ufile_baseurl`); the plugin's manifest `legacyOptions` maps them onto options.
+   * A key written as `_env:NAME` whose variable is unset (and has no default) counts as absent, as in
+   * docker-registry; it is kept with `unsetVariable: NAME` so that a "required" error can name the variable.
    */
-  readonly legacy?: Readonly<Record<string, { readonly value: unknown; readonly path: string }>>;
+  readonly legacy?: Readonly<Record<string, LegacyValue>>;
   /**
    * Where each top-level option in `options` was written (the file and path, or `<environment>` and the
    * variable name), so that an error about option `x` can name the place the operator must edit.
@@ -76,4 +78,11 @@ export interface StowageConfig {
   readonly plugins: { readonly paths: readonly string[] };
   /** things accepted but not acted upon (distribution sections stowage does not implement, unknown env variables) */
   readonly warnings?: readonly ConfigIssue[];
+}
+
+/** a flat docker-registry storage key: its value, where it was written, and the unset `_env:` variable behind it */
+export interface LegacyValue {
+  readonly value: unknown;
+  readonly path: string;
+  readonly unsetVariable?: string;
 }

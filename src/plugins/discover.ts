@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { didYouMean } from '../config/suggest.js';
 import { PluginError } from './errors.js';
 import { manifestNames, readPackageJson, readPluginPackage, type PluginPackage } from './manifest.js';
 import { STOWAGE_ROOT } from './stowage-root.js';
@@ -106,9 +107,10 @@ export async function findPlugin(name: string, scope: DiscoveryScope): Promise<F
     }
   }
 
+  const suggestion = didYouMean(name, await visibleNames(scope));
   throw new PluginError(
     'PLUGIN_NOT_FOUND',
-    `storage plugin "${name}" was not found; looked in:\n${searched.map((s) => `  - ${s}`).join('\n')}\n` +
+    `storage plugin "${name}" was not found${suggestion}; looked in:\n${searched.map((s) => `  - ${s}`).join('\n')}\n` +
       `Install it into the project that holds the config (npm install ${npmPackageNames(name)[0]}), ` +
       `or add the folder holding it to plugins.paths. stowage never installs plugins by itself.`,
     { plugin: name, searched },
@@ -135,6 +137,19 @@ export async function visiblePlugins(scope: DiscoveryScope): Promise<{ source: P
     for (const dir of candidates) found.push({ source: 'npm', dir });
   }
   return found;
+}
+
+/** the names (and aliases) of every visible plugin, for suggesting one when a name is mistyped */
+async function visibleNames(scope: DiscoveryScope): Promise<string[]> {
+  const names: string[] = [];
+  for (const { dir } of await visiblePlugins(scope)) {
+    try {
+      names.push(...manifestNames(await readPackageJson(dir)), path.basename(dir));
+    } catch {
+      // a broken package.json is reported when that plugin is asked for, not while suggesting another
+    }
+  }
+  return names;
 }
 
 async function readdirNames(dir: string): Promise<string[]> {

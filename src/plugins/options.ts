@@ -9,6 +9,8 @@ import path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describeValue, typeWords } from '../config/describe.js';
+import { unsetMessage } from '../config/legacy-env.js';
+import { didYouMean } from '../config/suggest.js';
 import type { ConfigIssue, ConfigLocation, StowageConfig } from '../config/types.js';
 import { PluginError } from './errors.js';
 import type { PluginPackage } from './manifest.js';
@@ -115,6 +117,7 @@ export function validateOptions(pkg: PluginPackage, optionsSchema: OptionsSchema
   const issues: ConfigIssue[] = [];
 
   const legacyMap = pkg.manifest.legacyOptions ?? {};
+  const unsetVariables = new Map<string, string>();
   for (const [seedKey, entry] of Object.entries(storage.legacy ?? {})) {
     const option = legacyMap[seedKey];
     if (option === undefined) {
@@ -122,12 +125,18 @@ export function validateOptions(pkg: PluginPackage, optionsSchema: OptionsSchema
       issues.push({
         file,
         path: entry.path,
-        message: `is not a setting of the ${name} storage driver (${known.length > 0 ? `its settings: ${known.join(', ')}` : 'it reads no docker-registry settings'})`,
+        message: `is not a setting of the ${name} storage driver${didYouMean(seedKey, known)} (${known.length > 0 ? `its settings: ${known.join(', ')}` : 'it reads no docker-registry settings'})`,
       });
       continue;
     }
     // an explicit option (e.g. from a REGISTRY_STORAGE_* variable) wins over the seed key
     if (options[option] !== undefined) continue;
+    // `_env:NAME` with NAME unset counts as absent (docker-registry's rule); a "required" error names NAME
+    if (entry.unsetVariable !== undefined) {
+      unsetVariables.set(option, entry.unsetVariable);
+      places.set(option, { file, path: entry.path });
+      continue;
+    }
     options[option] = structuredClone(entry.value);
     places.set(option, { file, path: entry.path });
   }
@@ -144,6 +153,7 @@ export function validateOptions(pkg: PluginPackage, optionsSchema: OptionsSchema
         places,
         secretPaths,
         legacyMap,
+        unsetVariables,
         schema: optionsSchema.schema,
         seedFormat: config.source.format === 'docker-registry',
       });
@@ -173,6 +183,8 @@ interface IssueContext {
   readonly places: ReadonlyMap<string, ConfigLocation>;
   readonly secretPaths: readonly string[];
   readonly legacyMap: Readonly<Record<string, string>>;
+  /** option -> the unset `_env:` variable its seed key named */
+  readonly unsetVariables: ReadonlyMap<string, string>;
   readonly schema: JsonSchema | undefined;
   /** the config is a Python docker-registry one, where options are written as seed keys */
   readonly seedFormat: boolean;
@@ -198,6 +210,11 @@ function toIssue(error: ErrorObject, ctx: IssueContext): ConfigIssue {
       return { ...place, message: `must be ${typeWords(params['type'] as string | string[])}, got ${got}` };
     case 'required': {
       const seedKey = Object.entries(ctx.legacyMap).find(([, option]) => option === dotted)?.[0];
+      const unset = ctx.unsetVariables.get(dotted);
+      if (unset !== undefined) {
+        const written = ctx.places.get(dotted) ?? place;
+        return { ...written, message: `is required, but ${unsetMessage(unset)}` };
+      }
       // a docker-registry config writes the seed key, flat in its flavor section: name that
       if (seedKey && ctx.seedFormat) return { file: ctx.file, path: dottedPath(ctx.optionsPath, seedKey), message: 'is required' };
       return { ...place, message: `is required${seedKey ? ` (in a docker-registry config: ${seedKey})` : ''}` };
@@ -205,7 +222,7 @@ function toIssue(error: ErrorObject, ctx: IssueContext): ConfigIssue {
     case 'additionalProperties': {
       const parent = error.parentSchema as { properties?: object } | undefined;
       const known = Object.keys(parent?.properties ?? {});
-      return { ...place, message: `is not an option of the ${ctx.name} storage driver${known.length ? ` (options: ${known.join(', ')})` : ''}` };
+      return { ...place, message: `is not an option of the ${ctx.name} storage driver${didYouMean(keys.at(-1) ?? '', known)}${known.length ? ` (options: ${known.join(', ')})` : ''}` };
     }
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[] | undefined) ?? [];

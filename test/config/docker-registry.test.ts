@@ -104,6 +104,9 @@ describe('a Python docker-registry config.yml', () => {
       ufile_retries: { value: 3, path: 'prod.ufile_retries' },
       elliptics_groups: { value: [1, 2], path: 'prod.elliptics_groups' },
       elliptics_nodes: { value: 'host1:1025:2', path: 'prod.elliptics_nodes' },
+      // absent, kept only to name the variable should the driver require the key
+      ufile_baseurl: { value: null, path: 'prod.ufile_baseurl', unsetVariable: 'UFILE_BASEURL' },
+      ufile_private_key: { value: null, path: 'prod.ufile_private_key', unsetVariable: 'UFILE_PRIVATE_KEY' },
     });
     // storage_redirect: _env:STORAGE_REDIRECT:true
     expect(config.storage.redirect.disable).toBe(false);
@@ -180,6 +183,10 @@ describe('a Python docker-registry config.yml', () => {
       storage_path: { value: '/registry', path: 'storage_path' },
       swift_authurl: { value: 'http://127.0.0.1:8080/auth/v1.0', path: 'swift_authurl' },
       swift_password: { value: 'testing', path: 'swift_password' },
+      swift_container: { value: null, path: 'swift_container', unsetVariable: 'OS_CONTAINER' },
+      swift_region_name: { value: null, path: 'swift_region_name', unsetVariable: 'OS_REGION_NAME' },
+      swift_tenant_name: { value: null, path: 'swift_tenant_name', unsetVariable: 'OS_TENANT_NAME' },
+      swift_user: { value: null, path: 'swift_user', unsetVariable: 'OS_USERNAME' },
     });
   });
 

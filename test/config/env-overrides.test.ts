@@ -104,8 +104,8 @@ describe('REGISTRY_* environment overrides', () => {
   });
 
   it('warn about variables for sections stowage does not have, and leave REGISTRY_CONFIGURATION_PATH alone', async () => {
-    const cwd = await workdir();
-    const config = await loadConfig({ cwd, env: { REGISTRY_PORT: '5000', REGISTRY_CONFIGURATION_PATH: '/etc/x.yml' } });
+    const cwd = await workdir({ 'x.yml': 'storage: inmemory\n' });
+    const config = await loadConfig({ cwd, env: { REGISTRY_PORT: '5000', REGISTRY_CONFIGURATION_PATH: 'x.yml' } });
     expect(config.warnings).toEqual([{ file: ENV, path: 'REGISTRY_PORT', message: 'ignored: stowage\'s configuration has no "port" section' }]);
   });
 

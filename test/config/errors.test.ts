@@ -72,7 +72,7 @@ describe('config errors name the file, the path inside it and what was expected'
     expectIssue(error, file, 'storage.delete.enabled', 'expected a boolean (true or false)', 'got "yes"');
     expectIssue(error, file, 'storage.maintenance.uploadpurging.age', 'expected a duration such as 24h', 'got "a week"');
     expectIssue(error, file, 'plugins.paths[1]', 'expected a folder path', 'got 3');
-    expectIssue(error, file, 'stroage', 'unknown key; expected one of: version, loglevel, log, http, storage, plugins');
+    expectIssue(error, file, 'stroage', 'unknown key (did you mean "storage"?); expected one of: version, loglevel, log, http, storage, plugins');
     expect(error.issues).toHaveLength(9);
   });
 
