@@ -101,7 +101,7 @@ export class ManifestStore {
 
   async get(name: string, reference: string): Promise<StoredManifest> {
     const digest = await this.resolve(name, reference);
-    const content = await this.storage.getOrUndefined(this.layout.blobData(digest));
+    const content = await this.readContent(digest);
     if (!content) throw unknownManifest(name, reference);
     return { digest: digest.value, mediaType: storedMediaType(parseManifestJson(content)), content };
   }
@@ -155,10 +155,9 @@ export class ManifestStore {
     }
     const digest = parseDigest(reference);
     if (!(await this.hasRevision(name, digest))) throw unknownManifest(name, reference);
-    const content = await this.storage.getOrUndefined(this.layout.blobData(digest));
+    const content = await this.readContent(digest);
     const subject = content ? subjectOf(parseManifestJson(content)) : undefined;
     await this.storage.deleteIfPresent(this.layout.revisionLink(name, digest));
-    await this.storage.deleteIfPresent(this.layout.layerLink(name, digest));
     if (subject) await this.storage.deleteIfPresent(this.layout.referrerLink(name, subject, digest).replace(/\/link$/, ''));
     for (const tagPath of (await this.storage.listOrUndefined(this.layout.tags(name))) ?? []) {
       const tag = basename(tagPath);
@@ -167,12 +166,27 @@ export class ManifestStore {
     }
   }
 
+  /**
+   * Whether `digest` is a manifest of `name`: a revision link, nothing else. A `_layers` link (where
+   * distribution 2.1.0 also put manifests, and where every layer and config is linked) does not count: layer
+   * digests are public, and the manifest endpoints would otherwise serve any layer whole.
+   */
   async hasRevision(name: string, digest: Digest): Promise<boolean> {
     const link = await this.storage.readLink(this.layout.revisionLink(name, digest));
-    if (link?.value === digest.value) return true;
-    // distribution 2.1.0 linked some manifests into _layers; distribution still reads them there
-    const layer = await this.storage.readLink(this.layout.layerLink(name, digest));
-    return layer?.value === digest.value;
+    return link?.value === digest.value;
+  }
+
+  /**
+   * The stored bytes of a manifest, or undefined when absent or larger than any manifest stowage accepts:
+   * the size is checked before reading, so no read is ever larger than MAX_MANIFEST_SIZE.
+   */
+  async readContent(digest: Digest): Promise<Uint8Array | undefined> {
+    const path = this.layout.blobData(digest);
+    const size = await this.storage.sizeOf(path);
+    if (size === undefined || size > MAX_MANIFEST_SIZE) return undefined;
+    const content = await this.storage.getOrUndefined(path);
+    // grown since the stat (a concurrent writer): still not something to hand out as a manifest
+    return content && content.length <= MAX_MANIFEST_SIZE ? content : undefined;
   }
 
   private async tag(name: string, tag: string, digest: Digest): Promise<void> {

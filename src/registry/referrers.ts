@@ -45,7 +45,7 @@ export class ReferrersStore {
   /** A referrer's descriptor, or undefined when the manifest has since been deleted. */
   private async describe(name: string, digest: Digest): Promise<Descriptor | undefined> {
     if (!(await this.manifests.hasRevision(name, digest))) return undefined;
-    const content = await this.storage.getOrUndefined(this.layout.blobData(digest));
+    const content = await this.manifests.readContent(digest);
     if (!content) return undefined;
     const fields = parseManifestJson(content);
     const mediaType = storedMediaType(fields);
@@ -63,7 +63,7 @@ export class ReferrersStore {
   private async fromTagSchema(name: string, subject: Digest): Promise<Descriptor[]> {
     const tagDigest = await this.storage.readLink(this.layout.tagCurrentLink(name, `${subject.algorithm}-${subject.hex}`));
     if (!tagDigest) return [];
-    const content = await this.storage.getOrUndefined(this.layout.blobData(tagDigest));
+    const content = await this.manifests.readContent(tagDigest);
     const fields = content ? parseManifestJson(content) : undefined;
     if (!Array.isArray(fields?.manifests)) return [];
     return (fields.manifests as unknown[]).filter(
