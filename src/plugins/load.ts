@@ -6,6 +6,7 @@ import type { StowageConfig } from '../config/types.js';
 import { wrapDriver } from '../storage/base.js';
 import type { DriverFactory, DriverLogger, StorageDriver } from '../storage/driver.js';
 import { driverErrors } from '../storage/errors.js';
+import { checkedDriver } from './driver-shape.js';
 import { importFactory } from './entry.js';
 import { findPlugin, type DiscoveryScope, type PluginSource } from './discover.js';
 import type { PluginPackage } from './manifest.js';
@@ -54,6 +55,6 @@ export async function preparePlugin(config: StowageConfig): Promise<PreparedPlug
 export async function createStorageDriver(plugin: PreparedPlugin, logger: DriverLogger & { child?: (b: object) => DriverLogger }, baseDir: string): Promise<StorageDriver> {
   const name = plugin.package.manifest.name;
   const driverLogger = logger.child ? logger.child({ driver: name }) : logger;
-  const driver = await plugin.factory(structuredClone(plugin.options), { logger: driverLogger, errors: driverErrors(name), baseDir });
-  return wrapDriver(driver);
+  const created: unknown = await plugin.factory(structuredClone(plugin.options), { logger: driverLogger, errors: driverErrors(name), baseDir });
+  return wrapDriver(checkedDriver(created, plugin.package));
 }

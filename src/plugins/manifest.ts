@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020.js';
-import { STORAGE_API_VERSION } from '../storage/driver.js';
+import { STORAGE_API_VERSION, SUPPORTED_STORAGE_API_VERSIONS } from '../storage/driver.js';
 import { PluginError } from './errors.js';
 import { STOWAGE_ROOT } from './stowage-root.js';
 
@@ -96,10 +96,10 @@ export async function readPluginPackage(dir: string, requested: string): Promise
   if (!isMapping(manifest)) throw invalid('package.json has no "stowage" manifest object');
 
   const apiVersion = manifest['apiVersion'];
-  if (typeof apiVersion === 'number' && apiVersion !== STORAGE_API_VERSION) {
+  if (typeof apiVersion === 'number' && !SUPPORTED_STORAGE_API_VERSIONS.includes(apiVersion)) {
     throw new PluginError(
       'PLUGIN_API_MISMATCH',
-      `plugin ${requested} at ${dir} implements driver API ${apiVersion}; this stowage implements ${STORAGE_API_VERSION}`,
+      `plugin ${requested} at ${dir} implements driver API ${apiVersion}; this stowage implements ${STORAGE_API_VERSION} and loads ${SUPPORTED_STORAGE_API_VERSIONS.join(', ')}`,
       { plugin: requested, location: dir },
     );
   }

@@ -61,9 +61,7 @@ export class UploadSessions {
     return this.serialised(name, id, async () => {
       await this.requireSession(name, id);
       const digester = this.digesters.get(key(name, id));
-      const writer = await this.openWriter(name, id);
-      const size = writer.size;
-      await writer.close();
+      const size = await this.receivedBytes(name, id);
       if (digester && digester.size !== size) this.digesters.delete(key(name, id));
       return { id, size };
     });
@@ -177,6 +175,17 @@ export class UploadSessions {
   private async requireSession(name: string, id: string): Promise<void> {
     if (!(await this.storage.exists(this.layout.uploadStartedAt(name, id)))) {
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to repository ${name}`, { upload: id });
+    }
+  }
+
+  /** What the session holds, read without a writer: a status read must never write (another process may be appending). */
+  private async receivedBytes(name: string, id: string): Promise<number> {
+    try {
+      return await this.storage.driver.uploadSize(this.layout.uploadData(name, id));
+    } catch (err) {
+      // a session started elsewhere may have no data yet
+      if (isPathNotFound(err)) return 0;
+      throw err;
     }
   }
 

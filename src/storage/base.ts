@@ -3,6 +3,7 @@
  * needs, done once, so that a driver only implements the storage itself.
  *
  * - paths are validated (INVALID_PATH) and offsets checked (INVALID_OFFSET) before the driver sees them;
+ * - a call whose signal already aborted does not reach the driver; an abort passes through unstamped;
  * - errors carry the driver's name, and anything that is not a storage error becomes STORAGE_FAILED with
  *   the original as `cause`;
  * - `walk` comes from `list` + `stat` when the driver has none; `redirectURL` answers undefined when the
@@ -10,21 +11,26 @@
  */
 import type { Readable } from 'node:stream';
 import type { FileWriter, StorageDriver, WalkFn, WalkOptions } from './driver.js';
-import { StorageError, driverErrors, storageErrorCode } from './errors.js';
+import { StorageError, driverErrors, isAbortError, storageErrorCode } from './errors.js';
 import { isValidDirectoryPath, isValidStoragePath } from './paths.js';
 import { walkFromListing } from './walk.js';
 
 const wrapped = Symbol.for('stowage.storage.wrappedDriver');
+
+type Guard = <T>(operation: string, path: string, signal: AbortSignal | undefined, run: () => Promise<T>) => Promise<T>;
 
 export function wrapDriver(driver: StorageDriver): StorageDriver {
   if ((driver as { [wrapped]?: true })[wrapped]) return driver;
   const name = driver.name;
   const errors = driverErrors(name);
 
-  const guard = async <T>(operation: string, path: string, run: () => Promise<T>): Promise<T> => {
+  const guard: Guard = async (operation, path, signal, run) => {
+    signal?.throwIfAborted();
     try {
       return await run();
     } catch (err) {
+      // the caller stopped waiting: its abort is not a storage failure
+      if (signal?.aborted || isAbortError(err)) throw signal?.reason ?? err;
       throw stampError(name, operation, path, err);
     }
   };
@@ -38,50 +44,55 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
   const wrapper: StorageDriver & { [wrapped]: true } = {
     [wrapped]: true,
     name,
-    async getContent(path) {
+    async getContent(path, signal) {
       object(path);
-      return guard('getContent', path, () => driver.getContent(path));
+      return guard('getContent', path, signal, () => driver.getContent(path, signal));
     },
-    async putContent(path, content) {
+    async putContent(path, content, signal) {
       object(path);
-      return guard('putContent', path, () => driver.putContent(path, content));
+      return guard('putContent', path, signal, () => driver.putContent(path, content, signal));
     },
-    async reader(path, offset): Promise<Readable> {
+    async reader(path, offset, signal): Promise<Readable> {
       object(path);
       if (!Number.isSafeInteger(offset) || offset < 0) throw errors.invalidOffset(path, offset);
-      return guard('reader', path, () => driver.reader(path, offset));
+      return guard('reader', path, signal, () => driver.reader(path, offset, signal));
     },
-    async writer(path, append) {
+    async writer(path, append, signal) {
       object(path);
-      const inner = await guard('writer', path, () => driver.writer(path, append));
+      const inner = await guard('writer', path, signal, () => driver.writer(path, append, signal));
       return wrapWriter(inner, path, guard);
     },
-    async stat(path) {
-      directory(path);
-      return guard('stat', path, () => driver.stat(path));
+    async uploadSize(path, signal) {
+      object(path);
+      return guard('uploadSize', path, signal, () => driver.uploadSize(path, signal));
     },
-    async list(path) {
+    async stat(path, signal) {
       directory(path);
-      return guard('list', path, () => driver.list(path));
+      return guard('stat', path, signal, () => driver.stat(path, signal));
     },
-    async move(sourcePath, destPath) {
+    async list(path, signal) {
+      directory(path);
+      return guard('list', path, signal, () => driver.list(path, signal));
+    },
+    async move(sourcePath, destPath, signal) {
       object(sourcePath);
       object(destPath);
-      return guard('move', sourcePath, () => driver.move(sourcePath, destPath));
+      return guard('move', sourcePath, signal, () => driver.move(sourcePath, destPath, signal));
     },
-    async delete(path) {
+    async delete(path, signal) {
       object(path);
-      return guard('delete', path, () => driver.delete(path));
+      return guard('delete', path, signal, () => driver.delete(path, signal));
     },
-    async redirectURL(path, options) {
+    async redirectURL(path, options, signal) {
       object(path);
       if (!driver.redirectURL) return undefined;
-      return guard('redirectURL', path, () => driver.redirectURL!(path, options));
+      return guard('redirectURL', path, signal, () => driver.redirectURL!(path, options, signal));
     },
-    async walk(path: string, fn: WalkFn, options?: WalkOptions) {
+    async walk(path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal) {
       directory(path);
       // The fallback goes through the wrapper so that list/stat errors are stamped too.
-      if (!driver.walk) return walkFromListing(wrapper, path, fn, options);
+      if (!driver.walk) return walkFromListing(wrapper, path, fn, options, signal);
+      signal?.throwIfAborted();
       // What the caller's callback throws is the caller's own error: it passes through unstamped.
       const callbackErrors = new WeakSet<object>();
       const tracked: WalkFn = async (info) => {
@@ -93,30 +104,30 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
         }
       };
       try {
-        await driver.walk(path, tracked, options);
+        await driver.walk(path, tracked, options, signal);
       } catch (err) {
         if (typeof err === 'object' && err !== null && callbackErrors.has(err)) throw err;
+        if (signal?.aborted || isAbortError(err)) throw signal?.reason ?? err;
         throw stampError(name, 'walk', path, err);
       }
     },
   };
-  if (driver.close) wrapper.close = () => guard('close', '/', () => driver.close!());
+  if (driver.close) wrapper.close = () => guard('close', '/', undefined, () => driver.close!());
   return wrapper;
 }
 
-function wrapWriter(
-  inner: FileWriter,
-  path: string,
-  guard: <T>(operation: string, path: string, run: () => Promise<T>) => Promise<T>,
-): FileWriter {
+/** True for a driver that went through wrapDriver. */
+export const isWrappedDriver = (driver: StorageDriver): boolean => (driver as { [wrapped]?: true })[wrapped] === true;
+
+function wrapWriter(inner: FileWriter, path: string, guard: Guard): FileWriter {
   return {
     get size() {
       return inner.size;
     },
-    write: (chunk) => guard('write', path, () => inner.write(chunk)),
-    close: () => guard('close', path, () => inner.close()),
-    cancel: () => guard('cancel', path, () => inner.cancel()),
-    commit: () => guard('commit', path, () => inner.commit()),
+    write: (chunk, signal) => guard('write', path, signal, () => inner.write(chunk, signal)),
+    close: (signal) => guard('close', path, signal, () => inner.close(signal)),
+    cancel: (signal) => guard('cancel', path, signal, () => inner.cancel(signal)),
+    commit: (signal) => guard('commit', path, signal, () => inner.commit(signal)),
   };
 }
 

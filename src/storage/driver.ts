@@ -11,6 +11,15 @@
  *
  * Errors are recognised by their `code` (see errors.ts), never by class identity: a plugin installed
  * from npm has no runtime dependency on stowage, so it builds its errors with `context.errors`.
+ *
+ * Version 2 of the contract (STORAGE_API_VERSION) adds, to version 1:
+ * - a trailing `signal?: AbortSignal` on every call: it aborts when the client whose request caused the call
+ *   went away, and a driver that passes it on to its backend requests (undici, fs) stops work nobody waits for;
+ * - `uploadSize(path)`: the size of an uncommitted upload, read without opening a writer (a status read must
+ *   never write);
+ * - the rule that a writer which was written nothing persists nothing when closed;
+ * - `context.errors.storageFailed` for a backend failure the driver gives up on.
+ * A version-1 plugin still loads: stowage adapts it (src/plugins/driver-shape.ts).
  */
 import type { Readable } from 'node:stream';
 
@@ -31,13 +40,16 @@ export interface FileWriter {
   /** bytes written so far, including those written by earlier writers on the same path */
   readonly size: number;
   /** resolves when the chunk may be reused by the caller (backpressure) */
-  write(chunk: Uint8Array): Promise<void>;
-  /** flushes what was written; the content stays appendable by a later `writer(path, true)` */
-  close(): Promise<void>;
+  write(chunk: Uint8Array, signal?: AbortSignal): Promise<void>;
+  /**
+   * Flushes what was written; the content stays appendable by a later `writer(path, true)`. A writer that
+   * was written nothing persists nothing: closing it leaves storage exactly as opening it found it.
+   */
+  close(signal?: AbortSignal): Promise<void>;
   /** discards everything written; nothing becomes visible */
-  cancel(): Promise<void>;
+  cancel(signal?: AbortSignal): Promise<void>;
   /** makes the content visible at the path; `close()` is still called afterwards */
-  commit(): Promise<void>;
+  commit(signal?: AbortSignal): Promise<void>;
 }
 
 export interface WalkOptions {
@@ -80,33 +92,53 @@ export function readAtOf(stream: Readable): ReadAt | undefined {
   return typeof method === 'function' ? (method.bind(stream) as ReadAt) : undefined;
 }
 
+/**
+ * The contract. Every call takes an optional trailing `signal`: when it aborts, the driver may stop and
+ * reject (with the signal's reason or any error); what it already did must leave storage consistent, as
+ * after a crash. A driver that ignores the signal is correct, only wasteful.
+ */
 export interface StorageDriver {
   /** the plugin's name, stamped into every error the driver raises */
   readonly name: string;
 
   /** The whole object; meant for small objects. PATH_NOT_FOUND when missing. */
-  getContent(path: string): Promise<Uint8Array>;
+  getContent(path: string, signal?: AbortSignal): Promise<Uint8Array>;
   /** Replaces the whole object. */
-  putContent(path: string, content: Uint8Array): Promise<void>;
-  /** Streams the object from `offset`; offset == size yields an empty stream. The stream may offer READ_AT. */
-  reader(path: string, offset: number): Promise<Readable>;
+  putContent(path: string, content: Uint8Array, signal?: AbortSignal): Promise<void>;
+  /**
+   * Streams the object from `offset`; offset == size yields an empty stream. The stream may offer READ_AT.
+   * The signal covers opening the stream; the caller destroys the stream to stop reading.
+   */
+  reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable>;
   /** A writer at `path`; with `append` it continues an uncommitted (or empty) object. */
-  writer(path: string, append: boolean): Promise<FileWriter>;
-  stat(path: string): Promise<FileInfo>;
+  writer(path: string, append: boolean, signal?: AbortSignal): Promise<FileWriter>;
+  /**
+   * The bytes an uncommitted upload at `path` holds: the `size` a `writer(path, true)` would start with,
+   * found without opening a writer, and without writing anything. PATH_NOT_FOUND when there is neither an
+   * upload nor an object at `path`.
+   */
+  uploadSize(path: string, signal?: AbortSignal): Promise<number>;
+  stat(path: string, signal?: AbortSignal): Promise<FileInfo>;
   /** Full paths of the direct children of a directory, in any order. `list('/')` always succeeds. */
-  list(path: string): Promise<string[]>;
+  list(path: string, signal?: AbortSignal): Promise<string[]>;
   /** Moves an object, overwriting `destPath`; PATH_NOT_FOUND (destination untouched) when `sourcePath` is missing. */
-  move(sourcePath: string, destPath: string): Promise<void>;
+  move(sourcePath: string, destPath: string, signal?: AbortSignal): Promise<void>;
   /** Deletes a path and everything below it; deleting `/a` never touches `/ab`. */
-  delete(path: string): Promise<void>;
+  delete(path: string, signal?: AbortSignal): Promise<void>;
 
   /** A URL a client may fetch the object from directly, or undefined for "serve it yourself". */
-  redirectURL?(path: string, options: RedirectOptions): Promise<string | undefined>;
+  redirectURL?(path: string, options: RedirectOptions, signal?: AbortSignal): Promise<string | undefined>;
   /** Depth-first, lexically ordered walk. stowage falls back to list + stat when a driver has none. */
-  walk?(path: string, fn: WalkFn, options?: WalkOptions): Promise<void>;
+  walk?(path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal): Promise<void>;
   /** Releases connections and timers when the registry shuts down. */
   close?(): Promise<void>;
 }
+
+/**
+ * A driver written for contract version 1: no `uploadSize`, no signals. stowage still loads it (see
+ * src/plugins/driver-shape.ts); new drivers implement StorageDriver.
+ */
+export type StorageDriverV1 = Omit<StorageDriver, 'uploadSize'> & { uploadSize?: undefined };
 
 /** What stowage hands a driver factory besides its validated options. */
 export interface DriverContext {
@@ -128,6 +160,11 @@ export interface DriverErrorFactory {
   invalidPath(path: string): Error;
   invalidOffset(path: string, offset: number): Error;
   unsupported(operation: string): Error;
+  /**
+   * The backend failed and the driver gives up (after its own retries): STORAGE_FAILED, which clients see
+   * as 503 "try again later". `message` is logged, never sent to the client; `cause` keeps the original.
+   */
+  storageFailed(message: string, cause?: unknown): Error;
 }
 
 /** The factory a plugin's entry module exports as `createDriver` (or as its default export). */
@@ -136,5 +173,13 @@ export type DriverFactory<Options = Record<string, unknown>> = (
   context: DriverContext,
 ) => StorageDriver | Promise<StorageDriver>;
 
+/** The factory of a plugin whose manifest says `apiVersion: 1`. */
+export type DriverFactoryV1<Options = Record<string, unknown>> = (
+  options: Options,
+  context: DriverContext,
+) => StorageDriverV1 | Promise<StorageDriverV1>;
+
 /** The driver contract version this stowage implements; a plugin's manifest names the one it was written for. */
-export const STORAGE_API_VERSION = 1;
+export const STORAGE_API_VERSION = 2;
+/** The older contract versions this stowage still loads, through an adapter. */
+export const SUPPORTED_STORAGE_API_VERSIONS: readonly number[] = [1, 2];

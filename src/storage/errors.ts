@@ -34,6 +34,9 @@ export function storageErrorCode(err: unknown): StorageErrorCode | undefined {
 
 export const isPathNotFound = (err: unknown): boolean => storageErrorCode(err) === 'PATH_NOT_FOUND';
 
+/** The error a call rejects with because its signal aborted (the client went away), not because storage failed. */
+export const isAbortError = (err: unknown): boolean => (err as { name?: unknown } | null)?.name === 'AbortError';
+
 export function driverErrors(driver: string): DriverErrorFactory {
   return {
     pathNotFound: (path) => new StorageError('PATH_NOT_FOUND', `${driver}: path not found: ${path}`, { driver, path }),
@@ -41,5 +44,7 @@ export function driverErrors(driver: string): DriverErrorFactory {
     invalidOffset: (path, offset) =>
       new StorageError('INVALID_OFFSET', `${driver}: invalid offset ${offset} for ${path}`, { driver, path, offset }),
     unsupported: (operation) => new StorageError('UNSUPPORTED', `${driver}: ${operation} is not supported`, { driver, operation }),
+    storageFailed: (message, cause) =>
+      new StorageError('STORAGE_FAILED', `${driver}: ${message}`, { driver }, cause === undefined ? undefined : { cause }),
   };
 }

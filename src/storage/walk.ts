@@ -13,25 +13,25 @@ export const lexicalOrder = (a: string, b: string): number => (a < b ? -1 : a > 
  * Calls `fn` for every entry below `path` (not for `path` itself). A directory is reported before its
  * contents; `'skipDir'` keeps the walk out of it, `'stop'` ends the whole walk.
  */
-export async function walkFromListing(driver: Listing, path: string, fn: WalkFn, options: WalkOptions = {}): Promise<void> {
-  await walkDirectory(driver, path, fn, options.startAfter);
+export async function walkFromListing(driver: Listing, path: string, fn: WalkFn, options: WalkOptions = {}, signal?: AbortSignal): Promise<void> {
+  await walkDirectory(driver, path, fn, options.startAfter, signal);
 }
 
 /** Resolves to true when the callback asked to stop. */
-async function walkDirectory(driver: Listing, dir: string, fn: WalkFn, startAfter: string | undefined): Promise<boolean> {
-  const children = (await driver.list(dir)).sort(lexicalOrder);
+async function walkDirectory(driver: Listing, dir: string, fn: WalkFn, startAfter: string | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+  const children = (await driver.list(dir, signal)).sort(lexicalOrder);
   for (const child of children) {
     // An entry at or before startAfter was seen by an earlier walk, unless startAfter lies inside it.
     const containsStartAfter = startAfter !== undefined && startAfter.startsWith(`${child}/`);
     if (startAfter !== undefined && child <= startAfter && !containsStartAfter) continue;
 
-    const info = await driver.stat(child);
+    const info = await driver.stat(child, signal);
     if (!containsStartAfter) {
       const control = await fn(info);
       if (control === 'stop') return true;
       if (control === 'skipDir') continue;
     }
-    if (info.isDir && (await walkDirectory(driver, child, fn, containsStartAfter ? startAfter : undefined))) return true;
+    if (info.isDir && (await walkDirectory(driver, child, fn, containsStartAfter ? startAfter : undefined, signal))) return true;
   }
   return false;
 }

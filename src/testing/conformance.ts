@@ -5,7 +5,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { wrapDriver } from '../storage/base.js';
-import type { StorageDriver } from '../storage/driver.js';
+import type { StorageDriver, StorageDriverV1 } from '../storage/driver.js';
+import { adaptV1Driver } from '../storage/v1-adapter.js';
 import { KitHarness } from './harness.js';
 import { type ConformanceProfile, type ConformanceSizes, profiles, resolveProfile } from './profiles.js';
 import { concurrencyTests } from './suites/concurrency.js';
@@ -13,12 +14,16 @@ import { contentTests } from './suites/content.js';
 import { redirectTests } from './suites/redirect.js';
 import { streamTests } from './suites/streams.js';
 import { treeTests } from './suites/tree.js';
+import { uploadTests } from './suites/uploads.js';
 
 export interface DriverConformanceOptions {
   /** shown in the describe block: the driver and what it runs against */
   readonly name: string;
-  /** builds the driver once for the whole suite; the kit wraps it as stowage does at run time */
-  readonly create: () => StorageDriver | Promise<StorageDriver>;
+  /**
+   * builds the driver once for the whole suite; the kit wraps it as stowage does at run time (a version-1
+   * driver, without `uploadSize`, through the same adapter stowage loads it with)
+   */
+  readonly create: () => StorageDriver | StorageDriverV1 | Promise<StorageDriver | StorageDriverV1>;
   /** `quick` (default) for CI, `full` for distribution's sizes; `ci` means quick; STOWAGE_KIT_PROFILE overrides it */
   readonly profile?: ConformanceProfile | 'ci';
   /** overrides single sizes of the chosen profile */
@@ -34,7 +39,7 @@ export function runDriverConformance(options: DriverConformanceOptions): void {
 
   describe(`${options.name} passes the stowage driver conformance kit (${profile})`, () => {
     beforeAll(async () => {
-      kit.driver = wrapDriver(await options.create());
+      kit.driver = wrapDriver(adaptV1Driver(await options.create()));
     });
     afterEach(async () => {
       await kit.cleanUp();
@@ -49,6 +54,7 @@ export function runDriverConformance(options: DriverConformanceOptions): void {
     streamTests(kit);
     treeTests(kit);
     concurrencyTests(kit);
+    uploadTests(kit);
     redirectTests(kit);
 
     const unknown = kit.unknownSkips();

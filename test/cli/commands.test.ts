@@ -114,10 +114,10 @@ describe('stowage config check', () => {
 
   it('exits 1 naming the plugin problem (API mismatch)', async () => {
     const file = path.join(work.dir, 'api.yaml');
-    await writeFile(file, `storage: api2\nplugins:\n  paths: [${JSON.stringify(BROKEN_PLUGINS)}]\n`);
+    await writeFile(file, `storage: api99\nplugins:\n  paths: [${JSON.stringify(BROKEN_PLUGINS)}]\n`);
     const result = await runCli(['config', 'check', '--config', file], { cwd: work.dir });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('implements driver API 2; this stowage implements 1');
+    expect(result.stderr).toContain('implements driver API 99; this stowage implements 2 and loads 1, 2');
   });
 });
 

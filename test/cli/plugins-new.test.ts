@@ -28,7 +28,7 @@ describe('stowage plugins new', () => {
     const pkg = JSON.parse(await readFile(path.join(scaffold, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(pkg['name']).toBe('stowage-driver-mystore');
     expect(pkg['type']).toBe('module');
-    expect(pkg['stowage']).toEqual({ type: 'storage', name: 'mystore', apiVersion: 1, schema: './schema.json' });
+    expect(pkg['stowage']).toEqual({ type: 'storage', name: 'mystore', apiVersion: 2, schema: './schema.json' });
     expect(pkg['devDependencies']).toEqual({ stowage: `file:${ROOT}`, vitest: '^3.2.0' });
     expect(pkg['dependencies']).toBeUndefined();
     expect(pkg['peerDependencies']).toBeUndefined();

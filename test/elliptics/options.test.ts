@@ -36,7 +36,7 @@ describe('Elliptics driver options', () => {
     const properties = (schema as { properties: Record<string, unknown> }).properties;
     for (const key of seedKeys) expect(Object.keys(properties)).toContain(manifest.stowage.legacyOptions[key]);
     expect(Object.keys(manifest.stowage.legacyOptions).sort()).toEqual([...seedKeys].sort());
-    expect(manifest.stowage).toMatchObject({ name: 'elliptics', apiVersion: 1, schema: './schema.json' });
+    expect(manifest.stowage).toMatchObject({ name: 'elliptics', apiVersion: 2, schema: './schema.json' });
   });
 
   it('fills in the seed defaults', () => {

@@ -22,7 +22,7 @@ const fromSeed = (flat: Record<string, unknown>) =>
 
 describe('alioss options', () => {
   it('is selectable as alioss and as oss', () => {
-    expect(manifest.stowage).toMatchObject({ type: 'storage', name: 'alioss', aliases: ['oss'], apiVersion: 1 });
+    expect(manifest.stowage).toMatchObject({ type: 'storage', name: 'alioss', aliases: ['oss'], apiVersion: 2 });
   });
 
   it('maps the seed keys of docker-registry-driver-alioss onto options of the schema', () => {

@@ -105,10 +105,10 @@ describe('plugin loading errors', () => {
   const withPlugin = (name: string, options = '{}') =>
     configFrom(work.dir, `storage:\n  ${name}: ${options}\nplugins:\n  paths: [${JSON.stringify(BROKEN_PLUGINS)}]\n`);
 
-  it('PLUGIN_API_MISMATCH names the plugin, its folder and both API versions', async () => {
-    const err = await failure(preparePlugin(await withPlugin('api2')));
+  it('PLUGIN_API_MISMATCH names the plugin, its folder, its API version and the ones this stowage loads', async () => {
+    const err = await failure(preparePlugin(await withPlugin('api99')));
     expect(err.code).toBe('PLUGIN_API_MISMATCH');
-    expect(err.message).toBe(`plugin api2 at ${path.join(BROKEN_PLUGINS, 'api2')} implements driver API 2; this stowage implements 1`);
+    expect(err.message).toBe(`plugin api99 at ${path.join(BROKEN_PLUGINS, 'api99')} implements driver API 99; this stowage implements 2 and loads 1, 2`);
   });
 
   it('PLUGIN_INVALID names every manifest field that is wrong', async () => {

@@ -12,7 +12,7 @@ function failingDriver(failure: unknown): StorageDriver {
   const fail = async (): Promise<never> => {
     throw failure;
   };
-  return { name: 'flaky', getContent: fail, putContent: fail, reader: fail, writer: fail, stat: fail, list: fail, move: fail, delete: fail };
+  return { name: 'flaky', getContent: fail, putContent: fail, reader: fail, writer: fail, uploadSize: fail, stat: fail, list: fail, move: fail, delete: fail };
 }
 
 describe('wrapDriver', () => {

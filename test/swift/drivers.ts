@@ -5,6 +5,7 @@ import { driverErrors } from '../../src/index.js';
 import { createDriver as createSwiftDriver, type SwiftOptions } from '../../plugins/swift/src/index.js';
 import { createDriver as createS3Driver, type S3Options } from '../../plugins/s3/src/index.js';
 import type { SwiftEndpoint } from './saio.js';
+import { adaptV1Driver } from '../../src/storage/v1-adapter.js';
 
 export interface LoggedLine {
   readonly level: 'debug' | 'info' | 'warn' | 'error';
@@ -37,7 +38,7 @@ export function swiftOptions(endpoint: SwiftEndpoint, overrides: Partial<SwiftOp
 }
 
 export async function swiftDriver(endpoint: SwiftEndpoint, overrides: Partial<SwiftOptions> = {}, context = driverContext('swift')): Promise<StorageDriver> {
-  return createSwiftDriver(swiftOptions(endpoint, overrides), context);
+  return adaptV1Driver(await createSwiftDriver(swiftOptions(endpoint, overrides), context));
 }
 
 export function s3Options(endpoint: SwiftEndpoint, overrides: Partial<S3Options> = {}): S3Options {
@@ -56,7 +57,7 @@ export function s3Options(endpoint: SwiftEndpoint, overrides: Partial<S3Options>
 }
 
 export async function s3Driver(endpoint: SwiftEndpoint, overrides: Partial<S3Options> = {}, context = driverContext('s3')): Promise<StorageDriver> {
-  return createS3Driver(s3Options(endpoint, overrides), context);
+  return adaptV1Driver(await createS3Driver(s3Options(endpoint, overrides), context));
 }
 
 export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {

@@ -27,7 +27,7 @@ describe('ufile options', () => {
     const seedKeys = ['ufile_baseurl', 'ufile_public_key', 'ufile_private_key', 'ufile_retries', 'ufile_retry_interval', 'ufile_timeout', 'storage_path'];
     expect(Object.keys(manifest.stowage.legacyOptions).sort()).toEqual([...seedKeys].sort());
     for (const key of seedKeys) expect(Object.keys(schema.properties)).toContain(manifest.stowage.legacyOptions[key]);
-    expect(manifest.stowage).toMatchObject({ type: 'storage', name: 'ufile', apiVersion: 1, schema: './schema.json' });
+    expect(manifest.stowage).toMatchObject({ type: 'storage', name: 'ufile', apiVersion: 2, schema: './schema.json' });
   });
 
   it('accepts the seed README example and fills in the seed defaults (3 retries, 1 s interval, 60 s timeout)', () => {

@@ -8,7 +8,7 @@
 export type { ListedObject, ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeResult } from './object-store.js';
 export { storageFailed } from './object-store.js';
 export { ObjectDriver, type ObjectDriverOptions } from './object-driver.js';
-export { discardSavedUpload, loadSavedUpload, ObjectWriter, type SavedUpload, uploadStateKey, uploadTailKey } from './object-writer.js';
+export { discardSavedUpload, loadSavedUpload, loadSavedUploadState, ObjectWriter, savedUploadSize, type SavedUpload, uploadStateKey, uploadTailKey } from './object-writer.js';
 export { type BufferedReply, HttpClient, type HttpClientOptions, type OutgoingRequest, type StreamedReply } from './http-client.js';
 export { HttpObjectStore, type StoreCall } from './http-object-store.js';
 

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
 import type { ObjectStore } from './object-store.js';
-import { discardSavedUpload, loadSavedUpload, ObjectWriter, type SavedUpload } from './object-writer.js';
+import { discardSavedUpload, loadSavedUpload, loadSavedUploadState, ObjectWriter, savedUploadSize, type SavedUpload } from './object-writer.js';
 
 export interface ObjectDriverOptions {
   readonly name: string;
@@ -96,6 +96,16 @@ export class ObjectDriver implements StorageDriver {
       throw err;
     }
     return writer;
+  }
+
+  /** Read from the saved state alone (not the tail's bytes): a status read opens no writer and writes nothing. */
+  async uploadSize(path: string): Promise<number> {
+    const key = this.key(path);
+    const state = await loadSavedUploadState(this.store, key);
+    if (state) return savedUploadSize(state);
+    const head = await this.store.head(key);
+    if (!head) throw this.options.errors.pathNotFound(path);
+    return head.size;
   }
 
   async stat(path: string): Promise<FileInfo> {

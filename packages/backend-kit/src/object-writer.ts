@@ -19,15 +19,23 @@ export interface SavedUpload {
 export const uploadStateKey = (key: string): string => `${key}~upload`;
 export const uploadTailKey = (key: string): string => `${key}~tail`;
 
-export async function loadSavedUpload(store: ObjectStore, key: string): Promise<{ state: SavedUpload; tail: Buffer } | undefined> {
+/** The saved state of the upload at `key` (without its tail's bytes), or undefined when none is saved. */
+export async function loadSavedUploadState(store: ObjectStore, key: string): Promise<SavedUpload | undefined> {
   const raw = await store.get(uploadStateKey(key));
   if (!raw) return undefined;
-  let state: SavedUpload;
   try {
-    state = JSON.parse(raw.toString('utf8')) as SavedUpload;
+    return JSON.parse(raw.toString('utf8')) as SavedUpload;
   } catch (err) {
     throw storageFailed(`the saved upload state of ${key} is not JSON`, err);
   }
+}
+
+/** The bytes a saved upload holds: its parts and its tail. */
+export const savedUploadSize = (state: SavedUpload): number => state.parts.reduce((sum, part) => sum + part.size, 0) + state.tail;
+
+export async function loadSavedUpload(store: ObjectStore, key: string): Promise<{ state: SavedUpload; tail: Buffer } | undefined> {
+  const state = await loadSavedUploadState(store, key);
+  if (!state) return undefined;
   let tail: Buffer = Buffer.alloc(0);
   if (state.tail > 0) {
     const stored = await store.get(uploadTailKey(key));
@@ -54,6 +62,8 @@ export class ObjectWriter implements FileWriter {
   /** every byte this writer holds, uploaded or pending; stays put through close and commit */
   private written: number;
   private done: 'open' | 'closed' | 'committed' | 'cancelled' = 'open';
+  /** whether this writer was given any byte: one that was not leaves the saved state as it found it */
+  private dirty = false;
 
   constructor(
     private readonly store: ObjectStore,
@@ -78,6 +88,7 @@ export class ObjectWriter implements FileWriter {
   async write(chunk: Uint8Array): Promise<void> {
     this.assertOpen();
     if (chunk.length === 0) return;
+    this.dirty = true;
     // Copy: the caller may reuse its buffer once this promise resolves.
     this.pending.push(Buffer.from(chunk));
     this.pendingSize += chunk.length;
@@ -96,6 +107,8 @@ export class ObjectWriter implements FileWriter {
   async close(): Promise<void> {
     if (this.done !== 'open') return;
     this.done = 'closed';
+    // Nothing written, nothing to save: a close must never rewrite a state another writer may have moved on.
+    if (!this.dirty) return;
     const tail = this.takePending(this.pendingSize);
     if (tail.length > 0) await this.store.put(uploadTailKey(this.key), tail);
     const state: SavedUpload = { uploadId: this.uploadId, partSize: this.partSize, parts: this.parts, tail: tail.length };

@@ -86,6 +86,14 @@ export class EllipticsDriver implements StorageDriver {
     return new EllipticsWriter(this, path, stagingId, size, this.objects.chunkSize);
   }
 
+  async uploadSize(path: string): Promise<number> {
+    const staged = await this.client.newest(this.id(`upload:${path}`));
+    if (staged) return staged.size;
+    const committed = await this.client.newest(this.id(path));
+    if (committed) return committed.size;
+    throw this.errors.pathNotFound(path);
+  }
+
   async stat(path: string): Promise<FileInfo> {
     if (path !== '/') {
       const replica = await this.client.newest(this.id(path));

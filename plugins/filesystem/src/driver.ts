@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { DriverContext, FileInfo, FileWriter, ReadAt, StorageDriver } from 'stowage';
 import { syncDirectory } from './fsync.js';
-import { openWriter, partialPathOf } from './writer.js';
+import { openWriter, partialPathOf, uploadSizeOf } from './writer.js';
 
 /**
  * Bytes per chunk of a reader's stream. Node's default (64 KiB) makes a 100 MB object 1600 reads, each a
@@ -86,6 +86,12 @@ export class FilesystemDriver implements StorageDriver {
     const file = this.full(path);
     await mkdir(dirname(file), { recursive: true });
     return openWriter(file, append);
+  }
+
+  async uploadSize(path: string): Promise<number> {
+    const size = await uploadSizeOf(this.full(path));
+    if (size === undefined) throw this.context.errors.pathNotFound(path);
+    return size;
   }
 
   async stat(path: string): Promise<FileInfo> {

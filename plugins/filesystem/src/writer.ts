@@ -12,22 +12,33 @@ export const partialPathOf = (file: string): string => `${file}~partial`;
 
 export async function openWriter(file: string, append: boolean): Promise<FileWriter> {
   const partial = partialPathOf(file);
-  if (append && !(await exists(partial)) && (await exists(file))) await copyFile(file, partial);
-  const handle = await open(partial, append ? 'a' : 'w');
-  const size = append ? (await handle.stat()).size : 0;
-  return new FilesystemWriter(file, partial, handle, size);
+  if (!append) return new FilesystemWriter(file, partial, await open(partial, 'w'), 0, false);
+  // Appending: nothing is created or copied until the first byte is written, so a writer that is only
+  // opened and closed leaves the disk as it found it.
+  const partialSize = await sizeOf(partial);
+  if (partialSize !== undefined) return new FilesystemWriter(file, partial, undefined, partialSize, false);
+  const committedSize = await sizeOf(file);
+  return new FilesystemWriter(file, partial, undefined, committedSize ?? 0, committedSize !== undefined);
+}
+
+/** The bytes an appending writer at `file` would start from; undefined when there is neither a partial nor an object. */
+export async function uploadSizeOf(file: string): Promise<number | undefined> {
+  return (await sizeOf(partialPathOf(file))) ?? (await sizeOf(file));
 }
 
 class FilesystemWriter implements FileWriter {
   private handle: FileHandle | undefined;
+  private closed = false;
   private written: number;
   private finished: 'committed' | 'cancelled' | undefined;
 
   constructor(
     private readonly file: string,
     private readonly partial: string,
-    handle: FileHandle,
+    handle: FileHandle | undefined,
     size: number,
+    /** the committed object is the start of this upload: copied to the partial file on first use */
+    private copyCommitted: boolean,
   ) {
     this.handle = handle;
     this.written = size;
@@ -38,7 +49,8 @@ class FilesystemWriter implements FileWriter {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    const handle = this.openHandle('write');
+    if (chunk.length === 0) return;
+    const handle = await this.openHandle('write');
     let offset = 0;
     while (offset < chunk.length) {
       const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
@@ -50,18 +62,19 @@ class FilesystemWriter implements FileWriter {
   async close(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
+    this.closed = true;
     await handle?.close();
   }
 
   async cancel(): Promise<void> {
-    this.openHandle('cancel');
+    this.assertUsable('cancel');
     this.finished = 'cancelled';
     await this.close();
     await rm(this.partial, { force: true });
   }
 
   async commit(): Promise<void> {
-    const handle = this.openHandle('commit');
+    const handle = await this.openHandle('commit');
     await handle.sync();
     this.finished = 'committed';
     await this.close();
@@ -69,19 +82,28 @@ class FilesystemWriter implements FileWriter {
     await syncDirectory(this.file);
   }
 
-  private openHandle(operation: string): FileHandle {
+  private assertUsable(operation: string): void {
     if (this.finished) throw new Error(`${operation} on a writer already ${this.finished}`);
-    if (!this.handle) throw new Error(`${operation} on a closed writer`);
+    if (this.closed) throw new Error(`${operation} on a closed writer`);
+  }
+
+  private async openHandle(operation: string): Promise<FileHandle> {
+    this.assertUsable(operation);
+    if (!this.handle) {
+      if (this.copyCommitted) await copyFile(this.file, this.partial);
+      this.copyCommitted = false;
+      this.handle = await open(this.partial, 'a');
+    }
     return this.handle;
   }
 }
 
-async function exists(file: string): Promise<boolean> {
+async function sizeOf(file: string): Promise<number | undefined> {
   try {
-    await stat(file);
-    return true;
+    const info = await stat(file);
+    return info.isFile() ? info.size : undefined;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;
   }
 }

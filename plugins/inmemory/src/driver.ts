@@ -37,9 +37,13 @@ export class InMemoryDriver implements StorageDriver {
     if (!upload) {
       const committed = append ? this.findFile(path) : undefined;
       upload = { chunks: committed ? [...committed.chunks] : [], size: committed?.size ?? 0 };
-      this.pending.set(path, upload);
+      // a fresh writer replaces what was pending; an appending one is kept only once it is written to
+      if (!append) this.pending.set(path, upload);
     }
     return new InMemoryWriter(upload, {
+      written: (current) => {
+        if (this.pending.get(path) !== current) this.pending.set(path, current);
+      },
       commit: (done) => {
         this.store(path, done.chunks, done.size);
         if (this.pending.get(path) === done) this.pending.delete(path);
@@ -48,6 +52,12 @@ export class InMemoryDriver implements StorageDriver {
         if (this.pending.get(path) === done) this.pending.delete(path);
       },
     });
+  }
+
+  async uploadSize(path: string): Promise<number> {
+    const upload = this.pending.get(path);
+    if (upload) return upload.size;
+    return this.file(path).size;
   }
 
   async stat(path: string): Promise<FileInfo> {
@@ -128,6 +138,8 @@ function* sliceFrom(chunks: readonly Buffer[], offset: number): Generator<Buffer
 }
 
 interface WriterEnd {
+  /** the upload was written to: from now on an appending writer continues it */
+  written(upload: PendingUpload): void;
   commit(upload: PendingUpload): void;
   cancel(upload: PendingUpload): void;
 }
@@ -147,8 +159,10 @@ class InMemoryWriter implements FileWriter {
   async write(chunk: Uint8Array): Promise<void> {
     this.mustBeOpen('write');
     // A copy: the caller may reuse its buffer once write() resolves.
+    if (chunk.length === 0) return;
     this.upload.chunks.push(Buffer.from(chunk));
     this.upload.size += chunk.length;
+    this.end.written(this.upload);
   }
 
   async close(): Promise<void> {

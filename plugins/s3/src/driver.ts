@@ -3,7 +3,7 @@
  * `<rootdirectory><path>` without the leading `/`.
  */
 import { Readable } from 'node:stream';
-import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
+import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriverV1, WalkFn, WalkOptions } from 'stowage';
 import { rangedReader, walkTree } from '@stowage/backend-kit';
 import type { S3Client } from './client.js';
 import type { ResolvedS3Options } from './options.js';
@@ -24,7 +24,7 @@ async function inParallel<T>(limit: number, tasks: (() => Promise<T>)[]): Promis
   return results;
 }
 
-export class S3Driver implements StorageDriver {
+export class S3Driver implements StorageDriverV1 {
   readonly name = 's3';
 
   constructor(

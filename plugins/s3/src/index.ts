@@ -2,7 +2,7 @@
  * stowage-driver-s3: Amazon S3 (and S3-compatible stores) for stowage, with distribution's s3 driver
  * option names; requests signed with Signature Version 4.
  */
-import type { DriverFactory, StorageDriver } from 'stowage';
+import type { DriverFactoryV1, StorageDriverV1 } from 'stowage';
 import { S3Client } from './client.js';
 import { S3Driver } from './driver.js';
 import { resolveS3Options, type S3Options } from './options.js';
@@ -11,7 +11,7 @@ import { S3Store } from './store.js';
 export type { S3Options } from './options.js';
 export { S3OptionError } from './options.js';
 
-export const createDriver: DriverFactory<S3Options> = async (rawOptions, context): Promise<StorageDriver> => {
+export const createDriver: DriverFactoryV1<S3Options> = async (rawOptions, context): Promise<StorageDriverV1> => {
   const options = resolveS3Options(rawOptions);
   if (rawOptions.v4auth === false) context.logger.warn({}, 's3: v4auth false is not supported; requests are signed with Signature Version 4');
   const client = new S3Client(options, context.logger);

@@ -4,7 +4,7 @@
  * adds `<prefix>/pending<path>`, the state of uploads not yet committed.
  */
 import { Readable } from 'node:stream';
-import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
+import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriverV1, WalkFn, WalkOptions } from 'stowage';
 import { partSizeAfter, rangedReader, walkTree } from '@stowage/backend-kit';
 import type { SwiftClient } from './client.js';
 import type { ResolvedSwiftOptions } from './options.js';
@@ -17,7 +17,7 @@ export interface TempUrlSettings {
   readonly methods: readonly string[];
 }
 
-export class SwiftDriver implements StorageDriver {
+export class SwiftDriver implements StorageDriverV1 {
   readonly name = 'swift';
   private readonly base: string;
 

@@ -67,7 +67,8 @@ class MemoryDriver {
     const committed = this.objects.get(path);
     /** @type {Buffer[]} */
     const chunks = append ? [...(this.pending.get(path) ?? (committed ? [committed.data] : []))] : [];
-    this.pending.set(path, chunks);
+    // a fresh writer starts over at once; an appending one changes nothing until it is written to
+    if (!append) this.pending.set(path, chunks);
     const driver = this;
     let size = chunks.reduce((n, c) => n + c.length, 0);
     let done = false;
@@ -77,8 +78,10 @@ class MemoryDriver {
       },
       async write(chunk) {
         if (done) throw new Error(\`${name}: write after close: \${path}\`);
+        if (chunk.length === 0) return;
         chunks.push(Buffer.from(chunk));
         size += chunk.length;
+        driver.pending.set(path, chunks);
       },
       async close() {
         done = true;
@@ -92,6 +95,18 @@ class MemoryDriver {
         driver.pending.delete(path);
       },
     };
+  }
+
+  /**
+   * The bytes an uncommitted upload holds, read without opening a writer (a status read must not write).
+   * @param {string} path
+   */
+  async uploadSize(path) {
+    const pending = this.pending.get(path);
+    if (pending) return pending.reduce((n, c) => n + c.length, 0);
+    const committed = this.objects.get(path);
+    if (committed) return committed.data.length;
+    throw this.errors.pathNotFound(path);
   }
 
   /** @param {string} path  @returns {Promise<FileInfo>} */

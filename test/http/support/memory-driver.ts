@@ -37,6 +37,12 @@ export class MemoryDriver implements StorageDriver {
     return Readable.from(chunks);
   }
 
+  async uploadSize(path: string): Promise<number> {
+    const content = this.pending.get(path) ?? this.objects.get(path)?.content;
+    if (!content) throw errors.pathNotFound(path);
+    return content.length;
+  }
+
   async writer(path: string, append: boolean): Promise<FileWriter> {
     let content: Buffer;
     if (append) {
