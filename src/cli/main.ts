@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { STOWAGE_ROOT } from '../plugins/index.js';
 import { configCheckCommand } from './config-check.js';
 import { reportFailure } from './failure.js';
+import { garbageCollectCommand } from './garbage-collect.js';
 import { pluginsListCommand } from './plugins-list.js';
 import { pluginsNewCommand } from './plugins-new.js';
 import { serveCommand } from './serve.js';
@@ -28,6 +29,15 @@ export function buildProgram(): Command {
     .description('load the config and the storage plugin, then serve the registry API until SIGINT/SIGTERM')
     .option('-c, --config <file>', CONFIG_HELP)
     .action(serveCommand);
+
+  program
+    .command('garbage-collect')
+    .description('remove blobs no manifest references (distribution\'s registry garbage-collect), on any storage plugin; run it with the registry stopped')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('-d, --dry-run', 'list what would be removed, remove nothing')
+    .option('-m, --delete-untagged', 'also remove manifests no tag names (keeping the children and referrers of kept ones)')
+    .option('--json', 'print the report as JSON')
+    .action(garbageCollectCommand);
 
   const config = program.command('config').description('work with the configuration');
   config

@@ -10,6 +10,7 @@ import { isSupportedAlgorithm, parseDigest, type DigestAlgorithm } from './diges
 import { RegistryError } from './errors.js';
 import { StorageLayout } from './layout.js';
 import { silentLogger, type RegistryLogger } from './logger.js';
+import { collectGarbage, type GcOptions, type GcReport } from './gc/index.js';
 import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
 import { checkName, isValidName, isValidUploadId } from './names.js';
 import type { Page, PageRequest } from './pagination.js';
@@ -25,6 +26,7 @@ export type { StoredManifest, PushedManifest } from './manifests.js';
 export type { Page, PageRequest } from './pagination.js';
 export type { ReferrersIndex } from './referrers.js';
 export type { PurgeResult } from './purge.js';
+export type { GcOptions, GcProgress, GcPhase, GcReport, RemovedBlob, RemovedManifest } from './gc/index.js';
 export type { ChunkRange, UploadStatus } from './uploads.js';
 export { MAX_MANIFEST_SIZE } from './manifests.js';
 export { checkName } from './names.js';
@@ -194,6 +196,12 @@ export class Registry {
       }
     }
     return result;
+  }
+
+  /** Mark and sweep (`stowage garbage-collect`; see src/registry/gc). A read-only registry only dry-runs. */
+  async collectGarbage(options: GcOptions): Promise<GcReport> {
+    if (!options.dryRun) this.checkWritable();
+    return collectGarbage(this.storage, this.layout, this.logger, options);
   }
 
   private checkUpload(name: string, id: string): void {

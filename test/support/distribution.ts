@@ -77,13 +77,13 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
  * it deletes every blob no manifest of the folder references, so it shows whether distribution reads a
  * folder's manifests and links the way their writer meant.
  */
-export async function garbageCollectWithDistribution(rootdirectory: string): Promise<string> {
+export async function garbageCollectWithDistribution(rootdirectory: string, flags: readonly ('--dry-run' | '--delete-untagged')[] = []): Promise<string> {
   ensureDebianTools(DISTRIBUTION);
   const workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-distribution-gc-'));
   try {
     const configFile = path.join(workdir, 'config.yml');
     await writeFile(configFile, distributionConfig(rootdirectory, 5000, true));
-    const { stdout, stderr } = await runFile('docker-registry', ['garbage-collect', configFile], {
+    const { stdout, stderr } = await runFile('docker-registry', ['garbage-collect', ...flags, configFile], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workdir },
       timeout: 120_000,
     });
