@@ -5,6 +5,7 @@
 import type http from 'node:http';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { StowageConfig } from './config/types.js';
+import { createAuthGate } from './auth/index.js';
 import { createHttpServer } from './http/server.js';
 import type { Logger, SecretRedactor } from './logger.js';
 import { Registry } from './registry/index.js';
@@ -49,7 +50,7 @@ function registerRegistryAndHttp(c: DependencyContainer): void {
   });
   c.register<http.Server>(HTTP_SERVER, {
     useFactory: instanceCachingFactory<http.Server>((d) =>
-      createHttpServer({ registry: d.resolve(REGISTRY), logger: d.resolve(LOGGER), http: d.resolve(CONFIG).http }),
+      createHttpServer({ registry: d.resolve(REGISTRY), logger: d.resolve(LOGGER), http: d.resolve(CONFIG).http, auth: createAuthGate(d.resolve(CONFIG).auth) }),
     ),
   });
 }

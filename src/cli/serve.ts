@@ -28,9 +28,9 @@ function listenTarget(config: StowageConfig): { host?: string; port: number } {
   return { ...(host === '' ? {} : { host }), port: Number(match[2]) };
 }
 
-function urlOf(address: AddressInfo): string {
+function urlOf(address: AddressInfo, tls: boolean): string {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
+  return `${tls ? 'https' : 'http'}://${host}:${address.port}`;
 }
 
 /** Everything up to a listening server. Config and plugin errors surface here, before any port is opened. */
@@ -60,8 +60,12 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
     }
     throw err;
   }
-  const url = urlOf(server.address() as AddressInfo);
+  const url = urlOf(server.address() as AddressInfo, config.http.tls !== undefined);
   logger.info({ url, driver: plugin.package.manifest.name, plugin: plugin.package.dir }, 'stowage listening');
+  if ((config.auth?.htpasswd || config.auth?.tokenserver) && !config.http.tls) {
+    // distribution refuses this outright; stowage allows it for a TLS-terminating proxy in front, but says so
+    logger.warn({ key: 'http.tls' }, 'passwords are accepted over plain HTTP: only safe behind a TLS-terminating proxy');
+  }
   const purger = startUploadPurger(container.resolve(REGISTRY), config.storage.maintenance.uploadpurging, logger);
 
   let closing: Promise<void> | undefined;

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { ENVIRONMENT, STORAGE_SETTINGS } from './env-overrides.js';
 import type { Origins } from './origins.js';
-import type { ConfigIssue, ConfigLocation, LogLevel, StowageConfig, LegacyValue } from './types.js';
+import type { AuthConfig, ConfigIssue, ConfigLocation, LegacyValue, LogLevel, StowageConfig, TlsConfig } from './types.js';
 
 type Mapping = Record<string, unknown>;
 
@@ -23,7 +23,6 @@ const LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', panic: 'fatal
 
 /** sections of distribution's config.yml that stowage accepts but does not act on, and why that matters */
 const IGNORED_WITH_WARNING: ReadonlyArray<readonly [readonly string[], string]> = [
-  [['auth'], 'stowage has no authentication: put an authenticating reverse proxy in front'],
   [['proxy'], 'stowage is not a pull-through cache'],
   [['notifications'], 'stowage sends no notifications'],
   [['middleware'], 'stowage has no registry/storage middleware'],
@@ -31,7 +30,6 @@ const IGNORED_WITH_WARNING: ReadonlyArray<readonly [readonly string[], string]> 
   [['validation'], 'stowage does not restrict manifest URLs'],
   [['reporting'], 'stowage does not report to bugsnag/newrelic'],
   [['compatibility'], 'stowage does not convert schema1 manifests'],
-  [['http', 'tls'], 'stowage serves plain HTTP: terminate TLS in a reverse proxy'],
   [['http', 'debug'], 'stowage has no debug server'],
   [['log', 'hooks'], 'stowage has no log hooks'],
 ];
@@ -92,7 +90,9 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
       ...(typeof http.host === 'string' ? { host: http.host } : {}),
       ...(typeof http.relativeurls === 'boolean' ? { relativeurls: http.relativeurls } : {}),
       ...(typeof http.secret === 'string' ? { secret: http.secret } : {}),
+      ...(isMapping(http.tls) ? { tls: tlsOf(http.tls, context.baseDir) } : {}),
     },
+    ...(authOf(document.auth, context.baseDir) ?? {}),
     storage: {
       driver,
       options,
@@ -113,6 +113,60 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
     },
     plugins: { paths },
     warnings,
+  };
+}
+
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+
+function tlsOf(tls: Mapping, baseDir: string): TlsConfig {
+  return {
+    certificate: path.resolve(baseDir, tls.certificate as string),
+    key: path.resolve(baseDir, tls.key as string),
+    clientcas: strings(tls.clientcas).map((file) => path.resolve(baseDir, file)),
+    minimumtls: (tls.minimumtls as TlsConfig['minimumtls'] | undefined) ?? 'tls1.2',
+  };
+}
+
+/** `{ auth }` when the section configures anything (an empty `auth:` is no authentication) */
+function authOf(value: unknown, baseDir: string): { auth: AuthConfig } | undefined {
+  if (!isMapping(value) || Object.keys(value).length === 0) return undefined;
+  const htpasswd = isMapping(value.htpasswd) ? value.htpasswd : undefined;
+  const token = isMapping(value.token) ? value.token : undefined;
+  const tokenserver = isMapping(value.tokenserver) ? value.tokenserver : undefined;
+  const access = isMapping(value.access) ? value.access : undefined;
+  const file = (entry: unknown): string => path.resolve(baseDir, entry as string);
+  return {
+    auth: {
+      ...(htpasswd ? { htpasswd: { realm: htpasswd.realm as string, path: file(htpasswd.path) } } : {}),
+      ...(token
+        ? {
+            token: {
+              realm: token.realm as string,
+              service: token.service as string,
+              issuer: token.issuer as string,
+              ...(typeof token.rootcertbundle === 'string' ? { rootcertbundle: file(token.rootcertbundle) } : {}),
+              ...(typeof token.jwks === 'string' ? { jwks: /^https?:\/\//.test(token.jwks) ? token.jwks : file(token.jwks) } : {}),
+              ...(Array.isArray(token.signingalgorithms) ? { signingalgorithms: strings(token.signingalgorithms) } : {}),
+            },
+          }
+        : {}),
+      ...(tokenserver
+        ? { tokenserver: { ...(typeof tokenserver.key === 'string' ? { key: file(tokenserver.key) } : {}), expiration: (tokenserver.expiration as string | undefined) ?? '5m' } }
+        : {}),
+      ...(access
+        ? {
+            access: {
+              groups: Object.fromEntries(Object.entries(asMapping(access.groups)).map(([group, members]) => [group, strings(members)])),
+              anonymouspull: strings(access.anonymouspull),
+              rules: (Array.isArray(access.rules) ? access.rules : []).map((rule: unknown) => {
+                const r = asMapping(rule);
+                return { repositories: strings(r.repositories), users: strings(r.users), groups: strings(r.groups), actions: strings(r.actions) as ('pull' | 'push' | 'delete')[] };
+              }),
+            },
+          }
+        : {}),
+      ...(typeof value.automount === 'boolean' ? { automount: value.automount } : {}),
+    },
   };
 }
 

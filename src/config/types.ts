@@ -1,5 +1,7 @@
 /** The configuration after discovery, format translation and env overrides: what the rest of stowage reads. */
 
+import type { AccessConfig } from '../auth/access.js';
+
 /** A place in a config file, for error messages: `file` plus a dotted path such as `storage.ufile.baseurl`. */
 export interface ConfigLocation {
   /** absolute path of the file, or `<defaults>` / `<environment>` */
@@ -59,6 +61,36 @@ export interface HttpConfig {
   readonly relativeurls?: boolean;
   /** distribution's `http.secret`, passed on for whatever signs upload state; never log it */
   readonly secret?: string;
+  /** distribution's `http.tls`: serve HTTPS; file paths absolute */
+  readonly tls?: TlsConfig;
+}
+
+export interface TlsConfig {
+  readonly certificate: string;
+  readonly key: string;
+  /** CA bundles client certificates must chain to (mutual TLS); empty: no client certificate asked */
+  readonly clientcas: readonly string[];
+  /** `tls1.0` .. `tls1.3`; distribution's default is tls1.2 */
+  readonly minimumtls: 'tls1.0' | 'tls1.1' | 'tls1.2' | 'tls1.3';
+}
+
+/** distribution's `auth` section plus stowage's own keys (tokenserver, access, automount); file paths absolute */
+export interface AuthConfig {
+  readonly htpasswd?: { readonly realm: string; readonly path: string };
+  readonly token?: {
+    readonly realm: string;
+    readonly service: string;
+    readonly issuer: string;
+    readonly rootcertbundle?: string;
+    /** a JWKS file (absolute) or an http(s) URL */
+    readonly jwks?: string;
+    readonly signingalgorithms?: readonly string[];
+  };
+  /** the built-in token issuer, served at the path of `token.realm` */
+  readonly tokenserver?: { readonly key?: string; readonly expiration: string };
+  readonly access?: AccessConfig;
+  /** mount without `from`; default false when authentication is on */
+  readonly automount?: boolean;
 }
 
 export interface StowageConfig {
@@ -73,6 +105,8 @@ export interface StowageConfig {
   readonly baseDir: string;
   readonly log: { readonly level: LogLevel };
   readonly http: HttpConfig;
+  /** absent: no authentication, every request admitted */
+  readonly auth?: AuthConfig;
   readonly storage: StorageConfig;
   /** absolute folders searched for plugins after the built-in ones */
   readonly plugins: { readonly paths: readonly string[] };

@@ -1,5 +1,6 @@
 /** What every resource handler receives, and the response helpers they share. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthGate, Caller } from '../auth/index.js';
 import type { HttpConfig } from '../config/types.js';
 import type { Registry } from '../registry/index.js';
 import type { RegistryLogger } from '../registry/logger.js';
@@ -15,6 +16,8 @@ export interface RequestContext {
   readonly name: string;
   /** the last path segment (digest, tag or upload id), percent-decoded */
   readonly reference: string;
+  /** the auth gate and who passed it; absent when no authentication is configured */
+  readonly auth?: { readonly gate: AuthGate; readonly caller: Caller };
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void>;

@@ -1,4 +1,5 @@
 /** Maps a request path and method to the handler of its API resource. */
+import type { RouteAccess } from '../auth/challenge.js';
 import { checkName } from '../registry/index.js';
 import { getBase } from './base.js';
 import { deleteBlob, getBlob } from './blobs.js';
@@ -9,7 +10,15 @@ import { listReferrers } from './referrers.js';
 import { listTags } from './tags.js';
 import { cancelUpload, getUploadStatus, patchUpload, putUpload, startUpload } from './uploads.js';
 
-type Methods = Readonly<Partial<Record<string, Handler>>>;
+/** A handler and the access its caller needs: declared here so that no endpoint escapes authorization. */
+interface Endpoint {
+  readonly handler: Handler;
+  readonly access: RouteAccess;
+}
+
+type Methods = Readonly<Partial<Record<string, Endpoint>>>;
+
+const needs = (access: RouteAccess, handler: Handler): Endpoint => ({ handler, access });
 
 interface Route {
   readonly pattern: RegExp;
@@ -17,25 +26,32 @@ interface Route {
 }
 
 /** HEAD is answered wherever GET is (node drops the body). */
-const readable = (get: Handler, more: Methods = {}): Methods => ({ GET: get, HEAD: get, ...more });
+const readable = (get: Endpoint, more: Methods = {}): Methods => ({ GET: get, HEAD: get, ...more });
 
 // Order matters: the upload routes come before `blobs/<digest>`, since names may contain slashes.
 const ROUTES: readonly Route[] = [
-  { pattern: /^\/v2\/?$/, methods: readable(getBase) },
-  { pattern: /^\/v2\/_catalog$/, methods: readable(listCatalog) },
-  { pattern: /^\/v2\/(.+)\/tags\/list$/, methods: readable(listTags) },
-  { pattern: /^\/v2\/(.+)\/blobs\/uploads\/?$/, methods: { POST: startUpload } },
+  { pattern: /^\/v2\/?$/, methods: readable(needs('base', getBase)) },
+  { pattern: /^\/v2\/_catalog$/, methods: readable(needs('catalog', listCatalog)) },
+  { pattern: /^\/v2\/(.+)\/tags\/list$/, methods: readable(needs('pull', listTags)) },
+  { pattern: /^\/v2\/(.+)\/blobs\/uploads\/?$/, methods: { POST: needs('push', startUpload) } },
   {
     pattern: /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/,
-    methods: readable(getUploadStatus, { PATCH: patchUpload, PUT: putUpload, DELETE: cancelUpload }),
+    methods: readable(needs('push', getUploadStatus), {
+      PATCH: needs('push', patchUpload),
+      PUT: needs('push', putUpload),
+      DELETE: needs('push', cancelUpload),
+    }),
   },
-  { pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/, methods: readable(getBlob, { DELETE: deleteBlob }) },
-  { pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/, methods: readable(getManifest, { PUT: putManifest, DELETE: deleteManifest }) },
-  { pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: readable(listReferrers) },
+  { pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/, methods: readable(needs('pull', getBlob), { DELETE: needs('delete', deleteBlob) }) },
+  {
+    pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/,
+    methods: readable(needs('pull', getManifest), { PUT: needs('push', putManifest), DELETE: needs('delete', deleteManifest) }),
+  },
+  { pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: readable(needs('pull', listReferrers)) },
 ];
 
 export type RouteMatch =
-  | { readonly kind: 'handler'; readonly handler: Handler; readonly name: string; readonly reference: string }
+  | { readonly kind: 'handler'; readonly handler: Handler; readonly access: RouteAccess; readonly name: string; readonly reference: string }
   | { readonly kind: 'method-not-allowed'; readonly allow: string }
   | { readonly kind: 'not-found' };
 
@@ -44,13 +60,13 @@ export function route(method: string, path: string): RouteMatch {
   for (const { pattern, methods } of ROUTES) {
     const match = pattern.exec(path);
     if (!match) continue;
-    const handler = methods[method];
-    if (!handler) return { kind: 'method-not-allowed', allow: Object.keys(methods).join(', ') };
+    const endpoint = methods[method];
+    if (!endpoint) return { kind: 'method-not-allowed', allow: Object.keys(methods).join(', ') };
     const name = match[1] ?? '';
     // the name is taken from the raw path and must already be a valid one: whatever decides on a request by
     // its repository (authorization, logs) sees exactly the name the registry will use
     if (name) checkName(name);
-    return { kind: 'handler', handler, name, reference: decodeSegment(match[2] ?? '') };
+    return { kind: 'handler', handler: endpoint.handler, access: endpoint.access, name, reference: decodeSegment(match[2] ?? '') };
   }
   return { kind: 'not-found' };
 }

@@ -1,6 +1,8 @@
 /** The HTTP front of the registry: node:http, raw streaming bodies, OCI error JSON for every failure. */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { AuthGate } from '../auth/index.js';
 import type { HttpConfig } from '../config/types.js';
 import { Registry } from '../registry/index.js';
 import { silentLogger, type RegistryLogger } from '../registry/logger.js';
@@ -9,11 +11,14 @@ import type { RequestContext } from './context.js';
 import { HttpError, sendError } from './errors.js';
 import { parseRequestTarget } from './request-path.js';
 import { route } from './router.js';
+import { tlsServerOptions } from './tls.js';
 
 export interface HttpServerOptions {
   readonly registry: Registry;
   readonly logger: RegistryLogger;
   readonly http: HttpConfig;
+  /** authentication and authorization; absent: every request is admitted */
+  readonly auth?: AuthGate;
 }
 
 export function createHttpServer(options: HttpServerOptions): http.Server {
@@ -21,7 +26,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   const config = options.http;
   const prefix = config.prefix.replace(/\/+$/, '');
 
-  const server = http.createServer(async (req, res) => {
+  const handle: http.RequestListener = async (req, res) => {
     const started = Date.now();
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     for (const [header, value] of Object.entries(config.headers)) res.setHeader(header, value);
@@ -30,6 +35,10 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       const target = parseRequestTarget(req.url ?? '/');
       const url = new URL(`${target.path}${target.query ? `?${target.query}` : ''}`, 'http://registry.invalid');
       let path = target.path;
+      if (options.auth?.issuer && path === options.auth.issuer.path) {
+        await options.auth.issuer.server.handle(req, res, url);
+        return;
+      }
       if (prefix) {
         if (path !== prefix && !path.startsWith(`${prefix}/`)) throw notFound(path);
         path = path.slice(prefix.length) || '/';
@@ -39,7 +48,9 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       if (match.kind === 'method-not-allowed') {
         throw new HttpError(405, 'UNSUPPORTED', `${req.method} is not supported on ${path}`, { method: req.method }, { Allow: match.allow });
       }
-      const ctx: RequestContext = { req, res, url, registry, logger, http: config, name: match.name, reference: match.reference };
+      const gate = options.auth;
+      const auth = gate ? { gate, caller: await gate.admit(req, match.access, match.name) } : undefined;
+      const ctx: RequestContext = { req, res, url, registry, logger, http: config, name: match.name, reference: match.reference, ...(auth ? { auth } : {}) };
       await match.handler(ctx);
     } catch (err) {
       if (res.headersSent) logger.debug({ err, url: req.url }, 'response cut short');
@@ -47,7 +58,9 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     } finally {
       logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 'request');
     }
-  });
+  };
+  // https.Server is an http.Server over TLS: everything below applies to both
+  const server: http.Server = config.tls ? https.createServer(tlsServerOptions(config.tls), handle) : http.createServer(handle);
   // requests node's parser refuses (bad Content-Length, oversized headers) still get OCI error JSON
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) {
@@ -83,10 +96,11 @@ export interface StartRegistryOptions {
   readonly rootDirectory?: string;
   readonly redirect?: boolean;
   readonly http?: Partial<HttpConfig>;
+  readonly auth?: AuthGate;
 }
 
 export interface RunningRegistry {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (`https://` with http.tls) */
   readonly url: string;
   readonly server: http.Server;
   readonly registry: Registry;
@@ -108,7 +122,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Runn
     ...(options.redirect !== undefined ? { redirect: options.redirect } : {}),
   });
   const httpConfig: HttpConfig = { addr, prefix: '', headers: {}, ...options.http };
-  const server = createHttpServer({ registry, logger, http: httpConfig });
+  const server = createHttpServer({ registry, logger, http: httpConfig, ...(options.auth ? { auth: options.auth } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -119,7 +133,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Runn
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url: `${httpConfig.tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
     server,
     registry,
     close: () =>

@@ -3,7 +3,7 @@
  * streamed body), end-6 (closing PUT ?digest=), end-13 (GET status) and DELETE (cancel).
  */
 import type { IncomingMessage } from 'node:http';
-import { RegistryError, type UploadStatus } from '../registry/index.js';
+import { isValidName, RegistryError, type UploadStatus } from '../registry/index.js';
 import { location, query, sendEmpty, type Handler, type RequestContext } from './context.js';
 import { HttpError } from './errors.js';
 import { contentLength, parseContentRange } from './ranges.js';
@@ -33,8 +33,9 @@ const requestBody = (req: IncomingMessage): AsyncIterable<Uint8Array> => req as 
 export const startUpload: Handler = async (ctx) => {
   const { registry, name, req } = ctx;
   const mount = query(ctx, 'mount');
-  if (mount !== undefined) {
-    const mounted = await registry.mountBlob(name, mount, query(ctx, 'from'));
+  const from = query(ctx, 'from');
+  if (mount !== undefined && mayMountFrom(ctx, from)) {
+    const mounted = await registry.mountBlob(name, mount, from);
     if (mounted) {
       sendBlobCreated(ctx, mounted.digest);
       return;
@@ -54,6 +55,17 @@ export const startUpload: Handler = async (ctx) => {
   }
   sendUploadStatus(ctx, 202, upload);
 };
+
+/**
+ * A mount copies a blob the caller may not otherwise read: with authentication on, only from a repository
+ * the caller may pull, and without `from` (any repository holding the digest) only when `auth.automount`
+ * allows it. A refused mount is an ordinary upload (202), as distribution answers a mount it cannot do.
+ */
+function mayMountFrom(ctx: RequestContext, from: string | undefined): boolean {
+  if (!ctx.auth) return true;
+  if (from === undefined) return ctx.auth.gate.automount;
+  return isValidName(from) && ctx.auth.gate.mayPull(ctx.auth.caller, from);
+}
 
 export const getUploadStatus: Handler = async (ctx) => {
   const upload = await ctx.registry.uploadStatus(ctx.name, ctx.reference);

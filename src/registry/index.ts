@@ -29,7 +29,7 @@ export type { PurgeResult } from './purge.js';
 export type { GcOptions, GcProgress, GcPhase, GcReport, RemovedBlob, RemovedManifest } from './gc/index.js';
 export type { ChunkRange, UploadStatus } from './uploads.js';
 export { MAX_MANIFEST_SIZE } from './manifests.js';
-export { checkName } from './names.js';
+export { checkName, isValidName } from './names.js';
 
 export interface RegistryOptions {
   readonly driver: StorageDriver;

@@ -29,7 +29,7 @@ describe("distribution's config.yml", () => {
     expect(config.warnings).toEqual([]);
   });
 
-  it('reads delete, redirect, maintenance, prefix and headers, and warns about auth, notifications and redis', async () => {
+  it('reads delete, redirect, maintenance, prefix, headers and auth, and warns about notifications and redis', async () => {
     const cwd = await workdir({ 'config.yml': { fixture: 'distribution-production.yml' } });
     const file = path.join(cwd, 'config.yml');
     const config = await loadConfig({ cwd, configFile: 'config.yml', env: {} });
@@ -49,8 +49,8 @@ describe("distribution's config.yml", () => {
       relativeurls: false,
       secret: 'asecretforlocaldevelopment',
     });
-    expect(config.warnings?.map((w) => `${w.file}: ${w.path}`)).toEqual([`${file}: auth`, `${file}: notifications`, `${file}: redis`]);
-    expect(config.warnings?.[0]?.message).toMatch(/accepted but ignored: stowage has no authentication/);
+    expect(config.auth).toEqual({ htpasswd: { realm: 'basic-realm', path: '/etc/registry/htpasswd' } });
+    expect(config.warnings?.map((w) => `${w.file}: ${w.path}`)).toEqual([`${file}: notifications`, `${file}: redis`]);
   });
 
   it('accepts the deprecated top-level loglevel and logrus spellings of levels', async () => {

@@ -1,0 +1,94 @@
+/** A registry in this process with an `auth` section, its htpasswd users, and a client that can send credentials. */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
+import { request } from 'undici';
+import { createAuthGate } from '../../src/auth/index.js';
+import type { AuthConfig, TlsConfig } from '../../src/config/types.js';
+import { startRegistry } from '../../src/http/server.js';
+import { MemoryDriver } from '../http/support/memory-driver.js';
+
+export const USERS: Readonly<Record<string, string>> = { alice: 'alice-secret-1', bob: 'bob-secret-22', carol: 'carol-secret-333' };
+
+export interface AuthResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface AuthRegistry {
+  readonly url: string;
+  readonly dir: string;
+  send(method: string, path: string, options?: { body?: Uint8Array | string; headers?: Record<string, string> }): Promise<AuthResponse>;
+  close(): Promise<void>;
+}
+
+export const basic = (user: string, password = USERS[user] ?? ''): Record<string, string> => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
+export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+/** `htpasswd -B` lines for USERS (cost 4: the tests check the format, not the cost) */
+export function htpasswdText(): string {
+  return Object.entries(USERS)
+    .map(([user, password]) => `${user}:${bcrypt.hashSync(password, 4).replace(/^\$2b\$/, '$2y$')}`)
+    .join('\n');
+}
+
+/**
+ * `auth(dir)` builds the section once the temp dir exists (for files such as the htpasswd at `${dir}/htpasswd`).
+ */
+export async function startAuthRegistry(
+  auth: (dir: string) => AuthConfig | Promise<AuthConfig>,
+  options: { tls?: (dir: string) => TlsConfig | Promise<TlsConfig>; driver?: MemoryDriver } = {},
+): Promise<AuthRegistry> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'stowage-auth-'));
+  await writeFile(path.join(dir, 'htpasswd'), htpasswdText());
+  const gate = createAuthGate(await auth(dir));
+  const tls = options.tls ? await options.tls(dir) : undefined;
+  const running = await startRegistry({
+    driver: options.driver ?? new MemoryDriver(),
+    deleteEnabled: true,
+    ...(gate ? { auth: gate } : {}),
+    ...(tls ? { http: { tls } } : {}),
+  });
+  return {
+    url: running.url,
+    dir,
+    async send(method, target, { body, headers } = {}) {
+      const response = await request(target.startsWith('http') ? target : `${running.url}${target}`, { method: method as 'GET', body, headers: headers ?? {} });
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      const flat: Record<string, string> = {};
+      for (const [key, value] of Object.entries(response.headers)) flat[key] = Array.isArray(value) ? value.join(', ') : String(value);
+      return { status: response.statusCode, headers: flat, body: bytes, json: <T,>() => JSON.parse(bytes.toString('utf8')) as T };
+    },
+    async close() {
+      await running.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const sha256 = (content: Buffer | string): string => `sha256:${createHash('sha256').update(content).digest('hex')}`;
+
+/** Pushes a one-layer image to `name:tag` with `headers`; returns the layer's digest. */
+export async function pushImage(registry: AuthRegistry, name: string, tag: string, headers: Record<string, string>): Promise<{ layer: string; manifest: string }> {
+  const layer = Buffer.from(`layer of ${name}`);
+  const config = Buffer.from('{}');
+  for (const blob of [layer, config]) {
+    const response = await registry.send('POST', `/v2/${name}/blobs/uploads/?digest=${sha256(blob)}`, { body: blob, headers: { ...headers, 'content-type': 'application/octet-stream' } });
+    if (response.status !== 201) throw new Error(`blob push to ${name}: ${response.status} ${response.body.toString()}`);
+  }
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
+  });
+  const put = await registry.send('PUT', `/v2/${name}/manifests/${tag}`, { body: manifest, headers: { ...headers, 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+  if (put.status !== 201) throw new Error(`manifest push to ${name}: ${put.status} ${put.body.toString()}`);
+  return { layer: sha256(layer), manifest: sha256(manifest) };
+}
