@@ -150,20 +150,28 @@ export class ManifestStore {
       if (!isValidTag(reference)) throw unknownManifest(name, reference);
       const current = await this.storage.readLink(this.layout.tagCurrentLink(name, reference));
       if (!current) throw unknownManifest(name, reference);
-      await this.storage.driver.delete(this.layout.tag(name, reference));
+      await this.deleteTag(name, reference);
       return;
     }
     const digest = parseDigest(reference);
     if (!(await this.hasRevision(name, digest))) throw unknownManifest(name, reference);
     const content = await this.readContent(digest);
     const subject = content ? subjectOf(parseManifestJson(content)) : undefined;
-    await this.storage.deleteIfPresent(this.layout.revisionLink(name, digest));
-    if (subject) await this.storage.deleteIfPresent(this.layout.referrerLink(name, subject, digest).replace(/\/link$/, ''));
+    // Tags before the revision: a crash part-way leaves a manifest still reachable by digest (the delete
+    // was not acknowledged and can be repeated), never a tag naming a manifest that is gone.
     for (const tagPath of (await this.storage.listOrUndefined(this.layout.tags(name))) ?? []) {
       const tag = basename(tagPath);
       const current = await this.storage.readLink(this.layout.tagCurrentLink(name, tag));
-      if (current?.value === digest.value) await this.storage.deleteIfPresent(this.layout.tag(name, tag));
+      if (current?.value === digest.value) await this.deleteTag(name, tag);
     }
+    if (subject) await this.storage.deleteIfPresent(this.layout.referrerLink(name, subject, digest).replace(/\/link$/, ''));
+    await this.storage.deleteIfPresent(this.layout.revisionLink(name, digest));
+  }
+
+  /** The current link first, so a crash part-way leaves a tag that no longer resolves and is no longer listed. */
+  private async deleteTag(name: string, tag: string): Promise<void> {
+    await this.storage.deleteIfPresent(this.layout.tagCurrentLink(name, tag));
+    await this.storage.deleteIfPresent(this.layout.tag(name, tag));
   }
 
   /**
@@ -189,9 +197,15 @@ export class ManifestStore {
     return content && content.length <= MAX_MANIFEST_SIZE ? content : undefined;
   }
 
+  /**
+   * The current link first: a tag is listed once its folder exists, so a crash between the two writes must
+   * leave a tag that resolves (with its index entry missing, which only GC reads), never one that is listed
+   * and answers 404. The manifest's revision link was written before, so the tag resolves as soon as it is
+   * listed.
+   */
   private async tag(name: string, tag: string, digest: Digest): Promise<void> {
-    await this.storage.writeLink(this.layout.tagIndexLink(name, tag, digest), digest);
     await this.storage.writeLink(this.layout.tagCurrentLink(name, tag), digest);
+    await this.storage.writeLink(this.layout.tagIndexLink(name, tag, digest), digest);
   }
 
   private checkMediaType(fields: ManifestFields, contentType: string | undefined): string {

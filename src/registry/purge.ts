@@ -10,6 +10,8 @@ import type { RegistryStorage } from './storage.js';
 export interface PurgeResult {
   /** `<repository>/<upload id>` of every session removed (or that would be, on a dry run) */
   readonly purged: string[];
+  /** the driver's leftover temporary objects removed (or that would be), as the driver names them */
+  readonly temporaries: string[];
 }
 
 export async function purgeUploads(
@@ -43,5 +45,10 @@ export async function purgeUploads(
 
   await visit(root);
   if (purged.length > 0) logger.info({ count: purged.length, dryRun }, dryRun ? 'upload purge (dry run) would remove sessions' : 'upload purge removed sessions');
-  return { purged };
+  // what a crash left between a write and its rename is as abandoned as an old session, and as old
+  const temporaries = (await storage.driver.purgeTemporaries?.(olderThan, dryRun)) ?? [];
+  if (temporaries.length > 0) {
+    logger.info({ count: temporaries.length, dryRun }, dryRun ? 'upload purge (dry run) would remove leftover temporary objects' : 'upload purge removed leftover temporary objects');
+  }
+  return { purged, temporaries };
 }

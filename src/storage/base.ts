@@ -113,6 +113,9 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
     },
   };
   if (driver.close) wrapper.close = () => guard('close', '/', undefined, () => driver.close!());
+  if (driver.purgeTemporaries) {
+    wrapper.purgeTemporaries = (olderThan, dryRun, signal) => guard('purgeTemporaries', '/', signal, () => driver.purgeTemporaries!(olderThan, dryRun, signal));
+  }
   return wrapper;
 }
 

@@ -132,6 +132,14 @@ export interface StorageDriver {
   walk?(path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal): Promise<void>;
   /** Releases connections and timers when the registry shuts down. */
   close?(): Promise<void>;
+  /**
+   * Removes the driver's own temporary objects that interrupted writes left behind (a process killed
+   * between writing a temporary file and renaming it into place, say) and that were last modified before
+   * `olderThan`; answers a name for each one removed, or that would be on a dry run. stowage calls it from
+   * upload purging (storage.maintenance.uploadpurging), with the same age. A driver whose writes leave
+   * nothing behind outside upload sessions has none.
+   */
+  purgeTemporaries?(olderThan: Date, dryRun: boolean, signal?: AbortSignal): Promise<string[]>;
 }
 
 /**

@@ -23,7 +23,7 @@ describe('the upload purger', () => {
 
   it('purges sessions older than the age, first after a jitter of at most a minute and then every interval', async () => {
     const calls: { olderThan: Date; dryRun: boolean }[] = [];
-    const purger = startUploadPurger({ purgeUploads: async (olderThan, dryRun) => (calls.push({ olderThan, dryRun }), { purged: [] }) }, settings, silentLogger, () => 0.5);
+    const purger = startUploadPurger({ purgeUploads: async (olderThan, dryRun) => (calls.push({ olderThan, dryRun }), { purged: [], temporaries: [] }) }, settings, silentLogger, () => 0.5);
     await vi.advanceTimersByTimeAsync(29_999);
     expect(calls).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1);
@@ -46,7 +46,7 @@ describe('the upload purger', () => {
     await purger.stop();
 
     let disabledCalls = 0;
-    const off = startUploadPurger({ purgeUploads: async () => (disabledCalls++, { purged: [] }) }, { ...settings, enabled: false }, silentLogger);
+    const off = startUploadPurger({ purgeUploads: async () => (disabledCalls++, { purged: [], temporaries: [] }) }, { ...settings, enabled: false }, silentLogger);
     await vi.advanceTimersByTimeAsync(48 * 3_600_000);
     expect(disabledCalls).toBe(0);
     await off.stop();
@@ -54,7 +54,7 @@ describe('the upload purger', () => {
 
   it('passes dryrun through', async () => {
     const seen: boolean[] = [];
-    const purger = startUploadPurger({ purgeUploads: async (_at, dryRun) => (seen.push(dryRun), { purged: [] }) }, { ...settings, dryrun: true }, silentLogger, () => 0);
+    const purger = startUploadPurger({ purgeUploads: async (_at, dryRun) => (seen.push(dryRun), { purged: [], temporaries: [] }) }, { ...settings, dryrun: true }, silentLogger, () => 0);
     await vi.advanceTimersByTimeAsync(1);
     expect(seen).toEqual([true]);
     await purger.stop();

@@ -90,6 +90,8 @@ export interface StowageProcessOptions {
   readonly port?: number;
   readonly deleteEnabled?: boolean;
   readonly logLevel?: string;
+  /** storage.maintenance.uploadpurging with this age and interval; the defaults when omitted */
+  readonly uploadPurging?: { readonly age: string; readonly interval: string };
 }
 
 export interface StowageProcess extends RunningRegistry {
@@ -124,6 +126,9 @@ export async function startStowageProcess(options: StowageProcessOptions = {}): 
       `    rootdirectory: ${JSON.stringify(rootdirectory)}`,
       '  delete:',
       `    enabled: ${options.deleteEnabled ?? true}`,
+      ...(options.uploadPurging
+        ? ['  maintenance:', '    uploadpurging:', '      enabled: true', `      age: ${options.uploadPurging.age}`, `      interval: ${options.uploadPurging.interval}`]
+        : []),
       '',
     ].join('\n'),
   );

@@ -2,12 +2,12 @@
  * The filesystem driver: objects are files under `rootdirectory`, directories are directories,
  * exactly as distribution lays them out, so a tree written by `registry:2` is served unchanged.
  */
-import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { DriverContext, FileInfo, FileWriter, ReadAt, StorageDriver } from 'stowage';
 import { syncDirectory } from './fsync.js';
+import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
 import { openWriter, partialPathOf, uploadSizeOf } from './writer.js';
 
 /**
@@ -41,7 +41,7 @@ export class FilesystemDriver implements StorageDriver {
   async putContent(path: string, content: Uint8Array): Promise<void> {
     const file = this.full(path);
     await mkdir(dirname(file), { recursive: true });
-    const temp = `${file}~${randomBytes(6).toString('hex')}.tmp`;
+    const temp = temporaryPathOf(file);
     try {
       const handle = await open(temp, 'wx');
       try {
@@ -143,6 +143,11 @@ export class FilesystemDriver implements StorageDriver {
       throw this.translate(err, path);
     }
     await rm(target, { recursive: true });
+  }
+
+  /** Temporary files of `putContent` calls a crash interrupted (see temporaries.ts). */
+  async purgeTemporaries(olderThan: Date, dryRun: boolean, signal?: AbortSignal): Promise<string[]> {
+    return purgeTemporaryFiles(this.root, olderThan, dryRun, signal);
   }
 
   private full(path: string): string {
