@@ -1,5 +1,5 @@
 /** `stowage config check`: load and validate everything a start would, without calling the driver's factory. */
-import { formatIssue } from '../config/index.js';
+import { formatIssue, refuseUnhonouredSettings } from '../config/index.js';
 import { preparePlugin } from '../plugins/index.js';
 import { pluginOrigin } from './describe-storage.js';
 import { configFor, type ConfigFlag } from './load-config.js';
@@ -12,6 +12,8 @@ function optionLines(options: Record<string, unknown>, indent = '    '): string[
 
 export async function configCheckCommand(flags: ConfigFlag): Promise<void> {
   const config = await configFor(flags);
+  // a configuration `serve` would refuse is not OK
+  refuseUnhonouredSettings(config);
   const plugin = await preparePlugin(config);
   const lines = [
     `configuration OK: ${config.source.file ?? 'no config file found, using the defaults'}` +

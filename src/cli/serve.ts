@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createStowageContainer } from '../container.js';
-import type { StowageConfig } from '../config/types.js';
+import { formatIssue, refuseUnhonouredSettings, type StowageConfig } from '../config/index.js';
 import { createLogger, SecretRedactor, type Logger } from '../logger.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 import type { StorageDriver } from '../storage/driver.js';
@@ -35,8 +35,11 @@ function urlOf(address: AddressInfo, tls: boolean): string {
 
 /** Everything up to a listening server. Config and plugin errors surface here, before any port is opened. */
 export async function startStowage(config: StowageConfig): Promise<RunningStowage> {
+  refuseUnhonouredSettings(config);
   const redactor = new SecretRedactor();
   const logger = createLogger({ level: config.log.level, redactor });
+  // `config check` is not the only place an operator learns what is ignored
+  for (const warning of config.warnings ?? []) logger.warn({ file: warning.file, key: warning.path }, `configuration: ${formatIssue(warning)}`);
   const plugin = await preparePlugin(config);
   redactor.add(plugin.secrets);
   const driver: StorageDriver = await createStorageDriver(plugin, logger, config.baseDir);

@@ -8,3 +8,4 @@ export { SEARCH_PLACES } from './discover.js';
 export { LEGACY_KEY_PREFIXES, DEFAULT_FLAVOR } from './legacy.js';
 export { DEFAULT_ADDR, DEFAULT_LOG_LEVEL } from './normalize.js';
 export type * from './types.js';
+export { refuseUnhonouredSettings, SECURITY_SETTINGS } from './security-settings.js';

@@ -8,6 +8,7 @@ import { discover, type Discovery } from './discover.js';
 import { ConfigError } from './errors.js';
 import { applyEnvOverrides, STORAGE_SETTINGS } from './env-overrides.js';
 import { detectLegacy, translateLegacy } from './legacy.js';
+import { checkHttpValues } from './http-values.js';
 import { normalize } from './normalize.js';
 import { Origins } from './origins.js';
 import { DOCKER_REGISTRY_READING, parseYamlText } from './parse-text.js';
@@ -59,6 +60,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<StowageConfig
     ...overrides.issues,
     ...validateDocument(document, origins),
     ...checkStorageDriver(document, origins, read.source.format),
+    ...checkHttpValues(document, origins),
   ];
   if (issues.length > 0) throw new ConfigError(dedupe(issues));
 

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { ENVIRONMENT, STORAGE_SETTINGS } from './env-overrides.js';
 import type { Origins } from './origins.js';
+import { unhonouredSecuritySettings } from './security-settings.js';
 import type { AuthConfig, ConfigIssue, ConfigLocation, LegacyValue, LogLevel, StowageConfig, TlsConfig } from './types.js';
 
 type Mapping = Record<string, unknown>;
@@ -21,7 +22,10 @@ export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 /** logrus spellings distribution accepts, onto pino's levels */
 const LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', panic: 'fatal' };
 
-/** sections of distribution's config.yml that stowage accepts but does not act on, and why that matters */
+/**
+ * sections of distribution's config.yml that stowage accepts but does not act on, and why that matters
+ * (security settings, `auth` and `http.tls`, are not here: see security-settings.ts)
+ */
 const IGNORED_WITH_WARNING: ReadonlyArray<readonly [readonly string[], string]> = [
   [['proxy'], 'stowage is not a pull-through cache'],
   [['notifications'], 'stowage sends no notifications'],
@@ -113,6 +117,7 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
     },
     plugins: { paths },
     warnings,
+    refusals: unhonouredSecuritySettings(document, origins),
   };
 }
 

@@ -112,6 +112,11 @@ export interface StowageConfig {
   readonly plugins: { readonly paths: readonly string[] };
   /** things accepted but not acted upon (distribution sections stowage does not implement, unknown env variables) */
   readonly warnings?: readonly ConfigIssue[];
+  /**
+   * security settings present that stowage does not implement (src/config/security-settings.ts): `serve`
+   * and `config check` refuse such a configuration, naming each key
+   */
+  readonly refusals?: readonly ConfigIssue[];
 }
 
 /** a flat docker-registry storage key: its value, where it was written, and the unset `_env:` variable behind it */

@@ -25,6 +25,7 @@ describe('finding the configuration', () => {
       },
       plugins: { paths: [] },
       warnings: [],
+      refusals: [],
     });
   });
 

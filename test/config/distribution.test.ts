@@ -51,6 +51,7 @@ describe("distribution's config.yml", () => {
     });
     expect(config.auth).toEqual({ htpasswd: { realm: 'basic-realm', path: '/etc/registry/htpasswd' } });
     expect(config.warnings?.map((w) => `${w.file}: ${w.path}`)).toEqual([`${file}: notifications`, `${file}: redis`]);
+    expect(config.refusals).toEqual([]);
   });
 
   it('accepts the deprecated top-level loglevel and logrus spellings of levels', async () => {
