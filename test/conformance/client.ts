@@ -62,6 +62,8 @@ export class ConformanceClient {
   constructor(
     readonly baseUrl: string,
     readonly namespace: string,
+    /** sent with every request unless a spec sets its own */
+    readonly authorization?: string,
   ) {}
 
   url(template: string, options: RequestOptions = {}): string {
@@ -76,6 +78,7 @@ export class ConformanceClient {
 
   async send(method: Method, template: string, options: RequestOptions = {}): Promise<ConformanceResponse> {
     const headers: Record<string, string> = { 'user-agent': 'stowage-conformance-port' };
+    if (this.authorization !== undefined) headers['authorization'] = this.authorization;
     for (const [key, value] of Object.entries(options.headers ?? {})) {
       if (key.toLowerCase() !== 'content-length') headers[key.toLowerCase()] = value;
     }

@@ -8,6 +8,8 @@ export interface ConformanceSettings {
   readonly deleteManifestBeforeBlobs: boolean;
   /** OCI_AUTOMATIC_CROSSMOUNT: undefined = unset (both automatic-mount specs skipped) */
   readonly automaticCrossmount?: boolean;
+  /** OCI_USERNAME/OCI_PASSWORD: the Authorization header sent with every request */
+  readonly authorization?: string;
 }
 
 export const DEFAULT_SETTINGS: ConformanceSettings = { deleteManifestBeforeBlobs: true };
@@ -47,7 +49,7 @@ export class SuiteState {
     readonly settings: ConformanceSettings = DEFAULT_SETTINGS,
     namespace = uniqueNamespace('conformance/repo'),
   ) {
-    this.client = new ConformanceClient(baseUrl, namespace);
+    this.client = new ConformanceClient(baseUrl, namespace, settings.authorization);
     this.crossmountNamespace = uniqueNamespace('conformance');
   }
 }
