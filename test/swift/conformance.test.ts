@@ -39,6 +39,4 @@ runDriverConformance({
 runDriverConformance({
   name: 's3 (Swift 2.30 s3api, path style, root directory)',
   create: () => createS3(s3Options(endpoint, { chunksize: full ? 64 * MiB : 5 * MiB, rootdirectory: '/kit' }), createDriverContext('s3')),
-  // version 1 until it moves onto ObjectDriver (see the swift run above)
-  skip: ['UploadSize'],
 });

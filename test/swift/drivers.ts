@@ -57,7 +57,7 @@ export function s3Options(endpoint: SwiftEndpoint, overrides: Partial<S3Options>
 }
 
 export async function s3Driver(endpoint: SwiftEndpoint, overrides: Partial<S3Options> = {}, context = driverContext('s3')): Promise<StorageDriver> {
-  return adaptV1Driver(await createS3Driver(s3Options(endpoint, overrides), context));
+  return createS3Driver(s3Options(endpoint, overrides), context);
 }
 
 export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {

@@ -1,25 +1,36 @@
 /**
- * The one HTTP client of an object-store driver (undici): a request is rebuilt and re-signed for each
- * attempt, failed attempts (network errors, timeouts, 5xx, 429) are retried `retries` times with
- * `retryInterval` between them, and each attempt is bounded by `timeout` (until the whole reply for
- * buffered calls; until the headers, then between body chunks, for streamed ones). Host names under
- * `localhost` (RFC 6761) are dialled on 127.0.0.1, so a bucket host such as `bkt.localhost` reaches a
- * local emulator. Used by the ObjectStore implementations of alioss and ufile; s3 and swift have their
- * own clients, built on retry.ts, because their retry decisions read the reply (error codes, 401 renewal).
+ * The one HTTP client of the object-store drivers (undici): a request is rebuilt and re-signed for each
+ * attempt; what is worth another attempt is decided once, by retry.ts (network failures, timeouts,
+ * overload statuses), plus whatever the vendor's error codes say (`retriableReply`: S3's BadDigest,
+ * Swift's 422 for a damaged body). Attempts are spaced at a fixed interval or backed off exponentially,
+ * each bounded by `timeout` (until the whole reply for buffered calls; until the headers, then between
+ * body chunks, for streamed ones). A 401 may renew the credentials once (`renewCredentials`: Swift's
+ * tokens). Host names under `localhost` (RFC 6761) are dialled on 127.0.0.1, so a bucket host such as
+ * `bkt.localhost` reaches a local emulator. Used by alioss, ufile, s3 and swift.
  */
 import type { Readable } from 'node:stream';
 import { Agent, buildConnector, request } from 'undici';
 import type { DriverLogger } from 'stowage';
 import { storageFailed } from './object-store.js';
+import { backoffMs, isRetriable, isRetriableStatus } from './retry.js';
 
 export interface HttpClientOptions {
   /** the driver's name, for messages */
   readonly driver: string;
   /** attempts after the first */
   readonly retries: number;
+  /** the pause between attempts; with `backoff`, the first pause, doubled (with jitter) after each attempt */
   readonly retryIntervalMs: number;
+  readonly backoff?: boolean;
   readonly timeoutMs: number;
+  /** bound on opening a connection; `timeoutMs` when not given */
+  readonly connectTimeoutMs?: number;
+  readonly tls?: { readonly rejectUnauthorized?: boolean; readonly ca?: string | Buffer };
   readonly logger: DriverLogger;
+  /** a vendor's reading of a buffered reply (error codes in its body): true when the request should be sent again */
+  readonly retriableReply?: (reply: BufferedReply) => boolean;
+  /** called when the service answers 401: true when new credentials were obtained, and the request is sent once more */
+  readonly renewCredentials?: () => Promise<boolean>;
 }
 
 export interface OutgoingRequest {
@@ -42,7 +53,6 @@ export interface StreamedReply {
 }
 
 const isLoopbackName = (host: string): boolean => host === 'localhost' || host.endsWith('.localhost');
-const shouldRetry = (status: number): boolean => status >= 500 || status === 429;
 
 function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const flat: Record<string, string> = {};
@@ -55,7 +65,7 @@ export class HttpClient {
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: HttpClientOptions) {
-    const connect = buildConnector({ timeout: options.timeoutMs });
+    const connect = buildConnector({ timeout: options.connectTimeoutMs ?? options.timeoutMs, ...(options.tls ?? {}) });
     this.agent = new Agent({
       connect: (opts, callback) => connect({ ...opts, hostname: isLoopbackName(opts.hostname) ? '127.0.0.1' : opts.hostname }, callback),
       headersTimeout: options.timeoutMs,
@@ -65,26 +75,19 @@ export class HttpClient {
 
   /** The whole reply in memory: for small bodies (XML, JSON, small objects). */
   async call(build: () => OutgoingRequest, what: string): Promise<BufferedReply> {
-    return this.attempt(build, what, async (reply) => ({ ...reply, body: Buffer.from(await reply.body.arrayBuffer()) }), true);
+    return this.attempt(build, what, false);
   }
 
   /** A 2xx reply's body as a stream; other replies are buffered. */
   async open(build: () => OutgoingRequest, what: string): Promise<StreamedReply | BufferedReply> {
-    return this.attempt(
-      build,
-      what,
-      async (reply) => (reply.status >= 200 && reply.status < 300 ? reply : { ...reply, body: Buffer.from(await reply.body.arrayBuffer()) }),
-      false,
-    );
+    return this.attempt(build, what, true);
   }
 
-  private async attempt<T extends { status: number }>(
-    build: () => OutgoingRequest,
-    what: string,
-    finish: (reply: { status: number; headers: Record<string, string>; body: Readable & { arrayBuffer(): Promise<ArrayBuffer> } }) => Promise<T>,
-    timeBody: boolean,
-  ): Promise<T> {
+  private async attempt(build: () => OutgoingRequest, what: string, stream: true): Promise<StreamedReply | BufferedReply>;
+  private async attempt(build: () => OutgoingRequest, what: string, stream: false): Promise<BufferedReply>;
+  private async attempt(build: () => OutgoingRequest, what: string, stream: boolean): Promise<StreamedReply | BufferedReply> {
     const attempts = this.options.retries + 1;
+    let renewed = false;
     for (let attempt = 1; ; attempt += 1) {
       const outgoing = build();
       const controller = new AbortController();
@@ -97,31 +100,47 @@ export class HttpClient {
           signal: controller.signal,
           dispatcher: this.agent,
         });
-        if (!timeBody) clearTimeout(timer);
-        if (shouldRetry(reply.statusCode) && attempt < attempts) {
-          await reply.body.dump().catch(() => undefined);
-          this.options.logger.warn({ driver: this.options.driver, request: what, status: reply.statusCode, attempt }, 'backend request failed; retrying');
-          await this.pause();
+        const status = reply.statusCode;
+        const headers = flatten(reply.headers);
+        if (stream && status >= 200 && status < 300) {
+          clearTimeout(timer);
+          return { status, headers, body: reply.body };
+        }
+        const buffered: BufferedReply = { status, headers, body: Buffer.from(await reply.body.arrayBuffer()) };
+        if (status === 401 && this.options.renewCredentials && !renewed) {
+          renewed = true;
+          if (await this.options.renewCredentials()) {
+            this.options.logger.info({ driver: this.options.driver, request: what }, 'credentials refused; renewed them');
+            attempt -= 1;
+            continue;
+          }
+        }
+        const retriable = isRetriableStatus(status) || (this.options.retriableReply?.(buffered) ?? false);
+        if (retriable && attempt < attempts) {
+          this.options.logger.warn({ driver: this.options.driver, request: what, status, attempt }, 'retrying backend request');
+          await this.pause(attempt);
           continue;
         }
-        const result = await finish({ status: reply.statusCode, headers: flatten(reply.headers), body: reply.body });
-        return result;
+        return buffered;
       } catch (err) {
-        const reason = controller.signal.aborted ? String((controller.signal.reason as Error)?.message ?? 'aborted') : (err as Error).message;
-        if (attempt < attempts) {
-          this.options.logger.warn({ driver: this.options.driver, request: what, error: reason, attempt }, 'backend request failed; retrying');
-          await this.pause();
+        const timedOut = controller.signal.aborted;
+        const reason = timedOut ? String((controller.signal.reason as Error)?.message ?? 'aborted') : (err as Error).message;
+        if ((timedOut || isRetriable(err)) && attempt < attempts) {
+          this.options.logger.warn({ driver: this.options.driver, request: what, error: reason, attempt }, 'retrying backend request');
+          await this.pause(attempt);
           continue;
         }
-        throw storageFailed(`${this.options.driver}: ${what} failed after ${attempts} attempt(s): ${reason}`, err);
+        throw storageFailed(`${this.options.driver}: ${what} failed after ${attempt} attempt(s): ${reason}`, err);
       } finally {
         clearTimeout(timer);
       }
     }
   }
 
-  private pause(): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, this.options.retryIntervalMs));
+  private pause(attempt: number): Promise<void> {
+    const { retryIntervalMs, retries, backoff } = this.options;
+    const delay = backoff ? backoffMs({ retries, delayMs: retryIntervalMs }, attempt - 1) : retryIntervalMs;
+    return new Promise((resolve) => setTimeout(resolve, delay));
   }
 
   /** Idempotent: the registry and its embedder may both close the driver. */

@@ -6,6 +6,7 @@
  */
 import { type BufferedReply, HttpClient, type HttpClientOptions, type OutgoingRequest } from './http-client.js';
 import type { ObjectHead } from './object-store.js';
+import type { RetryPolicy } from './retry.js';
 
 /** One call against the vendor's API; `Q` is however the vendor writes its query (a record, a string). */
 export interface StoreCall<Q> {
@@ -19,9 +20,11 @@ export interface StoreCall<Q> {
 
 export abstract class HttpObjectStore<Q> {
   protected readonly http: HttpClient;
+  readonly readRetries: RetryPolicy;
 
   protected constructor(options: HttpClientOptions) {
     this.http = new HttpClient(options);
+    this.readRetries = { retries: options.retries, delayMs: options.retryIntervalMs };
   }
 
   /** A builder, not a request: HttpClient calls it again for each attempt, so every retry is signed afresh. */

@@ -4,13 +4,14 @@
  * plugin depends on like any other library. See README.md.
  */
 
-// The generic object-store driver (alioss, ufile): a vendor implements ObjectStore, the kit does the rest.
-export type { ListedObject, ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeResult } from './object-store.js';
+// The generic object-store driver (alioss, ufile, s3): a vendor implements ObjectStore, the kit does the rest.
+export type { ListedObject, ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeRead, RangeResult } from './object-store.js';
 export { storageFailed } from './object-store.js';
 export { ObjectDriver, type ObjectDriverOptions } from './object-driver.js';
 export { discardSavedUpload, loadSavedUpload, loadSavedUploadState, ObjectWriter, savedUploadSize, type SavedUpload, uploadStateKey, uploadTailKey } from './object-writer.js';
 export { type BufferedReply, HttpClient, type HttpClientOptions, type OutgoingRequest, type StreamedReply } from './http-client.js';
 export { HttpObjectStore, type StoreCall } from './http-object-store.js';
+export { buildXml, parseXml, type XmlBody, type XmlElement, type XmlValue, xmlChildren, xmlText } from './xml.js';
 
 // Retries, resumable reads, listing walks and part-buffering writers (s3, swift).
 export { backoffMs, BackendError, isRetriable, isRetriableStatus, type RetryPolicy, withRetries } from './retry.js';

@@ -7,6 +7,9 @@ import { Readable } from 'node:stream';
 import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
 import type { ObjectStore } from './object-store.js';
 import { discardSavedUpload, loadSavedUpload, loadSavedUploadState, ObjectWriter, savedUploadSize, type SavedUpload } from './object-writer.js';
+import { resumableReader } from './resumable-reader.js';
+import { BackendError } from './retry.js';
+import { walkTree } from './walk.js';
 
 export interface ObjectDriverOptions {
   readonly name: string;
@@ -64,16 +67,32 @@ export class ObjectDriver implements StorageDriver {
     await this.store.put(this.key(path), Buffer.from(content.buffer, content.byteOffset, content.byteLength));
   }
 
+  /** A connection dropped mid-body is picked up again from the byte it got to, on the same version of the object. */
   async reader(path: string, offset: number): Promise<Readable> {
-    const result = await this.store.getFrom(this.key(path), offset);
+    const key = this.key(path);
+    const result = await this.store.getFrom(key, offset);
     if (result === 'not-found') throw this.options.errors.pathNotFound(path);
     if (result === 'unsatisfiable') {
-      const head = await this.store.head(this.key(path));
+      const head = await this.store.head(key);
       if (!head) throw this.options.errors.pathNotFound(path);
       if (offset === head.size) return Readable.from([]);
       throw this.options.errors.invalidOffset(path, offset);
     }
-    return result;
+    return resumableReader({
+      backend: this.name,
+      logger: this.options.logger,
+      path,
+      policy: this.store.readRetries,
+      offset,
+      length: result.length,
+      etag: result.etag,
+      first: result.body,
+      reopen: async (position) => {
+        const again = await this.store.getFrom(key, position);
+        if (typeof again === 'string') throw new BackendError(`read ${path}: the object changed or vanished while it was being read (${again})`);
+        return { body: again.body, etag: again.etag };
+      },
+    });
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
@@ -89,9 +108,9 @@ export class ObjectDriver implements StorageDriver {
     const committed = await this.store.getFrom(key, 0);
     if (typeof committed === 'string') return writer;
     try {
-      for await (const chunk of committed) await writer.write(chunk as Buffer);
+      for await (const chunk of committed.body) await writer.write(chunk as Buffer);
     } catch (err) {
-      committed.destroy();
+      committed.body.destroy();
       await writer.cancel().catch(() => undefined);
       throw err;
     }
@@ -151,15 +170,17 @@ export class ObjectDriver implements StorageDriver {
     return [...children];
   }
 
-  /** One delimiter listing per directory; sizes and times come from the listing, so no HEAD per file. */
+  /** The kit's walk (walk.ts) over one delimiter listing per directory: sizes and times come from the listing, no HEAD per file. */
   async walk(path: string, fn: WalkFn, options: WalkOptions = {}): Promise<void> {
-    await this.walkDirectory(path, fn, options.startAfter, true);
+    await walkTree(path, (directory) => this.listDirectory(directory), fn, options);
   }
 
-  /** Returns true when the callback asked to stop. */
-  private async walkDirectory(path: string, fn: WalkFn, startAfter: string | undefined, top: boolean): Promise<boolean> {
+  /** A directory's visible children with sizes and times; PATH_NOT_FOUND when it has none. */
+  private async listDirectory(path: string): Promise<FileInfo[]> {
     const prefix = this.dirPrefix(path);
     const entries: FileInfo[] = [];
+    // A prefix has no time of its own; like stat, a directory reads as current.
+    const listedAt = new Date();
     let marker: string | undefined;
     do {
       const page = await this.store.list(prefix, '/', marker, LIST_PAGE);
@@ -169,20 +190,12 @@ export class ObjectDriver implements StorageDriver {
       }
       for (const common of page.prefixes) {
         const name = common.slice(prefix.length, -1);
-        if (name && !isHidden(name)) entries.push({ path: this.pathOf(common.slice(0, -1)), size: 0, modTime: new Date(0), isDir: true });
+        if (name && !isHidden(name)) entries.push({ path: this.pathOf(common.slice(0, -1)), size: 0, modTime: listedAt, isDir: true });
       }
       marker = page.nextMarker;
     } while (marker);
-    if (top && entries.length === 0 && path !== '/') throw this.options.errors.pathNotFound(path);
-    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : Number(b.isDir) - Number(a.isDir)));
-    for (const entry of entries) {
-      const holdsStart = entry.isDir && startAfter !== undefined && startAfter.startsWith(`${entry.path}/`);
-      if (startAfter !== undefined && entry.path <= startAfter && !holdsStart) continue;
-      const control = await fn(entry);
-      if (control === 'stop') return true;
-      if (entry.isDir && control !== 'skipDir' && (await this.walkDirectory(entry.path, fn, startAfter, false))) return true;
-    }
-    return false;
+    if (entries.length === 0 && path !== '/') throw this.options.errors.pathNotFound(path);
+    return entries;
   }
 
   async move(sourcePath: string, destPath: string): Promise<void> {
@@ -193,7 +206,7 @@ export class ObjectDriver implements StorageDriver {
     const head = await this.store.head(source);
     if (!head) throw this.options.errors.pathNotFound(sourcePath);
     if (this.store.copy && head.size <= this.store.serverCopyLimit) {
-      await this.store.copy(source, dest);
+      await this.store.copy(source, dest, head.size);
     } else {
       await this.streamCopy(source, dest);
     }
@@ -206,10 +219,10 @@ export class ObjectDriver implements StorageDriver {
     if (typeof input === 'string') throw this.options.errors.pathNotFound(this.pathOf(source));
     const writer = new ObjectWriter(this.store, dest);
     try {
-      for await (const chunk of input) await writer.write(chunk as Buffer);
+      for await (const chunk of input.body) await writer.write(chunk as Buffer);
       await writer.commit();
     } catch (err) {
-      input.destroy();
+      input.body.destroy();
       await writer.cancel().catch(() => undefined);
       throw err;
     }

@@ -1,9 +1,11 @@
 /**
- * What the object-store driver needs from a vendor's API. The alioss and ufile plugins each implement
- * it over their own signed HTTP calls; object-driver.ts and object-writer.ts build the storage driver
- * contract on top, once for every vendor whose API has keys, delimiter listings and multipart uploads.
+ * What the object-store driver needs from a vendor's API. The alioss, ufile and s3 plugins each
+ * implement it over their own signed HTTP calls; object-driver.ts and object-writer.ts build the storage
+ * driver contract on top, once for every vendor whose API has keys, delimiter listings and multipart
+ * uploads.
  */
 import type { Readable } from 'node:stream';
+import type { RetryPolicy } from './retry.js';
 
 export interface ObjectHead {
   readonly size: number;
@@ -30,13 +32,25 @@ export interface MultipartUpload {
   readonly partSize: number;
 }
 
-export type RangeResult = Readable | 'not-found' | 'unsatisfiable';
+/** An object's bytes from an offset: the reply body, how many bytes it carries, and the version it is of. */
+export interface RangeRead {
+  readonly body: Readable;
+  readonly length: number;
+  /** the object's ETag: a read resumed after a dropped connection refuses another version */
+  readonly etag?: string;
+}
+
+export type RangeResult = RangeRead | 'not-found' | 'unsatisfiable';
 
 export interface ObjectStore {
   /** the part size to buffer towards before an upload exists (the upload may then ask for another) */
   readonly partSizeHint: number;
   /** objects up to this size are copied by the service; larger ones are streamed through a writer */
   readonly serverCopyLimit: number;
+  /** parts double in size every 250 (partSizeAfter), for services that allow 1000 parts an upload */
+  readonly growingParts?: boolean;
+  /** how often, and how far apart, a read whose connection dropped is resumed */
+  readonly readRetries: RetryPolicy;
   head(key: string): Promise<ObjectHead | undefined>;
   get(key: string): Promise<Buffer | undefined>;
   /** the object from `offset` (0: the whole object) as a stream */
@@ -46,7 +60,7 @@ export interface ObjectStore {
   deleteKeys(keys: readonly string[]): Promise<void>;
   list(prefix: string, delimiter: string, marker: string | undefined, limit: number): Promise<ListPage>;
   /** service-side copy; only called for sources up to serverCopyLimit */
-  copy?(sourceKey: string, destKey: string): Promise<void>;
+  copy?(sourceKey: string, destKey: string, size: number): Promise<void>;
   initMultipart(key: string): Promise<MultipartUpload>;
   /** `index` counts from 0; the store maps it onto the vendor's numbering. Returns the part's ETag. */
   uploadPart(key: string, uploadId: string, index: number, data: Buffer): Promise<string>;

@@ -8,6 +8,7 @@
  */
 import type { FileWriter } from 'stowage';
 import { type ObjectStore, storageFailed } from './object-store.js';
+import { partSizeAfter } from './parted-writer.js';
 
 export interface SavedUpload {
   readonly uploadId?: string;
@@ -93,15 +94,19 @@ export class ObjectWriter implements FileWriter {
     this.pending.push(Buffer.from(chunk));
     this.pendingSize += chunk.length;
     this.written += chunk.length;
-    while (this.pendingSize >= this.partSize) {
+    while (this.pendingSize >= this.nextPartSize()) {
       if (!this.uploadId) {
         const upload = await this.store.initMultipart(this.key);
         this.uploadId = upload.uploadId;
         this.partSize = upload.partSize;
-        if (this.pendingSize < this.partSize) break;
+        if (this.pendingSize < this.nextPartSize()) break;
       }
-      await this.uploadPart(this.takePending(this.partSize));
+      await this.uploadPart(this.takePending(this.nextPartSize()));
     }
+  }
+
+  private nextPartSize(): number {
+    return this.store.growingParts ? partSizeAfter(this.parts.length, this.partSize) : this.partSize;
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,21 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { DriverLogger } from 'stowage';
-import { type BufferedReply, HttpObjectStore, type ListPage, type MultipartUpload, type ObjectStore, type OutgoingRequest, type RangeResult, type StoreCall, storageFailed } from '@stowage/backend-kit';
+import {
+  type BufferedReply,
+  buildXml,
+  HttpObjectStore,
+  type ListPage,
+  type MultipartUpload,
+  type ObjectStore,
+  type OutgoingRequest,
+  parseXml,
+  type RangeResult,
+  type StoreCall,
+  storageFailed,
+  xmlChildren,
+  xmlText,
+} from '@stowage/backend-kit';
 import type { ResolvedAliOssOptions } from './options.js';
 import {
   formatQuery,
@@ -15,7 +29,6 @@ import {
   v4Authorization,
   v4Timestamp,
 } from './signing.js';
-import { xmlElements, xmlEscape, xmlText } from './xml.js';
 
 /** OSS copies objects of at most 1 GB with CopyObject. */
 const COPY_LIMIT = 1024 ** 3;
@@ -75,11 +88,12 @@ export class OssStore extends HttpObjectStore<Query> implements ObjectStore {
   }
 
   protected fail(call: Call, reply: BufferedReply): Error {
-    const text = reply.body.toString('utf8');
-    const fromHeader = reply.headers['x-oss-err'] ? Buffer.from(reply.headers['x-oss-err'], 'base64').toString('utf8') : '';
-    const code = xmlText(text, 'Code') ?? xmlText(fromHeader, 'Code') ?? reply.headers['x-oss-ec'] ?? 'Unknown';
-    const message = xmlText(text, 'Message') ?? xmlText(fromHeader, 'Message') ?? '';
-    const requestId = reply.headers['x-oss-request-id'] ?? xmlText(text, 'RequestId') ?? '';
+    const error = parseXml(reply.body, 'Error');
+    // A HEAD has no body: OSS repeats the error document, base64-encoded, in x-oss-err.
+    const fromHeader = parseXml(reply.headers['x-oss-err'] ? Buffer.from(reply.headers['x-oss-err'], 'base64') : '', 'Error');
+    const code = xmlText(error, 'Code') ?? xmlText(fromHeader, 'Code') ?? reply.headers['x-oss-ec'] ?? 'Unknown';
+    const message = xmlText(error, 'Message') ?? xmlText(fromHeader, 'Message') ?? '';
+    const requestId = reply.headers['x-oss-request-id'] ?? xmlText(error, 'RequestId') ?? '';
     return storageFailed(`alioss: ${this.describe(call)} failed: ${reply.status} ${code}${message ? ` (${message})` : ''}${requestId ? ` [request ${requestId}]` : ''}`);
   }
 
@@ -96,7 +110,7 @@ export class OssStore extends HttpObjectStore<Query> implements ObjectStore {
         (reply.body as Readable).on('error', () => undefined).destroy(); // an unread undici body errors on destroy
         throw storageFailed(`alioss: GET ${key} ignored the range from ${offset}`);
       }
-      return reply.body as Readable;
+      return { body: reply.body as Readable, length: Number(reply.headers['content-length'] ?? 0), etag: reply.headers.etag };
     }
     throw this.fail(call, reply as BufferedReply);
   }
@@ -118,9 +132,7 @@ export class OssStore extends HttpObjectStore<Query> implements ObjectStore {
       await this.expect({ method: 'DELETE', key: keys[0]! }, 204, 200, 404);
       return;
     }
-    const body = Buffer.from(
-      `<?xml version="1.0" encoding="UTF-8"?>\n<Delete><Quiet>true</Quiet>${keys.map((k) => `<Object><Key>${xmlEscape(k)}</Key></Object>`).join('')}</Delete>`,
-    );
+    const body = Buffer.from(buildXml({ Delete: { Quiet: true, Object: keys.map((key) => ({ Key: key })) } }));
     await this.expect({ method: 'POST', key: '', query: { delete: null }, body, headers: { 'content-type': 'application/xml' } }, 200);
   }
 
@@ -129,15 +141,15 @@ export class OssStore extends HttpObjectStore<Query> implements ObjectStore {
     if (delimiter) query.delimiter = delimiter;
     if (marker) query.marker = marker;
     const reply = await this.expect({ method: 'GET', key: '', query }, 200);
-    const xml = reply.body.toString('utf8');
-    const truncated = xmlText(xml, 'IsTruncated') === 'true';
-    const objects = xmlElements(xml, 'Contents').map((entry) => ({
+    const result = parseXml(reply.body, 'ListBucketResult');
+    const truncated = xmlText(result, 'IsTruncated') === 'true';
+    const objects = xmlChildren(result, 'Contents').map((entry) => ({
       key: xmlText(entry, 'Key') ?? '',
       size: Number(xmlText(entry, 'Size') ?? 0),
       modified: new Date(xmlText(entry, 'LastModified') ?? Date.now()),
     }));
-    const prefixes = xmlElements(xml, 'CommonPrefixes').map((entry) => xmlText(entry, 'Prefix') ?? '');
-    const next = xmlText(xml, 'NextMarker');
+    const prefixes = xmlChildren(result, 'CommonPrefixes').map((entry) => xmlText(entry, 'Prefix') ?? '');
+    const next = xmlText(result, 'NextMarker');
     return { objects, prefixes, nextMarker: truncated ? next || objects.at(-1)?.key || prefixes.at(-1) : undefined };
   }
 
@@ -151,7 +163,7 @@ export class OssStore extends HttpObjectStore<Query> implements ObjectStore {
 
   async initMultipart(key: string): Promise<MultipartUpload> {
     const reply = await this.expect({ method: 'POST', key, query: { uploads: null }, headers: this.objectHeaders() }, 200);
-    const uploadId = xmlText(reply.body.toString('utf8'), 'UploadId');
+    const uploadId = xmlText(parseXml(reply.body, 'InitiateMultipartUploadResult'), 'UploadId');
     if (!uploadId) throw storageFailed(`alioss: POST ${key} (uploads) returned no UploadId`);
     return { uploadId, partSize: this.options.chunkSize };
   }
@@ -164,12 +176,11 @@ export class OssStore extends HttpObjectStore<Query> implements ObjectStore {
   }
 
   async completeMultipart(key: string, uploadId: string, etags: readonly string[], size: number): Promise<void> {
-    const parts = etags.map((etag, index) => `<Part><PartNumber>${index + 1}</PartNumber><ETag>${xmlEscape(etag)}</ETag></Part>`).join('');
-    const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUpload>${parts}</CompleteMultipartUpload>`);
+    const body = Buffer.from(buildXml({ CompleteMultipartUpload: { Part: etags.map((etag, index) => ({ PartNumber: index + 1, ETag: etag })) } }));
     const call: Call = { method: 'POST', key, query: { uploadId }, body, headers: { 'content-type': 'application/xml' } };
     const reply = await this.send(call);
     if (reply.status === 200) return;
-    if (reply.status === 404 && xmlText(reply.body.toString('utf8'), 'Code') === 'NoSuchUpload' && (await this.head(key))?.size === size) return;
+    if (reply.status === 404 && xmlText(parseXml(reply.body, 'Error'), 'Code') === 'NoSuchUpload' && (await this.head(key))?.size === size) return;
     throw this.fail(call, reply);
   }
 

@@ -74,15 +74,17 @@ export class UFileStore extends HttpObjectStore<string> implements ObjectStore {
     const reply = await this.http.open(this.build(call), this.describe(call));
     if (reply.status === 404) return 'not-found';
     if (reply.status === 416) return 'unsatisfiable';
-    if (reply.status === 206 || (reply.status === 200 && offset === 0)) return reply.body as Readable;
+    const length = Number(reply.headers['content-length'] ?? 0);
+    const etag = reply.headers.etag;
+    if (reply.status === 206 || (reply.status === 200 && offset === 0)) return { body: reply.body as Readable, length, etag };
     if (reply.status === 200) {
       // A server that ignored the range sent the whole object: skip to the offset ourselves.
       const body = reply.body as Readable;
-      if (Number(reply.headers['content-length']) <= offset) {
+      if (length <= offset) {
         body.on('error', () => undefined).destroy(); // an unread undici body errors on destroy
         return 'unsatisfiable';
       }
-      return Readable.from(skipBytes(body, offset));
+      return { body: Readable.from(skipBytes(body, offset)), length: length - offset, etag };
     }
     throw this.fail(call, reply as BufferedReply);
   }
