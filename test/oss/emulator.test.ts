@@ -39,13 +39,14 @@ async function uploadPartFromFile(oss: AliOssClient, key: string, uploadId: stri
 }
 
 /** A V1-signed request built with stowage's signer, for requests ali-oss will not send. */
-async function signedFetch(method: string, key: string, query: Record<string, string>, body?: string, at = new Date()): Promise<Response> {
-  const headers = { 'x-oss-date': at.toUTCString(), 'content-type': 'application/xml' };
+async function signedFetch(method: string, key: string, query: Record<string, string>, body?: string, at = new Date(), extra: Record<string, string> = {}): Promise<Response> {
+  const headers = { 'x-oss-date': at.toUTCString(), 'content-type': 'application/xml', ...extra };
   const authorization = v1Authorization(emulator.accessKeyId, emulator.accessKeySecret, { method, bucket: 'probe-bkt', key, query, headers });
   const search = new URLSearchParams(query).toString();
   return fetch(`${emulator.url}/probe-bkt/${encodeURI(key)}${search ? `?${search}` : ''}`, { method, body, headers: { ...headers, authorization } });
 }
 
+interface HeadResult { meta: Record<string, string> | null; res: { status: number; headers: Record<string, string> } }
 interface ResultWithRes { res: { status: number }; content?: Buffer; objects?: { name: string; size: number }[]; prefixes?: string[]; nextMarker?: string; isTruncated?: boolean }
 
 for (const v4 of [false, true]) {
@@ -138,6 +139,54 @@ for (const v4 of [false, true]) {
       expect(((await oss.get(`${p}dst.bin`)) as ResultWithRes).content?.toString()).toBe('copy me');
       await oss.deleteMulti([`${p}src.bin`, `${p}dst.bin`]);
       expect(emulator.bucket('probe-bkt').has(`${p}dst.bin`)).toBe(false);
+    });
+
+    it('keeps the metadata and standard headers a PUT sets, and ali-oss head() returns them', async () => {
+      const oss = client({ v4 });
+      await oss.put(`${p}meta.txt`, Buffer.from('with metadata'), {
+        mime: 'text/plain',
+        meta: { origin: 'stowage', layer: 'sha256-0' },
+        headers: { 'Cache-Control': 'max-age=60', 'Content-Disposition': 'attachment; filename="m.txt"' },
+      });
+      const head = (await oss.head(`${p}meta.txt`)) as HeadResult;
+      expect(head.meta).toEqual({ origin: 'stowage', layer: 'sha256-0' });
+      expect(head.res.headers['cache-control']).toBe('max-age=60');
+      expect(head.res.headers['content-disposition']).toBe('attachment; filename="m.txt"');
+      expect(head.res.headers['content-type']).toBe('text/plain');
+      const got = (await oss.get(`${p}meta.txt`)) as ResultWithRes & { res: { headers: Record<string, string> } };
+      expect(got.res.headers['x-oss-meta-origin']).toBe('stowage');
+    });
+
+    it('gives a completed multipart object the Content-Type and metadata set at initiation', async () => {
+      const oss = client({ v4 });
+      const key = `${p}typed-multipart.json`;
+      const { uploadId } = await oss.initMultipartUpload(key, { mime: 'application/json', meta: { kind: 'manifest' }, headers: { 'Cache-Control': 'no-cache' } });
+      const part = await uploadPartFromFile(oss, key, uploadId, 1, Buffer.from('{"a":1}'));
+      await oss.completeMultipartUpload(key, uploadId, [{ number: 1, etag: part.etag }]);
+      const head = (await oss.head(key)) as HeadResult;
+      expect(head.res.headers['content-type']).toBe('application/json');
+      expect(head.meta).toEqual({ kind: 'manifest' });
+      expect(head.res.headers['cache-control']).toBe('no-cache');
+    });
+
+    it('refuses a write with x-oss-forbid-overwrite onto an existing key with 409 FileAlreadyExists, keeping the object', async () => {
+      const oss = client({ v4 });
+      const key = `${p}once.txt`;
+      await oss.put(key, Buffer.from('first'), { headers: { 'x-oss-forbid-overwrite': 'true' } });
+      await expect(oss.put(key, Buffer.from('second'), { headers: { 'x-oss-forbid-overwrite': 'true' } }))
+        .rejects.toMatchObject({ code: 'FileAlreadyExists', status: 409 });
+      const { uploadId } = await oss.initMultipartUpload(`${p}other.txt`);
+      const part = await uploadPartFromFile(oss, `${p}other.txt`, uploadId, 1, Buffer.from('third'));
+      await oss.put(`${p}other.txt`, Buffer.from('meanwhile'));
+      const refused = await signedFetch('POST', `${p}other.txt`, { uploadId },
+        `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${part.etag}</ETag></Part></CompleteMultipartUpload>`,
+        new Date(), { 'x-oss-forbid-overwrite': 'true' });
+      expect(refused.status).toBe(409);
+      expect(((await oss.get(key)) as ResultWithRes).content?.toString()).toBe('first');
+      expect(((await oss.get(`${p}other.txt`)) as ResultWithRes).content?.toString()).toBe('meanwhile');
+      // without the header, OSS overwrites
+      await oss.put(key, Buffer.from('second'));
+      expect(((await oss.get(key)) as ResultWithRes).content?.toString()).toBe('second');
     });
 
     it('rejects a request signed with the wrong secret with SignatureDoesNotMatch', async () => {

@@ -5,7 +5,10 @@
  * SignatureDoesNotMatch error), clock skew is limited to 15 minutes, part numbers run 1..10000, all parts
  * but the last are at least 100 KiB, parts complete in ascending order with matching ETags, listings page
  * at most 1000 keys, ranges outside the object are ignored unless `x-oss-range-behavior: standard` asks
- * for 416, and delete of a missing key is 204. Faults are injected through `faults` or `POST /__emulator/faults`.
+ * for 416, and delete of a missing key is 204. Objects keep what their writer set (x-oss-meta-*, Cache-Control,
+ * Content-Disposition, Content-Encoding, Content-Language, Expires, and the Content-Type given at
+ * InitiateMultipartUpload) and a write with `x-oss-forbid-overwrite: true` onto an existing key is refused
+ * with 409 FileAlreadyExists. Signatures are checked by oss-verifier.ts, with ali-oss's signer. Faults are injected through `faults` or `POST /__emulator/faults`.
  *
  * Standalone: `npx tsx test/oss/emulator.ts --port 9000 [--bucket stowage] [--access-key-id ID]
  *   [--access-key-secret SECRET] [--region cn-hangzhou]`
@@ -15,15 +18,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import {
-  type OssSignable,
-  v1Signature,
-  v1StringToSign,
-  v4CanonicalRequest,
-  v4Scope,
-  v4Signature,
-  v4StringToSign,
-} from '../../plugins/alioss/src/signing.js';
+import { type ReceivedRequest, verifyV1Header, verifyV1Query, verifyV4 } from './oss-verifier.js';
 import { CONTROL_PREFIX, dropReply, FaultInjector, handleControl, type LoggedRequest, parseFlags } from './emulator-faults.js';
 
 export interface OssEmulatorOptions {
@@ -43,6 +38,8 @@ export interface StoredObject {
   readonly type: 'Normal' | 'Multipart';
   /** x-oss-server-side-encryption asked for when the object was written */
   readonly encryption?: string;
+  /** what the writer set and OSS returns on GET and HEAD: x-oss-meta-*, Cache-Control, Content-Disposition ... */
+  readonly stored: Readonly<Record<string, string>>;
 }
 
 interface MultipartUpload {
@@ -51,6 +48,9 @@ interface MultipartUpload {
   readonly parts: Map<number, { data: Buffer; etag: string }>;
   readonly initiated: Date;
   readonly encryption?: string;
+  /** the Content-Type given at initiation, which the completed object gets */
+  readonly contentType: string;
+  readonly stored: Readonly<Record<string, string>>;
 }
 
 export interface OssEmulator {
@@ -92,6 +92,26 @@ function xmlUnescape(value: string): string {
 }
 
 const md5 = (data: Buffer) => createHash('md5').update(data);
+
+/** Standard headers OSS keeps with an object and returns on GET and HEAD, besides user metadata. */
+const KEPT_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires'];
+
+/** What a write (PUT, InitiateMultipartUpload, CopyObject with REPLACE) asks OSS to keep with the object. */
+function storedHeaders(req: http.IncomingMessage): Record<string, string> {
+  const stored: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value !== 'string') continue;
+    if (name.startsWith('x-oss-meta-') || KEPT_HEADERS.includes(name)) stored[name] = value;
+  }
+  return stored;
+}
+
+/** `x-oss-forbid-overwrite: true` on a write whose key already holds an object: 409, the object stays. */
+function refuseOverwrite(req: http.IncomingMessage, exists: boolean): void {
+  if (exists && String(req.headers['x-oss-forbid-overwrite']).toLowerCase() === 'true') {
+    throw new OssError(409, 'FileAlreadyExists', 'The object you specified already exists and can not be overwritten.');
+  }
+}
 const quoteEtag = (etag: string) => `"${etag}"`;
 const unquote = (etag: string) => etag.trim().replace(/^"|"$/g, '').toUpperCase();
 
@@ -138,6 +158,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     const query: Record<string, string | null> = {};
     for (const [name, value] of url.searchParams) query[name] = value;
     const method = req.method ?? 'GET';
+    const received: ReceivedRequest = { method, bucket, key, rawQuery: url.search.slice(1), headers };
     const now = Date.now();
     const mismatch = (stringToSign: string, provided: string) =>
       new OssError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', {
@@ -152,8 +173,8 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
       const expires = Number(query.Expires);
       if (!Number.isFinite(expires)) throw new OssError(403, 'AccessDenied', 'Expires must be a unix time in seconds.');
       if (expires * 1000 < now) throw new OssError(403, 'AccessDenied', 'Request has expired.', { Expires: String(expires) });
-      const stringToSign = v1StringToSign({ method, bucket, key, query, headers }, String(expires));
-      if (v1Signature(accessKeySecret, stringToSign) !== query.Signature) throw mismatch(stringToSign, query.Signature ?? '');
+      const verdict = verifyV1Query(received, accessKeySecret, String(query.Expires), query.Signature ?? '');
+      if (!verdict.ok) throw mismatch(verdict.stringToSign, query.Signature ?? '');
       return;
     }
     if (query['x-oss-signature-version'] !== undefined) {
@@ -167,11 +188,9 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
       if (started + expiresIn * 1000 < now) throw new OssError(403, 'AccessDenied', 'Request has expired.');
       if (credentialRegion !== region || day !== timestamp.slice(0, 8)) throw new OssError(403, 'SignatureDoesNotMatch', `Invalid credential scope ${day}/${credentialRegion}.`);
       const provided = query['x-oss-signature'] ?? '';
-      const signedQuery = { ...query };
-      delete signedQuery['x-oss-signature'];
       const additional = (query['x-oss-additional-headers'] ?? '').split(';').filter(Boolean);
-      const stringToSign = v4StringToSign(region, timestamp, v4CanonicalRequest({ method, bucket, key, query: signedQuery, headers }, additional));
-      if (v4Signature(accessKeySecret, region, stringToSign, timestamp) !== provided) throw mismatch(stringToSign, provided);
+      const verdict = verifyV4(received, accessKeySecret, region, timestamp, additional, provided);
+      if (!verdict.ok) throw mismatch(verdict.stringToSign, provided);
       return;
     }
 
@@ -181,8 +200,8 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     if (v1) {
       checkId(v1[1]!);
       checkSkew(headers['x-oss-date'] ?? headers.date, Date.parse);
-      const stringToSign = v1StringToSign({ method, bucket, key, query, headers });
-      if (v1Signature(accessKeySecret, stringToSign) !== v1[2]) throw mismatch(stringToSign, v1[2]!);
+      const verdict = verifyV1Header(received, accessKeyId, accessKeySecret, authorization);
+      if (!verdict.ok) throw mismatch(verdict.stringToSign, v1[2]!);
       return;
     }
     const v4 = /^OSS4-HMAC-SHA256 Credential=([^,]+),(?:AdditionalHeaders=([^,]*),)?Signature=([0-9a-f]+)$/.exec(authorization);
@@ -192,11 +211,11 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
       const timestamp = headers['x-oss-date'] ?? '';
       checkSkew(timestamp, (value) => parseV4Timestamp(value) ?? NaN);
       if (day !== timestamp.slice(0, 8) || credentialRegion !== region || product !== 'oss' || terminator !== 'aliyun_v4_request') {
-        throw new OssError(403, 'SignatureDoesNotMatch', `Invalid credential scope, expected ${v4Scope(timestamp.slice(0, 8), region)}.`);
+        throw new OssError(403, 'SignatureDoesNotMatch', `Invalid credential scope, expected ${timestamp.slice(0, 8)}/${region}/oss/aliyun_v4_request.`);
       }
       const additional = (v4[2] ?? '').split(';').filter(Boolean);
-      const stringToSign = v4StringToSign(region, timestamp, v4CanonicalRequest({ method, bucket, key, query, headers } satisfies OssSignable, additional));
-      if (v4Signature(accessKeySecret, region, stringToSign, timestamp) !== v4[3]) throw mismatch(stringToSign, v4[3]!);
+      const verdict = verifyV4(received, accessKeySecret, region, timestamp, additional, v4[3]!);
+      if (!verdict.ok) throw mismatch(verdict.stringToSign, v4[3]!);
       return;
     }
     throw new OssError(400, 'InvalidArgument', 'Authorization header is invalid.');
@@ -235,6 +254,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
       'x-oss-object-type': object.type,
       'x-oss-storage-class': 'Standard',
       ...(object.encryption ? { 'x-oss-server-side-encryption': object.encryption } : {}),
+      ...object.stored,
     };
   }
 
@@ -311,7 +331,11 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
     if (method === 'POST' && q.has('uploads')) {
       await readBody(req);
       const uploadId = randomBytes(16).toString('hex').toUpperCase();
-      uploads.set(uploadId, { bucket, key, parts: new Map(), initiated: new Date(), encryption: encryptionOf(req) });
+      refuseOverwrite(req, objects.has(key));
+      uploads.set(uploadId, {
+        bucket, key, parts: new Map(), initiated: new Date(), encryption: encryptionOf(req),
+        contentType: req.headers['content-type'] ?? 'application/octet-stream', stored: storedHeaders(req),
+      });
       return void xml(200, `<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`);
     }
     if (q.has('uploadId')) {
@@ -352,9 +376,13 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
           }
           pieces.push(part.data);
         });
+        refuseOverwrite(req, objects.has(key));
         const partDigests = Buffer.concat(listed.map((entry) => Buffer.from(upload.parts.get(entry.number)!.etag, 'hex')));
         const etag = `${md5(partDigests).digest('hex').toUpperCase()}-${listed.length}`;
-        objects.set(key, { data: Buffer.concat(pieces), etag, modified: new Date(), contentType: 'application/octet-stream', type: 'Multipart', encryption: upload.encryption });
+        objects.set(key, {
+          data: Buffer.concat(pieces), etag, modified: new Date(), contentType: upload.contentType, type: 'Multipart',
+          encryption: upload.encryption, stored: upload.stored,
+        });
         uploads.delete(uploadId);
         return void xml(200, `<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUploadResult><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><ETag>${quoteEtag(etag)}</ETag></CompleteMultipartUploadResult>`, { etag: quoteEtag(etag) });
       }
@@ -374,11 +402,17 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
           const source = buckets.get(sourceBucket)?.get(rest.join('/'));
           if (!source) throw new OssError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: rest.join('/') });
           if (source.data.length > MAX_COPY_SIZE) throw new OssError(400, 'InvalidArgument', 'CopyObject accepts source objects of at most 1 GB; use UploadPartCopy.');
-          const copied: StoredObject = { ...source, modified: new Date() };
+          refuseOverwrite(req, objects.has(key));
+          // COPY (the default) keeps the source's metadata; REPLACE takes the request's.
+          const replace = String(req.headers['x-oss-metadata-directive'] ?? 'COPY').toUpperCase() === 'REPLACE';
+          const copied: StoredObject = replace
+            ? { ...source, modified: new Date(), contentType: req.headers['content-type'] ?? source.contentType, stored: storedHeaders(req) }
+            : { ...source, modified: new Date() };
           objects.set(key, copied);
           return void xml(200, `<?xml version="1.0" encoding="UTF-8"?>\n<CopyObjectResult><ETag>${quoteEtag(copied.etag)}</ETag><LastModified>${copied.modified.toISOString()}</LastModified></CopyObjectResult>`);
         }
         checkMd5(req, body);
+        refuseOverwrite(req, objects.has(key));
         const object: StoredObject = {
           data: body,
           etag: md5(body).digest('hex').toUpperCase(),
@@ -386,6 +420,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
           contentType: req.headers['content-type'] ?? 'application/octet-stream',
           encryption: encryptionOf(req),
           type: 'Normal',
+          stored: storedHeaders(req),
         };
         objects.set(key, object);
         return void res.writeHead(200, { etag: quoteEtag(object.etag), 'content-length': '0' }).end();

@@ -1,7 +1,8 @@
 /**
  * A UCloud UFile (US3) emulator for tests and for running stowage against "UFile" on a laptop. Objects
  * live in memory. It enforces what the official SDKs and the API rely on: every request carries a valid
- * `UCloud` signature (header, or UCloudPublicKey/Expires/Signature in the URL) or gets a JSON
+ * `UCloud` signature (header, or UCloudPublicKey/Expires/Signature in the URL; checked by ufile-verifier.ts,
+ * written after UCloud's SDK sources, not with the plugin's signer) or gets a JSON
  * `{RetCode, ErrMsg}` error; multipart uploads use the server's BlkSize with 0-based part numbers, every
  * part but the last exactly BlkSize, finished with the comma-joined ETags (quoted or not, `newKey` or not);
  * `?listobjects` pages at most 1000 keys with prefix, marker and delimiter; ETags are UFile's
@@ -16,7 +17,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { ufileSignature, ufileStringToSign } from '../../plugins/ufile/src/signing.js';
+import { verify } from './ufile-verifier.js';
 import { CONTROL_PREFIX, dropReply, FaultInjector, handleControl, type LoggedRequest, parseFlags } from '../oss/emulator-faults.js';
 
 export interface UFileEmulatorOptions {
@@ -105,8 +106,7 @@ export async function startUFileEmulator(options: UFileEmulatorOptions = {}): Pr
     const method = req.method ?? 'GET';
     const check = (givenKey: string, given: string, dateSlot?: string) => {
       if (givenKey !== publicKey) throw new UFileError(403, -148652, 'public key not found');
-      const stringToSign = ufileStringToSign({ method, bucket, key, headers }, dateSlot === undefined ? {} : { dateSlot });
-      if (ufileSignature(privateKey, stringToSign) !== given) throw new UFileError(403, -148653, 'signature not match');
+      if (!verify({ method, bucket, key, headers }, privateKey, given, dateSlot)) throw new UFileError(403, -148653, 'signature not match');
     };
     const signature = url.searchParams.get('Signature');
     if (signature !== null) {
