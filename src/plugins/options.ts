@@ -202,7 +202,7 @@ function toIssue(error: ErrorObject, ctx: IssueContext): ConfigIssue {
   const got = secret ? '(value hidden)' : describeValue(error.data, keys.at(-1) ?? '');
   // a schema may say in words what it expects, instead of a pattern nobody can read
   const expected = (error.parentSchema as { 'x-expected'?: unknown } | undefined)?.['x-expected'];
-  if (typeof expected === 'string' && ['type', 'pattern', 'enum', 'const', 'format', 'minLength', 'maxLength'].includes(error.keyword)) {
+  if (typeof expected === 'string' && ['type', 'pattern', 'enum', 'const', 'format', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum'].includes(error.keyword)) {
     return { ...place, message: `must be ${expected}, got ${got}` };
   }
   switch (error.keyword) {

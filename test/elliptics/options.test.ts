@@ -103,11 +103,12 @@ describe('Elliptics driver options', () => {
     expect(validate({ nodes: 'h:1:2', groups: 'one, two' }).errors).toContain('/groups pattern');
     expect(validate({ nodes: 'h:1:2', groups: [-1] }).errors).toContain('/groups/0 minimum');
     expect(validate({ nodes: 'h:1:2', waittimeout: 0 }).errors).toContain('/waittimeout minimum');
-    expect(validate({ nodes: 'h:1:2', waittimeout: '1m' }).errors).toContain('/waittimeout pattern');
+    expect(validate({ nodes: 'h:1:2', waittimeout: '1m' }).errors).toEqual([]);
+    expect(validate({ nodes: 'h:1:2', waittimeout: '1 minute' }).errors).toContain('/waittimeout pattern');
     expect(validate({ nodes: 'h:1:2', verbosity: 7 }).errors).toContain('/verbosity maximum');
     expect(validate({ nodes: 'h:1:2', verbosity: 'loud' }).errors).toContain('/verbosity pattern');
     expect(validate({ nodes: 'h:1:2', elliptics_nodes: 'h:1:2' }).errors).toContain(' additionalProperties');
     expect(() => resolveOptions({ nodes: 'h:1:2', groups: 'x' }, '/')).toThrow(/option groups: "x" is not a list of group numbers/);
-    expect(() => resolveOptions({ nodes: 'h:1:2', waittimeout: '0' }, '/')).toThrow(/option waittimeout: "0" is not a positive whole number/);
+    expect(() => resolveOptions({ nodes: 'h:1:2', waittimeout: '0' }, '/')).toThrow(/option waittimeout: expected a duration such as 30s, 5m, 1h30m or 250ms, or a bare number of seconds, at least 1000ms, got "0"/);
   });
 });

@@ -32,7 +32,7 @@ export function swiftOptions(endpoint: SwiftEndpoint, overrides: Partial<SwiftOp
     password: endpoint.key,
     container: uniqueName('stowage'),
     chunksize: 1 << 20,
-    retrydelay: 20,
+    retrydelay: '20ms',
     ...overrides,
   };
 }
@@ -51,7 +51,7 @@ export function s3Options(endpoint: SwiftEndpoint, overrides: Partial<S3Options>
     secretkey: endpoint.key,
     createbucket: true,
     chunksize: 5 << 20,
-    retrydelay: 20,
+    retrydelay: '20ms',
     ...overrides,
   };
 }

@@ -25,14 +25,14 @@ const flavours: Flavour[] = [
     commitRequest: { method: 'PUT', path: /multipart-manifest=put/ },
     partRequest: { method: 'PUT', path: /\/segments\// },
     create: (lines, overrides = {}) =>
-      swiftDriver(swift.endpoint, { authurl: `${swift.proxy.url}/auth/v1.0`, timeout: 1500, ...overrides }, driverContext('swift', recordingLogger(lines))),
+      swiftDriver(swift.endpoint, { authurl: `${swift.proxy.url}/auth/v1.0`, timeout: '1500ms', ...overrides }, driverContext('swift', recordingLogger(lines))),
   },
   {
     name: 's3',
     chunk: 5 << 20,
     commitRequest: { method: 'POST', path: /uploadId=/ },
     partRequest: { method: 'PUT', path: /partNumber=/ },
-    create: (lines, overrides = {}) => s3Driver(swift.endpoint, { regionendpoint: swift.proxy.url, timeout: 1500, ...overrides }, driverContext('s3', recordingLogger(lines))),
+    create: (lines, overrides = {}) => s3Driver(swift.endpoint, { regionendpoint: swift.proxy.url, timeout: '1500ms', ...overrides }, driverContext('s3', recordingLogger(lines))),
   },
 ];
 

@@ -139,7 +139,7 @@ for (const flavour of flavours) {
     beforeAll(async () => {
       proxy = await startFaultProxy({ host: '127.0.0.1', port: endpoint.proxyPort });
       const through = flavour.name === 'swift' ? { authurl: `${proxy.url}/auth/v1.0` } : { regionendpoint: proxy.url };
-      registry = await registryOn(await flavour.driver(undefined, { ...through, maxretries: 2, retrydelay: 10, timeout: 2000 }));
+      registry = await registryOn(await flavour.driver(undefined, { ...through, maxretries: 2, retrydelay: '10ms', timeout: '2s' }));
     });
 
     afterAll(async () => {

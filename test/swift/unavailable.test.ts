@@ -12,7 +12,7 @@ import { driverContext, s3Driver, swiftDriver } from './drivers.js';
 
 const swift = useSwiftBehindFaultProxy();
 
-const fast = { timeout: 1500, maxretries: 2, retrydelay: 20 };
+const fast = { timeout: '1500ms', maxretries: 2, retrydelay: '20ms' };
 const flavours = [
   { name: 'swift', create: () => swiftDriver(swift.endpoint, { authurl: `${swift.proxy.url}/auth/v1.0`, ...fast }, driverContext('swift')) },
   { name: 's3', create: () => s3Driver(swift.endpoint, { regionendpoint: swift.proxy.url, ...fast }, driverContext('s3')) },

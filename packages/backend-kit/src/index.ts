@@ -19,3 +19,6 @@ export { type RangedRead, rangedReader, resumableReader, type ResumableSource } 
 export { type ListDirectory, walkTree } from './walk.js';
 export { PartedWriter, partSizeAfter, PARTS_PER_SIZE } from './parted-writer.js';
 export { type BackendResponse, headerValue, type ResponseHeaders } from './headers.js';
+
+// Durations in driver options: Go duration strings, bare numbers in seconds (every built-in driver).
+export { DURATION_EXPECTED, DurationError, type DurationRule, durationMs, GO_DURATION_PATTERN, parseGoDurationMs } from './duration.js';

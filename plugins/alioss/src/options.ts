@@ -2,6 +2,7 @@
  * The alioss options, named as distribution 2.8's oss driver names them (the seed docker-registry-driver-alioss
  * keys are mapped onto these by the manifest's legacyOptions), resolved into what the store needs.
  */
+import { durationMs } from '@stowage/backend-kit';
 
 export interface AliOssOptions {
   accesskeyid: string;
@@ -108,8 +109,8 @@ export function resolveOptions(options: AliOssOptions): ResolvedAliOssOptions {
     chunkSize: Math.floor(chunkSize),
     rootDirectory: (options.rootdirectory ?? '').replace(/^\/+|\/+$/g, ''),
     retries: Math.floor(number(options.retries, 3, 'retries', 0)),
-    retryIntervalMs: number(options.retryinterval, 1, 'retryinterval', 0) * 1000,
-    timeoutMs: number(options.timeout, 60, 'timeout', 0.001) * 1000,
-    redirectExpiry: Math.floor(number(options.redirectexpiry, 1200, 'redirectexpiry', 1)),
+    retryIntervalMs: durationMs(options.retryinterval, { option: 'retryinterval', defaultMs: 1000 }),
+    timeoutMs: durationMs(options.timeout, { option: 'timeout', defaultMs: 60_000, minMs: 1 }),
+    redirectExpiry: Math.floor(durationMs(options.redirectexpiry, { option: 'redirectexpiry', defaultMs: 1_200_000, minMs: 1000 }) / 1000),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
+import { durationMs } from '@stowage/backend-kit';
 import { AF_INET, AF_INET6 } from './protocol/constants.js';
 import type { NodeAddress } from './protocol/structs.js';
 
@@ -138,8 +139,8 @@ export function resolveOptions(options: EllipticsOptions, baseDir: string): Reso
   return {
     nodes: parseNodes(options.nodes),
     groups: parseGroups(options.groups),
-    waitTimeoutMs: positiveInt(options.waittimeout, 60, 'waittimeout') * 1000,
-    checkTimeoutMs: positiveInt(options.checktimeout, 60, 'checktimeout') * 1000,
+    waitTimeoutMs: durationMs(options.waittimeout, { option: 'waittimeout', defaultMs: 60_000, minMs: 1000 }),
+    checkTimeoutMs: durationMs(options.checktimeout, { option: 'checktimeout', defaultMs: 60_000, minMs: 1000 }),
     namespace,
     chunkSize,
     logLevel: logLevel(options),

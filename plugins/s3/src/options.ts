@@ -2,6 +2,8 @@
  * The S3 driver's options, named as distribution's s3 driver names them (so an existing config.yml
  * works), plus stowage's own for retries, timeouts and paging.
  */
+import { durationMs } from '@stowage/backend-kit';
+
 export interface S3Options {
   region: string;
   bucket: string;
@@ -28,9 +30,10 @@ export interface S3Options {
   loglevel?: string;
   createbucket?: boolean;
   maxretries?: number;
-  retrydelay?: number;
-  timeout?: number;
-  connecttimeout?: number;
+  /** durations: Go duration strings (`250ms`, `1m`) or bare numbers of seconds */
+  retrydelay?: number | string;
+  timeout?: number | string;
+  connecttimeout?: number | string;
   listpagesize?: number;
 }
 
@@ -124,9 +127,10 @@ export function resolveS3Options(options: S3Options): ResolvedS3Options {
     userAgent: options.useragent || 'stowage-driver-s3',
     createBucket: options.createbucket ?? false,
     retries: options.maxretries ?? 5,
-    retryDelayMs: options.retrydelay ?? 100,
-    timeoutMs: options.timeout ?? 60_000,
-    connectTimeoutMs: options.connecttimeout ?? 10_000,
+    // bare numbers were milliseconds before they were seconds: large ones are refused rather than misread
+    retryDelayMs: durationMs(options.retrydelay, { option: 'retrydelay', defaultMs: 100, minMs: 1, maxBareSeconds: 10, bareStrings: false }),
+    timeoutMs: durationMs(options.timeout, { option: 'timeout', defaultMs: 60_000, minMs: 100, maxBareSeconds: 99, bareStrings: false }),
+    connectTimeoutMs: durationMs(options.connecttimeout, { option: 'connecttimeout', defaultMs: 10_000, minMs: 100, maxBareSeconds: 99, bareStrings: false }),
     listPageSize: options.listpagesize ?? 1000,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { durationMs } from '@stowage/backend-kit';
 
 export interface SwiftOptions {
   authurl: string;
@@ -33,9 +34,10 @@ export interface SwiftOptions {
   tempurlmethods?: string[];
   createcontainer?: boolean;
   maxretries?: number;
-  retrydelay?: number;
-  timeout?: number;
-  connecttimeout?: number;
+  /** durations: Go duration strings (`250ms`, `1m`) or bare numbers of seconds */
+  retrydelay?: number | string;
+  timeout?: number | string;
+  connecttimeout?: number | string;
   listpagesize?: number;
 }
 
@@ -141,9 +143,10 @@ export function resolveSwiftOptions(options: SwiftOptions, baseDir: string): Res
     tempUrlMethods: options.tempurlmethods,
     createContainer: options.createcontainer ?? true,
     retries: options.maxretries ?? 5,
-    retryDelayMs: options.retrydelay ?? 100,
-    timeoutMs: options.timeout ?? 60_000,
-    connectTimeoutMs: options.connecttimeout ?? 10_000,
+    // bare numbers were milliseconds before they were seconds: large ones are refused rather than misread
+    retryDelayMs: durationMs(options.retrydelay, { option: 'retrydelay', defaultMs: 100, minMs: 1, maxBareSeconds: 10, bareStrings: false }),
+    timeoutMs: durationMs(options.timeout, { option: 'timeout', defaultMs: 60_000, minMs: 100, maxBareSeconds: 99, bareStrings: false }),
+    connectTimeoutMs: durationMs(options.connecttimeout, { option: 'connecttimeout', defaultMs: 10_000, minMs: 100, maxBareSeconds: 99, bareStrings: false }),
     listPageSize: options.listpagesize ?? 10_000,
   };
 }

@@ -4,6 +4,7 @@
  * them by the manifest's legacyOptions, with the seed's defaults.
  */
 import { isIP } from 'node:net';
+import { durationMs } from '@stowage/backend-kit';
 
 export interface UFileOptions {
   /** the bucket's URL with scheme, e.g. http://my-bucket.cn-bj.ufileos.com */
@@ -13,9 +14,9 @@ export interface UFileOptions {
   /** the bucket name, when baseurl's host does not start with it (an IP address, a CNAME) */
   bucket?: string;
   retries?: number | string;
-  /** seconds */
+  /** a Go duration (`500ms`, `1m`) or bare seconds */
   retryinterval?: number | string;
-  /** seconds */
+  /** a Go duration (`30s`, `2m`) or bare seconds */
   timeout?: number | string;
   rootdirectory?: string;
   redirectexpiry?: number | string;
@@ -71,9 +72,9 @@ export function resolveOptions(options: UFileOptions): ResolvedUFileOptions {
     publicKey: required(options.publickey, 'publickey'),
     privateKey: required(options.privatekey, 'privatekey'),
     retries: Math.floor(number(options.retries, 3, 'retries', 0)),
-    retryIntervalMs: number(options.retryinterval, 1, 'retryinterval', 0) * 1000,
-    timeoutMs: number(options.timeout, 60, 'timeout', 0.001) * 1000,
+    retryIntervalMs: durationMs(options.retryinterval, { option: 'retryinterval', defaultMs: 1000 }),
+    timeoutMs: durationMs(options.timeout, { option: 'timeout', defaultMs: 60_000, minMs: 1 }),
     rootDirectory: (options.rootdirectory ?? '').replace(/^\/+|\/+$/g, ''),
-    redirectExpiry: Math.floor(number(options.redirectexpiry, 1200, 'redirectexpiry', 1)),
+    redirectExpiry: Math.floor(durationMs(options.redirectexpiry, { option: 'redirectexpiry', defaultMs: 1_200_000, minMs: 1000 }) / 1000),
   };
 }
