@@ -1,6 +1,8 @@
 /**
- * The one place that wires stowage together: config -> logger -> storage driver -> registry -> HTTP server,
- * each behind an explicit token (src/tokens.ts). The entry point imports 'reflect-metadata' before this module.
+ * The composition root: the one place that wires stowage together, config -> logger -> storage driver ->
+ * registry -> HTTP server, each behind an explicit token (src/tokens.ts). `stowage serve` (src/cli/serve.ts),
+ * `startRegistry` (src/embed.ts) and the test helpers all build their servers here, so every server runs the
+ * driver inside src/storage/base.ts. The entry point imports 'reflect-metadata' before this module.
  */
 import type http from 'node:http';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
@@ -9,6 +11,7 @@ import { createAuthGate } from './auth/index.js';
 import { createHttpServer } from './http/server.js';
 import type { Logger, SecretRedactor } from './logger.js';
 import { Registry } from './registry/index.js';
+import { wrapDriver } from './storage/base.js';
 import type { StorageDriver } from './storage/driver.js';
 import { CONFIG, HTTP_SERVER, LOGGER, REGISTRY, SECRET_REDACTOR, STORAGE_DRIVER } from './tokens.js';
 
@@ -16,8 +19,10 @@ export interface StowageParts {
   readonly config: StowageConfig;
   readonly logger: Logger;
   readonly redactor: SecretRedactor;
-  /** the loaded plugin's driver, already wrapped by src/storage/base.ts */
+  /** the loaded plugin's driver; wrapped by src/storage/base.ts here unless it already is */
   readonly driver: StorageDriver;
+  /** where distribution's tree starts inside the driver's namespace (embedding only; default `/`) */
+  readonly rootDirectory?: string;
 }
 
 /** A child of tsyringe's root container holding one stowage instance (tests build several side by side). */
@@ -26,8 +31,8 @@ export function createStowageContainer(parts: StowageParts): DependencyContainer
   c.registerInstance(CONFIG, parts.config);
   c.registerInstance(LOGGER, parts.logger);
   c.registerInstance(SECRET_REDACTOR, parts.redactor);
-  c.registerInstance(STORAGE_DRIVER, parts.driver);
-  registerRegistryAndHttp(c);
+  c.registerInstance(STORAGE_DRIVER, wrapDriver(parts.driver));
+  registerRegistryAndHttp(c, parts.rootDirectory);
   return c;
 }
 
@@ -35,7 +40,7 @@ export function createStowageContainer(parts: StowageParts): DependencyContainer
 // Registry service and HTTP server construction. This is the only code that knows how the registry
 // service (src/registry) and the HTTP server (src/http) are built: change it here when their parameters
 // change. Register the registry service under REGISTRY (src/tokens.ts) and the server under HTTP_SERVER.
-function registerRegistryAndHttp(c: DependencyContainer): void {
+function registerRegistryAndHttp(c: DependencyContainer, rootDirectory: string | undefined): void {
   c.register<Registry>(REGISTRY, {
     useFactory: instanceCachingFactory<Registry>((d) => {
       const { storage } = d.resolve(CONFIG);
@@ -45,6 +50,7 @@ function registerRegistryAndHttp(c: DependencyContainer): void {
         redirect: !storage.redirect.disable,
         readOnly: storage.maintenance.readonly.enabled,
         logger: d.resolve(LOGGER),
+        ...(rootDirectory !== undefined ? { rootDirectory } : {}),
       });
     }),
   });

@@ -1,7 +1,7 @@
 /**
  * Writing a blob's bytes into a response.
  *
- * When the driver's stream offers READ_AT (the filesystem driver does), the bytes are copied with
+ * When the registry's blob body offers positional reads (the filesystem driver's READ_AT), the bytes are copied with
  * positional reads into a few buffers that are reused: a buffer goes back to a small shared spare list once
  * the socket has taken its bytes (the write callback), so a pull allocates nothing per chunk. Piping the
  * stream instead hands every chunk over in a freshly allocated buffer; on a 100 MB pull that garbage is
@@ -12,7 +12,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { readAtOf, type ReadAt } from '../storage/driver.js';
+import type { BlobBody, ReadAt } from '../registry/index.js';
 
 /** Bytes per positional read and per socket write. */
 export const COPY_CHUNK_SIZE = 1024 * 1024;
@@ -28,13 +28,13 @@ const giveBack = (buffer: Buffer): void => {
 };
 
 /**
- * Sends `length` bytes of `source`, a driver reader opened at byte `start` of the blob, then ends the
- * response. `partial`: a range, shorter than what the stream would yield.
+ * Sends `length` bytes of `body`, the blob read from byte `start`, then ends the response. `partial`: a
+ * range, shorter than what the stream would yield.
  */
-export async function sendBlobBody(res: ServerResponse, source: Readable, start: number, length: number, partial: boolean): Promise<void> {
+export async function sendBlobBody(res: ServerResponse, body: BlobBody, start: number, length: number, partial: boolean): Promise<void> {
+  const source: Readable = body.stream;
   try {
-    const readAt = readAtOf(source);
-    if (readAt) await copyByPosition(res, readAt, start, length);
+    if (body.readAt) await copyByPosition(res, body.readAt, start, length);
     else if (partial) await pipeline(source, take(length), res);
     else await pipeline(source, res);
   } finally {

@@ -1,6 +1,5 @@
 /** OCI error JSON (`{"errors":[{code,message,detail}]}`) for every failure, with the status each code means. */
 import type { ServerResponse } from 'node:http';
-import { storageErrorCode } from '../storage/errors.js';
 import { RegistryError, type RegistryErrorCode } from '../registry/errors.js';
 import type { RegistryLogger } from '../registry/logger.js';
 
@@ -46,26 +45,18 @@ export interface ErrorResponse {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** Storage errors arrive here already turned into RegistryErrors by the registry (src/registry/storage-errors.ts). */
 export function errorResponse(err: unknown, logger: RegistryLogger): ErrorResponse {
   if (err instanceof RegistryError) {
     const status = err instanceof HttpError ? err.status : STATUS[err.code];
-    const headers = err instanceof HttpError ? err.headers : {};
+    // a server-side failure: the client gets the code, the log gets the cause (which may name hosts and paths)
+    if (status >= 500) logger.error({ err, cause: err.cause }, 'request failed');
+    // 503: the backend failed after the driver's retries, and a client may try again later
+    const headers = err instanceof HttpError ? err.headers : err.code === 'UNAVAILABLE' ? { 'Retry-After': '5' } : {};
     return { status, headers, body: { errors: [{ code: err.code, message: err.message, ...(err.detail ? { detail: err.detail } : {}) }] } };
   }
-  const storageCode = storageErrorCode(err);
-  logger.error({ err, storageCode }, 'request failed');
-  if (storageCode === 'STORAGE_FAILED') {
-    // The backend is down or refusing after the driver's own retries: a client may try again later, so say
-    // 503 (distribution's UNAVAILABLE) rather than a 500 that reads as a bug. The backend's message stays in
-    // the log: it can name hosts and paths the client has no business seeing.
-    return {
-      status: STATUS.UNAVAILABLE,
-      headers: { 'Retry-After': '5' },
-      body: { errors: [{ code: 'UNAVAILABLE', message: 'storage backend unavailable, try again later' }] },
-    };
-  }
-  const message = storageCode ? `storage backend failed (${storageCode})` : 'internal error';
-  return { status: 500, headers: {}, body: { errors: [{ code: 'UNKNOWN', message }] } };
+  logger.error({ err }, 'request failed');
+  return { status: 500, headers: {}, body: { errors: [{ code: 'UNKNOWN', message: 'internal error' }] } };
 }
 
 export function sendError(res: ServerResponse, err: unknown, logger: RegistryLogger): void {

@@ -1,12 +1,10 @@
 /** The HTTP front of the registry: node:http, raw streaming bodies, OCI error JSON for every failure. */
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { AuthGate } from '../auth/index.js';
 import type { HttpConfig } from '../config/types.js';
-import { Registry } from '../registry/index.js';
-import { silentLogger, type RegistryLogger } from '../registry/logger.js';
-import type { StorageDriver } from '../storage/driver.js';
+import type { Registry } from '../registry/index.js';
+import type { RegistryLogger } from '../registry/logger.js';
 import type { RequestContext } from './context.js';
 import { HttpError, sendError } from './errors.js';
 import { parseRequestTarget } from './request-path.js';
@@ -28,6 +26,11 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
 
   const handle: http.RequestListener = async (req, res) => {
     const started = Date.now();
+    // A client that goes away before its response is complete aborts the storage work done for it.
+    const aborter = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) aborter.abort();
+    });
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     for (const [header, value] of Object.entries(config.headers)) res.setHeader(header, value);
     try {
@@ -50,7 +53,17 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       }
       const gate = options.auth;
       const auth = gate ? { gate, caller: await gate.admit(req, match.access, match.name) } : undefined;
-      const ctx: RequestContext = { req, res, url, registry, logger, http: config, name: match.name, reference: match.reference, ...(auth ? { auth } : {}) };
+      const ctx: RequestContext = {
+        req,
+        res,
+        url,
+        registry: registry.forRequest(aborter.signal),
+        logger,
+        http: config,
+        name: match.name,
+        reference: match.reference,
+        ...(auth ? { auth } : {}),
+      };
       await match.handler(ctx);
     } catch (err) {
       if (res.headersSent) logger.debug({ err, url: req.url }, 'response cut short');
@@ -86,60 +99,3 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
 }
 
 const notFound = (path: string): HttpError => new HttpError(404, 'UNSUPPORTED', `no API endpoint at ${path}`, { path });
-
-export interface StartRegistryOptions {
-  readonly driver: StorageDriver;
-  readonly deleteEnabled: boolean;
-  /** `host:port`; default `127.0.0.1:0` (a free port) */
-  readonly addr?: string;
-  readonly logger?: RegistryLogger;
-  readonly rootDirectory?: string;
-  readonly redirect?: boolean;
-  readonly http?: Partial<HttpConfig>;
-  readonly auth?: AuthGate;
-}
-
-export interface RunningRegistry {
-  /** `http://127.0.0.1:<port>` (`https://` with http.tls) */
-  readonly url: string;
-  readonly server: http.Server;
-  readonly registry: Registry;
-  close(): Promise<void>;
-}
-
-/** A registry on loopback in this process, for tests and embedding. */
-export async function startRegistry(options: StartRegistryOptions): Promise<RunningRegistry> {
-  const logger = options.logger ?? silentLogger;
-  const addr = options.addr ?? '127.0.0.1:0';
-  const colon = addr.lastIndexOf(':');
-  const host = colon > 0 ? addr.slice(0, colon) : '127.0.0.1';
-  const port = Number(addr.slice(colon + 1) || 0);
-  const registry = new Registry({
-    driver: options.driver,
-    deleteEnabled: options.deleteEnabled,
-    logger,
-    ...(options.rootDirectory !== undefined ? { rootDirectory: options.rootDirectory } : {}),
-    ...(options.redirect !== undefined ? { redirect: options.redirect } : {}),
-  });
-  const httpConfig: HttpConfig = { addr, prefix: '', headers: {}, ...options.http };
-  const server = createHttpServer({ registry, logger, http: httpConfig, ...(options.auth ? { auth: options.auth } : {}) });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    url: `${httpConfig.tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
-    server,
-    registry,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
-}

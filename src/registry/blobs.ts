@@ -1,13 +1,26 @@
 /** Blobs of a repository: content-addressed data under blobs/, visible to a repository through its `_layers` link. */
 import type { Readable } from 'node:stream';
+import { readAtOf, type ReadAt } from '../storage/driver.js';
 import type { Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { StorageLayout } from './layout.js';
+import { registryErrorOf } from './storage-errors.js';
 import type { RegistryStorage } from './storage.js';
 
 export interface BlobDescriptor {
   readonly digest: string;
   readonly size: number;
+}
+
+/** A blob's bytes, as the registry hands them out. */
+export interface BlobBody {
+  /** the bytes from the offset asked for; whoever takes the body destroys the stream when done */
+  readonly stream: Readable;
+  /**
+   * Positional reads of the whole blob, when storage has cheap ones (the driver's READ_AT): a caller that
+   * uses them reads nothing from `stream`. See src/http/blob-body.ts for why this matters on large pulls.
+   */
+  readonly readAt?: ReadAt;
 }
 
 export class BlobStore {
@@ -49,8 +62,19 @@ export class BlobStore {
     await this.storage.writeLink(this.layout.layerLink(name, digest), digest);
   }
 
-  async open(digest: Digest, offset: number): Promise<Readable> {
-    return this.storage.driver.reader(this.layout.blobData(digest), offset);
+  async open(digest: Digest, offset: number): Promise<BlobBody> {
+    const stream = await this.storage.driver.reader(this.layout.blobData(digest), offset);
+    const positional = readAtOf(stream);
+    if (!positional) return { stream };
+    // storage errors leave the registry as registry errors, whichever way the bytes are read
+    const readAt: ReadAt = async (buffer, length, position) => {
+      try {
+        return await positional(buffer, length, position);
+      } catch (err) {
+        throw registryErrorOf(err);
+      }
+    };
+    return { stream, readAt };
   }
 
   /** A URL the client may fetch the blob from directly, when the driver offers one and redirects are on. */

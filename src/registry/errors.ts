@@ -30,8 +30,10 @@ export class RegistryError extends Error {
     message: string,
     /** machine-readable context for the client (the `detail` of the OCI error) */
     readonly detail?: Readonly<Record<string, unknown>>,
+    /** `cause`: the storage error behind it, for the log */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'RegistryError';
   }
 }

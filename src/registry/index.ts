@@ -2,9 +2,9 @@
  * The registry domain service: what the HTTP API does, without HTTP. Every operation validates its
  * names and digests first and answers failures as RegistryError with the spec's codes.
  */
-import type { Readable } from 'node:stream';
 import type { StorageDriver } from '../storage/driver.js';
-import { BlobStore, type BlobDescriptor } from './blobs.js';
+import { withSignal } from '../storage/signal.js';
+import { BlobStore, type BlobBody, type BlobDescriptor } from './blobs.js';
 import { Catalog } from './catalog.js';
 import { isSupportedAlgorithm, parseDigest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
@@ -17,11 +17,13 @@ import type { Page, PageRequest } from './pagination.js';
 import { purgeUploads, type PurgeResult } from './purge.js';
 import { ReferrersStore, type ReferrersIndex } from './referrers.js';
 import { RegistryStorage } from './storage.js';
+import { registryErrorOf } from './storage-errors.js';
 import { TagStore } from './tags.js';
-import { UploadSessions, type ChunkRange, type UploadStatus } from './uploads.js';
+import { UploadSessions, UploadSessionsState, type ChunkRange, type UploadStatus } from './uploads.js';
 
 export { RegistryError, type RegistryErrorCode } from './errors.js';
-export type { BlobDescriptor } from './blobs.js';
+export type { BlobBody, BlobDescriptor } from './blobs.js';
+export type { ReadAt } from '../storage/driver.js';
 export type { StoredManifest, PushedManifest } from './manifests.js';
 export type { Page, PageRequest } from './pagination.js';
 export type { ReferrersIndex } from './referrers.js';
@@ -60,8 +62,12 @@ export class Registry {
   private readonly storage: RegistryStorage;
   private readonly layout: StorageLayout;
   private readonly logger: RegistryLogger;
+  private readonly options: RegistryOptions;
+  private readonly uploadState: UploadSessionsState;
 
-  constructor(options: RegistryOptions) {
+  constructor(options: RegistryOptions, uploadState: UploadSessionsState = new UploadSessionsState()) {
+    this.options = options;
+    this.uploadState = uploadState;
     const storage = new RegistryStorage(options.driver);
     const layout = new StorageLayout(options.rootDirectory ?? '/');
     const logger = options.logger ?? silentLogger;
@@ -71,34 +77,48 @@ export class Registry {
     this.deleteEnabled = options.deleteEnabled;
     this.readOnly = options.readOnly ?? false;
     this.blobStore = new BlobStore(storage, layout, { deleteEnabled: options.deleteEnabled, redirect: options.redirect ?? true });
-    this.uploads = new UploadSessions(storage, layout, logger);
+    this.uploads = new UploadSessions(storage, layout, logger, uploadState);
     this.manifestStore = new ManifestStore(storage, layout, this.blobStore, { deleteEnabled: options.deleteEnabled });
     this.tagStore = new TagStore(storage, layout);
     this.referrersStore = new ReferrersStore(storage, layout, this.manifestStore);
     this.catalogStore = new Catalog(storage, layout);
   }
 
+  /**
+   * This registry as one request sees it: every storage call it makes carries `signal`, so a client that
+   * disconnects stops the backend work done for it. Upload sessions are shared with the whole registry.
+   */
+  forRequest(signal: AbortSignal): Registry {
+    return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState);
+  }
+
   // blobs
 
   async statBlob(name: string, digest: string): Promise<BlobDescriptor> {
     checkName(name);
-    return this.blobStore.stat(name, parseDigest(digest));
+    const parsed = parseDigest(digest);
+    return this.boundary(() => this.blobStore.stat(name, parsed), () => blobUnknown(name, parsed.value));
   }
 
-  /** The blob's bytes from `offset` (the caller limits the length for ranges). */
-  async readBlob(digest: string, offset: number): Promise<Readable> {
-    return this.blobStore.open(parseDigest(digest), offset);
+  /**
+   * The blob's bytes from `offset` (the caller limits the length for ranges). BLOB_UNKNOWN when the blob
+   * went away since it was found (a delete between stat and read).
+   */
+  async readBlob(digest: string, offset: number): Promise<BlobBody> {
+    const parsed = parseDigest(digest);
+    return this.boundary(() => this.blobStore.open(parsed, offset), () => blobUnknown(undefined, parsed.value));
   }
 
   async blobRedirectURL(digest: string, method: 'GET' | 'HEAD'): Promise<string | undefined> {
-    return this.blobStore.redirectURL(parseDigest(digest), method);
+    const parsed = parseDigest(digest);
+    return this.boundary(() => this.blobStore.redirectURL(parsed, method), () => blobUnknown(undefined, parsed.value));
   }
 
   async deleteBlob(name: string, digest: string): Promise<void> {
     checkName(name);
     const parsed = parseDigest(digest);
     this.checkWritable();
-    await this.blobStore.delete(name, parsed);
+    await this.boundary(() => this.blobStore.delete(name, parsed), () => blobUnknown(name, parsed.value));
   }
 
   /** Mounts a blob into `name`; undefined when it cannot be mounted (the caller starts an upload instead). */
@@ -107,7 +127,7 @@ export class Registry {
     const parsed = parseDigest(digest);
     this.checkWritable();
     if (from !== undefined && !isValidName(from)) return undefined;
-    return this.blobStore.mount(name, parsed, from);
+    return this.boundary(() => this.blobStore.mount(name, parsed, from));
   }
 
   // uploads
@@ -120,68 +140,70 @@ export class Registry {
       if (!isSupportedAlgorithm(algorithm)) throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm ${JSON.stringify(algorithm)}`, { algorithm });
       chosen = algorithm;
     }
-    return this.uploads.start(name, chosen);
+    return this.boundary(() => this.uploads.start(name, chosen));
   }
 
   async uploadStatus(name: string, id: string): Promise<UploadStatus> {
     this.checkUpload(name, id);
-    return this.uploads.status(name, id);
+    return this.boundary(() => this.uploads.status(name, id), () => uploadUnknown(name, id));
   }
 
   async appendUpload(name: string, id: string, body: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<UploadStatus> {
     this.checkUpload(name, id);
     this.checkWritable();
-    return this.uploads.append(name, id, body, range);
+    return this.boundary(() => this.uploads.append(name, id, body, range), () => uploadUnknown(name, id));
   }
 
   async finishUpload(name: string, id: string, digest: string, body?: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<BlobDescriptor> {
     this.checkUpload(name, id);
     const expected = parseDigest(digest);
     this.checkWritable();
-    return this.uploads.finish(name, id, expected, body, range);
+    return this.boundary(() => this.uploads.finish(name, id, expected, body, range), () => uploadUnknown(name, id));
   }
 
   async cancelUpload(name: string, id: string): Promise<void> {
     this.checkUpload(name, id);
-    await this.uploads.cancel(name, id);
+    this.checkWritable();
+    await this.boundary(() => this.uploads.cancel(name, id), () => uploadUnknown(name, id));
   }
 
   // manifests
 
   async getManifest(name: string, reference: string): Promise<StoredManifest> {
     checkName(name);
-    return this.manifestStore.get(name, reference);
+    return this.boundary(() => this.manifestStore.get(name, reference), () => manifestUnknown(name, reference));
   }
 
   async putManifest(name: string, reference: string, content: Uint8Array, contentType: string | undefined, tags: readonly string[] = []): Promise<PushedManifest> {
     checkName(name);
     this.checkWritable();
-    return this.manifestStore.put(name, reference, content, contentType, tags);
+    return this.boundary(() => this.manifestStore.put(name, reference, content, contentType, tags));
   }
 
   async deleteManifest(name: string, reference: string): Promise<void> {
     checkName(name);
     this.checkWritable();
-    await this.manifestStore.delete(name, reference);
+    await this.boundary(() => this.manifestStore.delete(name, reference), () => manifestUnknown(name, reference));
   }
 
   // listings
 
   async listTags(name: string, request: PageRequest): Promise<Page> {
     checkName(name);
-    return this.tagStore.list(name, request);
+    return this.boundary(() => this.tagStore.list(name, request));
   }
 
   async listReferrers(name: string, subject: string, artifactType?: string): Promise<ReferrersIndex> {
     checkName(name);
-    return this.referrersStore.list(name, parseDigest(subject), artifactType);
+    const parsed = parseDigest(subject);
+    return this.boundary(() => this.referrersStore.list(name, parsed, artifactType));
   }
 
   async catalog(request: PageRequest): Promise<Page> {
     if (request.n !== undefined && request.n > CATALOG_MAX_ENTRIES) {
       throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be at most ${CATALOG_MAX_ENTRIES}`, { n: request.n, max: CATALOG_MAX_ENTRIES });
     }
-    return this.catalogStore.list(request, CATALOG_DEFAULT_PAGE);
+    return this.boundary(() => this.catalogStore.list(request, CATALOG_DEFAULT_PAGE));
   }
 
   // maintenance
@@ -209,7 +231,23 @@ export class Registry {
     if (!isValidUploadId(id)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${JSON.stringify(id)} is not known to repository ${name}`, { upload: id });
   }
 
+  /** Runs a storage-backed operation; what storage throws leaves as a RegistryError (see storage-errors.ts). */
+  private async boundary<T>(run: () => Promise<T>, vanished?: () => RegistryError): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw registryErrorOf(err, vanished);
+    }
+  }
+
   private checkWritable(): void {
     if (this.readOnly) throw new RegistryError('UNSUPPORTED', 'the registry is in read-only mode (storage.maintenance.readonly)');
   }
 }
+
+const blobUnknown = (name: string | undefined, digest: string): RegistryError =>
+  new RegistryError('BLOB_UNKNOWN', name ? `blob ${digest} is not known to repository ${name}` : `blob ${digest} is not known`, { digest });
+const uploadUnknown = (name: string, id: string): RegistryError =>
+  new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to repository ${name}`, { upload: id });
+const manifestUnknown = (name: string, reference: string): RegistryError =>
+  new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not known to repository ${name}`, { reference });

@@ -35,17 +35,27 @@ const MAX_RUNNING_HASHES = 10_000;
 /** distribution's startedat format: RFC 3339 in UTC, whole seconds */
 const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export class UploadSessions {
+/** What this process knows of upload sessions beyond storage; shared by every request's view of the registry. */
+export class UploadSessionsState {
   /** running hashes of sessions this process has seen, keyed by repository and id */
-  private readonly digesters = new Map<string, Digester>();
+  readonly digesters = new Map<string, Digester>();
   /** one request at a time per session, so offsets and hashes stay in step */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  readonly queues = new Map<string, Promise<unknown>>();
+}
+
+export class UploadSessions {
+  private readonly digesters: Map<string, Digester>;
+  private readonly queues: Map<string, Promise<unknown>>;
 
   constructor(
     private readonly storage: RegistryStorage,
     private readonly layout: StorageLayout,
     private readonly logger: RegistryLogger,
-  ) {}
+    state: UploadSessionsState = new UploadSessionsState(),
+  ) {
+    this.digesters = state.digesters;
+    this.queues = state.queues;
+  }
 
   async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadStatus> {
     const id = randomUUID();

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { request } from 'undici';
-import { createAuthGate } from '../../src/auth/index.js';
 import type { AuthConfig, TlsConfig } from '../../src/config/types.js';
-import { startRegistry } from '../../src/http/server.js';
-import { MemoryDriver } from '../http/support/memory-driver.js';
+import { startRegistry } from '../../src/embed.js';
+import type { StorageDriver } from '../../src/storage/driver.js';
+import { inMemoryDriver } from '../http/support/registry.js';
 
 export const USERS: Readonly<Record<string, string>> = { alice: 'alice-secret-1', bob: 'bob-secret-22', carol: 'carol-secret-333' };
 
@@ -43,16 +43,16 @@ export function htpasswdText(): string {
  */
 export async function startAuthRegistry(
   auth: (dir: string) => AuthConfig | Promise<AuthConfig>,
-  options: { tls?: (dir: string) => TlsConfig | Promise<TlsConfig>; driver?: MemoryDriver } = {},
+  options: { tls?: (dir: string) => TlsConfig | Promise<TlsConfig>; driver?: StorageDriver } = {},
 ): Promise<AuthRegistry> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'stowage-auth-'));
   await writeFile(path.join(dir, 'htpasswd'), htpasswdText());
-  const gate = createAuthGate(await auth(dir));
+  const authConfig = await auth(dir);
   const tls = options.tls ? await options.tls(dir) : undefined;
   const running = await startRegistry({
-    driver: options.driver ?? new MemoryDriver(),
+    driver: options.driver ?? inMemoryDriver(),
     deleteEnabled: true,
-    ...(gate ? { auth: gate } : {}),
+    auth: authConfig,
     ...(tls ? { http: { tls } } : {}),
   });
   return {

@@ -1,9 +1,8 @@
 import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry } from '../../src/http/server.js';
-import { MemoryDriver } from './support/memory-driver.js';
-import { startTestRegistry, type TestRegistry } from './support/registry.js';
+import { startRegistry } from '../../src/embed.js';
+import { inMemoryDriver, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 describe('the API base and routing', () => {
   let registry: TestRegistry;
@@ -126,7 +125,7 @@ describe('idle connections', () => {
 describe('http configuration', () => {
   it('serves under http.prefix, writes absolute Locations under http.host, and adds http.headers', async () => {
     const running = await startRegistry({
-      driver: new MemoryDriver(),
+      driver: inMemoryDriver(),
       deleteEnabled: true,
       http: { prefix: '/registry/', host: 'https://registry.example.com', headers: { 'X-Served-By': 'stowage' } },
     });

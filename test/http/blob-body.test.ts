@@ -3,9 +3,9 @@ import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COPY_CHUNK_SIZE } from '../../src/http/blob-body.js';
-import { READ_AT, type ReadAt } from '../../src/storage/driver.js';
-import { MemoryDriver } from './support/memory-driver.js';
-import { pushBlob, startTestRegistry, type TestRegistry } from './support/registry.js';
+import { READ_AT, type ReadAt, type StorageDriver } from '../../src/storage/driver.js';
+import { decorate } from '../support/driver-decorator.js';
+import { inMemoryDriver, pushBlob, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 /** Incompressible, position-dependent bytes: a buffer reused too early shows up as a wrong byte somewhere. */
 function bytes(seed: string, size: number): Buffer {
@@ -13,8 +13,11 @@ function bytes(seed: string, size: number): Buffer {
   return createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16)).update(Buffer.alloc(size));
 }
 
-/** A MemoryDriver whose reader streams offer READ_AT, as the filesystem driver's do, and that counts what it serves. */
-class PositionalDriver extends MemoryDriver {
+/** The inmemory driver with reader streams that offer READ_AT, as the filesystem driver's do, counting what it serves. */
+class PositionalDriver {
+  private readonly store = inMemoryDriver();
+  /** what the registry is given */
+  readonly driver: StorageDriver = decorate(this.store, { reader: (path, offset, signal) => this.reader(path, offset, signal) });
   readAtCalls = 0;
   readonly streams: Readable[] = [];
   destroyed = 0;
@@ -24,9 +27,9 @@ class PositionalDriver extends MemoryDriver {
   /** set to slow each READ_AT down */
   delayMs = 0;
 
-  override async reader(path: string, offset: number): Promise<Readable> {
-    const stream = await super.reader(path, offset);
-    const content = this.objects.get(path)!.content;
+  async reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable> {
+    const stream = await this.store.reader(path, offset, signal);
+    const content = Buffer.from(await this.store.getContent(path));
     this.opened++;
     this.streams.push(stream);
     stream.once('close', () => this.destroyed++);
@@ -56,7 +59,7 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
 
   beforeAll(async () => {
     driver = new PositionalDriver();
-    registry = await startTestRegistry({ driver });
+    registry = await startTestRegistry({ driver: driver.driver });
     bigDigest = await pushBlob(registry, 'positional/repo', big);
     otherDigest = await pushBlob(registry, 'positional/repo', other);
   });
@@ -152,7 +155,7 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
 
 describe('blob GETs from a stream without READ_AT', () => {
   it('are piped as before, ranges included', async () => {
-    const registry = await startTestRegistry({ driver: new MemoryDriver() });
+    const registry = await startTestRegistry({ driver: inMemoryDriver() });
     try {
       const content = bytes('plain', 2 * COPY_CHUNK_SIZE + 5);
       const digest = await pushBlob(registry, 'plain/repo', content);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushBlob, sha256, startTestRegistry, type TestRegistry } from './support/registry.js';
+import type { StorageDriver } from '../../src/storage/driver.js';
+import { decorate } from '../support/driver-decorator.js';
+import { inMemoryDriver, pushBlob, sha256, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 describe('blobs: GET, HEAD, ranges and DELETE', () => {
   let registry: TestRegistry;
@@ -119,12 +121,14 @@ describe('blobs on a registry with deletes disabled', () => {
   });
 });
 
+/** the inmemory driver as a backend with direct URLs under `base` would answer redirectURL */
+const redirecting = (base: string): StorageDriver => decorate(inMemoryDriver(), { redirectURL: async (path) => `${base}${path}` });
+
 describe('blob redirects', () => {
   it('GET answers 307 to the driver URL when the driver offers one, HEAD is answered directly', async () => {
-    const registry = await startTestRegistry();
+    const registry = await startTestRegistry({ driver: redirecting('http://127.0.0.1:9/storage') });
     try {
       const digest = await pushBlob(registry, 'redirect/repo', 'redirected');
-      registry.driver.redirectBase = 'http://127.0.0.1:9/storage';
       const get = await registry.send('GET', `/v2/redirect/repo/blobs/${digest}`);
       expect(get.status).toBe(307);
       expect(get.headers.location).toBe(`http://127.0.0.1:9/storage/docker/registry/v2/blobs/sha256/${digest.slice(7, 9)}/${digest.slice(7)}/data`);
@@ -136,13 +140,36 @@ describe('blob redirects', () => {
   });
 
   it('with redirects disabled the blob is served by the registry', async () => {
-    const registry = await startTestRegistry({ redirect: false });
+    const registry = await startTestRegistry({ redirect: false, driver: redirecting('http://127.0.0.1:9/storage') });
     try {
       const digest = await pushBlob(registry, 'redirect/repo', 'served');
-      registry.driver.redirectBase = 'http://127.0.0.1:9/storage';
       const get = await registry.send('GET', `/v2/redirect/repo/blobs/${digest}`);
       expect(get.status).toBe(200);
       expect(get.body.toString()).toBe('served');
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
+describe('a blob that vanishes while it is being served', () => {
+  it('answers 404 BLOB_UNKNOWN when the blob is deleted between its stat and its read, not a 500', async () => {
+    const store = inMemoryDriver();
+    let vanishOnRead = false;
+    // a concurrent garbage collection: the blob's data goes away right before the registry opens it
+    const racing = decorate(store, {
+      reader: async (path, offset, signal) => {
+        if (vanishOnRead && path.endsWith('/data')) await store.delete(path);
+        return store.reader(path, offset, signal);
+      },
+    });
+    const registry = await startTestRegistry({ driver: racing });
+    try {
+      const digest = await pushBlob(registry, 'race/repo', 'here, then gone');
+      vanishOnRead = true;
+      const response = await registry.send('GET', `/v2/race/repo/blobs/${digest}`);
+      expect(response.status).toBe(404);
+      expect(response.json()).toMatchObject({ errors: [{ code: 'BLOB_UNKNOWN', detail: { digest } }] });
     } finally {
       await registry.close();
     }

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../src/registry/index.js';
-import { MemoryDriver } from '../http/support/memory-driver.js';
+import { wrapDriver } from '../../src/storage/base.js';
+import type { StorageDriver } from '../../src/storage/driver.js';
+import { storageSnapshot, storedPaths } from '../support/storage-snapshot.js';
+import { inMemoryDriver } from '../http/support/registry.js';
 import { sha256 } from '../http/support/registry.js';
 
-const text = async (driver: MemoryDriver, path: string): Promise<string> => Buffer.from(await driver.getContent(path)).toString('utf8');
+const text = async (driver: StorageDriver, path: string): Promise<string> => Buffer.from(await driver.getContent(path)).toString('utf8');
 const bytes = (value: string): AsyncIterable<Uint8Array> => (async function* () {
   yield Buffer.from(value);
 })();
@@ -11,7 +14,7 @@ const hexOf = (digest: string): string => digest.slice('sha256:'.length);
 
 describe("the storage layout is distribution's, byte for byte", () => {
   it('an uploaded blob lands at blobs/sha256/<2>/<hex>/data with a _layers link holding just the digest', async () => {
-    const driver = new MemoryDriver();
+    const driver = wrapDriver(inMemoryDriver());
     const registry = new Registry({ driver, deleteEnabled: true });
     const digest = sha256('layer bytes');
     const upload = await registry.startUpload('lib/app');
@@ -19,23 +22,23 @@ describe("the storage layout is distribution's, byte for byte", () => {
     const hex = hexOf(digest);
     expect(await text(driver, `/docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`)).toBe('layer bytes');
     expect(await text(driver, `/docker/registry/v2/repositories/lib/app/_layers/sha256/${hex}/link`)).toBe(digest);
-    expect([...driver.objects.keys()].some((path) => path.includes('_uploads'))).toBe(false);
+    expect((await storedPaths(driver)).some((path) => path.includes('_uploads'))).toBe(false);
   });
 
   it('an open session has _uploads/<id>/startedat in RFC 3339 UTC and its data, and no hashstates', async () => {
-    const driver = new MemoryDriver();
+    const driver = wrapDriver(inMemoryDriver());
     const registry = new Registry({ driver, deleteEnabled: true });
     const upload = await registry.startUpload('lib/app');
     await registry.appendUpload('lib/app', upload.id, bytes('partial'));
     const startedAt = await text(driver, `/docker/registry/v2/repositories/lib/app/_uploads/${upload.id}/startedat`);
     expect(startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(Math.abs(Date.parse(startedAt) - Date.now())).toBeLessThan(5_000);
-    expect(driver.pending.get(`/docker/registry/v2/repositories/lib/app/_uploads/${upload.id}/data`)?.toString()).toBe('partial');
-    expect([...driver.objects.keys(), ...driver.pending.keys()].some((path) => path.includes('hashstates'))).toBe(false);
+    expect(await driver.uploadSize(`/docker/registry/v2/repositories/lib/app/_uploads/${upload.id}/data`)).toBe('partial'.length);
+    expect([...(await storageSnapshot(driver)).keys()].some((path) => path.includes('hashstates'))).toBe(false);
   });
 
   it('a tagged manifest writes the blob, the revision link, the tag index link and the current link', async () => {
-    const driver = new MemoryDriver();
+    const driver = wrapDriver(inMemoryDriver());
     const registry = new Registry({ driver, deleteEnabled: true });
     const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] });
     const pushed = await registry.putManifest('lib/app', 'v1', Buffer.from(manifest), 'application/vnd.oci.image.index.v1+json');
@@ -48,7 +51,7 @@ describe("the storage layout is distribution's, byte for byte", () => {
   });
 
   it('a referrer is indexed under _manifests/referrers/<alg>/<subject hex>/<alg>/<hex>/link (stowage extension)', async () => {
-    const driver = new MemoryDriver();
+    const driver = wrapDriver(inMemoryDriver());
     const registry = new Registry({ driver, deleteEnabled: true });
     const subject = sha256('subject');
     const manifest = JSON.stringify({
@@ -63,15 +66,15 @@ describe("the storage layout is distribution's, byte for byte", () => {
   });
 
   it('rootDirectory moves the whole tree', async () => {
-    const driver = new MemoryDriver();
+    const driver = wrapDriver(inMemoryDriver());
     const registry = new Registry({ driver, deleteEnabled: true, rootDirectory: '/srv/registry' });
     const upload = await registry.startUpload('app');
     await registry.finishUpload('app', upload.id, sha256('x'), bytes('x'));
-    expect([...driver.objects.keys()].every((path) => path.startsWith('/srv/registry/docker/registry/v2/'))).toBe(true);
+    expect((await storedPaths(driver)).every((path) => path.startsWith('/srv/registry/docker/registry/v2/'))).toBe(true);
   });
 
   it('a tree as distribution writes it (links without newline, tag index) is served: blobs, tags, manifests, catalog', async () => {
-    const driver = new MemoryDriver();
+    const driver = wrapDriver(inMemoryDriver());
     const layer = 'distribution layer';
     const layerDigest = sha256(layer);
     const manifest = `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"${sha256('{}')}"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":${layer.length},"digest":"${layerDigest}"}]}`;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Registry, RegistryError } from '../../src/registry/index.js';
-import { MemoryDriver } from '../http/support/memory-driver.js';
+import { wrapDriver } from '../../src/storage/base.js';
+import type { StorageDriver } from '../../src/storage/driver.js';
+import { storedPaths } from '../support/storage-snapshot.js';
+import { inMemoryDriver } from '../http/support/registry.js';
 import { sha256 } from '../http/support/registry.js';
 
 const bytes = (value: string): AsyncIterable<Uint8Array> => (async function* () {
@@ -9,7 +12,7 @@ const bytes = (value: string): AsyncIterable<Uint8Array> => (async function* () 
 
 describe('upload purging', () => {
   it('removes sessions started before the cut-off (and those without startedat), keeps newer ones', async () => {
-    const driver = new MemoryDriver();
+    const driver = wrapDriver(inMemoryDriver());
     const registry = new Registry({ driver, deleteEnabled: true });
     const fresh = await registry.startUpload('team/app');
     const old = await registry.startUpload('team/app');
@@ -27,17 +30,18 @@ describe('upload purging', () => {
     const done = await registry.purgeUploads(new Date(Date.now() - 60_000));
     expect(done.purged.sort()).toEqual(dry.purged.sort());
     await expect(registry.uploadStatus('team/app', old.id)).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
-    expect([...driver.objects.keys()].some((path) => path.includes(other.id))).toBe(false);
+    expect((await storedPaths(driver)).some((path) => path.includes(other.id))).toBe(false);
     expect((await registry.uploadStatus('team/app', fresh.id)).size).toBe(0);
   });
 });
 
 describe('read-only mode', () => {
   it('refuses every write with UNSUPPORTED and still serves reads', async () => {
-    const driver = new MemoryDriver();
+    const driver = wrapDriver(inMemoryDriver());
     const writable = new Registry({ driver, deleteEnabled: true });
     const upload = await writable.startUpload('app');
     await writable.finishUpload('app', upload.id, sha256('kept'), bytes('kept'));
+    const open = await writable.startUpload('app');
     const readOnly = new Registry({ driver, deleteEnabled: true, readOnly: true });
     const refusals: Promise<unknown>[] = [
       readOnly.startUpload('app'),
@@ -45,6 +49,7 @@ describe('read-only mode', () => {
       readOnly.deleteBlob('app', sha256('kept')),
       readOnly.deleteManifest('app', 'v1'),
       readOnly.mountBlob('other', sha256('kept'), 'app'),
+      readOnly.cancelUpload('app', open.id),
     ];
     for (const refusal of refusals) {
       await expect(refusal).rejects.toBeInstanceOf(RegistryError);

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDriver as createFilesystemPluginDriver } from '../../plugins/filesystem/src/index.js';
 import { createDriver as createInMemoryPluginDriver } from '../../plugins/inmemory/src/index.js';
-import { startRegistry } from '../../src/http/server.js';
-import { wrapDriver } from '../../src/storage/base.js';
+import { startRegistry } from '../../src/embed.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
 import { createDriverContext } from '../../src/testing/index.js';
 import { freeLoopbackPort, waitForRegistry } from './ports.js';
@@ -39,7 +38,7 @@ export interface InProcessOptions {
  */
 export async function startStowageWithDriver(driver: StorageDriver, options: boolean | InProcessOptions = {}): Promise<RunningRegistry> {
   const { deleteEnabled = true, port = 0, redirect = true } = typeof options === 'boolean' ? { deleteEnabled: options } : options;
-  const registry = await startRegistry({ driver: wrapDriver(driver), deleteEnabled, redirect, addr: `127.0.0.1:${port}` });
+  const registry = await startRegistry({ driver, deleteEnabled, redirect, addr: `127.0.0.1:${port}` });
   const url = registry.url.replace(/\/+$/, '');
   return {
     url,

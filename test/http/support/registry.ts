@@ -1,8 +1,10 @@
-/** Starts stowage's HTTP API on loopback over a MemoryDriver, with an undici client for the tests. */
+/** Starts stowage's HTTP API on loopback over the inmemory plugin, with an undici client for the tests. */
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
-import { startRegistry, type RunningRegistry } from '../../../src/http/server.js';
-import { MemoryDriver } from './memory-driver.js';
+import { startRegistry, type RunningRegistry } from '../../../src/embed.js';
+import { createDriver as createInMemoryDriver } from '../../../plugins/inmemory/src/index.js';
+import type { StorageDriver } from '../../../src/storage/driver.js';
+import { createDriverContext } from '../../../src/testing/index.js';
 
 export interface TestResponse {
   readonly status: number;
@@ -12,12 +14,15 @@ export interface TestResponse {
 }
 
 export interface TestRegistry extends RunningRegistry {
-  readonly driver: MemoryDriver;
+  /** the inmemory plugin's driver, as its factory returned it (stowage serves it wrapped) */
+  readonly driver: StorageDriver;
   send(method: string, path: string, options?: { body?: Uint8Array | string; headers?: Record<string, string> }): Promise<TestResponse>;
 }
 
-export async function startTestRegistry(options: { deleteEnabled?: boolean; driver?: MemoryDriver; redirect?: boolean } = {}): Promise<TestRegistry> {
-  const driver = options.driver ?? new MemoryDriver();
+export const inMemoryDriver = (): StorageDriver => createInMemoryDriver({}, createDriverContext('inmemory')) as StorageDriver;
+
+export async function startTestRegistry(options: { deleteEnabled?: boolean; driver?: StorageDriver; redirect?: boolean } = {}): Promise<TestRegistry> {
+  const driver = options.driver ?? inMemoryDriver();
   const running = await startRegistry({
     driver,
     deleteEnabled: options.deleteEnabled ?? true,

@@ -1,0 +1,108 @@
+/**
+ * stowage in a program of one's own (and in tests): a registry over a driver object, listening on loopback.
+ * It is built by the composition root (src/container.ts) like `stowage serve`, from a config with the same
+ * defaults a config file would get, so an embedded server is the served one minus plugin loading.
+ */
+import 'reflect-metadata';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createStowageContainer } from './container.js';
+import type { AuthConfig, HttpConfig, StowageConfig } from './config/types.js';
+import { createLogger, SecretRedactor, type Logger } from './logger.js';
+import type { Registry } from './registry/index.js';
+import type { StorageDriver } from './storage/driver.js';
+import { HTTP_SERVER, REGISTRY, STORAGE_DRIVER } from './tokens.js';
+
+export interface StartRegistryOptions {
+  /** a driver object (a plugin's `createDriver` result); wrapped by src/storage/base.ts unless it already is */
+  readonly driver: StorageDriver;
+  readonly deleteEnabled: boolean;
+  /** `host:port`; default `127.0.0.1:0` (a free port) */
+  readonly addr?: string;
+  /** default: a silent logger */
+  readonly logger?: Logger;
+  /** where distribution's tree starts inside the driver's namespace; default `/` */
+  readonly rootDirectory?: string;
+  /** blob GETs redirect to the driver's URLs when it offers them; default true */
+  readonly redirect?: boolean;
+  /** storage.maintenance.readonly.enabled; default false */
+  readonly readOnly?: boolean;
+  readonly http?: Partial<HttpConfig>;
+  /** the `auth` section (htpasswd, token, access rules); absent: every request is admitted */
+  readonly auth?: AuthConfig;
+}
+
+export interface RunningRegistry {
+  /** `http://127.0.0.1:<port>` (`https://` with http.tls) */
+  readonly url: string;
+  readonly server: http.Server;
+  readonly registry: Registry;
+  /** the driver as the registry uses it (wrapped) */
+  readonly driver: StorageDriver;
+  /** stops the server; the driver stays open (its owner closes it) */
+  close(): Promise<void>;
+}
+
+/** The config `startRegistry` runs with: the defaults of an empty config file, plus its options. */
+export function embeddedConfig(options: StartRegistryOptions): StowageConfig {
+  const addr = options.addr ?? '127.0.0.1:0';
+  return {
+    source: { format: 'defaults' },
+    baseDir: process.cwd(),
+    log: { level: 'info' },
+    http: { addr, prefix: '', headers: {}, ...options.http },
+    storage: {
+      driver: options.driver.name,
+      options: {},
+      optionsPath: `storage.${options.driver.name}`,
+      delete: { enabled: options.deleteEnabled },
+      redirect: { disable: options.redirect === false },
+      maintenance: {
+        uploadpurging: { enabled: false, age: '168h', interval: '24h', dryrun: false },
+        readonly: { enabled: options.readOnly ?? false },
+      },
+    },
+    plugins: { paths: [] },
+    ...(options.auth ? { auth: options.auth } : {}),
+  };
+}
+
+/** A registry on loopback in this process, for tests and embedding. */
+export async function startRegistry(options: StartRegistryOptions): Promise<RunningRegistry> {
+  const config = embeddedConfig(options);
+  const logger = options.logger ?? createLogger({ level: 'silent' });
+  const container = createStowageContainer({
+    config,
+    logger,
+    redactor: new SecretRedactor(),
+    driver: options.driver,
+    ...(options.rootDirectory !== undefined ? { rootDirectory: options.rootDirectory } : {}),
+  });
+  const server = container.resolve(HTTP_SERVER);
+  const addr = config.http.addr;
+  const colon = addr.lastIndexOf(':');
+  const host = colon > 0 ? addr.slice(0, colon).replace(/^\[(.*)\]$/, '$1') : '127.0.0.1';
+  const port = Number(addr.slice(colon + 1) || 0);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `${config.http.tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
+    server,
+    registry: container.resolve(REGISTRY),
+    driver: container.resolve(STORAGE_DRIVER),
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      await container.dispose();
+    },
+  };
+}
