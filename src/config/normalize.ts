@@ -94,6 +94,7 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
       ...(typeof http.host === 'string' ? { host: http.host } : {}),
       ...(typeof http.relativeurls === 'boolean' ? { relativeurls: http.relativeurls } : {}),
       ...(typeof http.secret === 'string' ? { secret: http.secret } : {}),
+      ...(typeof http.bodyidletimeout === 'string' ? { bodyidletimeout: http.bodyidletimeout } : {}),
       ...(isMapping(http.tls) ? { tls: tlsOf(http.tls, context.baseDir) } : {}),
     },
     ...(authOf(document.auth, context.baseDir) ?? {}),

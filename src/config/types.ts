@@ -61,6 +61,8 @@ export interface HttpConfig {
   readonly relativeurls?: boolean;
   /** distribution's `http.secret`, passed on for whatever signs upload state; never log it */
   readonly secret?: string;
+  /** `http.bodyidletimeout` (stowage's): a Go duration; a request body idle this long is cut (default 60s) */
+  readonly bodyidletimeout?: string;
   /** distribution's `http.tls`: serve HTTPS; file paths absolute */
   readonly tls?: TlsConfig;
 }

@@ -5,8 +5,10 @@ import type { AuthGate } from '../auth/index.js';
 import type { HttpConfig } from '../config/types.js';
 import type { Registry } from '../registry/index.js';
 import type { RegistryLogger } from '../registry/logger.js';
+import { parseDurationMs } from '../registry/duration.js';
 import type { RequestContext } from './context.js';
 import { HttpError, sendError } from './errors.js';
+import { checkRequestHead, DEFAULT_BODY_IDLE_MS, isClientGone, MAX_HEADER_BYTES, refuseConnect, watchBodyIdle } from './limits.js';
 import { parseRequestTarget } from './request-path.js';
 import { route } from './router.js';
 import { tlsServerOptions } from './tls.js';
@@ -23,6 +25,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   const { registry, logger } = options;
   const config = options.http;
   const prefix = config.prefix.replace(/\/+$/, '');
+  const bodyIdleMs = config.bodyidletimeout === undefined ? DEFAULT_BODY_IDLE_MS : parseDurationMs(config.bodyidletimeout);
 
   const handle: http.RequestListener = async (req, res) => {
     const started = Date.now();
@@ -33,7 +36,9 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     });
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     for (const [header, value] of Object.entries(config.headers)) res.setHeader(header, value);
+    const stopIdleWatch = watchBodyIdle(req, bodyIdleMs);
     try {
+      checkRequestHead(req);
       // routing runs on the path as sent, never on a resolved one (see request-path.ts)
       const target = parseRequestTarget(req.url ?? '/');
       const url = new URL(`${target.path}${target.query ? `?${target.query}` : ''}`, 'http://registry.invalid');
@@ -66,14 +71,26 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       };
       await match.handler(ctx);
     } catch (err) {
+      if (isClientGone(req, err)) {
+        // nobody is left to answer, and a client hanging up is not the registry failing
+        logger.debug({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, url: req.url }, 'client went away');
+        res.destroy();
+        return;
+      }
       if (res.headersSent) logger.debug({ err, url: req.url }, 'response cut short');
       sendError(res, err, logger);
     } finally {
+      stopIdleWatch();
       logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 'request');
     }
   };
   // https.Server is an http.Server over TLS: everything below applies to both
-  const server: http.Server = config.tls ? https.createServer(tlsServerOptions(config.tls), handle) : http.createServer(handle);
+  // Host is checked by checkRequestHead, which answers in OCI error JSON rather than node's bare 400
+  const serverOptions = { requireHostHeader: false, maxHeaderSize: MAX_HEADER_BYTES };
+  const server: http.Server = config.tls
+    ? https.createServer({ ...tlsServerOptions(config.tls), ...serverOptions }, handle)
+    : http.createServer(serverOptions, handle);
+  server.on('connect', refuseConnect);
   // requests node's parser refuses (bad Content-Length, oversized headers) still get OCI error JSON
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) {

@@ -6,6 +6,7 @@ import type { BlobStore } from './blobs.js';
 import { digestBytes, parseDigest, tryParseDigest, verifyBytes, type Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { basename, type StorageLayout } from './layout.js';
+import { checkManifestBytes } from './manifest-shape.js';
 import {
   DOCKER_SCHEMA1,
   DOCKER_SCHEMA1_SIGNED,
@@ -128,6 +129,7 @@ export class ManifestStore {
       throw new RegistryError('MANIFEST_INVALID', `manifest is larger than ${MAX_MANIFEST_SIZE} bytes`, { size: content.length, limit: MAX_MANIFEST_SIZE });
     }
 
+    checkManifestBytes(content);
     const fields = parseManifestJson(content);
     if (!fields) throw new RegistryError('MANIFEST_INVALID', 'manifest is not a JSON object');
     const mediaType = this.checkMediaType(fields, bareMediaType(contentType));
