@@ -7,6 +7,7 @@ import { createLogger, SecretRedactor, type Logger } from '../logger.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { startUploadPurger } from '../registry/upload-purger.js';
+import { startGcScheduler } from '../registry/gc/index.js';
 import { HTTP_SERVER, REGISTRY } from '../tokens.js';
 import { storageSummary } from './describe-storage.js';
 import { CliFailure } from './failure.js';
@@ -70,6 +71,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
     logger.warn({ key: 'http.tls' }, 'passwords are accepted over plain HTTP: only safe behind a TLS-terminating proxy');
   }
   const purger = startUploadPurger(container.resolve(REGISTRY), config.storage.maintenance.uploadpurging, logger);
+  const collector = startGcScheduler(container.resolve(REGISTRY), config.storage.maintenance.gc, logger);
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -85,6 +87,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
         server.closeIdleConnections();
       });
       await purger.stop();
+      await collector.stop();
       await driver.close?.();
       await container.dispose();
     })();

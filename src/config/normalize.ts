@@ -114,6 +114,7 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
           dryrun: purging.dryrun === true,
         },
         readonly: { enabled: asMapping(asMapping(storage.maintenance).readonly).enabled === true },
+        gc: gcSettingsOf(asMapping(asMapping(storage.maintenance).gc)),
       },
     },
     plugins: { paths },
@@ -173,6 +174,18 @@ function authOf(value: unknown, baseDir: string): { auth: AuthConfig } | undefin
         : {}),
       ...(typeof value.automount === 'boolean' ? { automount: value.automount } : {}),
     },
+  };
+}
+
+function gcSettingsOf(gc: Mapping): StowageConfig['storage']['maintenance']['gc'] {
+  const duration = (value: unknown, fallback: string): string => (typeof value === 'string' ? value : fallback);
+  return {
+    enabled: gc.enabled === true,
+    interval: duration(gc.interval, '24h'),
+    graceperiod: duration(gc.graceperiod, '1h'),
+    settle: duration(gc.settle, '1m'),
+    deleteuntagged: gc.deleteuntagged === true,
+    dryrun: gc.dryrun === true,
   };
 }
 

@@ -41,6 +41,15 @@ export interface StorageConfig {
   readonly maintenance: {
     readonly uploadpurging: { readonly enabled: boolean; readonly age: string; readonly interval: string; readonly dryrun: boolean };
     readonly readonly: { readonly enabled: boolean };
+    /** online garbage collection (stowage's; distribution has only the offline command) */
+    readonly gc: {
+      readonly enabled: boolean;
+      readonly interval: string;
+      readonly graceperiod: string;
+      readonly settle: string;
+      readonly deleteuntagged: boolean;
+      readonly dryrun: boolean;
+    };
   };
 }
 

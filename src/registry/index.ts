@@ -10,7 +10,7 @@ import { isSupportedAlgorithm, parseDigest, type DigestAlgorithm } from './diges
 import { RegistryError } from './errors.js';
 import { StorageLayout } from './layout.js';
 import { silentLogger, type RegistryLogger } from './logger.js';
-import { collectGarbage, type GcOptions, type GcReport } from './gc/index.js';
+import { collectGarbage, collectOnline, GcLease, systemClock, type GcClock, type GcOptions, type GcReport, type OnlineGcSettings } from './gc/index.js';
 import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
 import { checkName, isValidName, isValidUploadId } from './names.js';
 import type { Page, PageRequest } from './pagination.js';
@@ -28,7 +28,7 @@ export type { StoredManifest, PushedManifest } from './manifests.js';
 export type { Page, PageRequest } from './pagination.js';
 export type { ReferrersIndex } from './referrers.js';
 export type { PurgeResult } from './purge.js';
-export type { GcOptions, GcProgress, GcPhase, GcReport, RemovedBlob, RemovedManifest } from './gc/index.js';
+export type { GcOptions, GcProgress, GcPhase, GcReport, RemovedBlob, RemovedManifest, OnlineGcSettings, GcClock } from './gc/index.js';
 export type { ChunkRange, UploadStatus } from './uploads.js';
 export { MAX_MANIFEST_SIZE } from './manifests.js';
 export { checkName, isValidName } from './names.js';
@@ -224,6 +224,24 @@ export class Registry {
   async collectGarbage(options: GcOptions): Promise<GcReport> {
     if (!options.dryRun) this.checkWritable();
     return collectGarbage(this.storage, this.layout, this.logger, options);
+  }
+
+  /**
+   * One online collection (storage.maintenance.gc), safe while this and other processes serve. Undefined
+   * when another process holds the collector's lease, or when the registry is read-only and this is no dry run.
+   */
+  async collectGarbageOnline(settings: OnlineGcSettings, clock: GcClock = systemClock, holder?: string): Promise<GcReport | undefined> {
+    if (this.readOnly && !settings.dryRun) return undefined;
+    if (settings.dryRun) return collectOnline(this.storage, this.layout, this.logger, settings, clock, new GcLease(this.storage, this.layout, clock, 0, holder));
+    // the lease outlives a settle wait (no renewal happens during it) with room to spare
+    const ttlMs = Math.max(5 * 60_000, 2 * settings.settleMs + 60_000);
+    const lease = new GcLease(this.storage, this.layout, clock, ttlMs, holder);
+    if (!(await lease.acquire())) return undefined;
+    try {
+      return await collectOnline(this.storage, this.layout, this.logger, settings, clock, lease);
+    } finally {
+      await lease.release().catch((err: unknown) => this.logger.warn({ err }, 'garbage collection: could not release the lease'));
+    }
   }
 
   private checkUpload(name: string, id: string): void {

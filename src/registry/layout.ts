@@ -7,10 +7,26 @@ import type { Digest } from './digest.js';
 
 export class StorageLayout {
   readonly root: string;
+  /** stowage's own objects (collector lease and state), beside `docker/`: distribution never looks there */
+  readonly stowageRoot: string;
 
   constructor(rootDirectory = '/') {
     const trimmed = rootDirectory.replace(/\/+$/, '');
     this.root = `${trimmed}/docker/registry/v2`;
+    this.stowageRoot = `${trimmed}/_stowage`;
+  }
+
+  /** who collects garbage now, and until when (src/registry/gc/lease.ts) */
+  gcLease(): string {
+    return `${this.stowageRoot}/gc/lease.json`;
+  }
+  /** the state of an online collection in progress, so that another run can finish it after a crash */
+  gcRunState(): string {
+    return `${this.stowageRoot}/gc/run.json`;
+  }
+  /** where a blob waits, hidden, between being unreferenced and being deleted */
+  gcTrash(d: Digest): string {
+    return `${this.stowageRoot}/gc/trash/${d.algorithm}/${d.hex}`;
   }
 
   blobDir(d: Digest): string {

@@ -21,7 +21,11 @@ describe('finding the configuration', () => {
         optionSources: { rootdirectory: { file: '<defaults>', path: 'storage.filesystem.rootdirectory' } },
         delete: { enabled: false },
         redirect: { disable: false },
-        maintenance: { uploadpurging: { enabled: true, age: '168h', interval: '24h', dryrun: false }, readonly: { enabled: false } },
+        maintenance: {
+          uploadpurging: { enabled: true, age: '168h', interval: '24h', dryrun: false },
+          readonly: { enabled: false },
+          gc: { enabled: false, interval: '24h', graceperiod: '1h', settle: '1m', deleteuntagged: false, dryrun: false },
+        },
       },
       plugins: { paths: [] },
       warnings: [],

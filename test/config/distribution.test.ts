@@ -24,6 +24,7 @@ describe("distribution's config.yml", () => {
     expect(config.storage.maintenance).toEqual({
       uploadpurging: { enabled: true, age: '168h', interval: '24h', dryrun: false },
       readonly: { enabled: false },
+      gc: { enabled: false, interval: '24h', graceperiod: '1h', settle: '1m', deleteuntagged: false, dryrun: false },
     });
     // storage.cache and health are accepted silently
     expect(config.warnings).toEqual([]);

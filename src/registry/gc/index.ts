@@ -1,3 +1,7 @@
-/** Storage lifecycle: garbage collection over distribution's layout (see docs/architecture.md). */
+/** Storage lifecycle: garbage collection over distribution's layout (see README, Garbage collection). */
 export { collectGarbage } from './collector.js';
+export { collectOnline, type OnlineGcSettings } from './online.js';
+export { GcLease, LeaseLostError, type LeaseRecord } from './lease.js';
+export { systemClock, type GcClock } from './clock.js';
+export { startGcScheduler, onlineSettingsOf, type GcScheduleSettings, type GcScheduler } from './scheduler.js';
 export type { GcOptions, GcProgress, GcPhase, GcReport, RemovedBlob, RemovedManifest } from './types.js';

@@ -27,24 +27,30 @@ export interface RepositoryInventory {
   readonly layerLinks: Map<string, Date>;
 }
 
-/** Repository names: every folder under repositories/ holding a `_manifests` folder, as distribution enumerates them. */
+/**
+ * Repository names: every folder under repositories/ holding a `_manifests` folder (as distribution
+ * enumerates them) or a `_layers` one (a repository whose first push is under way has only layers, and an
+ * online run must see its links).
+ */
 export async function listRepositories(storage: RegistryStorage, layout: StorageLayout): Promise<string[]> {
   const root = layout.repositories();
   const names: string[] = [];
   const visit = async (dir: string): Promise<void> => {
     const children = await storage.listOrUndefined(dir);
+    let isRepository = false;
     for (const child of (children ?? []).sort()) {
       const entry = basename(child);
-      if (entry === '_manifests') names.push(dir.slice(root.length + 1));
+      if (entry === '_manifests' || entry === '_layers') isRepository = true;
       else if (!entry.startsWith('_')) await visit(child);
     }
+    if (isRepository) names.push(dir.slice(root.length + 1));
   };
   await visit(root);
   return names.filter((name) => name !== '').sort();
 }
 
 /** `<algorithm>/<hex>` folders under `dir`, as digests (anything else is ignored). */
-async function digestFolders(storage: RegistryStorage, dir: string): Promise<Digest[]> {
+export async function digestFolders(storage: RegistryStorage, dir: string): Promise<Digest[]> {
   const found: Digest[] = [];
   for (const algorithmPath of (await storage.listOrUndefined(dir)) ?? []) {
     for (const hexPath of (await storage.listOrUndefined(algorithmPath)) ?? []) {
@@ -55,7 +61,7 @@ async function digestFolders(storage: RegistryStorage, dir: string): Promise<Dig
   return found;
 }
 
-async function modTimeOf(storage: RegistryStorage, path: string): Promise<Date | undefined> {
+export async function modTimeOf(storage: RegistryStorage, path: string): Promise<Date | undefined> {
   try {
     return (await storage.driver.stat(path)).modTime;
   } catch (err) {
