@@ -10,7 +10,7 @@ import { isSupportedAlgorithm, parseDigest, type DigestAlgorithm } from './diges
 import { RegistryError } from './errors.js';
 import { StorageLayout } from './layout.js';
 import { silentLogger, type RegistryLogger } from './logger.js';
-import { collectGarbage, collectOnline, GcLease, systemClock, type GcClock, type GcOptions, type GcReport, type OnlineGcSettings } from './gc/index.js';
+import { collectGarbage, collectOnline, GcLease, hasUnfinishedRun, systemClock, type GcClock, type GcOptions, type GcReport, type OnlineGcSettings } from './gc/index.js';
 import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
 import { checkName, isValidName, isValidUploadId } from './names.js';
 import type { Page, PageRequest } from './pagination.js';
@@ -49,6 +49,8 @@ export interface RegistryOptions {
 /** The catalog's page size when `n` is not given, and the largest `n` accepted (distribution's defaults). */
 export const CATALOG_DEFAULT_PAGE = 100;
 export const CATALOG_MAX_ENTRIES = 1000;
+/** the offline collector's lease, renewed between steps */
+const OFFLINE_LEASE_MS = 10 * 60_000;
 
 export class Registry {
   readonly deleteEnabled: boolean;
@@ -220,10 +222,28 @@ export class Registry {
     return result;
   }
 
-  /** Mark and sweep (`stowage garbage-collect`; see src/registry/gc). A read-only registry only dry-runs. */
-  async collectGarbage(options: GcOptions): Promise<GcReport> {
-    if (!options.dryRun) this.checkWritable();
-    return collectGarbage(this.storage, this.layout, this.logger, options);
+  /**
+   * Offline mark and sweep (`stowage garbage-collect`; see src/registry/gc). A read-only registry only
+   * dry-runs. A real run takes the collector's lease (refused while an online collection holds it) and first
+   * finishes an online run a dead process left, so that nothing stays hidden in its trash.
+   */
+  async collectGarbage(options: GcOptions, clock: GcClock = systemClock): Promise<GcReport> {
+    if (options.dryRun) return collectGarbage(this.storage, this.layout, this.logger, options);
+    this.checkWritable();
+    const lease = new GcLease(this.storage, this.layout, clock, OFFLINE_LEASE_MS);
+    if (!(await lease.acquire())) {
+      const holder = await lease.read();
+      throw new Error(`another garbage collection (${holder?.holder ?? 'unknown'}) holds the lease in storage until ${holder?.expiresAt ?? 'it expires'}; try again later`);
+    }
+    try {
+      if (await hasUnfinishedRun(this.storage, this.layout)) {
+        // offline, nothing is in flight: the recorded run needs no settle wait
+        await collectOnline(this.storage, this.layout, this.logger, { deleteUntagged: options.deleteUntagged, dryRun: false, graceMs: 0, settleMs: 0 }, clock, lease);
+      }
+      return await collectGarbage(this.storage, this.layout, this.logger, { ...options, keepAlive: () => lease.keep() });
+    } finally {
+      await lease.release().catch((err: unknown) => this.logger.warn({ err }, 'garbage collection: could not release the lease'));
+    }
   }
 
   /**

@@ -92,19 +92,37 @@ describe('online garbage collection protocol (filesystem)', () => {
     for (const digest of allBlobsOf(live)) expect(await client.blobIntact('gc/live', digest)).toBe(true);
   });
 
-  it('a run whose process died is finished by the next process once the lease expires', async () => {
+  /** An online run whose process dies in the settle wait, its blobs hidden and its lease left to expire. */
+  const crashDuringSettle = async (): Promise<void> => {
     const storage = new RegistryStorage(driver);
     const layout = new StorageLayout('/');
     const crashing: GcClock = {
       now: () => new Date(),
       sleep: async (ms) => {
         // the first sleep confirms the lease; the process dies in the second, the settle wait after hiding
-        if (ms === 1) throw new Error('the process died');
+        if (ms === settings.settleMs) throw new Error('the process died');
       },
     };
     const lease = new GcLease(storage, layout, crashing, 10 * 60_000, 'dies');
     expect(await lease.acquire()).toBe(true);
     await expect(collectOnline(storage, layout, silentLogger, settings, crashing, lease)).rejects.toThrow('the process died');
+  };
+
+  it('stowage garbage-collect (offline) refuses while the lease is held, then finishes the dead run first', async () => {
+    await crashDuringSettle();
+    const registry = new Registry({ driver, deleteEnabled: true });
+    const clock = new HookedClock();
+    await expect(registry.collectGarbage({ dryRun: false, deleteUntagged: false }, clock)).rejects.toThrow(/another garbage collection \(dies\) holds the lease/);
+    clock.offsetMs = 11 * 60_000;
+    await registry.collectGarbage({ dryRun: false, deleteUntagged: false }, clock);
+    const after = await storedFiles(root);
+    expect([...after].filter((file) => file.startsWith('_stowage/'))).toEqual([]);
+    for (const digest of allBlobsOf(garbage)) expect(after.has(blobFile(digest))).toBe(false);
+    for (const digest of allBlobsOf(live)) expect(await client.blobIntact('gc/live', digest), digest).toBe(true);
+  });
+
+  it('a run whose process died is finished by the next process once the lease expires', async () => {
+    await crashDuringSettle();
 
     const files = await storedFiles(root);
     for (const digest of allBlobsOf(garbage)) expect(files.has(blobFile(digest)), `${digest} is hidden`).toBe(false);

@@ -21,10 +21,12 @@ export async function collectGarbage(storage: RegistryStorage, layout: StorageLa
   let done = 0;
   if (!options.dryRun) {
     for (const manifest of plan.manifestsToRemove) {
+      await options.keepAlive?.();
       await removeManifest(storage, layout, manifest);
       progress({ phase: 'sweep', done: ++done, total });
     }
     for (const blob of plan.unreferenced) {
+      await options.keepAlive?.();
       await removeBlob(storage, layout, blob.digest);
       for (const inventory of plan.inventories) {
         if (inventory.layerLinks.has(blob.digest.value)) await removeLayerLink(storage, layout, inventory.name, blob.digest);

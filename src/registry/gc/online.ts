@@ -64,6 +64,11 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const manifestKey = (repository: string, digest: string): string => `${repository}@${digest}`;
 
+/** Whether an online run was left unfinished (its plan recorded, blobs possibly in the trash). */
+export async function hasUnfinishedRun(storage: RegistryStorage, layout: StorageLayout): Promise<boolean> {
+  return storage.exists(layout.gcRunState());
+}
+
 async function readRunState(storage: RegistryStorage, layout: StorageLayout, logger: RegistryLogger): Promise<RunState | undefined> {
   const content = await storage.getOrUndefined(layout.gcRunState());
   if (!content) return undefined;

@@ -31,6 +31,7 @@ export async function planCollection(storage: RegistryStorage, layout: StorageLa
   const manifestsToRemove: ManifestToRemove[] = [];
   progress({ phase: 'mark', done: 0, total: repositories.length });
   for (const [i, name] of repositories.entries()) {
+    await options.keepAlive?.();
     const inventory = await readRepository(storage, layout, logger, name, cutoff !== undefined);
     const marks = markRepository(inventory, options, logger);
     for (const digest of marks.marked) marked.add(digest);

@@ -12,6 +12,8 @@ export interface GcOptions {
    */
   readonly keepWrittenAfter?: Date;
   readonly onProgress?: (progress: GcProgress) => void;
+  /** called between steps: renews the collector's lease (throws when it was lost) */
+  readonly keepAlive?: () => Promise<void>;
 }
 
 export type GcPhase = 'mark' | 'scan' | 'sweep';
