@@ -60,6 +60,7 @@ export function embeddedConfig(options: StartRegistryOptions): StowageConfig {
       maintenance: {
         uploadpurging: { enabled: false, age: '168h', interval: '24h', dryrun: false },
         readonly: { enabled: options.readOnly ?? false },
+        gc: { enabled: false, interval: '24h', graceperiod: '1h', settle: '1m', deleteuntagged: false, dryrun: false },
       },
     },
     plugins: { paths: [] },
