@@ -36,13 +36,14 @@ describe('scheduled online garbage collection (storage.maintenance.gc)', () => {
   it('removes a deleted image\'s blobs while serving, and keeps the tagged one', async () => {
     const root = path.join(workdir, 'store');
     const file = path.join(workdir, 'stowage.config.yaml');
-    await writeFile(file, config(root, ['enabled: true', 'interval: 200ms', 'graceperiod: 0s', 'settle: 10ms']));
+    await writeFile(file, config(root, ['enabled: true', 'interval: 200ms', 'graceperiod: 3s', 'settle: 10ms']));
     running = await startStowage(await loadConfig({ configFile: file, cwd: workdir, env: {} }));
     const client = new StoreClient(running.url);
     const kept = await client.image('sched/app', 'v1', 'kept config', ['kept layer']);
     const gone = await client.image('sched/app', 'v2', 'gone config', ['gone layer']);
     expect(await client.deleteManifest('sched/app', gone.digest)).toBe(202);
 
+    // collected once the grace period (which covers a push between its layers and its manifest) has passed
     await until(() => allBlobsOf(gone).every((digest) => !existsSync(path.join(root, blobFile(digest)))), 'the deleted image is collected');
     for (const digest of allBlobsOf(kept)) expect(await client.blobIntact('sched/app', digest), digest).toBe(true);
     expect(await client.manifestStatus('sched/app', 'v1')).toBe(200);
