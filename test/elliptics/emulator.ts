@@ -37,6 +37,10 @@ import {
 const SERVER_VERSION: [number, number, number, number] = [2, 26, 11, 1];
 const SERVER_SHARD_COUNT = 2;
 const NORMAL_RECORD = RecordFlags.EXTHDR | RecordFlags.CHUNKED_CSUM;
+/** bytes a record takes in the blob file besides its data: disk control header, extended header, footer */
+export const RECORD_OVERHEAD = 171;
+/** where the first record of a blob file starts */
+const BLOB_START = 144;
 
 interface StoredRecord {
   /** bytes on "disk": never shrinks while the record lives, so an offset write past the end shows old bytes */
@@ -48,6 +52,8 @@ interface StoredRecord {
   tnsec: number;
   userFlags: bigint;
   blobOffset: number;
+  /** data bytes the record's place in the blob file holds (eblob's disk_size less the overhead) */
+  capacity: number;
 }
 
 interface Backend {
@@ -55,6 +61,7 @@ interface Backend {
   groupId: number;
   ids: Buffer[];
   records: Map<string, StoredRecord>;
+  /** the blob file's size: every record ever placed, live or removed, until a defragmentation */
   nextBlobOffset: number;
   startedAt: { tsec: number; tnsec: number };
 }
@@ -91,7 +98,7 @@ export class EmulatorNode {
       groupId,
       ids: Array.from({ length: options.idsPerBackend ?? 1 }, () => randomBytes(64)),
       records: new Map(),
-      nextBlobOffset: 144,
+      nextBlobOffset: BLOB_START,
       startedAt: nowTime(),
     }));
   }
@@ -135,6 +142,38 @@ export class EmulatorNode {
   dropConnections(): void {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+  }
+
+  /**
+   * Bytes the node's blob files take: every record placed since the last defragmentation, removed and
+   * superseded ones included (eblob only marks them removed), plus each file's header.
+   */
+  storageBytes(groupId?: number): number {
+    return this.backendsOf(groupId).reduce((total, b) => total + b.nextBlobOffset, 0);
+  }
+
+  /** Bytes of the records still live: what a defragmentation leaves (see `defragment`). */
+  liveBytes(groupId?: number): number {
+    return this.backendsOf(groupId).reduce((total, b) => total + BLOB_START + [...b.records.values()].reduce((sum, r) => sum + RECORD_OVERHEAD + r.capacity, 0), 0);
+  }
+
+  private backendsOf(groupId: number | undefined): Backend[] {
+    return this.backends.filter((b) => groupId === undefined || b.groupId === groupId);
+  }
+
+  /**
+   * eblob's defragmentation (library/defrag.c, run by `dnet_client backend defrag` or when removed records
+   * pass the backend's `defrag_percentage`): live records are copied into new blob files, the rest dropped.
+   */
+  defragment(): void {
+    for (const backend of this.backends) {
+      let at = BLOB_START;
+      for (const record of backend.records.values()) {
+        record.blobOffset = at;
+        at += RECORD_OVERHEAD + record.capacity;
+      }
+      backend.nextBlobOffset = at;
+    }
   }
 
   /** The stored object for a key id in a group, as the client would read it (for tests). */
@@ -333,6 +372,7 @@ export class EmulatorNode {
           tnsec: 0,
           userFlags: 0n,
           blobOffset: backend.nextBlobOffset,
+          capacity: 0,
         });
         const place = (rec: StoredRecord, at: number): void => {
           const end = at + data.length;
@@ -345,14 +385,40 @@ export class EmulatorNode {
           data.copy(rec.disk, at);
         };
         const store = (rec: StoredRecord): void => {
-          if (!backend.records.has(key)) backend.nextBlobOffset += 171 + rec.disk.length;
           backend.records.set(key, rec);
+        };
+        /**
+         * eblob's space rule (library/blob.c): a write that fits the record's place is done in place
+         * (eblob_try_overwritev); one that does not gets a new place at the end of the blob file, the old
+         * record's bytes copied there and the old place left as a removed record until defragmentation
+         * (eblob_write_prepare_disk_ll with EBLOB_COPY_RECORD, then eblob_mark_entry_removed_purge).
+         */
+        const placeFor = (rec: StoredRecord, capacity: number): void => {
+          rec.capacity = capacity;
+          rec.blobOffset = backend.nextBlobOffset;
+          backend.nextBlobOffset += RECORD_OVERHEAD + capacity;
+        };
+        const keepOrMove = (rec: StoredRecord, previous: StoredRecord | undefined, needed: number, grownTo: number): void => {
+          if (previous && previous.capacity >= needed) {
+            rec.capacity = previous.capacity;
+            rec.blobOffset = previous.blobOffset;
+          } else {
+            placeFor(rec, grownTo);
+          }
         };
 
         if (plain && (prepare || record?.uncommitted)) {
           // The multi-part write: invisible until COMMIT, which fixes the size to io.num.
           const rec = prepare ? fresh() : record!;
-          if (prepare) rec.disk = Buffer.alloc(Math.max(io.num, 0));
+          const end = io.offset + data.length;
+          if (prepare) {
+            // eblob_write_prepare: the reservation is io.num bytes (reusing the old place when it is big enough)
+            rec.disk = Buffer.alloc(Math.max(io.num, 0));
+            keepOrMove(rec, record, Math.max(io.num, end), Math.max(io.num, end));
+          } else if (end > rec.capacity) {
+            // eblob_plain_writev: a plain write never grows the record it writes into
+            return error(Status.E2BIG, be);
+          }
           place(rec, io.offset);
           stamp(rec);
           if (commit) {
@@ -371,6 +437,10 @@ export class EmulatorNode {
           const rec = visible ?? fresh();
           const existed = visible !== undefined;
           const at = rec.size;
+          // eblob_write_prepare_disk_ll: an append that does not fit doubles the new place; the first one
+          // of a key reserves four times its size
+          if (existed) keepOrMove(rec, visible, at + data.length, 2 * (at + data.length));
+          else keepOrMove(rec, record, Number.POSITIVE_INFINITY, 4 * data.length);
           place(rec, at);
           rec.size = at + data.length;
           if (existed) rec.recordFlags |= RecordFlags.APPEND;
@@ -382,6 +452,7 @@ export class EmulatorNode {
 
         // A plain write replaces the object with old[0:offset] + data.
         const rec = visible ?? fresh();
+        keepOrMove(rec, visible, io.offset + data.length, io.offset + data.length);
         place(rec, io.offset);
         rec.size = commit && io.num > 0 ? io.num : io.offset + data.length;
         rec.recordFlags = NORMAL_RECORD;
@@ -431,6 +502,19 @@ export class EmulatorCluster {
       else break;
     }
     return owner.n === node;
+  }
+
+  /** Bytes the blob files of every node take (of one group's backends when given): see EmulatorNode.storageBytes. */
+  storageBytes(groupId?: number): number {
+    return this.nodes.reduce((total, n) => total + n.storageBytes(groupId), 0);
+  }
+
+  liveBytes(groupId?: number): number {
+    return this.nodes.reduce((total, n) => total + n.liveBytes(groupId), 0);
+  }
+
+  defragment(): void {
+    for (const node of this.nodes) node.defragment();
   }
 
   /** The stored object for a key id in a group, from whichever node holds it. */

@@ -1,16 +1,24 @@
 /**
  * The Elliptics storage driver: stowage paths stored as Elliptics keys (the path itself, in the configured
- * namespace), uploads staged under `upload:<path>` until commit, directory listings kept in journals (see
- * listing.ts). Objects are stored as they are, empty ones included: no `EMPTY` placeholder.
+ * namespace), directory listings kept in journals (see listing.ts). Objects written whole are stored as
+ * they are, empty ones included (no `EMPTY` placeholder); objects written through a writer are kept as the
+ * chunks they arrived in, each its own key, under a descriptor (see chunked.ts: eblob moves a record it has
+ * to extend, so growing one key would cost space quadratic in the object's size).
  */
 import { Readable } from 'node:stream';
 import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, StorageDriver } from 'stowage';
+import { type ChunkEntry, ChunkStore } from './chunked.js';
 import { DirectoryIndex, childPath } from './listing.js';
 import { ObjectStore, rechunk, systemClock } from './objects.js';
 import type { EllipticsClient, ReplicaInfo } from './protocol/client.js';
 import { keyId } from './protocol/ids.js';
 
 const toDate = (mtime: { tsec: number; tnsec: number }): Date => new Date(mtime.tsec * 1000 + Math.floor(mtime.tnsec / 1e6));
+
+/** What is stored at a path: a record of its own, or chunks under a descriptor. */
+type StoredObject =
+  | { readonly kind: 'record'; readonly replica: ReplicaInfo; readonly size: number }
+  | { readonly kind: 'chunked'; readonly replica: ReplicaInfo; readonly size: number; readonly chunks: readonly ChunkEntry[] };
 
 export interface DriverParts {
   client: EllipticsClient;
@@ -27,6 +35,7 @@ export class EllipticsDriver implements StorageDriver {
   private readonly client: EllipticsClient;
   private readonly objects: ObjectStore;
   private readonly index: DirectoryIndex;
+  private readonly chunks: ChunkStore;
   private readonly errors: DriverErrorFactory;
   private readonly namespace: string;
   private readonly onClose: (() => void) | undefined;
@@ -38,66 +47,88 @@ export class EllipticsDriver implements StorageDriver {
     this.namespace = parts.namespace;
     this.objects = new ObjectStore(parts.client, parts.chunkSize);
     this.index = new DirectoryIndex(parts.client, this.objects, (dir) => this.id(`dir:${dir}`), systemClock);
+    this.chunks = new ChunkStore(parts.client, this.objects, (key) => this.id(key), systemClock);
   }
 
   private id(key: string): Buffer {
     return keyId(key, this.namespace);
   }
 
-  private async replicaOf(path: string): Promise<ReplicaInfo> {
+  /**
+   * The object at `path`: its own record first (what `putContent` writes), then a chunk descriptor (what a
+   * writer's commit writes). Each of those writes removes the other kind after it wrote, and a commit removes
+   * the record before it writes its descriptor, so when a crash leaves both the record is the newer one.
+   */
+  private async storedAt(path: string): Promise<StoredObject | undefined> {
     const replica = await this.client.newest(this.id(path));
-    if (!replica) throw this.errors.pathNotFound(path);
-    return replica;
+    if (replica) return { kind: 'record', replica, size: replica.size };
+    const chunked = await this.chunks.descriptor(path);
+    return chunked && { kind: 'chunked', ...chunked };
+  }
+
+  private async requireStored(path: string): Promise<StoredObject> {
+    const stored = await this.storedAt(path);
+    if (!stored) throw this.errors.pathNotFound(path);
+    return stored;
+  }
+
+  private bytesOf(path: string, stored: StoredObject, offset = 0): AsyncGenerator<Buffer> {
+    return stored.kind === 'record' ? this.objects.chunks(this.id(path), stored.replica, offset) : this.chunks.bytes(stored.chunks, offset);
   }
 
   async getContent(path: string): Promise<Uint8Array> {
-    return this.objects.readAll(this.id(path), await this.replicaOf(path));
+    const stored = await this.requireStored(path);
+    if (stored.kind === 'record') return this.objects.readAll(this.id(path), stored.replica);
+    const parts: Buffer[] = [];
+    for await (const part of this.bytesOf(path, stored)) parts.push(part);
+    return Buffer.concat(parts);
   }
 
   async putContent(path: string, content: Uint8Array): Promise<void> {
     await this.objects.write(this.id(path), content.length, [content]);
+    await this.chunks.drop(path);
     await this.index.added(path);
   }
 
   async reader(path: string, offset: number): Promise<Readable> {
-    const replica = await this.replicaOf(path);
-    if (offset > replica.size) throw this.errors.invalidOffset(path, offset);
-    return Readable.from(this.objects.chunks(this.id(path), replica, offset), { objectMode: false });
+    const stored = await this.requireStored(path);
+    if (offset > stored.size) throw this.errors.invalidOffset(path, offset);
+    return Readable.from(this.bytesOf(path, stored, offset), { objectMode: false });
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
-    const stagingId = this.id(`upload:${path}`);
+    const staged = await this.chunks.staged(path);
     let size = 0;
     if (append) {
-      const staged = await this.client.newest(stagingId);
       if (staged) {
-        size = staged.size;
+        size = staged.reduce((sum, [, bytes]) => sum + bytes, 0);
       } else {
-        // Appending to committed content continues from it, as a file system would.
-        const committed = await this.client.newest(this.id(path));
+        // Appending to committed content continues from it, as a file system would: its bytes are staged
+        // as new chunks (never shared, so deleting either object leaves the other whole).
+        const committed = await this.storedAt(path);
         if (committed && committed.size > 0) {
-          await this.objects.write(stagingId, committed.size, this.objects.chunks(this.id(path), committed));
+          for await (const piece of rechunk(this.bytesOf(path, committed), this.objects.chunkSize)) {
+            await this.chunks.stage(path, await this.chunks.writeChunk(piece));
+          }
           size = committed.size;
         }
       }
-    } else {
-      await this.client.removeQuorum(stagingId);
+    } else if (staged) {
+      await this.chunks.unstage(path, staged);
     }
-    return new EllipticsWriter(this, path, stagingId, size, this.objects.chunkSize);
+    return new EllipticsWriter(this, path, size, this.objects.chunkSize);
   }
 
   async uploadSize(path: string): Promise<number> {
-    const staged = await this.client.newest(this.id(`upload:${path}`));
-    if (staged) return staged.size;
-    const committed = await this.client.newest(this.id(path));
-    if (committed) return committed.size;
-    throw this.errors.pathNotFound(path);
+    const staged = await this.chunks.staged(path);
+    if (staged) return staged.reduce((sum, [, bytes]) => sum + bytes, 0);
+    return (await this.requireStored(path)).size;
   }
 
   async stat(path: string): Promise<FileInfo> {
     if (path !== '/') {
-      const replica = await this.client.newest(this.id(path));
-      if (replica) return { path, size: replica.size, modTime: toDate(replica.mtime), isDir: false };
+      const stored = await this.storedAt(path);
+      if (stored) return { path, size: stored.size, modTime: toDate(stored.replica.mtime), isDir: false };
     }
     const dir = await this.client.newest(this.id(`dir:${path}`));
     if (path === '/' || (dir && (await this.index.children(path)).length > 0)) {
@@ -115,12 +146,20 @@ export class EllipticsDriver implements StorageDriver {
   async move(sourcePath: string, destPath: string): Promise<void> {
     // An object cannot become a directory holding itself (a file system refuses the same).
     if (destPath.startsWith(`${sourcePath}/`)) throw this.errors.invalidPath(destPath);
-    const sourceId = this.id(sourcePath);
-    const replica = await this.replicaOf(sourcePath);
-    // Elliptics has no server-side copy: the bytes stream through, chunk by chunk.
-    await this.objects.write(this.id(destPath), replica.size, this.objects.chunks(sourceId, replica));
-    await this.index.added(destPath);
-    await this.client.removeQuorum(sourceId);
+    const source = await this.requireStored(sourcePath);
+    if (source.kind === 'record') {
+      // Elliptics has no server-side copy: the bytes stream through, chunk by chunk.
+      await this.objects.write(this.id(destPath), source.size, this.bytesOf(sourcePath, source));
+      await this.chunks.drop(destPath);
+      await this.index.added(destPath);
+      await this.client.removeQuorum(this.id(sourcePath));
+    } else {
+      // A chunked object moves by its descriptor: the chunks stay where they are.
+      await this.client.removeQuorum(this.id(destPath));
+      await this.chunks.removeChunks(await this.chunks.publish(destPath, source.chunks));
+      await this.index.added(destPath);
+      await this.chunks.drop(sourcePath, true);
+    }
     await this.index.removed(sourcePath);
   }
 
@@ -140,41 +179,43 @@ export class EllipticsDriver implements StorageDriver {
     const children = await this.index.children(path);
     for (const name of children) await this.deleteTree(childPath(path, name));
     if (children.length > 0) await this.index.drop(path);
-    const removedObject = await this.client.removeQuorum(this.id(path));
-    return removedObject || children.length > 0;
+    const removedRecord = await this.client.removeQuorum(this.id(path));
+    const removedChunked = await this.chunks.drop(path);
+    return removedRecord || removedChunked || children.length > 0;
   }
 
   // ---- used by the writer
 
-  /** @internal */
-  async stage(stagingId: Buffer, offset: number, data: Buffer): Promise<void> {
-    // A plain WRITE at an offset keeps old[0:offset] and replaces the rest: repeating it is harmless.
-    await this.client.writeQuorum(stagingId, { ioFlags: 0, offset, num: 0, ...systemClock.now() }, data);
+  /** @internal stores a chunk and adds it to the upload staged for `path` */
+  async stage(path: string, data: Buffer): Promise<void> {
+    await this.chunks.stage(path, await this.chunks.writeChunk(data));
   }
 
-  /** @internal */
-  async publish(path: string, stagingId: Buffer, size: number): Promise<void> {
-    const source = size === 0 ? [] : this.objects.chunks(stagingId, await this.stagedReplica(stagingId, path, size));
-    await this.objects.write(this.id(path), size, source);
-    await this.index.added(path);
-    await this.client.removeQuorum(stagingId);
-  }
-
-  /** @internal */
-  async discard(stagingId: Buffer): Promise<void> {
-    await this.client.removeQuorum(stagingId);
-  }
-
-  private async stagedReplica(stagingId: Buffer, path: string, size: number): Promise<ReplicaInfo> {
-    const replica = await this.client.newest(stagingId);
-    if (!replica || replica.size < size) {
-      throw new Error(`elliptics: the upload staged for ${path} holds ${replica?.size ?? 0} of ${size} bytes`);
+  /** @internal makes the staged upload of `path`, exactly `size` bytes, the object at `path` */
+  async publish(path: string, size: number): Promise<void> {
+    const staged = (await this.chunks.staged(path)) ?? [];
+    const chunks: ChunkEntry[] = [];
+    let total = 0;
+    for (const entry of staged) {
+      if (total >= size) break;
+      chunks.push(entry);
+      total += entry[1];
     }
-    return { ...replica, size };
+    if (total !== size) throw new Error(`elliptics: the upload staged for ${path} holds ${total} of ${size} bytes`);
+    await this.client.removeQuorum(this.id(path));
+    await this.chunks.removeChunks(await this.chunks.publish(path, chunks));
+    await this.index.added(path);
+    await this.chunks.unstage(path, staged.slice(chunks.length));
+  }
+
+  /** @internal */
+  async discard(path: string): Promise<void> {
+    const staged = await this.chunks.staged(path);
+    if (staged) await this.chunks.unstage(path, staged);
   }
 }
 
-/** Buffers up to one chunk, stages full chunks at their offsets, and copies the staged object on commit. */
+/** Buffers up to one chunk and stores each full chunk as its own key; commit publishes the list. */
 class EllipticsWriter implements FileWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -184,7 +225,6 @@ class EllipticsWriter implements FileWriter {
   constructor(
     private readonly driver: EllipticsDriver,
     private readonly path: string,
-    private readonly stagingId: Buffer,
     size: number,
     private readonly chunkSize: number,
   ) {
@@ -213,13 +253,13 @@ class EllipticsWriter implements FileWriter {
     this.state = 'cancelled';
     this.pending = [];
     this.pendingBytes = 0;
-    await this.driver.discard(this.stagingId);
+    await this.driver.discard(this.path);
   }
 
   async commit(): Promise<void> {
     this.assertOpen('commit');
     await this.flush();
-    await this.driver.publish(this.path, this.stagingId, this.flushed);
+    await this.driver.publish(this.path, this.flushed);
     this.state = 'committed';
   }
 
@@ -229,7 +269,7 @@ class EllipticsWriter implements FileWriter {
     this.pending = [];
     this.pendingBytes = 0;
     for await (const piece of rechunk(pending, this.chunkSize)) {
-      await this.driver.stage(this.stagingId, this.flushed, piece);
+      await this.driver.stage(this.path, piece);
       this.flushed += piece.length;
     }
   }
