@@ -1,27 +1,21 @@
 /** The `stowage` command line. bin/stowage.js imports this module from dist. */
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
-import { STOWAGE_ROOT } from '../plugins/index.js';
 import { configCheckCommand } from './config-check.js';
 import { reportFailure } from './failure.js';
 import { garbageCollectCommand } from './garbage-collect.js';
 import { pluginsListCommand } from './plugins-list.js';
 import { pluginsNewCommand } from './plugins-new.js';
 import { serveCommand } from './serve.js';
+import { versionLine } from './version.js';
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(path.join(STOWAGE_ROOT, 'package.json'), 'utf8')) as { version?: string };
-  return pkg.version ?? '0.0.0';
-}
 
 const CONFIG_HELP = 'config file (default: stowage.config.yaml and friends, searched from the working folder)';
 
 export function buildProgram(): Command {
   const program = new Command('stowage')
     .description('an OCI container image registry whose storage backends are plugins')
-    .version(version())
+    .version(versionLine(), '-V, --version', 'print the version and the git commit it was built from')
     .showHelpAfterError();
 
   program

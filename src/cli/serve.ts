@@ -11,6 +11,7 @@ import { startGcScheduler } from '../registry/gc/index.js';
 import { HTTP_SERVER, REGISTRY } from '../tokens.js';
 import { storageSummary } from './describe-storage.js';
 import { CliFailure } from './failure.js';
+import { isUnderNpm, watchLauncher } from './launcher-watch.js';
 import { configFor, type ConfigFlag } from './load-config.js';
 
 export interface RunningStowage {
@@ -116,6 +117,14 @@ export async function serveCommand(flags: ConfigFlag): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  if (isUnderNpm(process.env)) {
+    const unwatch = watchLauncher((launcherPid) => {
+      running.logger.info({ launcherPid }, 'the npm process that started stowage has exited');
+      process.emit('SIGTERM', 'SIGTERM');
+    });
+    process.once('SIGINT', unwatch);
+    process.once('SIGTERM', unwatch);
+  }
   // announced only once the signals are handled: whoever reads this line may stop us at once
   process.stdout.write(`stowage listening on ${running.url} (storage: ${storageSummary(running.plugin, config.baseDir)})\n`);
 }
