@@ -84,7 +84,7 @@ describe('stowage config check', () => {
     expect(result.stderr).toContain(`${seedConfig}: broken.ufile_bogus: is not a setting of the ufile storage driver`);
     expect(result.stderr).toContain(`${seedConfig}: broken.ufile_baseurl: must be an http:// or https:// URL with a host and no path, e.g. http://my-bucket.cn-bj.ufileos.com, got 42`);
     // a pattern is explained in words (the schema's x-expected), not shown as a regular expression
-    expect(result.stderr).toContain(`${seedConfig}: broken.ufile_timeout: must be a number of seconds, e.g. 60 or 0.5, got "soon"`);
+    expect(result.stderr).toContain(`${seedConfig}: broken.ufile_timeout: must be a duration such as 30s, 5m, 1h30m or 250ms, or a bare number of seconds, got "soon"`);
     expect(result.stderr).not.toContain(UFILE_SECRET);
   });
 
