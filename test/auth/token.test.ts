@@ -173,6 +173,19 @@ describe('tokens of an external issuer (rootcertbundle, jwks)', () => {
     expect((await registry.send('POST', '/v2/team-a/app/blobs/uploads/', { headers: bearer(byJwks) })).status).toBe(202);
   });
 
+  it('without auth.access the token alone decides: an anonymous token (empty sub) granting pull pulls, and nothing more', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const anonymous = await new SignJWT({ access: [{ type: 'repository', name: 'team-a/app', actions: ['pull'] }] })
+      .setProtectedHeader({ alg: 'ES256', kid: signingKid })
+      .setIssuer(ISSUER)
+      .setSubject('')
+      .setAudience(SERVICE)
+      .setExpirationTime(now + 300)
+      .sign(signingKey);
+    expect((await registry.send('GET', '/v2/team-a/app/tags/list', { headers: bearer(anonymous) })).status).toBe(200);
+    expect((await registry.send('POST', '/v2/team-a/app/blobs/uploads/', { headers: bearer(anonymous) })).status).toBe(401);
+  });
+
   const refusals: [string, () => Promise<string>][] = [
     ['an expired token', () => sign(signingKey, { kid: signingKid }, { exp: Math.floor(Date.now() / 1000) - 600 })],
     ['a token not yet valid', () => sign(signingKey, { kid: signingKid }, { nbf: Math.floor(Date.now() / 1000) + 600 })],

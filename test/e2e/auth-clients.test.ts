@@ -176,3 +176,39 @@ for (const [mode, auth] of Object.entries(MODES)) {
     });
   });
 }
+
+describe('skopeo with a client certificate (mutual TLS, the CN is the user the rules name)', { timeout: 300_000 }, () => {
+  let registry: AuthRegistry;
+  let host: string;
+  beforeAll(async () => {
+    registry = await startAuthRegistry(
+      () => ({ access: { groups: {}, anonymouspull: [], rules: [{ repositories: ['ci/**'], users: ['ci-robot'], groups: [], actions: ['pull', 'push'] }] } }),
+      { tls: () => ({ certificate: server.cert, key: server.key, clientcas: [ca.cert], minimumtls: 'tls1.2' }) },
+    );
+    host = new URL(registry.url).host;
+  });
+  afterAll(async () => registry?.close());
+
+  it('pushes and pulls with the robot certificate; without one, or with another CN, it is refused', async () => {
+    const certDir = async (name: string, client?: IssuedCertificate): Promise<string> => {
+      const dir = path.join(work, `mtls-${name}`);
+      await mkdir(dir, { recursive: true });
+      await copyFile(ca.cert, path.join(dir, 'ca.crt'));
+      if (client) {
+        await copyFile(client.cert, path.join(dir, 'client.cert'));
+        await copyFile(client.key, path.join(dir, 'client.key'));
+      }
+      return dir;
+    };
+    const robot = await certDir('robot', ca.issue('robot', { cn: 'ci-robot', client: true }));
+    await ok(run('skopeo', ['copy', '--dest-cert-dir', robot, `oci:${layout}:v1`, `docker://${host}/ci/app:v1`]));
+    await ok(run('skopeo', ['inspect', '--cert-dir', robot, `docker://${host}/ci/app:v1`]));
+    const none = await run('skopeo', ['inspect', '--cert-dir', await certDir('none'), `docker://${host}/ci/app:v1`]);
+    expect(none.status).not.toBe(0);
+    expect(none.out).toMatch(/certificate|tls|handshake|EOF|reset/i);
+    const intern = await certDir('intern', ca.issue('intern', { cn: 'intern', client: true }));
+    const denied = await run('skopeo', ['copy', '--dest-cert-dir', intern, `oci:${layout}:v1`, `docker://${host}/ci/app:v2`]);
+    expect(denied.status).not.toBe(0);
+    expect(denied.out, denied.out).toMatch(/denied|403/i);
+  });
+});
