@@ -8,6 +8,7 @@ import type http from 'node:http';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { StowageConfig } from './config/types.js';
 import { createAuthGate } from './auth/index.js';
+import type { HttpHook } from './http/exchange.js';
 import { createHttpServer } from './http/server.js';
 import type { Logger, SecretRedactor } from './logger.js';
 import { Registry } from './registry/index.js';
@@ -23,6 +24,8 @@ export interface StowageParts {
   readonly driver: StorageDriver;
   /** where distribution's tree starts inside the driver's namespace (embedding only; default `/`) */
   readonly rootDirectory?: string;
+  /** the operational hooks (src/ops) the HTTP server calls around each request */
+  readonly hooks?: readonly HttpHook[];
 }
 
 /** A child of tsyringe's root container holding one stowage instance (tests build several side by side). */
@@ -32,7 +35,7 @@ export function createStowageContainer(parts: StowageParts): DependencyContainer
   c.registerInstance(LOGGER, parts.logger);
   c.registerInstance(SECRET_REDACTOR, parts.redactor);
   c.registerInstance(STORAGE_DRIVER, wrapDriver(parts.driver));
-  registerRegistryAndHttp(c, parts.rootDirectory);
+  registerRegistryAndHttp(c, parts.rootDirectory, parts.hooks ?? []);
   return c;
 }
 
@@ -40,7 +43,7 @@ export function createStowageContainer(parts: StowageParts): DependencyContainer
 // Registry service and HTTP server construction. This is the only code that knows how the registry
 // service (src/registry) and the HTTP server (src/http) are built: change it here when their parameters
 // change. Register the registry service under REGISTRY (src/tokens.ts) and the server under HTTP_SERVER.
-function registerRegistryAndHttp(c: DependencyContainer, rootDirectory: string | undefined): void {
+function registerRegistryAndHttp(c: DependencyContainer, rootDirectory: string | undefined, hooks: readonly HttpHook[]): void {
   c.register<Registry>(REGISTRY, {
     useFactory: instanceCachingFactory<Registry>((d) => {
       const { storage } = d.resolve(CONFIG);
@@ -56,7 +59,7 @@ function registerRegistryAndHttp(c: DependencyContainer, rootDirectory: string |
   });
   c.register<http.Server>(HTTP_SERVER, {
     useFactory: instanceCachingFactory<http.Server>((d) =>
-      createHttpServer({ registry: d.resolve(REGISTRY), logger: d.resolve(LOGGER), http: d.resolve(CONFIG).http, auth: createAuthGate(d.resolve(CONFIG).auth) }),
+      createHttpServer({ registry: d.resolve(REGISTRY), logger: d.resolve(LOGGER), http: d.resolve(CONFIG).http, auth: createAuthGate(d.resolve(CONFIG).auth), hooks }),
     ),
   });
 }

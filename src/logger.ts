@@ -5,6 +5,7 @@
  * the logger's redactor then.
  */
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { PinoPretty as pinoPretty } from 'pino-pretty';
 
 export const REDACTED = '[REDACTED]';
 
@@ -38,13 +39,18 @@ export interface LoggerOptions {
   readonly redactor?: SecretRedactor;
   /** where JSON lines go; stdout when absent */
   readonly destination?: DestinationStream;
+  /** distribution's `log.formatter`: `json` (default) or `text`, readable lines for a terminal (pino-pretty) */
+  readonly formatter?: 'json' | 'text';
 }
 
 export type { Logger };
 
 export function createLogger(options: LoggerOptions): Logger {
   const redactor = options.redactor ?? new SecretRedactor();
-  const target = options.destination ?? pino.destination({ dest: 1, sync: true });
+  const stdout = options.destination ?? pino.destination({ dest: 1, sync: true });
+  // secrets are scrubbed from the JSON line first; pino-pretty then renders the scrubbed line
+  const target: DestinationStream =
+    options.formatter === 'text' ? pinoPretty({ destination: stdout, sync: true, colorize: false, singleLine: true, translateTime: 'SYS:standard', ignore: 'pid,hostname,name' }) : stdout;
   const scrubbing: DestinationStream = { write: (line: string) => target.write(redactor.scrub(line)) };
   return pino(
     {

@@ -3,7 +3,9 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createStowageContainer } from '../container.js';
 import { formatIssue, refuseUnhonouredSettings, type StowageConfig } from '../config/index.js';
+import { opsConfigOf } from '../config/operations.js';
 import { createLogger, SecretRedactor, type Logger } from '../logger.js';
+import { Operations } from '../ops/index.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { startUploadPurger } from '../registry/upload-purger.js';
@@ -17,6 +19,8 @@ import { configFor, type ConfigFlag } from './load-config.js';
 export interface RunningStowage {
   readonly server: http.Server;
   readonly url: string;
+  /** the debug server's URL when `http.debug.addr` is set */
+  readonly debugURL?: string;
   readonly plugin: PreparedPlugin;
   readonly logger: Logger;
   close(): Promise<void>;
@@ -39,16 +43,30 @@ function urlOf(address: AddressInfo, tls: boolean): string {
 export async function startStowage(config: StowageConfig): Promise<RunningStowage> {
   refuseUnhonouredSettings(config);
   const redactor = new SecretRedactor();
-  const logger = createLogger({ level: config.log.level, redactor });
+  const opsConfig = config.ops ?? opsConfigOf({}, config.baseDir);
+  const logger = createLogger({ level: config.log.level, redactor, formatter: opsConfig.log.formatter });
   // `config check` is not the only place an operator learns what is ignored
   for (const warning of config.warnings ?? []) logger.warn({ file: warning.file, key: warning.path }, `configuration: ${formatIssue(warning)}`);
+  const ops = new Operations(opsConfig, logger);
   const plugin = await preparePlugin(config);
   redactor.add(plugin.secrets);
-  const driver: StorageDriver = await createStorageDriver(plugin, logger, config.baseDir);
-  const container = createStowageContainer({ config, logger, redactor, driver });
+  const driver: StorageDriver = await createStorageDriver(plugin, ops.driverLogger(logger), config.baseDir);
+  const container = createStowageContainer({ config, logger, redactor, driver: ops.instrument(driver), hooks: ops.hooks });
   const server = container.resolve(HTTP_SERVER);
   const target = listenTarget(config);
   try {
+    await ops.start({
+      driver,
+      registry: container.resolve(REGISTRY),
+      ...(config.http.host ? { externalURL: config.http.host } : {}),
+      listeningPort: () => String((server.address() as AddressInfo).port),
+    }).catch((err: unknown) => {
+      const code = (err as { code?: unknown }).code;
+      if (opsConfig.http.debug && (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES')) {
+        throw new CliFailure(`cannot listen on ${opsConfig.http.debug.addr} (http.debug.addr in ${config.source.file ?? 'the defaults'}): ${(err as Error).message}`);
+      }
+      throw err;
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(target.port, target.host, () => {
@@ -57,7 +75,9 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
       });
     });
   } catch (err) {
+    await ops.close();
     await driver.close?.();
+    if (err instanceof CliFailure) throw err;
     const code = (err as { code?: unknown }).code;
     if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
       const where = config.source.file ?? 'the defaults';
@@ -77,6 +97,8 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      // /readyz answers 503 from now on, so an orchestrator stops sending traffic while requests drain
+      await ops.beginShutdown();
       await new Promise<void>((resolve) => {
         // Requests in flight finish; a keep-alive connection is closed as soon as it goes idle rather than after
         // the 75 s keep-alive timeout (node closes idle connections once, when close() is called).
@@ -89,12 +111,13 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
       });
       await purger.stop();
       await collector.stop();
+      await ops.close();
       await driver.close?.();
       await container.dispose();
     })();
     return closing;
   };
-  return { server, url, plugin, logger, close };
+  return { server, url, ...(ops.debugURL ? { debugURL: ops.debugURL } : {}), plugin, logger, close };
 }
 
 export async function serveCommand(flags: ConfigFlag): Promise<void> {

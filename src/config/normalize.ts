@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { ENVIRONMENT, STORAGE_SETTINGS } from './env-overrides.js';
+import { opsConfigOf } from './operations.js';
 import type { Origins } from './origins.js';
 import { unhonouredSecuritySettings } from './security-settings.js';
 import type { AuthConfig, ConfigIssue, ConfigLocation, LegacyValue, LogLevel, StowageConfig, TlsConfig } from './types.js';
@@ -28,13 +29,16 @@ const LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', panic: 'fatal
  */
 const IGNORED_WITH_WARNING: ReadonlyArray<readonly [readonly string[], string]> = [
   [['proxy'], 'stowage is not a pull-through cache'],
-  [['notifications'], 'stowage sends no notifications'],
   [['middleware'], 'stowage has no registry/storage middleware'],
   [['redis'], 'stowage does not use redis'],
   [['validation'], 'stowage does not restrict manifest URLs'],
   [['reporting'], 'stowage does not report to bugsnag/newrelic'],
   [['compatibility'], 'stowage does not convert schema1 manifests'],
-  [['http', 'debug'], 'stowage has no debug server'],
+  [['http', 'debug', 'pprof'], 'stowage has no pprof (Go profiling)'],
+  [['health', 'file'], 'stowage checks only the storage driver (health.storagedriver)'],
+  [['health', 'http'], 'stowage checks only the storage driver (health.storagedriver)'],
+  [['health', 'tcp'], 'stowage checks only the storage driver (health.storagedriver)'],
+  [['notifications', 'events'], 'stowage sends no references in events'],
   [['log', 'hooks'], 'stowage has no log hooks'],
 ];
 
@@ -118,6 +122,7 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
       },
     },
     plugins: { paths },
+    ops: opsConfigOf(document, context.baseDir),
     warnings,
     refusals: unhonouredSecuritySettings(document, origins),
   };

@@ -1,3 +1,5 @@
+import type { OpsConfig } from './operations.js';
+
 /** The configuration after discovery, format translation and env overrides: what the rest of stowage reads. */
 
 import type { AccessConfig } from '../auth/access.js';
@@ -121,6 +123,8 @@ export interface StowageConfig {
   readonly storage: StorageConfig;
   /** absolute folders searched for plugins after the built-in ones */
   readonly plugins: { readonly paths: readonly string[] };
+  /** health, metrics, access log, notifications, CORS (src/config/operations.ts); absent: all off */
+  readonly ops?: OpsConfig;
   /** things accepted but not acted upon (distribution sections stowage does not implement, unknown env variables) */
   readonly warnings?: readonly ConfigIssue[];
   /**

@@ -21,6 +21,8 @@ type Methods = Readonly<Partial<Record<string, Endpoint>>>;
 const needs = (access: RouteAccess, handler: Handler): Endpoint => ({ handler, access });
 
 interface Route {
+  /** the path pattern in words, for logs and metrics: `/v2/<name>/blobs/<digest>` */
+  readonly template: string;
   readonly pattern: RegExp;
   readonly methods: Methods;
 }
@@ -30,11 +32,12 @@ const readable = (get: Endpoint, more: Methods = {}): Methods => ({ GET: get, HE
 
 // Order matters: the upload routes come before `blobs/<digest>`, since names may contain slashes.
 const ROUTES: readonly Route[] = [
-  { pattern: /^\/v2\/?$/, methods: readable(needs('base', getBase)) },
-  { pattern: /^\/v2\/_catalog$/, methods: readable(needs('catalog', listCatalog)) },
-  { pattern: /^\/v2\/(.+)\/tags\/list$/, methods: readable(needs('pull', listTags)) },
-  { pattern: /^\/v2\/(.+)\/blobs\/uploads\/?$/, methods: { POST: needs('push', startUpload) } },
+  { template: '/v2/', pattern: /^\/v2\/?$/, methods: readable(needs('base', getBase)) },
+  { template: '/v2/_catalog', pattern: /^\/v2\/_catalog$/, methods: readable(needs('catalog', listCatalog)) },
+  { template: '/v2/<name>/tags/list', pattern: /^\/v2\/(.+)\/tags\/list$/, methods: readable(needs('pull', listTags)) },
+  { template: '/v2/<name>/blobs/uploads/', pattern: /^\/v2\/(.+)\/blobs\/uploads\/?$/, methods: { POST: needs('push', startUpload) } },
   {
+    template: '/v2/<name>/blobs/uploads/<uuid>',
     pattern: /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/,
     methods: readable(needs('push', getUploadStatus), {
       PATCH: needs('push', patchUpload),
@@ -42,31 +45,32 @@ const ROUTES: readonly Route[] = [
       DELETE: needs('push', cancelUpload),
     }),
   },
-  { pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/, methods: readable(needs('pull', getBlob), { DELETE: needs('delete', deleteBlob) }) },
+  { template: '/v2/<name>/blobs/<digest>', pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/, methods: readable(needs('pull', getBlob), { DELETE: needs('delete', deleteBlob) }) },
   {
+    template: '/v2/<name>/manifests/<reference>',
     pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/,
     methods: readable(needs('pull', getManifest), { PUT: needs('push', putManifest), DELETE: needs('delete', deleteManifest) }),
   },
-  { pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: readable(needs('pull', listReferrers)) },
+  { template: '/v2/<name>/referrers/<digest>', pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: readable(needs('pull', listReferrers)) },
 ];
 
 export type RouteMatch =
-  | { readonly kind: 'handler'; readonly handler: Handler; readonly access: RouteAccess; readonly name: string; readonly reference: string }
-  | { readonly kind: 'method-not-allowed'; readonly allow: string }
+  | { readonly kind: 'handler'; readonly handler: Handler; readonly template: string; readonly access: RouteAccess; readonly name: string; readonly reference: string }
+  | { readonly kind: 'method-not-allowed'; readonly template: string; readonly allow: string }
   | { readonly kind: 'not-found' };
 
 /** `path` is the raw request path (percent-escapes kept); throws NAME_INVALID for a route whose name is not one. */
 export function route(method: string, path: string): RouteMatch {
-  for (const { pattern, methods } of ROUTES) {
+  for (const { template, pattern, methods } of ROUTES) {
     const match = pattern.exec(path);
     if (!match) continue;
     const endpoint = methods[method];
-    if (!endpoint) return { kind: 'method-not-allowed', allow: Object.keys(methods).join(', ') };
+    if (!endpoint) return { kind: 'method-not-allowed', template, allow: Object.keys(methods).join(', ') };
     const name = match[1] ?? '';
     // the name is taken from the raw path and must already be a valid one: whatever decides on a request by
     // its repository (authorization, logs) sees exactly the name the registry will use
     if (name) checkName(name);
-    return { kind: 'handler', handler: endpoint.handler, access: endpoint.access, name, reference: decodeSegment(match[2] ?? '') };
+    return { kind: 'handler', handler: endpoint.handler, template, access: endpoint.access, name, reference: decodeSegment(match[2] ?? '') };
   }
   return { kind: 'not-found' };
 }

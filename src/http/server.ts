@@ -9,6 +9,7 @@ import { parseDurationMs } from '../registry/duration.js';
 import type { RequestContext } from './context.js';
 import { HttpError, sendError } from './errors.js';
 import { checkRequestHead, DEFAULT_BODY_IDLE_MS, isClientGone, MAX_HEADER_BYTES, refuseConnect, watchBodyIdle } from './limits.js';
+import { beginExchange, runHooks, type HttpHook } from './exchange.js';
 import { parseRequestTarget } from './request-path.js';
 import { route } from './router.js';
 import { tlsServerOptions } from './tls.js';
@@ -19,6 +20,8 @@ export interface HttpServerOptions {
   readonly http: HttpConfig;
   /** authentication and authorization; absent: every request is admitted */
   readonly auth?: AuthGate;
+  /** observers and gates called around every request (src/http/exchange.ts), in order */
+  readonly hooks?: readonly HttpHook[];
 }
 
 export function createHttpServer(options: HttpServerOptions): http.Server {
@@ -27,8 +30,8 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   const prefix = config.prefix.replace(/\/+$/, '');
   const bodyIdleMs = config.bodyidletimeout === undefined ? DEFAULT_BODY_IDLE_MS : parseDurationMs(config.bodyidletimeout);
 
+  const hooks = options.hooks ?? [];
   const handle: http.RequestListener = async (req, res) => {
-    const started = Date.now();
     // A client that goes away before its response is complete aborts the storage work done for it.
     const aborter = new AbortController();
     res.once('close', () => {
@@ -36,9 +39,21 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     });
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     for (const [header, value] of Object.entries(config.headers)) res.setHeader(header, value);
+    const exchange = beginExchange(req, res);
+    res.once('close', () => {
+      for (const hook of hooks) {
+        try {
+          hook.onResponse?.(exchange);
+        } catch (err) {
+          // an observer's failure must not take the server down with it
+          logger.error({ err }, 'request observer failed');
+        }
+      }
+    });
     const stopIdleWatch = watchBodyIdle(req, bodyIdleMs);
     try {
       checkRequestHead(req);
+      if (runHooks(hooks, 'onRequest', exchange)) return;
       // routing runs on the path as sent, never on a resolved one (see request-path.ts)
       const target = parseRequestTarget(req.url ?? '/');
       const url = new URL(`${target.path}${target.query ? `?${target.query}` : ''}`, 'http://registry.invalid');
@@ -53,6 +68,12 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       }
       const match = route(req.method ?? 'GET', path);
       if (match.kind === 'not-found') throw notFound(path);
+      exchange.route = match.template;
+      if (match.kind === 'handler') {
+        exchange.repository = match.name || undefined;
+        exchange.reference = match.reference || undefined;
+      }
+      if (runHooks(hooks, 'onRoute', exchange)) return;
       if (match.kind === 'method-not-allowed') {
         throw new HttpError(405, 'UNSUPPORTED', `${req.method} is not supported on ${path}`, { method: req.method }, { Allow: match.allow });
       }
@@ -81,7 +102,6 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       sendError(res, err, logger);
     } finally {
       stopIdleWatch();
-      logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 'request');
     }
   };
   // https.Server is an http.Server over TLS: everything below applies to both

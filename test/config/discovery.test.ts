@@ -28,6 +28,12 @@ describe('finding the configuration', () => {
         },
       },
       plugins: { paths: [] },
+      ops: {
+        log: { formatter: 'json', accesslog: { disabled: false } },
+        http: { trustedproxies: [] },
+        health: { storagedriver: { enabled: false, intervalMs: 10_000, threshold: 1 } },
+        notifications: { endpoints: [], queuedir: path.join(cwd, 'data', 'notifications'), queuelimit: 10_000 },
+      },
       warnings: [],
       refusals: [],
     });

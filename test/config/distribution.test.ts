@@ -30,7 +30,7 @@ describe("distribution's config.yml", () => {
     expect(config.warnings).toEqual([]);
   });
 
-  it('reads delete, redirect, maintenance, prefix, headers and auth, and warns about notifications and redis', async () => {
+  it('reads delete, redirect, maintenance, prefix, headers, auth, health, access log and notifications, and warns about notifications.events and redis', async () => {
     const cwd = await workdir({ 'config.yml': { fixture: 'distribution-production.yml' } });
     const file = path.join(cwd, 'config.yml');
     const config = await loadConfig({ cwd, configFile: 'config.yml', env: {} });
@@ -51,7 +51,13 @@ describe("distribution's config.yml", () => {
       secret: 'asecretforlocaldevelopment',
     });
     expect(config.auth).toEqual({ htpasswd: { realm: 'basic-realm', path: '/etc/registry/htpasswd' } });
-    expect(config.warnings?.map((w) => `${w.file}: ${w.path}`)).toEqual([`${file}: notifications`, `${file}: redis`]);
+    expect(config.ops?.health.storagedriver).toEqual({ enabled: true, intervalMs: 10_000, threshold: 3 });
+    expect(config.ops?.log.accesslog.disabled).toBe(true);
+    expect(config.ops?.notifications.endpoints).toEqual([
+      expect.objectContaining({ name: 'alistener', url: 'https://my.listener.com/event', timeoutMs: 1000, threshold: 10, backoffMs: 1000, disabled: false }),
+    ]);
+    expect(config.ops?.notifications.queuedir).toBe(path.join(cwd, 'data', 'notifications'));
+    expect(config.warnings?.map((w) => `${w.file}: ${w.path}`)).toEqual([`${file}: redis`, `${file}: notifications.events`]);
     expect(config.refusals).toEqual([]);
   });
 

@@ -39,10 +39,10 @@ describe('security settings stowage cannot honour are refused, never warnings', 
   });
 
   it('a config without security settings has no refusals, and its other ignored settings are warnings', async () => {
-    const { result } = await load('version: 0.1\nstorage: inmemory\nnotifications:\n  endpoints: []\n');
+    const { result } = await load('version: 0.1\nstorage: inmemory\nredis:\n  addr: localhost:6379\n');
     const config = await result;
     expect(config.refusals).toEqual([]);
-    expect(config.warnings?.map((issue) => issue.path)).toEqual(['notifications']);
+    expect(config.warnings?.map((issue) => issue.path)).toEqual(['redis']);
   });
 });
 

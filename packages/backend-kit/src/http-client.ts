@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { Agent, buildConnector, request } from 'undici';
 import type { DriverLogger } from 'stowage';
 import { storageFailed } from './object-store.js';
-import { backoffMs, isRetriable, isRetriableStatus } from './retry.js';
+import { backoffMs, isRetriable, isRetriableStatus, RETRY_EVENT } from './retry.js';
 
 export interface HttpClientOptions {
   /** the driver's name, for messages */
@@ -117,7 +117,7 @@ export class HttpClient {
         }
         const retriable = isRetriableStatus(status) || (this.options.retriableReply?.(buffered) ?? false);
         if (retriable && attempt < attempts) {
-          this.options.logger.warn({ driver: this.options.driver, request: what, status, attempt }, 'retrying backend request');
+          this.options.logger.warn({ event: RETRY_EVENT, driver: this.options.driver, request: what, status, attempt }, 'retrying backend request');
           await this.pause(attempt);
           continue;
         }
@@ -126,7 +126,7 @@ export class HttpClient {
         const timedOut = controller.signal.aborted;
         const reason = timedOut ? String((controller.signal.reason as Error)?.message ?? 'aborted') : (err as Error).message;
         if ((timedOut || isRetriable(err)) && attempt < attempts) {
-          this.options.logger.warn({ driver: this.options.driver, request: what, error: reason, attempt }, 'retrying backend request');
+          this.options.logger.warn({ event: RETRY_EVENT, driver: this.options.driver, request: what, error: reason, attempt }, 'retrying backend request');
           await this.pause(attempt);
           continue;
         }

@@ -14,7 +14,7 @@ export { HttpObjectStore, type StoreCall } from './http-object-store.js';
 export { buildXml, parseXml, type XmlBody, type XmlElement, type XmlValue, xmlChildren, xmlText } from './xml.js';
 
 // Retries, resumable reads, listing walks and part-buffering writers (s3, swift).
-export { backoffMs, BackendError, isRetriable, isRetriableStatus, type RetryPolicy, withRetries } from './retry.js';
+export { backoffMs, BackendError, isRetriable, isRetriableStatus, RETRY_EVENT, type RetryPolicy, withRetries } from './retry.js';
 export { type RangedRead, rangedReader, resumableReader, type ResumableSource } from './resumable-reader.js';
 export { type ListDirectory, walkTree } from './walk.js';
 export { PartedWriter, partSizeAfter, PARTS_PER_SIZE } from './parted-writer.js';

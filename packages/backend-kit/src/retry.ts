@@ -49,6 +49,12 @@ export function backoffMs(policy: RetryPolicy, attempt: number): number {
   return base / 2 + Math.random() * (base / 2);
 }
 
+/**
+ * The `event` field of every "retrying" log line, so that stowage can count retries per driver (a metric)
+ * from the driver's logger without each driver reporting them.
+ */
+export const RETRY_EVENT = 'backend-retry'; // stowage's src/ops/retry-counting-logger.ts counts lines with this event
+
 /** Runs `attempt` until it succeeds, fails for good, or the retries are spent (then the last error, wrapped). */
 export async function withRetries<T>(
   policy: RetryPolicy,
@@ -66,7 +72,7 @@ export async function withRetries<T>(
         throw new BackendError(`${what} failed after ${n + 1} attempts: ${reason}`, (err as { status?: number }).status, false, { cause: err });
       }
       const delay = backoffMs(policy, n);
-      logger.warn({ what, attempt: n + 1, delayMs: Math.round(delay), err: err instanceof Error ? err.message : String(err) }, 'retrying backend request');
+      logger.warn({ event: RETRY_EVENT, what, attempt: n + 1, delayMs: Math.round(delay), err: err instanceof Error ? err.message : String(err) }, 'retrying backend request');
       await sleep(delay);
     }
   }

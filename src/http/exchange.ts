@@ -1,0 +1,90 @@
+/**
+ * One request and its response as the operational hooks (access log, metrics, notifications, CORS, health)
+ * see it: the route it matched, the bytes that went each way, the request id. The HTTP server creates one
+ * per request and calls each hook at three points; the hooks live in src/ops and src/notifications.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** process.hrtime.bigint() when the request arrived */
+  readonly startedAt: bigint;
+  /** echoed in `X-Request-Id`: the client's own when it sent a sane one, a fresh UUID otherwise */
+  readonly requestId: string;
+  /** the matched route's pattern (`/v2/<name>/blobs/<digest>`); undefined for paths no route takes */
+  route?: string;
+  /** repository name, when the route has one */
+  repository?: string;
+  /** digest, tag or upload id of the route, when it has one */
+  reference?: string;
+  /** request body bytes received so far */
+  readonly bytesIn: number;
+  /** response body bytes sent so far (headers not counted; nothing for HEAD) */
+  readonly bytesOut: number;
+}
+
+export interface HttpHook {
+  /** Before routing. A hook that answers the request itself (ends `res`) stops it there. */
+  onRequest?(exchange: Exchange): void;
+  /** Once the route is known, before its handler runs. Ending `res` here also stops the request. */
+  onRoute?(exchange: Exchange): void;
+  /** Once the response has been sent, or the connection closed before that. */
+  onResponse?(exchange: Exchange): void;
+}
+
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+/** an incoming id is kept only when it cannot break a log line or a header: short, printable, no spaces */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+/** Starts the bookkeeping of one request: its id (set on the response at once) and byte counters. */
+export function beginExchange(req: IncomingMessage, res: ServerResponse): Exchange {
+  const incoming = req.headers['x-request-id'];
+  const requestId = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  res.setHeader(REQUEST_ID_HEADER, requestId);
+  const exchange: { -readonly [K in keyof Exchange]: Exchange[K] } = { req, res, startedAt: process.hrtime.bigint(), requestId, bytesIn: 0, bytesOut: 0 };
+  // Counting without consuming: a 'data' listener would switch the body to flowing mode before its handler
+  // reads it, so the count is taken where node's parser hands each body chunk to the request stream (push)
+  // and where the handlers hand chunks to the response (write, end).
+  const push = req.push.bind(req);
+  req.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (chunk !== null && chunk !== undefined) exchange.bytesIn += byteLength(chunk);
+    return push(chunk, encoding);
+  };
+  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+  res.write = ((chunk: unknown, ...rest: unknown[]) => {
+    exchange.bytesOut += bodyBytes(req, chunk);
+    return write(chunk, ...rest);
+  }) as ServerResponse['write'];
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (typeof chunk !== 'function') exchange.bytesOut += bodyBytes(req, chunk);
+    return end(chunk, ...rest);
+  }) as ServerResponse['end'];
+  return exchange;
+}
+
+function bodyBytes(req: IncomingMessage, chunk: unknown): number {
+  // node sends no body in answer to HEAD, whatever the handler writes
+  if (req.method === 'HEAD' || chunk === null || chunk === undefined) return 0;
+  return byteLength(chunk);
+}
+
+function byteLength(chunk: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk);
+  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  return 0;
+}
+
+/** Calls `name` on each hook in order until one of them has answered the request; true when one did. */
+export function runHooks(hooks: readonly HttpHook[], name: 'onRequest' | 'onRoute', exchange: Exchange): boolean {
+  for (const hook of hooks) {
+    hook[name]?.(exchange);
+    if (exchange.res.writableEnded) return true;
+  }
+  return false;
+}
+
+/** The time since the request arrived, in seconds. */
+export const elapsedSeconds = (exchange: Exchange): number => Number(process.hrtime.bigint() - exchange.startedAt) / 1e9;

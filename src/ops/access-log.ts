@@ -1,0 +1,32 @@
+/** The access log: one `info` line per request, written once its response has been sent (or cut off). */
+import type { Exchange, HttpHook } from '../http/exchange.js';
+import { elapsedSeconds } from '../http/exchange.js';
+import type { RegistryLogger } from '../registry/logger.js';
+import type { ClientAddress } from './client-address.js';
+
+export function accessLogHook(logger: RegistryLogger, clientAddress: ClientAddress): HttpHook {
+  return {
+    onResponse(exchange: Exchange) {
+      const { req, res } = exchange;
+      logger.info(
+        {
+          access: {
+            requestId: exchange.requestId,
+            client: clientAddress(req),
+            method: req.method,
+            route: exchange.route ?? null,
+            repository: exchange.repository ?? null,
+            status: res.statusCode,
+            bytesIn: exchange.bytesIn,
+            bytesOut: exchange.bytesOut,
+            durationMs: Math.round(elapsedSeconds(exchange) * 1e4) / 10,
+            userAgent: req.headers['user-agent'] ?? null,
+            // a response the client did not receive whole (connection cut, or the handler failed mid-body)
+            ...(res.writableFinished ? {} : { incomplete: true }),
+          },
+        },
+        `${req.method} ${exchange.route ?? 'unrouted'} ${res.statusCode}`,
+      );
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * A driver wrapper that reports each operation's latency and outcome to an observer (the metrics of
+ * src/ops), as distribution's driver/base does with its Prometheus timers. It sits outside the checks of
+ * base.ts, so what it sees are the errors callers see. A missing path is an answer, not a failure: it is
+ * timed but not counted as an error.
+ */
+import type { FileWriter, StorageDriver, WalkFn, WalkOptions } from './driver.js';
+import { storageErrorCode } from './errors.js';
+
+const WRAPPED = Symbol.for('stowage.storage.wrappedDriver');
+
+export interface StorageObserver {
+  /** `errorCode`: the storage error code (or `UNKNOWN`) when the operation failed for another reason than a missing path */
+  operation(driver: string, operation: string, seconds: number, errorCode?: string): void;
+}
+
+export function instrumentDriver(driver: StorageDriver, observer: StorageObserver): StorageDriver {
+  const name = driver.name;
+  const timed = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const result = await run();
+      observer.operation(name, operation, seconds());
+      return result;
+    } catch (err) {
+      const code = storageErrorCode(err);
+      observer.operation(name, operation, seconds(), code === 'PATH_NOT_FOUND' ? undefined : (code ?? 'UNKNOWN'));
+      throw err;
+    }
+  };
+  const writer = (inner: FileWriter): FileWriter => ({
+    get size() {
+      return inner.size;
+    },
+    write: (chunk, signal) => inner.write(chunk, signal),
+    close: (signal) => inner.close(signal),
+    cancel: (signal) => timed('cancel', () => inner.cancel(signal)),
+    commit: (signal) => timed('commit', () => inner.commit(signal)),
+  });
+  const instrumented: StorageDriver & { [WRAPPED]?: true } = {
+    // measuring adds no checks: a driver base.ts already wrapped stays "wrapped", so it is not wrapped twice
+    ...((driver as { [WRAPPED]?: true })[WRAPPED] ? { [WRAPPED]: true as const } : {}),
+    name,
+    getContent: (path, signal) => timed('getContent', () => driver.getContent(path, signal)),
+    putContent: (path, content, signal) => timed('putContent', () => driver.putContent(path, content, signal)),
+    reader: (path, offset, signal) => timed('reader', () => driver.reader(path, offset, signal)),
+    writer: async (path, append, signal) => writer(await timed('writer', () => driver.writer(path, append, signal))),
+    uploadSize: (path, signal) => timed('uploadSize', () => driver.uploadSize(path, signal)),
+    stat: (path, signal) => timed('stat', () => driver.stat(path, signal)),
+    list: (path, signal) => timed('list', () => driver.list(path, signal)),
+    move: (source, dest, signal) => timed('move', () => driver.move(source, dest, signal)),
+    delete: (path, signal) => timed('delete', () => driver.delete(path, signal)),
+    walk: (path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal) => timed('walk', () => walkOf(driver)(path, fn, options, signal)),
+  };
+  if (driver.redirectURL) instrumented.redirectURL = (path, options, signal) => timed('redirectURL', () => driver.redirectURL!(path, options, signal));
+  if (driver.close) instrumented.close = () => driver.close!();
+  return instrumented;
+}
+
+/** the wrapped driver of base.ts always has walk (its own or the listing fallback) */
+function walkOf(driver: StorageDriver): NonNullable<StorageDriver['walk']> {
+  if (!driver.walk) throw new Error(`${driver.name}: instrumentDriver needs a driver wrapped by wrapDriver (no walk)`);
+  return driver.walk.bind(driver);
+}
