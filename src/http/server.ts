@@ -9,7 +9,7 @@ import { parseDurationMs } from '../registry/duration.js';
 import type { RequestContext } from './context.js';
 import { HttpError, sendError } from './errors.js';
 import { checkRequestHead, DEFAULT_BODY_IDLE_MS, isClientGone, MAX_HEADER_BYTES, refuseConnect, watchBodyIdle } from './limits.js';
-import { beginExchange, runHooks, type HttpHook } from './exchange.js';
+import { beginExchange, elapsedSeconds, runHooks, type HttpHook } from './exchange.js';
 import { parseRequestTarget } from './request-path.js';
 import { route } from './router.js';
 import { tlsServerOptions } from './tls.js';
@@ -102,6 +102,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       sendError(res, err, logger);
     } finally {
       stopIdleWatch();
+      logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: elapsedMs(exchange) }, 'request');
     }
   };
   // https.Server is an http.Server over TLS: everything below applies to both
@@ -134,5 +135,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   server.keepAliveTimeout = 75_000;
   return server;
 }
+
+const elapsedMs = (exchange: Parameters<typeof elapsedSeconds>[0]): number => Math.round(elapsedSeconds(exchange) * 1000);
 
 const notFound = (path: string): HttpError => new HttpError(404, 'UNSUPPORTED', `no API endpoint at ${path}`, { path });
