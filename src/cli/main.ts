@@ -6,6 +6,7 @@ import { reportFailure } from './failure.js';
 import { garbageCollectCommand } from './garbage-collect.js';
 import { pluginsListCommand } from './plugins-list.js';
 import { pluginsNewCommand } from './plugins-new.js';
+import { pluginsVerifyCommand } from './plugins-verify.js';
 import { serveCommand } from './serve.js';
 import { versionLine } from './version.js';
 
@@ -53,6 +54,14 @@ export function buildProgram(): Command {
     .argument('<name>', 'the name operators will write in the config (lowercase, digits, dashes)')
     .option('-d, --dir <dir>', 'folder to create (default: ./stowage-driver-<name>)')
     .action(pluginsNewCommand);
+  plugins
+    .command('verify')
+    .description('check a third-party storage plugin as stowage loads it (manifest, options schema, driver shape), then run the driver conformance kit on it')
+    .argument('<plugin>', 'the plugin: its folder, or the name of a package installed here')
+    .option('-o, --options <json>', "the driver's options as JSON (or @file), as under storage.<name>; default {}")
+    .option('--no-kit', 'only the load-time checks, not the conformance kit')
+    .option('--profile <profile>', 'conformance profile: quick (default) or full (distribution\'s sizes)')
+    .action(pluginsVerifyCommand);
 
   return program;
 }

@@ -2,7 +2,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { STOWAGE_ROOT } from '../plugins/index.js';
+import { BUILTIN_PLUGINS_DIR, STOWAGE_ROOT } from '../plugins/index.js';
+import { packageFolders } from '../plugins/discover.js';
+import { manifestNames, readPackageJson } from '../plugins/manifest.js';
 import { CliFailure } from './failure.js';
 import { driverSource } from './scaffold/driver-template.js';
 import { conformanceTest, optionsSchema, packageJson, readme, vitestConfig } from './scaffold/templates.js';
@@ -17,9 +19,26 @@ const NPMRC = `# stowage (a devDependency) is linked from a local folder that is
 ignore-scripts=true
 `;
 
+/** Every name and alias of a built-in plugin, with the plugin it selects. */
+async function builtinNames(): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (const dir of await packageFolders(BUILTIN_PLUGINS_DIR)) {
+    const [name, ...aliases] = manifestNames(await readPackageJson(dir));
+    if (name !== undefined) for (const alias of [name, ...aliases]) names.set(alias, name);
+  }
+  return names;
+}
+
 export async function scaffoldPlugin(name: string, dir: string): Promise<string[]> {
   if (!NAME.test(name)) {
     throw new CliFailure(`plugin name ${JSON.stringify(name)} is not valid: use lowercase letters, digits and dashes (e.g. "mystore")`);
+  }
+  const shadowing = (await builtinNames()).get(name);
+  if (shadowing !== undefined) {
+    throw new CliFailure(
+      `plugin name ${JSON.stringify(name)} is taken by stowage's built-in ${shadowing} plugin, which stowage finds first: ` +
+        'a plugin of that name would never be loaded; choose another name',
+    );
   }
   if (existsSync(dir) && (await readdir(dir)).length > 0) {
     throw new CliFailure(`${dir} already exists and is not empty; choose another folder with --dir`);

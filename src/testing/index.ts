@@ -8,4 +8,5 @@
  */
 export { runDriverConformance, type DriverConformanceOptions } from './conformance.js';
 export { createDriverContext } from './context.js';
+export { loadPluginDriver, readPlugin, runPluginConformance, type LoadPluginOptions, type PluginConformanceOptions } from './plugin.js';
 export { profiles, type ConformanceProfile, type ConformanceSizes } from './profiles.js';

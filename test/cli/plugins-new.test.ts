@@ -45,6 +45,16 @@ describe('stowage plugins new', () => {
     expect(result.stderr).toContain('already exists and is not empty');
   });
 
+  it.each([
+    ['s3', 's3'],
+    ['filesystem', 'filesystem'],
+    ['oss', 'alioss'],
+  ])('refuses %s, a name the built-in %s plugin answers to (it would shadow the new plugin)', async (name, builtin) => {
+    const result = await runCli(['plugins', 'new', name, '--dir', path.join(work.dir, `shadow-${name}`)], { cwd: work.dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`plugin name "${name}" is taken by stowage's built-in ${builtin} plugin`);
+  });
+
   it('refuses a name operators could not write', async () => {
     const result = await runCli(['plugins', 'new', 'My Store'], { cwd: work.dir });
     expect(result.code).toBe(1);

@@ -46,13 +46,15 @@ export function optionsSchema({ name }: ScaffoldInput): string {
 
 export function conformanceTest({ name }: ScaffoldInput): string {
   return `// @ts-check
-// stowage's driver conformance kit: every behaviour the registry relies on, against a fresh driver.
-import { createDriverContext, runDriverConformance } from 'stowage/testing';
-import { createDriver } from '../index.js';
+// stowage's driver conformance kit: every behaviour the registry relies on, against a fresh driver built
+// as stowage builds it (manifest checked, options validated and defaulted by schema.json).
+import { runPluginConformance } from 'stowage/testing';
 
-runDriverConformance({
+runPluginConformance({
   name: ${JSON.stringify(name)},
-  create: async () => createDriver({}, createDriverContext(${JSON.stringify(name)})),
+  plugin: new URL('..', import.meta.url),
+  // what an operator writes under storage.${name}
+  options: {},
   // quick in CI; run distribution's sizes (5 GiB streams) with STOWAGE_KIT_PROFILE=full npx vitest run
   profile: 'quick',
 });
