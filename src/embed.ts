@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createStowageContainer } from './container.js';
+import { embeddedConfig } from './config/embedded.js';
 import type { AuthConfig, HttpConfig, StowageConfig } from './config/types.js';
 import { createLogger, SecretRedactor, type Logger } from './logger.js';
 import type { Registry } from './registry/index.js';
@@ -43,34 +44,28 @@ export interface RunningRegistry {
   close(): Promise<void>;
 }
 
-/** The config `startRegistry` runs with: the defaults of an empty config file, plus its options. */
-export function embeddedConfig(options: StartRegistryOptions): StowageConfig {
+/** The config `startRegistry` runs with: the defaults of a config file, plus its options. */
+export function startRegistryConfig(options: StartRegistryOptions): StowageConfig {
   const addr = options.addr ?? '127.0.0.1:0';
-  return {
-    source: { format: 'defaults' },
-    baseDir: process.cwd(),
-    log: { level: 'info' },
-    http: { addr, prefix: '', headers: {}, ...options.http },
+  const config = embeddedConfig({
+    http: { addr },
     storage: {
-      driver: options.driver.name,
-      options: {},
-      optionsPath: `storage.${options.driver.name}`,
+      [options.driver.name]: {},
       delete: { enabled: options.deleteEnabled },
       redirect: { disable: options.redirect === false },
-      maintenance: {
-        uploadpurging: { enabled: false, age: '168h', interval: '24h', dryrun: false },
-        readonly: { enabled: options.readOnly ?? false },
-        gc: { enabled: false, interval: '24h', graceperiod: '1h', settle: '1m', deleteuntagged: false, dryrun: false },
-      },
+      maintenance: { uploadpurging: { enabled: false }, readonly: { enabled: options.readOnly ?? false } },
     },
-    plugins: { paths: [] },
+  });
+  return {
+    ...config,
+    http: { ...config.http, ...options.http },
     ...(options.auth ? { auth: options.auth } : {}),
   };
 }
 
 /** A registry on loopback in this process, for tests and embedding. */
 export async function startRegistry(options: StartRegistryOptions): Promise<RunningRegistry> {
-  const config = embeddedConfig(options);
+  const config = startRegistryConfig(options);
   const logger = options.logger ?? createLogger({ level: 'silent' });
   const container = createStowageContainer({
     config,

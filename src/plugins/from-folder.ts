@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { embeddedConfig } from '../config/embedded.js';
 import type { StowageConfig } from '../config/types.js';
 import type { DriverLogger, StorageDriver } from '../storage/driver.js';
 import { driverErrors } from '../storage/errors.js';
@@ -44,23 +45,5 @@ export async function loadPluginDriver(plugin: string | URL, options: LoadPlugin
 
 /** The configuration `storage: { <name>: options }` would give, for validating options outside a config file. */
 function pluginConfig(pkg: PluginPackage, options: Readonly<Record<string, unknown>>, baseDir: string): StowageConfig {
-  const name = pkg.manifest.name;
-  return {
-    source: { format: 'defaults' },
-    baseDir,
-    log: { level: 'info' },
-    http: { addr: '127.0.0.1:0', prefix: '', headers: {} },
-    storage: {
-      driver: name,
-      options,
-      optionsPath: `storage.${name}`,
-      delete: { enabled: true },
-      redirect: { disable: false },
-      maintenance: {
-        uploadpurging: { enabled: false, age: '168h', interval: '24h', dryrun: false },
-        readonly: { enabled: false },
-      },
-    },
-    plugins: { paths: [] },
-  };
+  return embeddedConfig({ storage: { [pkg.manifest.name]: { ...options } } }, baseDir);
 }
