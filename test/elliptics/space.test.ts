@@ -111,6 +111,17 @@ describe('stowage on Elliptics stores a layer in linear space', () => {
     return digest;
   }
 
+  /** Starts an upload and sends `content` as one chunk; answers the session's URL. */
+  async function startAndPatch(url: string, repository: string, content: Buffer): Promise<string> {
+    const started = await request(`${url}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+    await started.body.dump();
+    const location = new URL(String(started.headers.location), url).href;
+    const patched = await request(location, { method: 'PATCH', body: content, headers: { 'content-type': 'application/octet-stream' } });
+    await patched.body.dump();
+    expect(patched.statusCode).toBe(202);
+    return new URL(String(patched.headers.location), url).href;
+  }
+
   async function registryOnEmulator(): Promise<{ cluster: EmulatorCluster; driver: StorageDriver; url: string }> {
     const cluster = await singleGroupCluster();
     const driver = await ellipticsDriver({ nodes: cluster.remotes, groups: [1], waittimeout: 10 });
@@ -120,7 +131,7 @@ describe('stowage on Elliptics stores a layer in linear space', () => {
     return { cluster, driver, url: registry.url };
   }
 
-  it('pushing N MiB (chunked and monolithic) takes under 3 x N MiB; deleting it all and defragmenting leaves the store near empty', async () => {
+  it('pushing N MiB in chunks takes under 3 x N MiB; a cancelled upload frees its chunks; deleting it all and defragmenting leaves the store near empty', async () => {
     const { cluster, driver, url } = await registryOnEmulator();
     const empty = cluster.storageBytes(1);
     const layer = deterministicBuffer('space/layer', 24 * MiB + 12_345);
@@ -138,6 +149,17 @@ describe('stowage on Elliptics stores a layer in linear space', () => {
       const response = await request(`${url}/v2/space/app/blobs/${digest}`);
       expect(Buffer.from(await response.body.arrayBuffer()).equals(content)).toBe(true);
     }
+
+    // an upload cancelled part-way (DELETE) takes its staged chunks with it ...
+    const liveBefore = cluster.liveBytes(1);
+    const cancelled = await startAndPatch(url, 'space/app', deterministicBuffer('space/cancelled', 3 * MiB));
+    expect(cluster.liveBytes(1) - liveBefore).toBeGreaterThan(3 * MiB);
+    const deleted = await request(cancelled, { method: 'DELETE' });
+    await deleted.body.dump();
+    expect(deleted.statusCode).toBe(204);
+    expect(cluster.liveBytes(1) - liveBefore).toBeLessThan(64 * 1024);
+    // ... and one left unfinished goes with the tree it is in
+    await startAndPatch(url, 'space/other', deterministicBuffer('space/abandoned', 2 * MiB));
 
     await driver.delete('/docker');
     cluster.defragment();

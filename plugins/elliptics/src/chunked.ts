@@ -13,7 +13,8 @@
  * - `chunk:<random>`: one chunk's bytes;
  * - `upload:<path>`: the journal of an uncommitted upload, lines `<chunk name> <size>`, added with APPEND
  *   (atomic on the server; eblob grows an appended record geometrically, so the journal stays linear);
- * - `chunked:<path>`: the committed object's descriptor, JSON `{"size":n,"chunks":[[name,size],...]}`.
+ * - `chunked:<path>`: the committed object's descriptor, JSON `{"size":n,"chunks":[[name,size],...]}`;
+ * - `staged:<dir>`: names in `dir` that had an upload staged, one a line (APPEND), for recursive deletes.
  * An object written whole (`putContent`, and `move` of such an object) stays a plain record under `<path>`;
  * a reader looks there first and at `chunked:<path>` next.
  */
@@ -92,6 +93,27 @@ export class ChunkStore {
   async unstage(path: string, chunks: readonly ChunkEntry[] | 'keep-chunks'): Promise<void> {
     await this.client.removeQuorum(this.idOf(`upload:${path}`));
     if (chunks !== 'keep-chunks') await this.removeChunks(chunks);
+  }
+
+  /**
+   * Notes in `staged:<dir>` that `name` in `dir` has an upload staged, so a recursive delete of `dir` (how
+   * stowage cancels and purges upload sessions) finds its chunks although no listing names them.
+   */
+  async noteStaged(dir: string, name: string): Promise<void> {
+    await this.client.writeQuorum(this.idOf(`staged:${dir}`), { ioFlags: IoFlags.APPEND, offset: 0, num: 0, ...this.clock.now() }, Buffer.from(`${name}\n`, 'utf8'));
+  }
+
+  /** Names in `dir` that had an upload staged (some may have been committed or cancelled since). */
+  async stagedNames(dir: string): Promise<string[]> {
+    const id = this.idOf(`staged:${dir}`);
+    const replica = await this.client.newest(id);
+    if (!replica || replica.size === 0) return [];
+    const names = (await this.objects.readAll(id, replica)).toString('utf8').split('\n');
+    return [...new Set(names.filter((name) => name !== ''))];
+  }
+
+  async forgetStagedNames(dir: string): Promise<void> {
+    await this.client.removeQuorum(this.idOf(`staged:${dir}`));
   }
 
   // ---- committed objects

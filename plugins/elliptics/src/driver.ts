@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, StorageDriver } from 'stowage';
 import { type ChunkEntry, ChunkStore } from './chunked.js';
-import { DirectoryIndex, childPath } from './listing.js';
+import { DirectoryIndex, baseName, childPath, parentOf } from './listing.js';
 import { ObjectStore, rechunk, systemClock } from './objects.js';
 import type { EllipticsClient, ReplicaInfo } from './protocol/client.js';
 import { keyId } from './protocol/ids.js';
@@ -98,6 +98,8 @@ export class EllipticsDriver implements StorageDriver {
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
     const staged = await this.chunks.staged(path);
+    // a staged upload was noted in its directory when its first chunk was stored (the note outlives it)
+    let noted = staged !== undefined;
     let size = 0;
     if (append) {
       if (staged) {
@@ -108,7 +110,8 @@ export class EllipticsDriver implements StorageDriver {
         const committed = await this.storedAt(path);
         if (committed && committed.size > 0) {
           for await (const piece of rechunk(this.bytesOf(path, committed), this.objects.chunkSize)) {
-            await this.chunks.stage(path, await this.chunks.writeChunk(piece));
+            await this.stage(path, piece, !noted);
+            noted = true;
           }
           size = committed.size;
         }
@@ -116,7 +119,7 @@ export class EllipticsDriver implements StorageDriver {
     } else if (staged) {
       await this.chunks.unstage(path, staged);
     }
-    return new EllipticsWriter(this, path, size, this.objects.chunkSize);
+    return new EllipticsWriter(this, path, size, this.objects.chunkSize, noted);
   }
 
   async uploadSize(path: string): Promise<number> {
@@ -179,15 +182,21 @@ export class EllipticsDriver implements StorageDriver {
     const children = await this.index.children(path);
     for (const name of children) await this.deleteTree(childPath(path, name));
     if (children.length > 0) await this.index.drop(path);
+    // uploads staged in this directory: no listing names them, so they are found through `staged:<dir>`
+    const stagedNames = await this.chunks.stagedNames(path);
+    for (const name of stagedNames) await this.discard(childPath(path, name));
+    if (stagedNames.length > 0) await this.chunks.forgetStagedNames(path);
     const removedRecord = await this.client.removeQuorum(this.id(path));
     const removedChunked = await this.chunks.drop(path);
-    return removedRecord || removedChunked || children.length > 0;
+    const discarded = await this.discard(path);
+    return removedRecord || removedChunked || discarded || children.length > 0;
   }
 
   // ---- used by the writer
 
-  /** @internal stores a chunk and adds it to the upload staged for `path` */
-  async stage(path: string, data: Buffer): Promise<void> {
+  /** @internal stores a chunk and adds it to the upload staged for `path` (noting the upload in its directory first) */
+  async stage(path: string, data: Buffer, first: boolean): Promise<void> {
+    if (first) await this.chunks.noteStaged(parentOf(path), baseName(path));
     await this.chunks.stage(path, await this.chunks.writeChunk(data));
   }
 
@@ -208,10 +217,11 @@ export class EllipticsDriver implements StorageDriver {
     await this.chunks.unstage(path, staged.slice(chunks.length));
   }
 
-  /** @internal */
-  async discard(path: string): Promise<void> {
+  /** @internal drops the upload staged for `path` with its chunks; false when there was none */
+  async discard(path: string): Promise<boolean> {
     const staged = await this.chunks.staged(path);
     if (staged) await this.chunks.unstage(path, staged);
+    return staged !== undefined;
   }
 }
 
@@ -227,6 +237,8 @@ class EllipticsWriter implements FileWriter {
     private readonly path: string,
     size: number,
     private readonly chunkSize: number,
+    /** whether the upload is already noted in its directory (a writer continuing a staged upload) */
+    private noted: boolean,
   ) {
     this.flushed = size;
   }
@@ -269,7 +281,8 @@ class EllipticsWriter implements FileWriter {
     this.pending = [];
     this.pendingBytes = 0;
     for await (const piece of rechunk(pending, this.chunkSize)) {
-      await this.driver.stage(this.path, piece);
+      await this.driver.stage(this.path, piece, !this.noted);
+      this.noted = true;
       this.flushed += piece.length;
     }
   }
