@@ -1,6 +1,8 @@
 /**
  * Health, as distribution's `health.storagedriver` does it: every `interval` the storage driver is asked for
- * the root (`stat /`; a missing root is healthy, it is only an empty registry); after `threshold` failures in
+ * the root. distribution stats `/`; stowage lists it, because drivers answer a stat of `/` without asking the
+ * backend (the root always exists), while `list('/')` is a real round trip on every driver (a missing root is
+ * healthy: it is only an empty registry). After `threshold` failures in
  * a row the registry is unhealthy until a check passes. While unhealthy, `/v2/` answers 503 and `/readyz`
  * 503, so load balancers and orchestrators route around this instance; `/livez` stays 200 (the process
  * is fine, restarting it would not bring the backend back).
@@ -36,7 +38,7 @@ export class HealthChecks {
     let failuresInARow = 0;
     const probe = async (): Promise<void> => {
       try {
-        await driver.stat('/');
+        await driver.list('/');
         failuresInARow = 0;
       } catch (err) {
         if (isPathNotFound(err)) {

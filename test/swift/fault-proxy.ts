@@ -36,6 +36,10 @@ export interface FaultProxy {
   /** adds a rule; rules are tried in the order they were added */
   inject(rule: Omit<FaultRule, 'times'> & { times?: number }): void;
   clear(): void;
+  /** stops listening and cuts every connection: the backend is gone, as if its host were down */
+  unreachable(): Promise<void>;
+  /** listens again on the same port */
+  reachable(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -111,6 +115,12 @@ export async function startFaultProxy(backend: { host: string; port: number }): 
     injected,
     inject: (rule) => rules.push({ ...rule, times: rule.times ?? 1 }),
     clear: () => void rules.splice(0),
+    unreachable: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+    reachable: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
