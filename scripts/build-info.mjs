@@ -4,7 +4,7 @@
 // which has no .git, still names the commit it was built from. Run by `npm run build` (and so by `npm ci`
 // and `npm pack`). Outside a git checkout (a build from the npm tarball) the file already shipped is kept.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 const root = new URL('../', import.meta.url);
 const target = new URL('dist/build-info.json', root);
@@ -20,4 +20,7 @@ try {
 }
 const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
 mkdirSync(new URL('dist/', root), { recursive: true });
-writeFileSync(target, `${JSON.stringify({ version, commit: commit ?? null, dirty }, null, 2)}\n`);
+// written aside and renamed, so that a reader (tests run in parallel) never sees half a file
+const aside = new URL(`dist/build-info.json.${process.pid}`, root);
+writeFileSync(aside, `${JSON.stringify({ version, commit: commit ?? null, dirty }, null, 2)}\n`);
+renameSync(aside, target);
