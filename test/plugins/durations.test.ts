@@ -3,8 +3,9 @@
  * `1h30m`, `250ms`) or a bare number of seconds; a value that is neither is refused by `config check`
  * with the units named. The options are written in real config files and go through the real loader.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { durationMs, parseGoDurationMs } from '../../packages/backend-kit/src/duration.js';
+import { DurationError, durationMs, parseGoDurationMs } from '../../packages/backend-kit/src/duration.js';
 import { resolveOptions as alioss } from '../../plugins/alioss/src/options.js';
 import { resolveOptions as elliptics } from '../../plugins/elliptics/src/options.js';
 import { resolveS3Options } from '../../plugins/s3/src/options.js';
@@ -49,6 +50,36 @@ describe('durations in driver options', () => {
     expect(parseGoDurationMs('1.5s')).toBe(1500);
     expect(parseGoDurationMs('2h45m30s500ms')).toBe(2 * 3_600_000 + 45 * 60_000 + 30_500);
     for (const bad of ['', '30', 's', '30 s', '30sec', '-5s', '1d', '5M', '1h 30m']) expect(parseGoDurationMs(bad), bad).toBeUndefined();
+  });
+
+  it('add up whatever units are combined, in Go\'s order (property)', () => {
+    const amount = fc.integer({ min: 0, max: 10_000 });
+    fc.assert(
+      fc.property(amount, amount, amount, amount, (h, m, s, ms) => {
+        expect(parseGoDurationMs(`${h}h${m}m${s}s${ms}ms`)).toBe(h * 3_600_000 + m * 60_000 + s * 1000 + ms);
+        expect(durationMs(`${m}m${s}s`, { option: 'timeout', defaultMs: 0 })).toBe(m * 60_000 + s * 1000);
+        expect(durationMs(s, { option: 'timeout', defaultMs: 0 })).toBe(s * 1000);
+      }),
+    );
+  });
+
+  it('any other text is refused with the option and the units named, never read as a number or NaN (property)', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        let result: number | undefined;
+        try {
+          result = durationMs(text, { option: 'timeout', defaultMs: 7 });
+        } catch (err) {
+          expect(err).toBeInstanceOf(DurationError);
+          expect((err as Error).message).toContain('option timeout: expected a duration such as 30s, 5m, 1h30m or 250ms, or a bare number of seconds');
+          return;
+        }
+        expect(Number.isFinite(result)).toBe(true);
+        expect(result).toBeGreaterThanOrEqual(0);
+        // accepted only when empty (the default), a bare number, or a Go duration
+        expect(text.trim() === '' || /^[0-9]+(\.[0-9]+)?$/.test(text.trim()) || parseGoDurationMs(text.trim()) !== undefined).toBe(true);
+      }),
+    );
   });
 
   it('every driver takes a Go duration string and a bare number of seconds in config check', async () => {
