@@ -74,7 +74,7 @@ export interface ServingCli {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-const LISTENING = /stowage listening on (http:\/\/\S+) \(storage: ([^\n]*)\)\n/;
+const LISTENING = /stowage listening on (https?:\/\/\S+) \(storage: ([^\n]*)\)\n/;
 
 export function serveCli(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; bin?: string }): Promise<ServingCli> {
   return new Promise((resolve, reject) => {
