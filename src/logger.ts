@@ -30,9 +30,19 @@ export class SecretRedactor {
     for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
       if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     }
-    return out;
+    // credentials written inside a URL (`https://user:pass@host`), known to nobody in advance
+    return out.replace(URL_USERINFO, `$1${REDACTED}@`);
   }
 }
+
+/** the userinfo of a URL: scheme, then anything up to an `@` before the host, without crossing a path or space */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>\\]+@/gi;
+
+/**
+ * The redactor of everything this process writes: log lines, stderr (startup failures), `config check`
+ * output. Each command adds the secrets it learns (plugin options marked writeOnly, http.secret) to it.
+ */
+export const processRedactor = new SecretRedactor();
 
 export interface LoggerOptions {
   readonly level: LevelWithSilent;

@@ -1,5 +1,6 @@
 /** `stowage config check`: load and validate everything a start would, without calling the driver's factory. */
 import { formatIssue, refuseUnhonouredSettings } from '../config/index.js';
+import { processRedactor } from '../logger.js';
 import { preparePlugin } from '../plugins/index.js';
 import { pluginOrigin } from './describe-storage.js';
 import { configFor, type ConfigFlag } from './load-config.js';
@@ -26,5 +27,6 @@ export async function configCheckCommand(flags: ConfigFlag): Promise<void> {
     ...optionLines(plugin.maskedOptions),
   ];
   for (const warning of config.warnings ?? []) lines.push(`  warning: ${formatIssue(warning)}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  processRedactor.add(plugin.secrets);
+  process.stdout.write(processRedactor.scrub(`${lines.join('\n')}\n`));
 }

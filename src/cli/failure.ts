@@ -1,5 +1,6 @@
 /** How a command reports a failure: one actionable message on stderr, and exit code 1. */
 import { isConfigError } from '../config/index.js';
+import { processRedactor } from '../logger.js';
 import { isPluginError } from '../plugins/index.js';
 
 export class CliFailure extends Error {
@@ -19,6 +20,6 @@ export function describeFailure(err: unknown): string {
 export function reportFailure(err: unknown): void {
   const code = (err as { code?: unknown } | null)?.code;
   const tag = typeof code === 'string' && /^(PLUGIN_|CONFIG_)/.test(code) ? `[${code}] ` : '';
-  process.stderr.write(`stowage: ${tag}${describeFailure(err)}\n`);
+  process.stderr.write(processRedactor.scrub(`stowage: ${tag}${describeFailure(err)}\n`));
   process.exitCode = 1;
 }

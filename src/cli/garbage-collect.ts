@@ -7,7 +7,7 @@
 import pino from 'pino';
 import cliProgress from 'cli-progress';
 import { createStowageContainer } from '../container.js';
-import { createLogger, SecretRedactor } from '../logger.js';
+import { createLogger, processRedactor } from '../logger.js';
 import { createStorageDriver, preparePlugin } from '../plugins/index.js';
 import type { GcPhase, GcProgress, GcReport } from '../registry/index.js';
 import { REGISTRY } from '../tokens.js';
@@ -69,7 +69,7 @@ export function summaryLines(report: GcReport): string[] {
 
 export async function garbageCollectCommand(flags: GarbageCollectFlags): Promise<void> {
   const config = await configFor(flags);
-  const redactor = new SecretRedactor();
+  const redactor = processRedactor;
   // warnings and errors only (debug when asked for), on stderr: stdout holds the summary
   const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
   const logger = createLogger({ level, redactor, destination: pino.destination({ dest: 2, sync: true }) });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createStowageContainer } from '../container.js';
 import { formatIssue, refuseUnhonouredSettings, type StowageConfig } from '../config/index.js';
 import { opsConfigOf } from '../config/operations.js';
-import { createLogger, SecretRedactor, type Logger } from '../logger.js';
+import { createLogger, processRedactor, type Logger } from '../logger.js';
 import { Operations } from '../ops/index.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 import type { StorageDriver } from '../storage/driver.js';
@@ -42,7 +42,7 @@ function urlOf(address: AddressInfo, tls: boolean): string {
 /** Everything up to a listening server. Config and plugin errors surface here, before any port is opened. */
 export async function startStowage(config: StowageConfig): Promise<RunningStowage> {
   refuseUnhonouredSettings(config);
-  const redactor = new SecretRedactor();
+  const redactor = processRedactor;
   const opsConfig = config.ops ?? opsConfigOf({}, config.baseDir);
   const logger = createLogger({ level: config.log.level, redactor, formatter: opsConfig.log.formatter });
   // `config check` is not the only place an operator learns what is ignored

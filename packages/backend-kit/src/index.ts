@@ -22,3 +22,6 @@ export { type BackendResponse, headerValue, type ResponseHeaders } from './heade
 
 // Durations in driver options: Go duration strings, bare numbers in seconds (every built-in driver).
 export { DURATION_EXPECTED, DurationError, type DurationRule, durationMs, GO_DURATION_PATTERN, parseGoDurationMs } from './duration.js';
+
+// The one part of a backend's error answer that may be quoted: its code.
+export { backendErrorCode } from './error-code.js';

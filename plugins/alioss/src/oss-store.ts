@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { DriverLogger } from 'stowage';
 import {
+  backendErrorCode,
   type BufferedReply,
   buildXml,
   HttpObjectStore,
@@ -91,10 +92,10 @@ export class OssStore extends HttpObjectStore<Query> implements ObjectStore {
     const error = parseXml(reply.body, 'Error');
     // A HEAD has no body: OSS repeats the error document, base64-encoded, in x-oss-err.
     const fromHeader = parseXml(reply.headers['x-oss-err'] ? Buffer.from(reply.headers['x-oss-err'], 'base64') : '', 'Error');
-    const code = xmlText(error, 'Code') ?? xmlText(fromHeader, 'Code') ?? reply.headers['x-oss-ec'] ?? 'Unknown';
-    const message = xmlText(error, 'Message') ?? xmlText(fromHeader, 'Message') ?? '';
-    const requestId = reply.headers['x-oss-request-id'] ?? xmlText(error, 'RequestId') ?? '';
-    return storageFailed(`alioss: ${this.describe(call)} failed: ${reply.status} ${code}${message ? ` (${message})` : ''}${requestId ? ` [request ${requestId}]` : ''}`);
+    // the code and request id only: OSS's Message (and anything in front of OSS) can echo the request back
+    const code = backendErrorCode(xmlText(error, 'Code') ?? xmlText(fromHeader, 'Code') ?? reply.headers['x-oss-ec']) ?? 'Unknown';
+    const requestId = backendErrorCode(reply.headers['x-oss-request-id'] ?? xmlText(error, 'RequestId')) ?? '';
+    return storageFailed(`alioss: ${this.describe(call)} failed: ${reply.status} ${code}${requestId ? ` [request ${requestId}]` : ''}`);
   }
 
   async getFrom(key: string, offset: number): Promise<RangeResult> {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { DriverLogger } from 'stowage';
 import {
+  backendErrorCode,
   BackendError,
   type BufferedReply,
   buildXml,
@@ -114,7 +115,7 @@ export class S3Store extends HttpObjectStore<Query> implements ObjectStore {
   }
 
   protected fail(call: Call, reply: BufferedReply): Error {
-    const code = errorCode(reply);
+    const code = backendErrorCode(errorCode(reply));
     return new BackendError(`s3: ${this.describe(call)} failed: ${reply.status}${code ? ` ${code}` : ''}`, reply.status);
   }
 

@@ -101,10 +101,11 @@ export class SwiftClient {
         }
         const accepted = (response.statusCode >= 200 && response.statusCode < 300) || (request.accept ?? []).includes(response.statusCode);
         if (!accepted) {
-          const detail = (await response.body.text().catch(() => '')).slice(0, 200).replace(/\s+/g, ' ');
+          // the body is never quoted: a backend or proxy may echo the request, token and TempURL key included
+          await response.body.dump().catch(() => undefined);
           // 422: the body did not match the ETag we sent, i.e. it was damaged on the way; resending it is safe.
           const retriable = isRetriableStatus(response.statusCode) || response.statusCode === 422;
-          throw new BackendError(`${what}: swift answered ${response.statusCode}${detail ? ` (${detail})` : ''}`, response.statusCode, retriable);
+          throw new BackendError(`${what}: swift answered ${response.statusCode}`, response.statusCode, retriable);
         }
         return { status: response.statusCode, headers: response.headers, body: await read(response) };
       }

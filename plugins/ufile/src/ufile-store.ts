@@ -1,7 +1,7 @@
 /** The ObjectStore over UCloud UFile's REST API: UCloud-signed requests, JSON replies, 0-based BlkSize parts. */
 import { Readable } from 'node:stream';
 import type { DriverLogger } from 'stowage';
-import { type BufferedReply, HttpObjectStore, type ListPage, type MultipartUpload, type ObjectStore, type OutgoingRequest, type RangeResult, type StoreCall, storageFailed } from '@stowage/backend-kit';
+import { backendErrorCode, type BufferedReply, HttpObjectStore, type ListPage, type MultipartUpload, type ObjectStore, type OutgoingRequest, type RangeResult, type StoreCall, storageFailed } from '@stowage/backend-kit';
 import type { ResolvedUFileOptions } from './options.js';
 import { presignQuery, ufileAuthorization } from './signing.js';
 
@@ -61,11 +61,13 @@ export class UFileStore extends HttpObjectStore<string> implements ObjectStore {
     let detail = '';
     try {
       const parsed = JSON.parse(reply.body.toString('utf8')) as { RetCode?: number; ErrMsg?: string };
-      if (parsed.RetCode !== undefined) detail = ` RetCode ${parsed.RetCode}${parsed.ErrMsg ? ` (${parsed.ErrMsg})` : ''}`;
+      // RetCode only: ErrMsg is free text a backend (or a proxy in front of it) may fill with the request
+      const retCode = backendErrorCode(parsed.RetCode);
+      if (retCode !== undefined) detail = ` RetCode ${retCode}`;
     } catch {
       // a bodiless (HEAD) or non-JSON reply: the status says it all
     }
-    const session = reply.headers['x-sessionid'];
+    const session = backendErrorCode(reply.headers['x-sessionid']);
     return storageFailed(`ufile: ${this.describe(call)} failed: ${reply.status}${detail}${session ? ` [session ${session}]` : ''}`);
   }
 
