@@ -1,5 +1,5 @@
 /** `stowage plugins new NAME`: scaffold a third-party driver package that passes the conformance kit as generated. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BUILTIN_PLUGINS_DIR, STOWAGE_ROOT } from '../plugins/index.js';
@@ -11,13 +11,10 @@ import { conformanceTest, optionsSchema, packageJson, readme, vitestConfig } fro
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
-/**
- * stowage is linked from the folder that generated the scaffold, and npm runs a linked folder's `prepare`
- * script (stowage's full build) on every install; that folder is built already, since its CLI ran.
- */
-const NPMRC = `# stowage (a devDependency) is linked from a local folder that is already built: do not rebuild it on install
-ignore-scripts=true
-`;
+function stowageVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(STOWAGE_ROOT, 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
 
 /** Every name and alias of a built-in plugin, with the plugin it selects. */
 async function builtinNames(): Promise<Map<string, string>> {
@@ -43,7 +40,7 @@ export async function scaffoldPlugin(name: string, dir: string): Promise<string[
   if (existsSync(dir) && (await readdir(dir)).length > 0) {
     throw new CliFailure(`${dir} already exists and is not empty; choose another folder with --dir`);
   }
-  const input = { name, stowageRoot: STOWAGE_ROOT };
+  const input = { name, stowageVersion: stowageVersion() };
   const files: [string, string][] = [
     ['package.json', packageJson(input)],
     ['index.js', driverSource(name)],
@@ -52,7 +49,6 @@ export async function scaffoldPlugin(name: string, dir: string): Promise<string[
     ['vitest.config.js', vitestConfig()],
     ['README.md', readme(input)],
     ['.gitignore', 'node_modules/\n'],
-    ['.npmrc', NPMRC],
   ];
   for (const [relative, text] of files) {
     const file = path.join(dir, relative);

@@ -29,7 +29,10 @@ describe('stowage plugins new', () => {
     expect(pkg['name']).toBe('stowage-driver-mystore');
     expect(pkg['type']).toBe('module');
     expect(pkg['stowage']).toEqual({ type: 'storage', name: 'mystore', apiVersion: 2, schema: './schema.json' });
-    expect(pkg['devDependencies']).toEqual({ stowage: `file:${ROOT}`, vitest: '^3.2.0' });
+    const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    // a version range, not a path into this checkout: the package works wherever it is moved or published
+    expect(pkg['devDependencies']).toEqual({ stowage: `^${version}`, vitest: '^3.2.0' });
+    expect(JSON.stringify(pkg)).not.toContain('file:');
     expect(pkg['dependencies']).toBeUndefined();
     expect(pkg['peerDependencies']).toBeUndefined();
     const index = await readFile(path.join(scaffold, 'index.js'), 'utf8');
@@ -61,11 +64,19 @@ describe('stowage plugins new', () => {
     expect(result.stderr).toContain('is not valid');
   });
 
-  it('passes the conformance kit as generated (npm install && npx vitest run)', async () => {
-    await npm(['install'], scaffold);
+  it('passes the conformance kit as generated, moved out of the folder it was made in, against stowage installed as a package', async () => {
+    // stowage as a driver author gets it before it is on a registry: its packed tarball (what npm publish uploads)
+    const { stdout: packed } = await run('npm', ['pack', ROOT, '--pack-destination', work.dir, '--ignore-scripts', '--silent'], { cwd: work.dir, timeout: 120_000 });
+    const tarball = path.join(work.dir, packed.trim().split('\n').at(-1)!);
+    const moved = path.join(work.dir, 'elsewhere', 'mystore');
+    await run('mkdir', ['-p', path.dirname(moved)]);
+    await run('cp', ['-r', scaffold, moved]);
+    await npm(['install', '--save-dev', tarball], moved);
+    const installed = JSON.parse(await readFile(path.join(moved, 'node_modules', 'stowage', 'package.json'), 'utf8')) as { name: string };
+    expect(installed.name).toBe('stowage');
     const { FORCE_COLOR: _colour, ...env } = process.env;
     // a failing kit makes `npx vitest run` exit non-zero, which rejects here
-    const { stdout } = await run('npx', ['vitest', 'run'], { cwd: scaffold, timeout: 300_000, env: { ...env, NO_COLOR: '1' } });
+    const { stdout } = await run('npx', ['vitest', 'run'], { cwd: moved, timeout: 300_000, env: { ...env, NO_COLOR: '1' } });
     expect(stdout).toMatch(/Test Files\s+1 passed/);
     expect(stdout).not.toMatch(/failed/);
   });

@@ -4,11 +4,11 @@ import { driverSource } from './driver-template.js';
 
 export interface ScaffoldInput {
   readonly name: string;
-  /** absolute folder of the stowage package generating the scaffold (its devDependency points there) */
-  readonly stowageRoot: string;
+  /** the version of the stowage generating the scaffold: its devDependency asks for a compatible one */
+  readonly stowageVersion: string;
 }
 
-export function packageJson({ name, stowageRoot }: ScaffoldInput): string {
+export function packageJson({ name, stowageVersion }: ScaffoldInput): string {
   const pkg = {
     name: `stowage-driver-${name}`,
     version: '0.1.0',
@@ -21,8 +21,9 @@ export function packageJson({ name, stowageRoot }: ScaffoldInput): string {
     scripts: { test: 'vitest run' },
     stowage: { type: 'storage', name, apiVersion: STORAGE_API_VERSION, schema: './schema.json' },
     // stowage is needed only to type-check and to run the conformance kit; at run time the registry that
-    // loads this plugin is stowage itself, so there is no dependency or peerDependency on it
-    devDependencies: { stowage: `file:${stowageRoot}`, vitest: '^3.2.0' },
+    // loads this plugin is stowage itself, so there is no dependency or peerDependency on it. A version
+    // range, not a path: the package must work wherever it is moved or published.
+    devDependencies: { stowage: `^${stowageVersion}`, vitest: '^3.2.0' },
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }
@@ -69,7 +70,7 @@ export default defineConfig({
     include: ['test/**/*.test.js'],
     testTimeout: 60_000,
   },
-  // stowage is linked from a folder: let vitest bundle its kit so the kit and these tests share one vitest
+  // let vitest bundle stowage's kit, so the kit and these tests always share one vitest
   server: { deps: { inline: ['stowage'] } },
 });
 `;
@@ -101,6 +102,10 @@ Then \`stowage config check\` shows where the plugin was found and its options, 
 npm install
 npx vitest run        # stowage's driver conformance kit
 \`\`\`
+
+To test against a stowage that is not on the npm registry (a local build), install its packed tarball:
+\`npm install --save-dev /path/to/stowage-x.y.z.tgz\` (made by \`npm pack\` in stowage's folder).
+\`stowage plugins verify .\` runs the manifest, schema, driver-shape and kit checks from stowage's side.
 
 - \`index.js\` exports \`createDriver(options, context)\`; it starts as an in-memory driver: replace its Map
   with your backend and keep the kit green.
