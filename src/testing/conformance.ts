@@ -14,6 +14,7 @@ import { contentTests } from './suites/content.js';
 import { redirectTests } from './suites/redirect.js';
 import { streamTests } from './suites/streams.js';
 import { treeTests } from './suites/tree.js';
+import { twoWriterTests } from './suites/two-writers.js';
 import { uploadTests } from './suites/uploads.js';
 
 export interface DriverConformanceOptions {
@@ -24,6 +25,11 @@ export interface DriverConformanceOptions {
    * driver, without `uploadSize`, through the same adapter stowage loads it with)
    */
   readonly create: () => StorageDriver | StorageDriverV1 | Promise<StorageDriver | StorageDriverV1>;
+  /**
+   * builds a second instance on the same backend, as a second process would (the same options): the
+   * two-instance tests drive one upload from both. Without it they use the one driver from `create`.
+   */
+  readonly createPeer?: () => StorageDriver | StorageDriverV1 | Promise<StorageDriver | StorageDriverV1>;
   /** `quick` (default) for CI, `full` for distribution's sizes; `ci` means quick; STOWAGE_KIT_PROFILE overrides it */
   readonly profile?: ConformanceProfile | 'ci';
   /** overrides single sizes of the chosen profile */
@@ -40,13 +46,17 @@ export function runDriverConformance(options: DriverConformanceOptions): void {
   describe(`${options.name} passes the stowage driver conformance kit (${profile})`, () => {
     beforeAll(async () => {
       kit.driver = wrapDriver(adaptV1Driver(await options.create()));
+      if (options.createPeer) kit.peer = wrapDriver(adaptV1Driver(await options.createPeer()));
     });
     afterEach(async () => {
       await kit.cleanUp();
     });
     afterAll(async () => {
       const driver = kit.driverIfCreated;
+      const peer = kit.peerIfCreated;
       kit.driver = undefined;
+      kit.peer = undefined;
+      await peer?.close?.();
       await driver?.close?.();
     });
 
@@ -55,6 +65,7 @@ export function runDriverConformance(options: DriverConformanceOptions): void {
     treeTests(kit);
     concurrencyTests(kit);
     uploadTests(kit);
+    twoWriterTests(kit);
     redirectTests(kit);
 
     const unknown = kit.unknownSkips();

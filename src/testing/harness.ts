@@ -16,6 +16,7 @@ export interface KitTest {
 
 export class KitHarness {
   private current: StorageDriver | undefined;
+  private secondInstance: StorageDriver | undefined;
   private readonly created = new Set<string>();
   private readonly registered = new Set<string>();
 
@@ -35,6 +36,19 @@ export class KitHarness {
 
   get driverIfCreated(): StorageDriver | undefined {
     return this.current;
+  }
+
+  /** A second instance on the same backend (as another process has), or the driver itself when the run gave none. */
+  get peer(): StorageDriver {
+    return this.secondInstance ?? this.driver;
+  }
+
+  set peer(driver: StorageDriver | undefined) {
+    this.secondInstance = driver;
+  }
+
+  get peerIfCreated(): StorageDriver | undefined {
+    return this.secondInstance;
   }
 
   /** Registers a test with vitest, as skipped when the caller's `skip` names it. */

@@ -8,17 +8,21 @@ let emulator: OssEmulator;
 beforeAll(async () => { emulator = await startOssEmulator({ buckets: ['kit-v1', 'kit-v4'] }); });
 afterAll(async () => { await emulator.close(); });
 
+/** One instance; called twice, two instances on the same bucket, as two registry processes have. */
+const create = (signatureversion: 'v1' | 'v4') =>
+  createDriver(
+    {
+      accesskeyid: emulator.accessKeyId, accesskeysecret: emulator.accessKeySecret, bucket: `kit-${signatureversion}`,
+      region: `oss-${emulator.region}`, endpoint: `localhost:${emulator.port}`, secure: false, signatureversion,
+      chunksize: 256 * 1024, retryinterval: 0.05,
+    },
+    createDriverContext('alioss'),
+  );
+
 for (const signatureversion of ['v1', 'v4'] as const) {
   runDriverConformance({
     name: `alioss on the OSS emulator (signature ${signatureversion}, 256 KiB parts)`,
-    create: () =>
-      createDriver(
-        {
-          accesskeyid: emulator.accessKeyId, accesskeysecret: emulator.accessKeySecret, bucket: `kit-${signatureversion}`,
-          region: `oss-${emulator.region}`, endpoint: `localhost:${emulator.port}`, secure: false, signatureversion,
-          chunksize: 256 * 1024, retryinterval: 0.05,
-        },
-        createDriverContext('alioss'),
-      ),
+    create: () => create(signatureversion),
+    createPeer: () => create(signatureversion),
   });
 }

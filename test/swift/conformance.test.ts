@@ -24,13 +24,22 @@ afterAll(async () => {
   await release?.();
 });
 
+// Each run's options are made once (a fresh container or bucket), so create and createPeer build two
+// instances on the same backend, as two registry processes have.
+let swiftKitOptions: ReturnType<typeof swiftOptions> | undefined;
+let s3KitOptions: ReturnType<typeof s3Options> | undefined;
+const createSwiftKit = () =>
+  createSwift(
+    (swiftKitOptions ??= swiftOptions(endpoint, { chunksize: full ? 64 * MiB : MiB, secretkey: 'conformance-tempurl-key', prefix: '/kit' })),
+    createDriverContext('swift'),
+  );
+const createS3Kit = () =>
+  createS3((s3KitOptions ??= s3Options(endpoint, { chunksize: full ? 64 * MiB : 5 * MiB, rootdirectory: '/kit' })), createDriverContext('s3'));
+
 runDriverConformance({
   name: 'swift (Swift 2.30 all-in-one, tempauth, TempURL redirects, object prefix)',
-  create: () =>
-    createSwift(
-      swiftOptions(endpoint, { chunksize: full ? 64 * MiB : MiB, secretkey: 'conformance-tempurl-key', prefix: '/kit' }),
-      createDriverContext('swift'),
-    ),
+  create: createSwiftKit,
+  createPeer: createSwiftKit,
   // a version-1 driver until it moves onto @stowage/backend-kit's ObjectDriver: its uploadSize is the adapter's
   // appending writer, which answers 0 rather than PATH_NOT_FOUND and starts an upload to learn a committed size
   skip: ['UploadSize'],
@@ -38,5 +47,6 @@ runDriverConformance({
 
 runDriverConformance({
   name: 's3 (Swift 2.30 s3api, path style, root directory)',
-  create: () => createS3(s3Options(endpoint, { chunksize: full ? 64 * MiB : 5 * MiB, rootdirectory: '/kit' }), createDriverContext('s3')),
+  create: createS3Kit,
+  createPeer: createS3Kit,
 });

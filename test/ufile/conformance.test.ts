@@ -9,11 +9,15 @@ let emulator: UFileEmulator;
 beforeAll(async () => { emulator = await startUFileEmulator({ buckets: ['kit'], blkSize: 1024 * 1024 }); });
 afterAll(async () => { await emulator.close(); });
 
+/** One instance; called twice, two instances on the same bucket, as two registry processes have. */
+const create = () =>
+  createDriver(
+    { baseurl: emulator.url, bucket: 'kit', publickey: emulator.publicKey, privatekey: emulator.privateKey, retryinterval: 0.05 },
+    createDriverContext('ufile'),
+  );
+
 runDriverConformance({
   name: 'ufile on the UFile emulator (1 MiB BlkSize)',
-  create: () =>
-    createDriver(
-      { baseurl: emulator.url, bucket: 'kit', publickey: emulator.publicKey, privatekey: emulator.privateKey, retryinterval: 0.05 },
-      createDriverContext('ufile'),
-    ),
+  create,
+  createPeer: create,
 });

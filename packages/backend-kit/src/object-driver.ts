@@ -97,14 +97,16 @@ export class ObjectDriver implements StorageDriver {
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
     const key = this.key(path);
+    // A writer that another one overtook (both opened at one size, the other wrote first) is refused as at a wrong offset.
+    const options = { refuse: (size: number) => this.options.errors.invalidOffset(path, size) };
     if (!append) {
       await discardSavedUpload(this.store, key);
-      return new ObjectWriter(this.store, key);
+      return new ObjectWriter(this.store, key, undefined, options);
     }
     const saved = await loadSavedUpload(this.store, key);
-    if (saved) return new ObjectWriter(this.store, key, saved);
+    if (saved) return new ObjectWriter(this.store, key, saved, options);
     // Appending to committed content: it becomes the start of a new upload (streamed, one part in memory).
-    const writer = new ObjectWriter(this.store, key);
+    const writer = new ObjectWriter(this.store, key, undefined, options);
     const committed = await this.store.getFrom(key, 0);
     if (typeof committed === 'string') return writer;
     try {

@@ -56,6 +56,13 @@ export interface ObjectStore {
   /** the object from `offset` (0: the whole object) as a stream */
   getFrom(key: string, offset: number): Promise<RangeResult>;
   put(key: string, body: Buffer): Promise<void>;
+  /**
+   * Writes only when nothing is at the key, atomically (S3 `If-None-Match: *`, OSS
+   * `x-oss-forbid-overwrite`, Swift `If-None-Match: *`): false when something was. A store without
+   * such a write leaves it out, or answers 'unsupported' when the service turns out not to have it
+   * (Swift's s3api: 501); writers then fall back to claims checked by listing.
+   */
+  putIfAbsent?(key: string, body: Buffer): Promise<boolean | 'unsupported'>;
   /** deletes the keys; missing keys are not an error */
   deleteKeys(keys: readonly string[]): Promise<void>;
   list(prefix: string, delimiter: string, marker: string | undefined, limit: number): Promise<ListPage>;

@@ -1,11 +1,23 @@
 /**
  * A resumable writer over multipart uploads. Whole parts go to the service as soon as they fill; less
  * than a part stays in memory (never more than one part). On close the writer saves its state next to
- * the object, as `<key>~upload` (JSON: upload id, part size, part ETags and sizes) and `<key>~tail` (the
- * bytes short of a part), so a writer reopened later, in this process or another, continues where it
- * stopped. `~` cannot occur in a stowage path, so these sidecars never collide with content and the
- * driver hides them from listings. Content too small for one part is committed with a single PUT.
+ * the object, as `<key>~upload` (JSON: upload id, part size, part ETags and sizes, and the name of its
+ * tail) and `<key>~tail.<size>` (the bytes short of a part, one immutable object per state, so a reader
+ * never pairs a state with another state's tail), so a writer reopened later, in this process or
+ * another, continues where it stopped. `~` cannot occur in a stowage path, so these sidecars never
+ * collide with content and the driver hides them from listings. Content too small for one part is
+ * committed with a single PUT.
+ *
+ * Two writers may open the same upload at the same size (two registry processes, one client retrying
+ * elsewhere). Before its first byte reaches the service, a writer claims the size it starts from
+ * (`<key>~claim.<size>`), with the store's create-only write where it has one (S3 `If-None-Match: *`,
+ * OSS `x-oss-forbid-overwrite`, Swift `If-None-Match: *`), else with an object of its own and a
+ * listing that must show it alone. Only one writer can hold a claim, so only one continues from a given
+ * size: the other is refused with `refuse(size)` (INVALID_OFFSET, 416 at the API) and saves nothing, and
+ * no acknowledged byte is overwritten. A commit claims too, so a stale writer cannot complete an upload
+ * another writer has moved on.
  */
+import { randomBytes } from 'node:crypto';
 import type { FileWriter } from 'stowage';
 import { type ObjectStore, storageFailed } from './object-store.js';
 import { partSizeAfter } from './parted-writer.js';
@@ -15,10 +27,15 @@ export interface SavedUpload {
   readonly partSize?: number;
   readonly parts: readonly { readonly etag: string; readonly size: number }[];
   readonly tail: number;
+  /** where the tail's bytes are; states saved before tails were per state name `<key>~tail` */
+  readonly tailKey?: string;
 }
 
 export const uploadStateKey = (key: string): string => `${key}~upload`;
-export const uploadTailKey = (key: string): string => `${key}~tail`;
+/** The tail of the state whose upload holds `size` bytes (`<key>~tail` alone: the name of older states). */
+export const uploadTailKey = (key: string, size?: number): string => (size === undefined ? `${key}~tail` : `${key}~tail.${String(size).padStart(16, '0')}`);
+const claimPrefix = (key: string): string => `${key}~claim.`;
+const claimKey = (key: string, size: number): string => `${claimPrefix(key)}${String(size).padStart(16, '0')}`;
 
 /** The saved state of the upload at `key` (without its tail's bytes), or undefined when none is saved. */
 export async function loadSavedUploadState(store: ObjectStore, key: string): Promise<SavedUpload | undefined> {
@@ -35,22 +52,41 @@ export async function loadSavedUploadState(store: ObjectStore, key: string): Pro
 export const savedUploadSize = (state: SavedUpload): number => state.parts.reduce((sum, part) => sum + part.size, 0) + state.tail;
 
 export async function loadSavedUpload(store: ObjectStore, key: string): Promise<{ state: SavedUpload; tail: Buffer } | undefined> {
-  const state = await loadSavedUploadState(store, key);
-  if (!state) return undefined;
-  let tail: Buffer = Buffer.alloc(0);
-  if (state.tail > 0) {
-    const stored = await store.get(uploadTailKey(key));
-    if (!stored || stored.length !== state.tail) throw storageFailed(`the saved tail of the upload of ${key} is missing or truncated`);
-    tail = stored;
+  // A writer elsewhere may save a new state and drop the old tail between our two reads: read again once.
+  for (let attempt = 0; ; attempt += 1) {
+    const state = await loadSavedUploadState(store, key);
+    if (!state) return undefined;
+    if (state.tail === 0) return { state, tail: Buffer.alloc(0) };
+    const stored = await store.get(state.tailKey ?? uploadTailKey(key));
+    if (stored && stored.length === state.tail) return { state, tail: stored };
+    if (attempt > 0) throw storageFailed(`the saved tail of the upload of ${key} is missing or truncated`);
   }
-  return { state, tail };
+}
+
+/** Every sidecar of the upload at `key`: state, tails, claims. */
+async function sidecarKeys(store: ObjectStore, key: string): Promise<string[]> {
+  const keys = [uploadStateKey(key)];
+  for (const prefix of [uploadTailKey(key), claimPrefix(key)]) {
+    let marker: string | undefined;
+    do {
+      const page = await store.list(prefix, '', marker, 1000);
+      keys.push(...page.objects.map((object) => object.key));
+      marker = page.nextMarker;
+    } while (marker);
+  }
+  return keys;
 }
 
 /** Aborts the multipart upload a saved state names and removes the sidecars. */
 export async function discardSavedUpload(store: ObjectStore, key: string, state?: SavedUpload): Promise<void> {
-  const saved = state ?? (await loadSavedUpload(store, key).catch(() => undefined))?.state;
+  const saved = state ?? (await loadSavedUploadState(store, key).catch(() => undefined));
   if (saved?.uploadId) await store.abortMultipart(key, saved.uploadId).catch(() => undefined);
-  await store.deleteKeys([uploadStateKey(key), uploadTailKey(key)]);
+  await store.deleteKeys(await sidecarKeys(store, key));
+}
+
+export interface ObjectWriterOptions {
+  /** the error for a writer that lost the claim on the size it started from (another writer continued from it) */
+  readonly refuse?: (size: number) => Error;
 }
 
 export class ObjectWriter implements FileWriter {
@@ -62,24 +98,56 @@ export class ObjectWriter implements FileWriter {
   private savedTail: number;
   /** every byte this writer holds, uploaded or pending; stays put through close and commit */
   private written: number;
-  private done: 'open' | 'closed' | 'committed' | 'cancelled' = 'open';
+  private done: 'open' | 'closed' | 'committed' | 'cancelled' | 'refused' = 'open';
   /** whether this writer was given any byte: one that was not leaves the saved state as it found it */
   private dirty = false;
+  /** the size this writer started from, which it must claim before anything reaches the service */
+  private readonly startedAt: number;
+  private claimed: Promise<void> | undefined;
+  private readonly savedTailKey: string | undefined;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly key: string,
     saved?: { state: SavedUpload; tail: Buffer },
+    private readonly options: ObjectWriterOptions = {},
   ) {
     this.uploadId = saved?.state.uploadId;
     this.partSize = saved?.state.partSize ?? store.partSizeHint;
     this.parts = [...(saved?.state.parts ?? [])];
     this.savedTail = saved?.state.tail ?? 0;
+    this.savedTailKey = saved && saved.state.tail > 0 ? (saved.state.tailKey ?? uploadTailKey(key)) : undefined;
     if (saved && saved.tail.length > 0) {
       this.pending.push(saved.tail);
       this.pendingSize = saved.tail.length;
     }
     this.written = this.parts.reduce((sum, part) => sum + part.size, 0) + this.pendingSize;
+    this.startedAt = this.written;
+  }
+
+  /** Takes the claim on the size this writer started from, once; refuses the writer if another holds it. */
+  private claim(): Promise<void> {
+    this.claimed ??= (async () => {
+      const name = claimKey(this.key, this.startedAt);
+      const holder = Buffer.from(randomBytes(12).toString('hex'));
+      let alone: boolean;
+      const created = this.store.putIfAbsent ? await this.store.putIfAbsent(name, holder) : 'unsupported';
+      if (created !== 'unsupported') {
+        alone = created;
+      } else {
+        // No create-only write: each writer adds its own claim and keeps it only if a listing shows no other.
+        const mine = `${name}.${holder.toString()}`;
+        await this.store.put(mine, holder);
+        const page = await this.store.list(`${name}.`, '', undefined, 2);
+        alone = page.objects.every((object) => object.key === mine);
+        if (!alone) await this.store.deleteKeys([mine]);
+      }
+      if (!alone) {
+        this.done = 'refused';
+        throw this.options.refuse?.(this.startedAt) ?? storageFailed(`another writer continued the upload of ${this.key} from ${this.startedAt} bytes`);
+      }
+    })();
+    return this.claimed;
   }
 
   get size(): number {
@@ -89,6 +157,7 @@ export class ObjectWriter implements FileWriter {
   async write(chunk: Uint8Array): Promise<void> {
     this.assertOpen();
     if (chunk.length === 0) return;
+    await this.claim();
     this.dirty = true;
     // Copy: the caller may reuse its buffer once this promise resolves.
     this.pending.push(Buffer.from(chunk));
@@ -101,7 +170,15 @@ export class ObjectWriter implements FileWriter {
         this.partSize = upload.partSize;
         if (this.pendingSize < this.nextPartSize()) break;
       }
-      await this.uploadPart(this.takePending(this.nextPartSize()));
+      const part = this.takePending(this.nextPartSize());
+      try {
+        await this.uploadPart(part);
+      } catch (err) {
+        // The bytes stay the writer's: a close after the failure saves them in the tail, never a state that skips them.
+        this.pending.unshift(part);
+        this.pendingSize += part.length;
+        throw err;
+      }
     }
   }
 
@@ -115,10 +192,11 @@ export class ObjectWriter implements FileWriter {
     // Nothing written, nothing to save: a close must never rewrite a state another writer may have moved on.
     if (!this.dirty) return;
     const tail = this.takePending(this.pendingSize);
-    if (tail.length > 0) await this.store.put(uploadTailKey(this.key), tail);
-    const state: SavedUpload = { uploadId: this.uploadId, partSize: this.partSize, parts: this.parts, tail: tail.length };
+    const tailKey = tail.length > 0 ? uploadTailKey(this.key, this.written) : undefined;
+    if (tailKey) await this.store.put(tailKey, tail);
+    const state: SavedUpload = { uploadId: this.uploadId, partSize: this.partSize, parts: this.parts, tail: tail.length, ...(tailKey ? { tailKey } : {}) };
     await this.store.put(uploadStateKey(this.key), Buffer.from(JSON.stringify(state)));
-    if (tail.length === 0 && this.savedTail > 0) await this.store.deleteKeys([uploadTailKey(this.key)]);
+    if (this.savedTailKey && this.savedTailKey !== tailKey) await this.store.deleteKeys([this.savedTailKey]);
   }
 
   async cancel(): Promise<void> {
@@ -128,11 +206,12 @@ export class ObjectWriter implements FileWriter {
     this.pendingSize = 0;
     this.written = 0;
     if (this.uploadId) await this.store.abortMultipart(this.key, this.uploadId).catch(() => undefined);
-    await this.store.deleteKeys([uploadStateKey(this.key), uploadTailKey(this.key)]);
+    await this.store.deleteKeys(await sidecarKeys(this.store, this.key));
   }
 
   async commit(): Promise<void> {
     this.assertOpen();
+    await this.claim();
     if (!this.uploadId) {
       await this.store.put(this.key, this.takePending(this.pendingSize));
     } else {
@@ -140,7 +219,7 @@ export class ObjectWriter implements FileWriter {
       await this.store.completeMultipart(this.key, this.uploadId, this.parts.map((part) => part.etag), this.written);
     }
     this.done = 'committed';
-    await this.store.deleteKeys([uploadStateKey(this.key), uploadTailKey(this.key)]);
+    await this.store.deleteKeys(await sidecarKeys(this.store, this.key));
   }
 
   private async uploadPart(data: Buffer): Promise<void> {

@@ -120,6 +120,12 @@ export class OssStore extends HttpObjectStore<Query> implements ObjectStore {
     await this.expect({ method: 'PUT', key, body, headers: this.objectHeaders() }, 200);
   }
 
+  /** `x-oss-forbid-overwrite`: OSS refuses (409 FileAlreadyExists) to write over an existing object. */
+  async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    const reply = await this.expect({ method: 'PUT', key, body, headers: { ...this.objectHeaders(), 'x-oss-forbid-overwrite': 'true' } }, 200, 409);
+    return reply.status === 200;
+  }
+
   private objectHeaders(): Record<string, string> {
     return {
       'content-type': 'application/octet-stream',

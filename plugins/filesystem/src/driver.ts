@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { DriverContext, FileInfo, FileWriter, ReadAt, StorageDriver } from 'stowage';
 import { syncDirectory } from './fsync.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
-import { openWriter, partialPathOf, uploadSizeOf } from './writer.js';
+import { openWriter, partialPathOf, removeClaims, uploadSizeOf } from './writer.js';
 
 /**
  * Bytes per chunk of a reader's stream. Node's default (64 KiB) makes a 100 MB object 1600 reads, each a
@@ -85,7 +85,7 @@ export class FilesystemDriver implements StorageDriver {
   async writer(path: string, append: boolean): Promise<FileWriter> {
     const file = this.full(path);
     await mkdir(dirname(file), { recursive: true });
-    return openWriter(file, append);
+    return openWriter(file, append, (size) => this.context.errors.invalidOffset(path, size));
   }
 
   async uploadSize(path: string): Promise<number> {
@@ -136,6 +136,7 @@ export class FilesystemDriver implements StorageDriver {
       () => false,
     );
     await rm(partial, { force: true });
+    await removeClaims(target);
     try {
       await lstat(target);
     } catch (err) {

@@ -3,22 +3,44 @@
  * an appending writer opened later (even by another process after a restart) finds them there, and
  * commit is an fsync and a rename, so readers see the old object or the new one, never half of one.
  * `~` is outside the storage path grammar, so a partial file can never be mistaken for an object.
+ *
+ * Two writers opened at the same size (two processes on one folder) would both append, and the second
+ * one's bytes would land after the first one's while its caller believes them at the old end. So before
+ * its first byte, a writer claims the size it starts from by creating `<path>~claim.<size>` exclusively
+ * (O_EXCL): the writer that finds the claim taken is refused with `refuse(size)` (INVALID_OFFSET, 416
+ * at the API) and writes nothing. Claims go with the upload on commit, cancel and delete.
  */
-import { type FileHandle, copyFile, open, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, copyFile, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { FileWriter } from 'stowage';
 import { syncDirectory } from './fsync.js';
 
 export const partialPathOf = (file: string): string => `${file}~partial`;
+const claimPrefixOf = (file: string): string => `${basename(file)}~claim.`;
+const claimPathOf = (file: string, size: number): string => `${file}~claim.${String(size).padStart(16, '0')}`;
 
-export async function openWriter(file: string, append: boolean): Promise<FileWriter> {
+/** Removes the claims of the upload at `file` (a new upload starts, or it is committed, cancelled or deleted). */
+export async function removeClaims(file: string): Promise<void> {
+  const names = await readdir(dirname(file)).catch(() => [] as string[]);
+  const prefix = claimPrefixOf(file);
+  await Promise.all(names.filter((name) => name.startsWith(prefix)).map((name) => rm(join(dirname(file), name), { force: true })));
+}
+
+/** The error for a writer whose starting size another writer has already continued from. */
+export type Refusal = (size: number) => Error;
+
+export async function openWriter(file: string, append: boolean, refuse: Refusal): Promise<FileWriter> {
   const partial = partialPathOf(file);
-  if (!append) return new FilesystemWriter(file, partial, await open(partial, 'w'), 0, false);
+  if (!append) {
+    await removeClaims(file);
+    return new FilesystemWriter(file, partial, await open(partial, 'w'), 0, false, refuse);
+  }
   // Appending: nothing is created or copied until the first byte is written, so a writer that is only
   // opened and closed leaves the disk as it found it.
   const partialSize = await sizeOf(partial);
-  if (partialSize !== undefined) return new FilesystemWriter(file, partial, undefined, partialSize, false);
+  if (partialSize !== undefined) return new FilesystemWriter(file, partial, undefined, partialSize, false, refuse);
   const committedSize = await sizeOf(file);
-  return new FilesystemWriter(file, partial, undefined, committedSize ?? 0, committedSize !== undefined);
+  return new FilesystemWriter(file, partial, undefined, committedSize ?? 0, committedSize !== undefined, refuse);
 }
 
 /** The bytes an appending writer at `file` would start from; undefined when there is neither a partial nor an object. */
@@ -30,7 +52,9 @@ class FilesystemWriter implements FileWriter {
   private handle: FileHandle | undefined;
   private closed = false;
   private written: number;
-  private finished: 'committed' | 'cancelled' | undefined;
+  private finished: 'committed' | 'cancelled' | 'refused' | undefined;
+  private readonly startedAt: number;
+  private claimed: Promise<void> | undefined;
 
   constructor(
     private readonly file: string,
@@ -39,9 +63,24 @@ class FilesystemWriter implements FileWriter {
     size: number,
     /** the committed object is the start of this upload: copied to the partial file on first use */
     private copyCommitted: boolean,
+    private readonly refuse: Refusal,
   ) {
     this.handle = handle;
     this.written = size;
+    this.startedAt = size;
+  }
+
+  /** Claims the size this writer starts from, once; refuses the writer when another writer holds the claim. */
+  private claim(): Promise<void> {
+    this.claimed ??= open(claimPathOf(this.file, this.startedAt), 'wx').then(
+      (claim) => claim.close(),
+      (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+        this.finished = 'refused';
+        throw this.refuse(this.startedAt);
+      },
+    );
+    return this.claimed;
   }
 
   get size(): number {
@@ -71,6 +110,7 @@ class FilesystemWriter implements FileWriter {
     this.finished = 'cancelled';
     await this.close();
     await rm(this.partial, { force: true });
+    await removeClaims(this.file);
   }
 
   async commit(): Promise<void> {
@@ -80,6 +120,7 @@ class FilesystemWriter implements FileWriter {
     await this.close();
     await rename(this.partial, this.file);
     await syncDirectory(this.file);
+    await removeClaims(this.file);
   }
 
   private assertUsable(operation: string): void {
@@ -89,6 +130,7 @@ class FilesystemWriter implements FileWriter {
 
   private async openHandle(operation: string): Promise<FileHandle> {
     this.assertUsable(operation);
+    await this.claim();
     if (!this.handle) {
       if (this.copyCommitted) await copyFile(this.file, this.partial);
       this.copyCommitted = false;

@@ -11,4 +11,6 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 runDriverConformance({
   name: 'filesystem',
   create: () => createDriver({ rootdirectory: join(root, 'registry') }, createDriverContext('filesystem')),
+  // a second instance on the same folder, as a second process has
+  createPeer: () => createDriver({ rootdirectory: join(root, 'registry') }, createDriverContext('filesystem')),
 });

@@ -51,6 +51,7 @@ export class InMemoryDriver implements StorageDriver {
       cancel: (done) => {
         if (this.pending.get(path) === done) this.pending.delete(path);
       },
+      refuse: (size) => this.context.errors.invalidOffset(path, size),
     });
   }
 
@@ -142,27 +143,42 @@ interface WriterEnd {
   written(upload: PendingUpload): void;
   commit(upload: PendingUpload): void;
   cancel(upload: PendingUpload): void;
+  /** the error for a writer another writer of the same upload overtook */
+  refuse(size: number): Error;
 }
 
 class InMemoryWriter implements FileWriter {
-  private state: 'open' | 'closed' | 'committed' | 'cancelled' = 'open';
+  private state: 'open' | 'closed' | 'committed' | 'cancelled' | 'refused' = 'open';
+  /** the upload's size as this writer left it: if it is not, another writer appended meanwhile */
+  private expected: number;
 
   constructor(
     private readonly upload: PendingUpload,
     private readonly end: WriterEnd,
-  ) {}
+  ) {
+    this.expected = upload.size;
+  }
 
   get size(): number {
-    return this.upload.size;
+    return this.expected;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     this.mustBeOpen('write');
     // A copy: the caller may reuse its buffer once write() resolves.
     if (chunk.length === 0) return;
+    this.mustNotBeOvertaken();
     this.upload.chunks.push(Buffer.from(chunk));
     this.upload.size += chunk.length;
+    this.expected = this.upload.size;
     this.end.written(this.upload);
+  }
+
+  /** Two writers opened at one size: the first to write continues, the other is refused (INVALID_OFFSET). */
+  private mustNotBeOvertaken(): void {
+    if (this.upload.size === this.expected) return;
+    this.state = 'refused';
+    throw this.end.refuse(this.expected);
   }
 
   async close(): Promise<void> {
@@ -177,6 +193,7 @@ class InMemoryWriter implements FileWriter {
 
   async commit(): Promise<void> {
     this.mustBeOpen('commit');
+    this.mustNotBeOvertaken();
     this.state = 'committed';
     this.end.commit(this.upload);
   }

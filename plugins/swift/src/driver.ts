@@ -69,10 +69,12 @@ export class SwiftDriver implements StorageDriverV1 {
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
     const names = { object: this.files(path), pending: this.pending(path), segmentRoot: this.segmentRoot };
+    // a writer another writer overtook (both opened at one size, the other wrote first) is refused as at a wrong offset
+    const refuse = (size: number): Error => this.context.errors.invalidOffset(path, size);
     const state = await readPendingState(this.store, names.pending);
     if (!append) {
       if (state) await discardPending(this.store, names.pending, state);
-      return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, undefined);
+      return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, undefined, refuse);
     }
     if (state) {
       // A short last segment is read back and rewritten with what follows, so chunked uploads made of
@@ -82,20 +84,20 @@ export class SwiftDriver implements StorageDriverV1 {
         const data = await this.store.get(last.name);
         if (data && data.length === last.size) {
           const shortened: PendingState = { ...state, segments: state.segments.slice(0, -1) };
-          return new SwiftFileWriter(this.store, names, this.options.chunkSize, shortened, { data, replaces: last.name });
+          return new SwiftFileWriter(this.store, names, this.options.chunkSize, shortened, { data, replaces: last.name }, refuse);
         }
       }
-      return new SwiftFileWriter(this.store, names, this.options.chunkSize, state, undefined);
+      return new SwiftFileWriter(this.store, names, this.options.chunkSize, state, undefined, refuse);
     }
     const committed = await this.store.head(names.object);
-    if (!committed) return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, undefined);
+    if (!committed) return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, undefined, refuse);
     if (committed.slo) {
       const segments = (await this.store.manifestSegments(names.object)) ?? [];
       const borrowedState: PendingState = { version: 1, segmentPrefix: newSegmentPrefix(this.segmentRoot), next: 1, segments, borrowed: segments.length };
-      return new SwiftFileWriter(this.store, names, this.options.chunkSize, borrowedState, undefined);
+      return new SwiftFileWriter(this.store, names, this.options.chunkSize, borrowedState, undefined, refuse);
     }
     const data = await this.store.get(names.object);
-    return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, { data: data ?? Buffer.alloc(0) });
+    return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, { data: data ?? Buffer.alloc(0) }, refuse);
   }
 
   async stat(path: string): Promise<FileInfo> {
@@ -168,8 +170,10 @@ export class SwiftDriver implements StorageDriverV1 {
 
     const pendingStates: string[] = [];
     const pendingObject = this.pending(path);
+    const claims: string[] = [];
     for await (const entry of this.store.list(pendingObject)) {
       if (entry.name && (entry.name === pendingObject || entry.name.startsWith(pendingObject + '/'))) pendingStates.push(entry.name);
+      else if (entry.name?.startsWith(`${pendingObject}~claim.`)) claims.push(entry.name);
     }
     if (objects.length === 0 && pendingStates.length === 0) throw this.context.errors.pathNotFound(path);
 
@@ -181,6 +185,7 @@ export class SwiftDriver implements StorageDriverV1 {
       else await this.store.deleteOne(name);
     }
     await this.store.deleteMany([...new Set(segments)]);
+    await this.store.deleteMany(claims);
   }
 
   async redirectURL(path: string, options: RedirectOptions): Promise<string | undefined> {

@@ -86,6 +86,15 @@ export class SwiftStore {
     return etag;
   }
 
+  /** `If-None-Match: *`: Swift refuses (412) to write over an existing object; false when it did. */
+  async putIfAbsent(name: string, content: Uint8Array): Promise<boolean> {
+    const response = await this.client.request(
+      { method: 'PUT', path: this.objectPath(name), headers: { 'content-type': 'application/octet-stream', etag: md5(content), 'if-none-match': '*' }, body: content, accept: [412] },
+      `claim ${name}`,
+    );
+    return response.status !== 412;
+  }
+
   async putManifest(name: string, segments: readonly SegmentRef[]): Promise<void> {
     const manifest = segments.map((s) => ({ path: this.qualified(s.name), etag: s.etag, size_bytes: s.size }));
     await this.client.request(

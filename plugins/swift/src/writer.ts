@@ -28,6 +28,20 @@ export interface WriterNames {
 
 export const newSegmentPrefix = (segmentRoot: string): string => `${segmentRoot}/${randomBytes(16).toString('hex')}`;
 
+/**
+ * Two writers opened at one size (two processes) would name their next segment alike and the second
+ * would overwrite the first one's. So before its first byte a writer claims the size it starts from,
+ * `<pending>~claim.<size>`, with `If-None-Match: *`: only one writer continues from a size, the other is
+ * refused (INVALID_OFFSET, 416 at the API) having written nothing. Claims go with the upload.
+ */
+const claimPrefix = (pendingName: string): string => `${pendingName}~claim.`;
+
+async function removeClaims(store: SwiftStore, pendingName: string): Promise<void> {
+  const claims: string[] = [];
+  for await (const entry of store.list(claimPrefix(pendingName))) if (entry.name) claims.push(entry.name);
+  await store.deleteMany(claims);
+}
+
 export async function readPendingState(store: SwiftStore, pendingName: string): Promise<PendingState | undefined> {
   const body = await store.get(pendingName);
   if (!body) return undefined;
@@ -42,6 +56,7 @@ export async function discardPending(store: SwiftStore, pendingName: string, sta
   for await (const entry of store.list(state.segmentPrefix + '/')) if (entry.name) own.push(entry.name);
   await store.deleteOne(pendingName);
   await store.deleteMany(own);
+  await removeClaims(store, pendingName);
 }
 
 export class SwiftFileWriter extends PartedWriter {
@@ -51,6 +66,8 @@ export class SwiftFileWriter extends PartedWriter {
   private readonly borrowed: number;
   /** segments replaced by a rewrite of the last, short one; deleted once the new state is saved */
   private obsolete: string[] = [];
+  private readonly startedAt: number;
+  private claimed: Promise<void> | undefined;
 
   constructor(
     private readonly store: SwiftStore,
@@ -59,6 +76,8 @@ export class SwiftFileWriter extends PartedWriter {
     state: PendingState | undefined,
     /** bytes that continue the content before anything new is written (a short last segment read back) */
     carried: { data: Buffer; replaces?: string } | undefined,
+    /** the error for a writer another writer overtook */
+    private readonly refuse: (size: number) => Error,
   ) {
     const segments = [...(state?.segments ?? [])];
     super(`swift writer for ${names.object}`, segments.reduce((sum, s) => sum + s.size, 0), carried?.data);
@@ -67,6 +86,24 @@ export class SwiftFileWriter extends PartedWriter {
     this.next = state?.next ?? 1;
     this.borrowed = state?.borrowed ?? 0;
     if (carried?.replaces) this.obsolete.push(carried.replaces);
+    this.startedAt = this.size;
+  }
+
+  private claim(): Promise<void> {
+    this.claimed ??= (async () => {
+      const name = `${claimPrefix(this.names.pending)}${String(this.startedAt).padStart(16, '0')}`;
+      if (!(await this.store.putIfAbsent(name, Buffer.from(randomBytes(12).toString('hex'))))) {
+        this.done = 'cancelled';
+        throw this.refuse(this.startedAt);
+      }
+    })();
+    return this.claimed;
+  }
+
+  override async write(chunk: Uint8Array): Promise<void> {
+    this.check('write');
+    if (chunk.length > 0) await this.claim();
+    await super.write(chunk);
   }
 
   protected nextPartSize(): number {
@@ -104,6 +141,7 @@ export class SwiftFileWriter extends PartedWriter {
 
   async commit(): Promise<void> {
     this.check('commit');
+    await this.claim();
     const previous = await this.store.head(this.names.object);
     const replaced = previous?.slo ? ((await this.store.manifestSegments(this.names.object)) ?? []) : [];
     let keep: Set<string>;
@@ -118,6 +156,7 @@ export class SwiftFileWriter extends PartedWriter {
     this.done = 'committed';
     // The content is visible; what follows only tidies up what no manifest refers to any more.
     await this.store.deleteOne(this.names.pending);
+    await removeClaims(this.store, this.names.pending);
     const unused: string[] = [...this.obsolete];
     for await (const entry of this.store.list(this.segmentPrefix + '/')) if (entry.name && !keep.has(entry.name)) unused.push(entry.name);
     for (const segment of replaced) if (!keep.has(segment.name)) unused.push(segment.name);
