@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FileWriter } from '../storage/driver.js';
-import { isPathNotFound } from '../storage/errors.js';
+import { isPathNotFound, storageErrorCode } from '../storage/errors.js';
 import type { BlobDescriptor } from './blobs.js';
 import { Digester, digestStream, type Digest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
@@ -84,6 +84,8 @@ export class UploadSessions {
       const writer = await this.openWriter(name, id);
       try {
         await this.writeChunk(name, id, writer, body, range);
+      } catch (err) {
+        throw await this.overtaken(name, id, err);
       } finally {
         await writer.close();
       }
@@ -106,7 +108,7 @@ export class UploadSessions {
         await writer.commit();
       } catch (err) {
         await writer.close().catch(() => undefined);
-        throw err;
+        throw await this.overtaken(name, id, err);
       }
       await writer.close();
       const size = writer.size;
@@ -165,6 +167,18 @@ export class UploadSessions {
       this.digesters.delete(k);
       throw err;
     }
+  }
+
+  /**
+   * A writer refused as at a wrong offset (INVALID_OFFSET) was overtaken: a request elsewhere (another
+   * process) continued the session from the same size first. The chunk is refused like one at a wrong
+   * offset, RANGE_INVALID (416) with the size the session now has, and nothing of it was stored.
+   */
+  private async overtaken(name: string, id: string, err: unknown): Promise<unknown> {
+    if (storageErrorCode(err) !== 'INVALID_OFFSET') return err;
+    this.digesters.delete(key(name, id));
+    const size = await this.receivedBytes(name, id);
+    return new RegistryError('RANGE_INVALID', `another request continued this upload first; it now has ${size} bytes`, { size }, { cause: err });
   }
 
   /** Drops what this process holds for a session removed elsewhere (by upload purging). */

@@ -37,8 +37,27 @@ export function swiftOptions(endpoint: SwiftEndpoint, overrides: Partial<SwiftOp
   };
 }
 
+/** The container each swift driver built here uses, and the driver behind the v1 adapter (which hides its fields). */
+const containers = new WeakMap<StorageDriver, string>();
+const unadapted = new WeakMap<StorageDriver, object>();
+export const swiftDriverBehind = (driver: StorageDriver): object => {
+  const inner = unadapted.get(driver);
+  if (inner === undefined) throw new Error('not a swift driver built by test/swift/drivers.ts');
+  return inner;
+};
+export const containerOf = (driver: StorageDriver): string => {
+  const container = containers.get(driver);
+  if (container === undefined) throw new Error('not a swift driver built by test/swift/drivers.ts');
+  return container;
+};
+
 export async function swiftDriver(endpoint: SwiftEndpoint, overrides: Partial<SwiftOptions> = {}, context = driverContext('swift')): Promise<StorageDriver> {
-  return adaptV1Driver(await createSwiftDriver(swiftOptions(endpoint, overrides), context));
+  const options = swiftOptions(endpoint, overrides);
+  const inner = await createSwiftDriver(options, context);
+  const driver = adaptV1Driver(inner);
+  containers.set(driver, options.container);
+  unadapted.set(driver, inner);
+  return driver;
 }
 
 export function s3Options(endpoint: SwiftEndpoint, overrides: Partial<S3Options> = {}): S3Options {

@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../src/index.js';
 import { acquireSwift, type SwiftEndpoint } from './saio.js';
-import { s3Driver, swiftDriver } from './drivers.js';
+import { containerOf, s3Driver, swiftDriver } from './drivers.js';
 
 const full = process.env.STOWAGE_KIT_PROFILE === 'full';
 const SIZE = 5.5 * 1024 ** 3;
@@ -84,7 +84,7 @@ describe.runIf(full)('objects and listings beyond Swift single-request limits', 
 
   it('lists and deletes a directory of more than 10,000 names through the swift driver', async () => {
     const driver = await swiftDriver(endpoint);
-    const container = (driver as unknown as { store: { container: string } }).store.container;
+    const container = containerOf(driver);
     try {
       // one extract-archive request creates them all far faster than 10,050 PUTs
       const names = Array.from({ length: 10_050 }, (_, i) => `files/many/f${String(i).padStart(5, '0')}`);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../src/index.js';
 import { checkWalk } from './walk-cases.js';
 import { acquireSwift, type SwiftEndpoint } from './saio.js';
-import { driverContext, readAll, recordingLogger, swiftDriver } from './drivers.js';
+import { containerOf, driverContext, readAll, recordingLogger, swiftDriver, swiftDriverBehind } from './drivers.js';
 
 let endpoint: SwiftEndpoint;
 let release: () => Promise<void>;
@@ -22,7 +22,6 @@ afterAll(async () => {
   await release?.();
 });
 
-const containerOf = (d: StorageDriver): string => (d as unknown as { store: { container: string } }).store.container;
 
 async function token(): Promise<string> {
   const response = await request(endpoint.authUrl, { headers: { 'x-auth-user': endpoint.user, 'x-auth-key': endpoint.key } });
@@ -103,7 +102,7 @@ describe('swift driver on a real Swift', () => {
     const renewing = await swiftDriver(endpoint, {}, driverContext('swift', logger));
     try {
       await renewing.putContent('/renew/a', Buffer.from('before'));
-      const client = (renewing as unknown as { client: { currentSession(): Promise<{ token: string }> } }).client;
+      const client = (swiftDriverBehind(renewing) as { client: { currentSession(): Promise<{ token: string }> } }).client;
       const stale = (await client.currentSession()).token;
       await forgetToken(stale);
       const check = await request(`${endpoint.storageUrl}`, { headers: { 'x-auth-token': stale } });

@@ -104,6 +104,8 @@ export class ObjectWriter implements FileWriter {
   /** the size this writer started from, which it must claim before anything reaches the service */
   private readonly startedAt: number;
   private claimed: Promise<void> | undefined;
+  /** the claim object this writer holds, until the state it saved or the commit makes it history */
+  private claimName: string | undefined;
   private readonly savedTailKey: string | undefined;
 
   constructor(
@@ -134,13 +136,15 @@ export class ObjectWriter implements FileWriter {
       const created = this.store.putIfAbsent ? await this.store.putIfAbsent(name, holder) : 'unsupported';
       if (created !== 'unsupported') {
         alone = created;
+        if (alone) this.claimName = name;
       } else {
         // No create-only write: each writer adds its own claim and keeps it only if a listing shows no other.
         const mine = `${name}.${holder.toString()}`;
         await this.store.put(mine, holder);
         const page = await this.store.list(`${name}.`, '', undefined, 2);
         alone = page.objects.every((object) => object.key === mine);
-        if (!alone) await this.store.deleteKeys([mine]);
+        if (alone) this.claimName = mine;
+        else await this.store.deleteKeys([mine]);
       }
       if (!alone) {
         this.done = 'refused';
@@ -148,6 +152,16 @@ export class ObjectWriter implements FileWriter {
       }
     })();
     return this.claimed;
+  }
+
+  /**
+   * Gives the claim back when this writer failed before its state or commit took effect, so that the
+   * upload can be continued from the same size by the next request rather than refused for ever.
+   */
+  private async release(): Promise<void> {
+    const name = this.claimName;
+    this.claimName = undefined;
+    if (name) await this.store.deleteKeys([name]).catch(() => undefined);
   }
 
   get size(): number {
@@ -193,9 +207,14 @@ export class ObjectWriter implements FileWriter {
     if (!this.dirty) return;
     const tail = this.takePending(this.pendingSize);
     const tailKey = tail.length > 0 ? uploadTailKey(this.key, this.written) : undefined;
-    if (tailKey) await this.store.put(tailKey, tail);
     const state: SavedUpload = { uploadId: this.uploadId, partSize: this.partSize, parts: this.parts, tail: tail.length, ...(tailKey ? { tailKey } : {}) };
-    await this.store.put(uploadStateKey(this.key), Buffer.from(JSON.stringify(state)));
+    try {
+      if (tailKey) await this.store.put(tailKey, tail);
+      await this.store.put(uploadStateKey(this.key), Buffer.from(JSON.stringify(state)));
+    } catch (err) {
+      await this.release();
+      throw err;
+    }
     if (this.savedTailKey && this.savedTailKey !== tailKey) await this.store.deleteKeys([this.savedTailKey]);
   }
 
@@ -212,11 +231,19 @@ export class ObjectWriter implements FileWriter {
   async commit(): Promise<void> {
     this.assertOpen();
     await this.claim();
-    if (!this.uploadId) {
-      await this.store.put(this.key, this.takePending(this.pendingSize));
-    } else {
-      if (this.pendingSize > 0 || this.parts.length === 0) await this.uploadPart(this.takePending(this.pendingSize));
-      await this.store.completeMultipart(this.key, this.uploadId, this.parts.map((part) => part.etag), this.written);
+    try {
+      if (!this.uploadId) {
+        await this.store.put(this.key, this.takePending(this.pendingSize));
+      } else {
+        if (this.pendingSize > 0 || this.parts.length === 0) await this.uploadPart(this.takePending(this.pendingSize));
+        await this.store.completeMultipart(this.key, this.uploadId, this.parts.map((part) => part.etag), this.written);
+      }
+    } catch (err) {
+      // Nothing of this writer is kept (what it took from the request was not acknowledged), and the size
+      // it started from is free again for the next attempt.
+      this.done = 'closed';
+      await this.release();
+      throw err;
     }
     this.done = 'committed';
     await this.store.deleteKeys(await sidecarKeys(this.store, this.key));

@@ -68,6 +68,7 @@ export class SwiftFileWriter extends PartedWriter {
   private obsolete: string[] = [];
   private readonly startedAt: number;
   private claimed: Promise<void> | undefined;
+  private claimName: string | undefined;
 
   constructor(
     private readonly store: SwiftStore,
@@ -96,8 +97,16 @@ export class SwiftFileWriter extends PartedWriter {
         this.done = 'cancelled';
         throw this.refuse(this.startedAt);
       }
+      this.claimName = name;
     })();
     return this.claimed;
+  }
+
+  /** Gives the claim back when this writer failed before its state or commit took effect, so the next request can continue from the same size. */
+  private async release(): Promise<void> {
+    const name = this.claimName;
+    this.claimName = undefined;
+    if (name) await this.store.deleteOne(name).catch(() => undefined);
   }
 
   override async write(chunk: Uint8Array): Promise<void> {
@@ -127,8 +136,13 @@ export class SwiftFileWriter extends PartedWriter {
    * holds, and a short last segment read back stays as it was.
    */
   protected async save(): Promise<void> {
-    if (this.pendingSize > 0) await this.flushPart(this.take(this.pendingSize));
-    await this.store.put(this.names.pending, Buffer.from(JSON.stringify(this.state())), { 'content-type': 'application/json' });
+    try {
+      if (this.pendingSize > 0) await this.flushPart(this.take(this.pendingSize));
+      await this.store.put(this.names.pending, Buffer.from(JSON.stringify(this.state())), { 'content-type': 'application/json' });
+    } catch (err) {
+      await this.release();
+      throw err;
+    }
     await this.store.deleteMany(this.obsolete);
     this.obsolete = [];
   }
@@ -142,16 +156,24 @@ export class SwiftFileWriter extends PartedWriter {
   async commit(): Promise<void> {
     this.check('commit');
     await this.claim();
-    const previous = await this.store.head(this.names.object);
-    const replaced = previous?.slo ? ((await this.store.manifestSegments(this.names.object)) ?? []) : [];
+    let replaced: SegmentRef[];
     let keep: Set<string>;
-    if (this.segments.length === 0) {
-      await this.store.put(this.names.object, this.take(this.pendingSize));
-      keep = new Set();
-    } else {
-      if (this.pendingSize > 0) await this.flushPart(this.take(this.pendingSize));
-      await this.store.putManifest(this.names.object, this.segments);
-      keep = new Set(this.segments.map((s) => s.name));
+    try {
+      const previous = await this.store.head(this.names.object);
+      replaced = previous?.slo ? ((await this.store.manifestSegments(this.names.object)) ?? []) : [];
+      if (this.segments.length === 0) {
+        await this.store.put(this.names.object, this.take(this.pendingSize));
+        keep = new Set();
+      } else {
+        if (this.pendingSize > 0) await this.flushPart(this.take(this.pendingSize));
+        await this.store.putManifest(this.names.object, this.segments);
+        keep = new Set(this.segments.map((s) => s.name));
+      }
+    } catch (err) {
+      // nothing of this writer is kept, and the size it started from is free again for the next attempt
+      this.done = 'cancelled';
+      await this.release();
+      throw err;
     }
     this.done = 'committed';
     // The content is visible; what follows only tidies up what no manifest refers to any more.
