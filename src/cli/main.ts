@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { configCheckCommand } from './config-check.js';
 import { reportFailure } from './failure.js';
 import { garbageCollectCommand } from './garbage-collect.js';
+import { retentionCommand } from './retention.js';
 import { pluginsListCommand } from './plugins-list.js';
 import { pluginsNewCommand } from './plugins-new.js';
 import { pluginsVerifyCommand } from './plugins-verify.js';
@@ -33,6 +34,14 @@ export function buildProgram(): Command {
     .option('-m, --delete-untagged', 'also remove manifests no tag names (keeping the children and referrers of kept ones)')
     .option('--json', 'print the report as JSON')
     .action(garbageCollectCommand);
+
+  program
+    .command('retention')
+    .description('apply storage.maintenance.retention.policies now: delete the tags and untagged manifests they give up')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('-d, --dry-run', 'list what the policies would delete, delete nothing')
+    .option('--json', 'print the report as JSON')
+    .action(retentionCommand);
 
   const config = program.command('config').description('work with the configuration');
   config

@@ -92,7 +92,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
     logger.warn({ key: 'http.tls' }, 'passwords are accepted over plain HTTP: only safe behind a TLS-terminating proxy');
   }
   const purger = startUploadPurger(container.resolve(REGISTRY), config.storage.maintenance.uploadpurging, logger);
-  const collector = startGcScheduler(container.resolve(REGISTRY), config.storage.maintenance.gc, logger);
+  const collector = startGcScheduler(container.resolve(REGISTRY), { ...config.storage.maintenance.gc, retention: config.storage.maintenance.retention.policies }, logger);
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -111,6 +111,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
       });
       await purger.stop();
       await collector.stop();
+      await container.resolve(REGISTRY).flushPulls();
       await ops.close();
       await driver.close?.();
       await container.dispose();

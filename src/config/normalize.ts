@@ -8,7 +8,7 @@ import { ENVIRONMENT, STORAGE_SETTINGS } from './env-overrides.js';
 import { opsConfigOf } from './operations.js';
 import type { Origins } from './origins.js';
 import { unhonouredSecuritySettings } from './security-settings.js';
-import type { AuthConfig, ConfigIssue, ConfigLocation, LegacyValue, LogLevel, StowageConfig, TlsConfig } from './types.js';
+import type { AuthConfig, ConfigIssue, ConfigLocation, LegacyValue, LogLevel, RetentionPolicyConfig, StowageConfig, TlsConfig } from './types.js';
 
 type Mapping = Record<string, unknown>;
 
@@ -119,6 +119,8 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
         },
         readonly: { enabled: asMapping(asMapping(storage.maintenance).readonly).enabled === true },
         gc: gcSettingsOf(asMapping(asMapping(storage.maintenance).gc)),
+        // the schema has checked each policy's shape
+        retention: { policies: (asMapping(asMapping(storage.maintenance).retention).policies as RetentionPolicyConfig[] | undefined) ?? [] },
       },
     },
     plugins: { paths },

@@ -52,7 +52,18 @@ export interface StorageConfig {
       readonly deleteuntagged: boolean;
       readonly dryrun: boolean;
     };
+    /** retention policies, applied by `stowage retention` and before each online garbage collection */
+    readonly retention: { readonly policies: readonly RetentionPolicyConfig[] };
   };
+}
+
+/** One of storage.maintenance.retention.policies (see src/registry/gc/retention.ts). */
+export interface RetentionPolicyConfig {
+  readonly repositories: readonly string[];
+  readonly keeplastpushed?: number;
+  readonly keeptags?: readonly string[];
+  readonly keeppulledwithin?: string;
+  readonly deleteuntaggedolderthan?: string;
 }
 
 export interface HttpConfig {

@@ -10,7 +10,7 @@ import { isSupportedAlgorithm, parseDigest, type DigestAlgorithm } from './diges
 import { RegistryError } from './errors.js';
 import { StorageLayout } from './layout.js';
 import { silentLogger, type RegistryLogger } from './logger.js';
-import { collectGarbage, collectOnline, GcLease, hasUnfinishedRun, systemClock, type GcClock, type GcOptions, type GcReport, type OnlineGcSettings } from './gc/index.js';
+import { applyRetention, collectGarbage, collectOnline, GcLease, hasUnfinishedRun, PullRecorder, type RetentionPolicy, type RetentionReport, systemClock, type GcClock, type GcOptions, type GcReport, type OnlineGcSettings } from './gc/index.js';
 import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
 import { checkName, isValidName, isValidUploadId } from './names.js';
 import type { Page, PageRequest } from './pagination.js';
@@ -28,7 +28,7 @@ export type { StoredManifest, PushedManifest } from './manifests.js';
 export type { Page, PageRequest } from './pagination.js';
 export type { ReferrersIndex } from './referrers.js';
 export type { PurgeResult } from './purge.js';
-export type { GcOptions, GcProgress, GcPhase, GcReport, RemovedBlob, RemovedManifest, OnlineGcSettings, GcClock } from './gc/index.js';
+export type { GcOptions, GcProgress, GcPhase, GcReport, RemovedBlob, RemovedManifest, OnlineGcSettings, GcClock, RetentionPolicy, RetentionReport } from './gc/index.js';
 export type { ChunkRange, UploadStatus } from './uploads.js';
 export { MAX_MANIFEST_SIZE } from './manifests.js';
 export { checkName, isValidName } from './names.js';
@@ -66,13 +66,16 @@ export class Registry {
   private readonly logger: RegistryLogger;
   private readonly options: RegistryOptions;
   private readonly uploadState: UploadSessionsState;
+  private readonly pulls: PullRecorder;
 
-  constructor(options: RegistryOptions, uploadState: UploadSessionsState = new UploadSessionsState()) {
+  constructor(options: RegistryOptions, uploadState: UploadSessionsState = new UploadSessionsState(), pulls?: PullRecorder) {
     this.options = options;
     this.uploadState = uploadState;
     const storage = new RegistryStorage(options.driver);
     const layout = new StorageLayout(options.rootDirectory ?? '/');
     const logger = options.logger ?? silentLogger;
+    // shared by every per-request view, and writing through the registry's own driver (its flushes outlive requests)
+    this.pulls = pulls ?? new PullRecorder(storage, layout, logger);
     this.storage = storage;
     this.layout = layout;
     this.logger = logger;
@@ -91,7 +94,7 @@ export class Registry {
    * disconnects stops the backend work done for it. Upload sessions are shared with the whole registry.
    */
   forRequest(signal: AbortSignal): Registry {
-    return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState);
+    return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls);
   }
 
   // blobs
@@ -173,7 +176,10 @@ export class Registry {
 
   async getManifest(name: string, reference: string): Promise<StoredManifest> {
     checkName(name);
-    return this.boundary(() => this.manifestStore.get(name, reference), () => manifestUnknown(name, reference));
+    const manifest = await this.boundary(() => this.manifestStore.get(name, reference), () => manifestUnknown(name, reference));
+    // retention's "pulled within": kept in memory, written in batches (src/registry/gc/pulls.ts)
+    this.pulls.record(name, manifest.digest);
+    return manifest;
   }
 
   async putManifest(name: string, reference: string, content: Uint8Array, contentType: string | undefined, tags: readonly string[] = []): Promise<PushedManifest> {
@@ -252,16 +258,37 @@ export class Registry {
    */
   async collectGarbageOnline(settings: OnlineGcSettings, clock: GcClock = systemClock, holder?: string): Promise<GcReport | undefined> {
     if (this.readOnly && !settings.dryRun) return undefined;
-    if (settings.dryRun) return collectOnline(this.storage, this.layout, this.logger, settings, clock, new GcLease(this.storage, this.layout, clock, 0, holder));
+    if (settings.dryRun) {
+      if (settings.retention?.length) await this.applyRetention(settings.retention, true, clock);
+      return collectOnline(this.storage, this.layout, this.logger, settings, clock, new GcLease(this.storage, this.layout, clock, 0, holder));
+    }
     // the lease outlives a settle wait (no renewal happens during it) with room to spare
     const ttlMs = Math.max(5 * 60_000, 2 * settings.settleMs + 60_000);
     const lease = new GcLease(this.storage, this.layout, clock, ttlMs, holder);
     if (!(await lease.acquire())) return undefined;
     try {
+      if (settings.retention?.length && !(await hasUnfinishedRun(this.storage, this.layout))) {
+        await this.applyRetention(settings.retention, false, clock, () => lease.keep());
+      }
       return await collectOnline(this.storage, this.layout, this.logger, settings, clock, lease);
     } finally {
       await lease.release().catch((err: unknown) => this.logger.warn({ err }, 'garbage collection: could not release the lease'));
     }
+  }
+
+  /**
+   * Retention policies (storage.maintenance.retention): deletes the tags and untagged manifests they give up,
+   * or only lists them on a dry run. The blobs are freed by the next garbage collection.
+   */
+  async applyRetention(policies: readonly RetentionPolicy[], dryRun: boolean, clock: GcClock = systemClock, keepAlive?: () => Promise<void>): Promise<RetentionReport> {
+    if (!dryRun) this.checkWritable();
+    await this.pulls.flush();
+    return applyRetention(this.storage, this.layout, this.logger, this.pulls, policies, { dryRun, clock, ...(keepAlive ? { keepAlive } : {}) });
+  }
+
+  /** Writes the pull times still in memory (the server calls it when it stops). */
+  async flushPulls(): Promise<void> {
+    await this.pulls.flush();
   }
 
   private checkUpload(name: string, id: string): void {

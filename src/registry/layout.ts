@@ -24,6 +24,13 @@ export class StorageLayout {
   gcRunState(): string {
     return `${this.stowageRoot}/gc/run.json`;
   }
+  /**
+   * When a manifest was last pulled from a repository (src/registry/gc/pulls.ts). `_pulls` cannot be a
+   * repository name component, so no repository's records mix with another's.
+   */
+  pullRecord(name: string, d: Digest): string {
+    return `${this.stowageRoot}/pulls/${name}/_pulls/${d.algorithm}/${d.hex}`;
+  }
   /** where a blob waits, hidden, between being unreferenced and being deleted */
   gcTrash(d: Digest): string {
     return `${this.stowageRoot}/gc/trash/${d.algorithm}/${d.hex}`;

@@ -25,6 +25,7 @@ describe("distribution's config.yml", () => {
       uploadpurging: { enabled: true, age: '168h', interval: '24h', dryrun: false },
       readonly: { enabled: false },
       gc: { enabled: false, interval: '24h', graceperiod: '1h', settle: '1m', deleteuntagged: false, dryrun: false },
+      retention: { policies: [] },
     });
     // storage.cache and health are accepted silently
     expect(config.warnings).toEqual([]);

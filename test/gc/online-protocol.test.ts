@@ -116,7 +116,7 @@ describe('online garbage collection protocol (filesystem)', () => {
     clock.offsetMs = 11 * 60_000;
     await registry.collectGarbage({ dryRun: false, deleteUntagged: false }, clock);
     const after = await storedFiles(root);
-    expect([...after].filter((file) => file.startsWith('_stowage/'))).toEqual([]);
+    expect([...after].filter((file) => file.startsWith('_stowage/gc/'))).toEqual([]);
     for (const digest of allBlobsOf(garbage)) expect(after.has(blobFile(digest))).toBe(false);
     for (const digest of allBlobsOf(live)) expect(await client.blobIntact('gc/live', digest), digest).toBe(true);
   });
@@ -141,7 +141,7 @@ describe('online garbage collection protocol (filesystem)', () => {
     expect(new Set(report!.blobsRemoved.map((blob) => blob.digest))).toEqual(new Set([garbage.digest, garbage.config]));
 
     const after = await storedFiles(root);
-    expect([...after].filter((file) => file.startsWith('_stowage/')), 'trash, run state and lease are gone').toEqual([]);
+    expect([...after].filter((file) => file.startsWith('_stowage/gc/')), 'trash, run state and lease are gone').toEqual([]);
     for (const digest of [garbage.digest, garbage.config]) expect(after.has(blobFile(digest))).toBe(false);
     for (const digest of allBlobsOf(reused)) expect(await client.blobIntact('gc/again', digest), digest).toBe(true);
     for (const digest of allBlobsOf(live)) expect(await client.blobIntact('gc/live', digest), digest).toBe(true);

@@ -156,7 +156,7 @@ describe('online garbage collection while clients push, mount, tag and delete (f
     const blobData = new Set([...files].filter((file) => file.endsWith('/data') && file.includes('/blobs/')));
     const referenced = new Set([...live.values()].flatMap((manifest) => [manifest.digest, ...manifest.blobs]).map(blobFile));
     expect(blobData).toEqual(referenced);
-    expect([...files].filter((file) => file.startsWith('_stowage/')), 'no lease, run state or trash is left').toEqual([]);
+    expect([...files].filter((file) => file.startsWith('_stowage/gc/')), 'no lease, run state or trash is left').toEqual([]);
     const removedInAll = runs.reduce((sum, run) => sum + run.report.blobsRemoved.length, 0) + final!.blobsRemoved.length;
     expect(removedInAll, 'deleted images were collected').toBeGreaterThan(0);
   }, 120_000);

@@ -32,6 +32,7 @@ import { manifestReferences } from './manifest-references.js';
 import type { ManifestToRemove } from './mark.js';
 import { planCollection } from './plan.js';
 import { removeManifest } from './sweep.js';
+import type { RetentionPolicy } from './retention.js';
 import type { GcProgress, GcReport } from './types.js';
 
 export interface OnlineGcSettings {
@@ -42,6 +43,8 @@ export interface OnlineGcSettings {
   /** the wait between hiding and rescuing (step 2) */
   readonly settleMs: number;
   readonly onProgress?: (progress: GcProgress) => void;
+  /** retention policies applied (under the lease) before each run plans */
+  readonly retention?: readonly RetentionPolicy[];
 }
 
 /** What `_stowage/gc/run.json` records: enough to finish the run in another process. */

@@ -5,6 +5,7 @@
 import { parseDurationMs } from '../duration.js';
 import type { RegistryLogger } from '../logger.js';
 import type { OnlineGcSettings } from './online.js';
+import { compilePolicies, type RetentionPolicy } from './retention.js';
 import type { GcReport } from './types.js';
 
 /** storage.maintenance.gc, as the config holds it */
@@ -15,6 +16,8 @@ export interface GcScheduleSettings {
   readonly settle: string;
   readonly deleteuntagged: boolean;
   readonly dryrun: boolean;
+  /** storage.maintenance.retention.policies, applied before each run */
+  readonly retention?: readonly RetentionPolicy[];
 }
 
 export interface GcTarget {
@@ -33,12 +36,15 @@ export function onlineSettingsOf(settings: GcScheduleSettings): OnlineGcSettings
     dryRun: settings.dryrun,
     graceMs: parseDurationMs(settings.graceperiod),
     settleMs: parseDurationMs(settings.settle),
+    ...(settings.retention?.length ? { retention: settings.retention } : {}),
   };
 }
 
 /** The first run comes after a random delay of up to a minute (bounded by the interval), then every `interval`. */
 export function startGcScheduler(target: GcTarget, settings: GcScheduleSettings, logger: RegistryLogger, random = Math.random): GcScheduler {
   if (!settings.enabled) return { stop: async () => undefined };
+  // a malformed policy stops the start, rather than failing every run
+  compilePolicies(settings.retention ?? []);
   const intervalMs = Math.max(parseDurationMs(settings.interval), 1);
   const online = onlineSettingsOf(settings);
   let running: Promise<unknown> | undefined;
