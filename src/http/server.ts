@@ -92,7 +92,8 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       };
       await match.handler(ctx);
     } catch (err) {
-      if (isClientGone(req, err)) {
+      // an abort of this request's storage work (its client disconnected) is the client going away too
+      if (isClientGone(req, err) || aborter.signal.aborted) {
         // nobody is left to answer, and a client hanging up is not the registry failing
         logger.debug({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, url: req.url }, 'client went away');
         res.destroy();
