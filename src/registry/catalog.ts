@@ -1,7 +1,39 @@
-/** The catalog: every repository holding manifests, found as distribution finds them (a folder with `_manifests`). */
+/**
+ * The catalog: every repository holding manifests, found as distribution finds them (a folder with
+ * `_manifests`; names nest, and a repository may hold others below it).
+ *
+ * A page costs what it shows, not what the registry holds: the walk skips every folder whose names all sort
+ * at or before `last` without listing it, and stops once it has one entry more than the page (which tells it
+ * whether another page follows). Nothing is kept between requests, so several processes sharing the storage
+ * always see what is stored now.
+ */
 import { basename, type StorageLayout } from './layout.js';
-import { paginate, type Page, type PageRequest } from './pagination.js';
+import { lexical, type Page, type PageRequest } from './pagination.js';
 import type { RegistryStorage } from './storage.js';
+
+/** sibling folders whose listings are read ahead of the one the walk is at */
+const LISTINGS_AHEAD = 8;
+
+/**
+ * One step of the walk through a folder's child `entry`: its own repository (`descend` false), or the
+ * repositories below it (`descend` true). All names below `x` start with `x/`, so they sort together, right
+ * after the key `x/`; `x` itself sorts at `x`. Walking a folder's steps in key order therefore yields names in
+ * plain lexical order, which is not depth-first order: `a` comes before `a.b`, which comes before `a/b`, as
+ * `.` sorts before `/`.
+ */
+interface Step {
+  readonly entry: string;
+  readonly name: string;
+  readonly descend: boolean;
+  readonly key: string;
+}
+
+/** Whether every name below repository name `name` (every `name/...`) sorts at or before `last`. */
+function belowIsBefore(name: string, last: string | undefined): boolean {
+  if (last === undefined) return false;
+  const prefix = `${name}/`;
+  return prefix < last && !last.startsWith(prefix);
+}
 
 export class Catalog {
   constructor(
@@ -10,22 +42,60 @@ export class Catalog {
   ) {}
 
   async list(request: PageRequest, defaultLimit: number): Promise<Page> {
+    const limit = request.n ?? defaultLimit;
+    if (limit === 0) return { entries: [] };
     const root = this.layout.repositories();
-    const names: string[] = [];
-    await this.collect(root, root, names);
-    return paginate(names, request, defaultLimit);
+    const rootListing = await this.storage.listOrUndefined(root);
+    const found: string[] = [];
+    // one entry more than the page says whether another page follows
+    if (rootListing) await this.visit(root, rootListing, '', request.last, limit + 1, found);
+    if (found.length <= limit) return { entries: found };
+    const entries = found.slice(0, limit);
+    return { entries, next: entries[entries.length - 1] };
   }
 
-  private async collect(root: string, dir: string, names: string[]): Promise<void> {
-    const children = await this.storage.listOrUndefined(dir);
-    if (!children) return;
-    for (const child of children.sort()) {
+  /**
+   * Adds, in lexical order, the repositories below `folder` (whose children are `listing` and whose
+   * repository name is `name`, '' for the root) that sort after `last`, until `found` holds `wanted`.
+   * Resolves to true when it does.
+   */
+  private async visit(folder: string, listing: readonly string[], name: string, last: string | undefined, wanted: number, found: string[]): Promise<boolean> {
+    const steps: Step[] = [];
+    for (const child of listing) {
       const entry = basename(child);
-      if (entry === '_manifests') {
-        names.push(dir.slice(root.length + 1));
-      } else if (!entry.startsWith('_')) {
-        await this.collect(root, child, names);
+      if (entry.startsWith('_')) continue;
+      const childName = name === '' ? entry : `${name}/${entry}`;
+      if (last === undefined || childName > last) steps.push({ entry, name: childName, descend: false, key: entry });
+      if (!belowIsBefore(childName, last)) steps.push({ entry, name: childName, descend: true, key: `${entry}/` });
+    }
+    steps.sort((a, b) => lexical(a.key, b.key));
+
+    const listings = new Map<string, Promise<string[] | undefined>>();
+    const listingOf = (entry: string): Promise<string[] | undefined> => {
+      let pending = listings.get(entry);
+      if (!pending) {
+        pending = this.storage.listOrUndefined(`${folder}/${entry}`);
+        listings.set(entry, pending);
+      }
+      return pending;
+    };
+    for (let i = 0; i < steps.length; i++) {
+      for (const ahead of steps.slice(i + 1, i + LISTINGS_AHEAD)) void listingOf(ahead.entry).catch(() => undefined);
+      const step = steps[i];
+      const childListing = await listingOf(step.entry);
+      // a folder removed since its parent was listed holds no repository any more
+      if (!childListing) continue;
+      if (!step.descend) {
+        if (childListing.some((child) => basename(child) === '_manifests')) {
+          found.push(step.name);
+          if (found.length >= wanted) return true;
+        }
+      } else {
+        // the step below is the entry's last (its own sorts before it), so its listing is not needed again
+        listings.delete(step.entry);
+        if (await this.visit(`${folder}/${step.entry}`, childListing, step.name, last, wanted, found)) return true;
       }
     }
+    return false;
   }
 }
