@@ -120,4 +120,46 @@ describe('wrapDriver', () => {
     const once = wrapDriver(inmemory());
     expect(wrapDriver(once)).toBe(once);
   });
+
+  it('does not call the driver once the signal has aborted, and lets the abort through unstamped', async () => {
+    const driver = wrapDriver(failingDriver(new Error('the driver must not be called')));
+    const controller = new AbortController();
+    const reason = new Error('client went away');
+    controller.abort(reason);
+    await expect(driver.getContent('/a', controller.signal)).rejects.toBe(reason);
+    await expect(driver.uploadSize('/a', controller.signal)).rejects.toBe(reason);
+    await expect(driver.writer('/a', true, controller.signal)).rejects.toBe(reason);
+  });
+
+  it('passes an abort raised by the driver through as the abort, not as STORAGE_FAILED', async () => {
+    const controller = new AbortController();
+    const driver = wrapDriver(
+      failingDriver(
+        Object.assign(new Error('The operation was aborted'), {
+          name: 'AbortError',
+        }),
+      ),
+    );
+    const during = driver.list('/', controller.signal);
+    controller.abort();
+    await expect(during).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(during).rejects.not.toMatchObject({ code: 'STORAGE_FAILED' });
+  });
+
+  it('hands the signal to the driver with every call', async () => {
+    const seen: (AbortSignal | undefined)[] = [];
+    const store = inmemory();
+    const recording: StorageDriver = {
+      ...store,
+      name: 'inmemory',
+      getContent: store.getContent.bind(store),
+      putContent: (path, content, signal) => (seen.push(signal), store.putContent(path, content)),
+      stat: (path, signal) => (seen.push(signal), store.stat(path)),
+    };
+    const { signal } = new AbortController();
+    const driver = wrapDriver(recording);
+    await driver.putContent('/x', new Uint8Array([1]), signal);
+    await driver.stat('/x', signal);
+    expect(seen).toEqual([signal, signal]);
+  });
 });
