@@ -72,6 +72,14 @@ class MemoryDriver {
     const driver = this;
     let size = chunks.reduce((n, c) => n + c.length, 0);
     let done = false;
+    // the upload as this writer last left it: if it is not so any more, another writer (another process,
+    // on a real backend) continued it from the same size first, and this one must be refused, not win
+    let seen = append ? this.pending.get(path) : chunks;
+    const refuseIfOvertaken = () => {
+      if (driver.pending.get(path) === seen) return;
+      done = true;
+      throw driver.errors.invalidOffset(path, size);
+    };
     return {
       get size() {
         return size;
@@ -79,9 +87,11 @@ class MemoryDriver {
       async write(chunk) {
         if (done) throw new Error(\`${name}: write after close: \${path}\`);
         if (chunk.length === 0) return;
+        refuseIfOvertaken();
         chunks.push(Buffer.from(chunk));
         size += chunk.length;
         driver.pending.set(path, chunks);
+        seen = chunks;
       },
       async close() {
         done = true;
@@ -91,6 +101,7 @@ class MemoryDriver {
         driver.pending.delete(path);
       },
       async commit() {
+        refuseIfOvertaken();
         driver.objects.set(path, { data: Buffer.concat(chunks), modTime: new Date() });
         driver.pending.delete(path);
       },
