@@ -19,6 +19,8 @@ export interface Exchange {
   repository?: string;
   /** digest, tag or upload id of the route, when it has one */
   reference?: string;
+  /** the authenticated caller (htpasswd user, token subject, client certificate CN), when auth is on */
+  user?: string;
   /** request body bytes received so far */
   readonly bytesIn: number;
   /** response body bytes sent so far (headers not counted; nothing for HEAD) */

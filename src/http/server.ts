@@ -79,6 +79,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       }
       const gate = options.auth;
       const auth = gate ? { gate, caller: await gate.admit(req, match.access, match.name) } : undefined;
+      if (auth?.caller.user !== undefined) exchange.user = auth.caller.user;
       const ctx: RequestContext = {
         req,
         res,

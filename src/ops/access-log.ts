@@ -16,6 +16,7 @@ export function accessLogHook(logger: RegistryLogger, clientAddress: ClientAddre
             method: req.method,
             route: exchange.route ?? null,
             repository: exchange.repository ?? null,
+            ...(exchange.user !== undefined ? { user: exchange.user } : {}),
             status: res.statusCode,
             bytesIn: exchange.bytesIn,
             bytesOut: exchange.bytesOut,

@@ -6,7 +6,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, serveCli } from '../cli/helpers.js';
 import { createTestCa } from '../support/tls-ca.js';
-import { basic, htpasswdText } from './support.js';
+import { basic, htpasswdText, USERS } from './support.js';
 
 describe('stowage serve with auth and http.tls from a config file', () => {
   let dir: string;
@@ -60,7 +60,17 @@ describe('stowage serve with auth and http.tls from a config file', () => {
     } finally {
       await serving.stop();
     }
-    expect(serving.output().stdout).not.toContain('passwords are accepted over plain HTTP');
+    const { stdout, stderr } = serving.output();
+    expect(stdout).not.toContain('passwords are accepted over plain HTTP');
+    // the access log names who was admitted, and no credential reaches any output
+    const access = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { access?: { user?: string; status: number; repository: string | null } })
+      .flatMap((line) => (line.access ? [line.access] : []));
+    expect(access.find((entry) => entry.repository === 'alice/app' && entry.status === 404)?.user).toBe('alice');
+    expect(access.find((entry) => entry.status === 401)?.user).toBeUndefined();
+    for (const secret of [USERS.alice!, USERS.bob!, basic('alice').authorization!.slice(6)]) expect(`${stdout}${stderr}`).not.toContain(secret);
   });
 
   it('warns at startup when passwords would travel over plain HTTP', async () => {
