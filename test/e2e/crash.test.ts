@@ -14,7 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { deterministicBuffer, getBlobDigest, getManifest, startStowageProcess, type StowageProcess } from '../support/index.js';
+import { startOssEmulator, type OssEmulator } from '../oss/emulator.js';
+import { startStowageProcessOn } from '../oss/stowage-process.js';
+import { deterministicBuffer, getBlobDigest, getManifest, startStowageProcess, type ServerProcess } from '../support/index.js';
 
 const SEED = Number(process.env.STOWAGE_CRASH_SEED ?? 2);
 const ROUNDS = Number(process.env.STOWAGE_CRASH_ROUNDS ?? 5);
@@ -212,8 +214,8 @@ async function verify(url: string, ledger: Ledger): Promise<void> {
   }
 }
 
-/** Storage entries an interrupted write leaves: temporary and partial files, and upload sessions. */
-async function leftovers(root: string): Promise<string[]> {
+/** Storage entries an interrupted write leaves on a filesystem: temporary and partial files, and upload sessions. */
+async function filesystemLeftovers(root: string): Promise<string[]> {
   const found: string[] = [];
   const visit = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
@@ -235,59 +237,105 @@ async function waitFor(condition: () => Promise<boolean>, what: string, timeoutM
   }
 }
 
-describe('stowage killed with SIGKILL during concurrent pushes (filesystem)', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  });
+/** A stowage process on some storage, started again and again on the same storage. */
+interface CrashBackend {
+  start(purging?: { age: string; interval: string }): Promise<{ url: string; server: ServerProcess; close(): Promise<void> }>;
+  /** what interrupted writes left: temporary objects, partial uploads, upload sessions */
+  leftovers(): Promise<string[]>;
+  close(): Promise<void>;
+}
 
-  it(
-    'keeps every acknowledged blob and manifest whole, lists only tags that resolve, and purges what interrupted writes left',
-    async () => {
-      const storage = await mkdtemp(path.join(os.tmpdir(), 'stowage-crash-'));
-      cleanups.push(() => rm(storage, { recursive: true, force: true }));
-      const random = seededRandom(SEED);
-      const ledger = new Ledger();
-      let killedWithLeftovers = 0;
+function describeCrashConsistency(name: string, rounds: number, backend: () => Promise<CrashBackend>): void {
+  describe(`stowage killed with SIGKILL during concurrent pushes (${name})`, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterAll(async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    });
 
-      for (let round = 0; round < ROUNDS; round++) {
-        const server: StowageProcess = await startStowageProcess({ rootdirectory: storage });
-        cleanups.push(() => server.close());
-        // what earlier rounds' kills left must not change what this server serves
-        await verify(server.url, ledger);
+    it(
+      'keeps every acknowledged blob and manifest whole, lists only tags that resolve, and purges what interrupted writes left',
+      async () => {
+        const storage = await backend();
+        cleanups.push(() => storage.close());
+        const random = seededRandom(SEED);
+        const ledger = new Ledger();
+        let killedWithLeftovers = 0;
 
-        const killAfter = 4 + Math.floor(random() * 60);
-        const exited = once(server.server.child, 'exit');
-        const client = new RoundClient(server.url, (count) => {
-          if (count === killAfter && !client.stopped) {
-            client.stopped = true;
-            server.server.child.kill('SIGKILL');
+        for (let round = 0; round < rounds; round++) {
+          const server = await storage.start();
+          cleanups.push(() => server.close());
+          // what earlier rounds' kills left must not change what this server serves
+          await verify(server.url, ledger);
+
+          const killAfter = 4 + Math.floor(random() * 60);
+          const exited = once(server.server.child, 'exit');
+          const client = new RoundClient(server.url, (count) => {
+            if (count === killAfter && !client.stopped) {
+              client.stopped = true;
+              server.server.child.kill('SIGKILL');
+            }
+          });
+          const workers = Array.from({ length: WORKERS }, (_, worker) => work(client, ledger, round, worker, seededRandom(SEED + round * 100 + worker)));
+          const outcomes = await Promise.allSettled(workers);
+          await exited;
+          await client.close();
+          expect(server.server.child.signalCode, `round ${round}: the server died of the kill, not of something else:\n${server.server.output()}`).toBe('SIGKILL');
+          // a worker may only stop because the kill cut its connection (or the round ended)
+          for (const outcome of outcomes) {
+            if (outcome.status === 'rejected') expect(String(outcome.reason), `round ${round}`).not.toMatch(/expected \d+, got/);
           }
-        });
-        const workers = Array.from({ length: WORKERS }, (_, worker) => work(client, ledger, round, worker, seededRandom(SEED + round * 100 + worker)));
-        const outcomes = await Promise.allSettled(workers);
-        await exited;
-        await client.close();
-        expect(server.server.child.signalCode, `round ${round}: the server died of the kill, not of something else:\n${server.server.output()}`).toBe('SIGKILL');
-        // a worker may only stop because the kill cut its connection (or the round ended)
-        for (const outcome of outcomes) {
-          if (outcome.status === 'rejected') expect(String(outcome.reason), `round ${round}`).not.toMatch(/expected \d+, got/);
+          if ((await storage.leftovers()).length > 0) killedWithLeftovers += 1;
+          await server.close();
         }
-        if ((await leftovers(storage)).length > 0) killedWithLeftovers += 1;
-        await server.close();
-      }
 
-      expect(ledger.ackedBlobs.length, 'the rounds acknowledged some blobs').toBeGreaterThan(0);
-      expect(ledger.ackedManifests.length, 'the rounds acknowledged some manifests').toBeGreaterThan(0);
-      expect(killedWithLeftovers, 'some kill interrupted a write (else the purge below checks nothing)').toBeGreaterThan(0);
+        expect(ledger.ackedBlobs.length, 'the rounds acknowledged some blobs').toBeGreaterThan(0);
+        expect(ledger.ackedManifests.length, 'the rounds acknowledged some manifests').toBeGreaterThan(0);
+        expect(killedWithLeftovers, 'some kill interrupted a write (else the purge below checks nothing)').toBeGreaterThan(0);
 
-      const purging = await startStowageProcess({ rootdirectory: storage, uploadPurging: { age: '1ms', interval: '200ms' } });
-      cleanups.push(() => purging.close());
-      await waitFor(async () => (await leftovers(storage)).length === 0, 'upload purging to remove every leftover', 30_000).catch(async (err: Error) => {
-        throw new Error(`${err.message}; still there:\n${(await leftovers(storage)).join('\n')}`);
-      });
-      await verify(purging.url, ledger);
+        const purging = await storage.start({ age: '1ms', interval: '200ms' });
+        cleanups.push(() => purging.close());
+        await waitFor(async () => (await storage.leftovers()).length === 0, 'upload purging to remove every leftover', 30_000).catch(async (err: Error) => {
+          throw new Error(`${err.message}; still there:\n${(await storage.leftovers()).join('\n')}`);
+        });
+        await verify(purging.url, ledger);
+      },
+      240_000,
+    );
+  });
+}
+
+describeCrashConsistency('filesystem', ROUNDS, async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'stowage-crash-'));
+  return {
+    start: (purging) => startStowageProcess({ rootdirectory: root, ...(purging ? { uploadPurging: purging } : {}) }),
+    leftovers: () => filesystemLeftovers(root),
+    close: () => rm(root, { recursive: true, force: true }),
+  };
+});
+
+// fewer rounds: every request is a few round trips to the emulator, so a round takes several times longer
+describeCrashConsistency('alioss on the OSS emulator', Math.max(1, Math.ceil(ROUNDS / 2)), async () => {
+  const emulator: OssEmulator = await startOssEmulator({ buckets: ['stowage'] });
+  const driverLines = [
+    '  oss:',
+    `    accesskeyid: ${emulator.accessKeyId}`,
+    `    accesskeysecret: ${emulator.accessKeySecret}`,
+    '    bucket: stowage',
+    `    region: oss-${emulator.region}`,
+    `    endpoint: localhost:${emulator.port}`,
+    '    secure: false',
+  ];
+  return {
+    start: (purging) =>
+      startStowageProcessOn([
+        ...driverLines,
+        ...(purging ? ['  maintenance:', '    uploadpurging:', '      enabled: true', `      age: ${purging.age}`, `      interval: ${purging.interval}`] : []),
+      ]),
+    async leftovers() {
+      const keys = [...emulator.bucket('stowage').keys()].filter((key) => key.includes('~') || key.includes('/_uploads/'));
+      const open = emulator.openUploads();
+      return open > 0 ? [...keys, `${open} multipart uploads in progress`] : keys;
     },
-    240_000,
-  );
+    close: () => emulator.close(),
+  };
 });

@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { freeLoopbackPort, waitForRegistry } from '../support/ports.js';
 import type { RunningRegistry } from '../support/registry-under-test.js';
-import { spawnServer, waitForOutput } from '../support/server-process.js';
+import { type ServerProcess, spawnServer, waitForOutput } from '../support/server-process.js';
 import { PROJECT_ROOT } from '../support/stowage.js';
 
 /** `driverLines` go under `storage:`, e.g. `['  oss:', '    bucket: x']`. Redirects are off: the helpers' pulls do not follow them. */
-export async function startStowageProcessOn(driverLines: readonly string[]): Promise<RunningRegistry & { pid: number }> {
+export async function startStowageProcessOn(driverLines: readonly string[]): Promise<RunningRegistry & { pid: number; server: ServerProcess }> {
   const workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-objstore-'));
   const port = await freeLoopbackPort();
   const configFile = path.join(workdir, 'stowage.config.yaml');
@@ -41,6 +41,7 @@ export async function startStowageProcessOn(driverLines: readonly string[]): Pro
     url,
     host: `127.0.0.1:${port}`,
     pid: server.pid,
+    server,
     async close() {
       await server.close();
       await rm(workdir, { recursive: true, force: true });
