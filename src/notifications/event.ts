@@ -105,5 +105,6 @@ export async function eventsOf(exchange: Exchange, context: EventContext): Promi
     useragent: req.headers['user-agent'] ?? '',
   };
   const timestamp = new Date().toISOString();
-  return targets.map(({ action, target }) => ({ id: randomUUID(), timestamp, action, target, request, actor: {}, source: context.source }));
+  const actor = exchange.user ? { name: exchange.user } : {};
+  return targets.map(({ action, target }) => ({ id: randomUUID(), timestamp, action, target, request, actor, source: context.source }));
 }

@@ -4,7 +4,8 @@
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import bcrypt from 'bcryptjs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../support/ports.js';
@@ -42,15 +43,16 @@ async function startReceiver(port = 0): Promise<{ port: number; received: Receiv
   };
 }
 
-const config = (receiverPort: number, extra = ''): string =>
+const config = (receiverPort: number, extra = '', options: { http?: string; queuelimit?: number } = {}): string =>
   [
     'log: { level: warn }',
-    'http: { addr: "127.0.0.1:0" }',
+    options.http ?? 'http: { addr: "127.0.0.1:0" }',
     'storage:',
     '  filesystem: { rootdirectory: ./data }',
     '  delete: { enabled: true }',
     'notifications:',
     '  queuedir: ./queue',
+    ...(options.queuelimit ? [`  queuelimit: ${options.queuelimit}`] : []),
     '  endpoints:',
     '    - name: all',
     `      url: http://127.0.0.1:${receiverPort}/events`,
@@ -161,5 +163,45 @@ describe('notifications.endpoints', () => {
     await eventually('six events delivered', async () => receiver.events().length >= 6);
     expect(receiver.events().map((e) => e.target.digest)).toEqual([...blobs, more].map((b) => sha256(b)));
     await eventually('the queue folder empties', async () => (await readdir(path.join(dir, 'queue', 'all'))).length === 0);
+  });
+
+  it('names the authenticated user as the actor', async () => {
+    const receiver = await startReceiver();
+    receivers.push(receiver);
+    const dir = path.join(work.dir, 'actor');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'htpasswd'), `alice:${bcrypt.hashSync('wonderland', 4)}\n`);
+    stowage = await startConfigured(dir, `${config(receiver.port)}auth:\n  htpasswd: { realm: test, path: ./htpasswd }\n`);
+    const blob = randomBytes(100);
+    const pushed = await fetch(`${stowage.url}/v2/notify/actor/blobs/uploads/?digest=${sha256(blob)}`, {
+      method: 'POST',
+      body: blob,
+      headers: { authorization: `Basic ${Buffer.from('alice:wonderland').toString('base64')}`, 'content-type': 'application/octet-stream' },
+    });
+    expect(pushed.status).toBe(201);
+    await eventually('the push event', async () => receiver.events().length >= 1);
+    expect(receiver.events()[0]).toMatchObject({ action: 'push', actor: { name: 'alice' }, target: { digest: sha256(blob) } });
+  });
+
+  it('keeps at most queuelimit events per endpoint on disk, dropping (and counting) the ones that do not fit', async () => {
+    const receiverPort = await freeLoopbackPort();
+    const dir = path.join(work.dir, 'full');
+    await mkdir(dir);
+    const http = 'http: { addr: "127.0.0.1:0", debug: { addr: "127.0.0.1:0", prometheus: { enabled: true } } }';
+    stowage = await startConfigured(dir, config(receiverPort, '', { http, queuelimit: 2 }));
+    const blobs = Array.from({ length: 3 }, (_, i) => randomBytes(10 + i));
+    for (const blob of blobs) expect(await pushBlobMonolithic(stowage.url, 'notify/full', blob)).toBe(201);
+    const dropped = async (): Promise<number> => {
+      const text = await (await fetch(`${stowage!.debugURL}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('stowage_notifications_dropped_total{endpoint="all"}'));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    await eventually('one dropped event', async () => (await dropped()) === 1);
+    expect((await readdir(path.join(dir, 'queue', 'all'))).filter((f) => f.endsWith('.json'))).toHaveLength(2);
+    // the two that fit are the first two, and they are delivered once the receiver is up
+    const receiver = await startReceiver(receiverPort);
+    receivers.push(receiver);
+    await eventually('two events delivered', async () => receiver.events().length >= 2);
+    expect(receiver.events().map((e) => e.target.digest)).toEqual(blobs.slice(0, 2).map((b) => sha256(b)));
   });
 });
