@@ -40,6 +40,14 @@ const IGNORED_WITH_WARNING: ReadonlyArray<readonly [readonly string[], string]> 
   [['health', 'tcp'], 'stowage checks only the storage driver (health.storagedriver)'],
   [['notifications', 'events'], 'stowage sends no references in events'],
   [['log', 'hooks'], 'stowage has no log hooks'],
+  [['log', 'fields'], 'stowage adds no static fields to its log lines'],
+  [['log', 'reportcaller'], 'stowage does not report the calling function in log lines'],
+  [['http', 'draintimeout'], 'on SIGTERM stowage lets requests in flight finish, however long they take'],
+  [['http', 'http2'], 'stowage serves HTTP/1.1 only'],
+  [['http', 'h2c'], 'stowage serves HTTP/1.1 only'],
+  [['storage', 'cache'], 'stowage keeps no blob descriptor cache'],
+  [['storage', 'tag'], 'stowage keeps no tag lookup concurrency setting'],
+  [['catalog'], 'stowage pages _catalog by n (at most 1000 a page)'],
 ];
 
 export interface NormalizeContext {
@@ -81,6 +89,7 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
   });
 
   const warnings = [...context.warnings];
+  if (http.net === 'unix') warnings.push({ ...origins.locate(['http', 'net']), message: 'accepted but ignored: stowage listens on TCP only (http.addr)' });
   for (const [segments, why] of IGNORED_WITH_WARNING) {
     if (valueAt(document, segments) == null) continue;
     warnings.push({ ...origins.locate(segments), message: `accepted but ignored: ${why}` });

@@ -27,8 +27,8 @@ describe("distribution's config.yml", () => {
       gc: { enabled: false, interval: '24h', graceperiod: '1h', settle: '1m', deleteuntagged: false, dryrun: false },
       retention: { policies: [] },
     });
-    // storage.cache and health are accepted silently
-    expect(config.warnings).toEqual([]);
+    // health is implemented; log.fields and storage.cache are accepted and ignored, said so rather than silently
+    expect(config.warnings?.map((w) => w.path)).toEqual(['log.fields', 'storage.cache']);
   });
 
   it('reads delete, redirect, maintenance, prefix, headers, auth, health, access log and notifications, and warns about notifications.events and redis', async () => {
@@ -58,7 +58,13 @@ describe("distribution's config.yml", () => {
       expect.objectContaining({ name: 'alistener', url: 'https://my.listener.com/event', timeoutMs: 1000, threshold: 10, backoffMs: 1000, disabled: false }),
     ]);
     expect(config.ops?.notifications.queuedir).toBe(path.join(cwd, 'data', 'notifications'));
-    expect(config.warnings?.map((w) => `${w.file}: ${w.path}`)).toEqual([`${file}: redis`, `${file}: notifications.events`]);
+    expect(config.warnings?.map((w) => `${w.file}: ${w.path}`)).toEqual([
+      `${file}: redis`,
+      `${file}: notifications.events`,
+      `${file}: http.draintimeout`,
+      `${file}: http.http2`,
+      `${file}: storage.cache`,
+    ]);
     expect(config.refusals).toEqual([]);
   });
 
