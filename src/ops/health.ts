@@ -32,8 +32,11 @@ export class HealthChecks {
 
   constructor(private readonly logger: RegistryLogger) {}
 
-  /** Checks the driver now and then every `intervalMs`; the first check's outcome is awaited. */
-  async watchStorage(driver: StorageDriver, options: StorageHealthOptions): Promise<void> {
+  /**
+   * Checks the driver now and then every `intervalMs`. The first check is not awaited: a backend that hangs
+   * must not hold up the start (its checks fail once their requests time out), as with distribution.
+   */
+  watchStorage(driver: StorageDriver, options: StorageHealthOptions): void {
     const check = `storagedriver_${driver.name}`;
     let failuresInARow = 0;
     const probe = async (): Promise<void> => {
@@ -59,8 +62,7 @@ export class HealthChecks {
       this.running.add(run);
       return run;
     };
-    await tracked();
-    let inFlight: Promise<void> | undefined;
+    let inFlight: Promise<void> | undefined = tracked().finally(() => (inFlight = undefined));
     const timer = setInterval(() => {
       // a check slower than the interval is not stacked with another
       inFlight ??= tracked().finally(() => (inFlight = undefined));

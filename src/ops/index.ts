@@ -72,7 +72,7 @@ export class Operations {
   /** Health checks, notification senders and the debug server; call before the registry listens. */
   async start(parts: StartOperations): Promise<void> {
     const { storagedriver } = this.config.health;
-    if (storagedriver.enabled) await this.health.watchStorage(parts.driver, storagedriver);
+    if (storagedriver.enabled) this.health.watchStorage(parts.driver, storagedriver);
     if (this.config.notifications.endpoints.some((e) => !e.disabled)) {
       const metrics = this.metrics;
       this.notifier = await Notifier.start({
