@@ -37,7 +37,7 @@ export interface OutgoingRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: Record<string, string>;
-  readonly body?: Buffer;
+  readonly body?: Buffer | string;
 }
 
 export interface BufferedReply {
@@ -73,23 +73,29 @@ export class HttpClient {
     });
   }
 
+  /** The connection pool, for a caller's own requests outside the retry loop (Swift's authentication, `/info`). */
+  get dispatcher(): Agent {
+    return this.agent;
+  }
+
   /** The whole reply in memory: for small bodies (XML, JSON, small objects). */
-  async call(build: () => OutgoingRequest, what: string): Promise<BufferedReply> {
+  async call(build: () => OutgoingRequest | Promise<OutgoingRequest>, what: string): Promise<BufferedReply> {
     return this.attempt(build, what, false);
   }
 
   /** A 2xx reply's body as a stream; other replies are buffered. */
-  async open(build: () => OutgoingRequest, what: string): Promise<StreamedReply | BufferedReply> {
+  async open(build: () => OutgoingRequest | Promise<OutgoingRequest>, what: string): Promise<StreamedReply | BufferedReply> {
     return this.attempt(build, what, true);
   }
 
-  private async attempt(build: () => OutgoingRequest, what: string, stream: true): Promise<StreamedReply | BufferedReply>;
-  private async attempt(build: () => OutgoingRequest, what: string, stream: false): Promise<BufferedReply>;
-  private async attempt(build: () => OutgoingRequest, what: string, stream: boolean): Promise<StreamedReply | BufferedReply> {
+  private async attempt(build: () => OutgoingRequest | Promise<OutgoingRequest>, what: string, stream: true): Promise<StreamedReply | BufferedReply>;
+  private async attempt(build: () => OutgoingRequest | Promise<OutgoingRequest>, what: string, stream: false): Promise<BufferedReply>;
+  private async attempt(build: () => OutgoingRequest | Promise<OutgoingRequest>, what: string, stream: boolean): Promise<StreamedReply | BufferedReply> {
     const attempts = this.options.retries + 1;
     let renewed = false;
     for (let attempt = 1; ; attempt += 1) {
-      const outgoing = build();
+      // a builder may need to await something first (Swift's token), so it is awaited outside the attempt's timer
+      const outgoing = await build();
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new Error(`timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
       try {

@@ -1,12 +1,14 @@
 /**
- * The Swift HTTP client: one undici Agent, a cached token renewed when Swift answers 401, and every
- * request retried with backoff on network failures and overload statuses (bodies are replayable
- * buffers, so a retry resends exactly the same bytes).
+ * The Swift client: the backend kit's HttpClient (the one HTTP client of the object-store drivers:
+ * retries decided by the kit's classifier, exponential backoff, timeouts, TLS) with Swift's session
+ * on top: a cached token, sent on every request and renewed once when Swift answers 401. Swift's own
+ * word on a retry: 422, its answer to a body that does not match the ETag sent, means the body was
+ * damaged on the way, and resending it is safe (bodies are replayable buffers).
  */
-import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import type { DriverLogger } from 'stowage';
-import { BackendError, type BackendResponse, isRetriableStatus, withRetries } from '@stowage/backend-kit';
+import { BackendError, type BackendResponse, type BufferedReply, HttpClient, withRetries } from '@stowage/backend-kit';
 import { authenticate, type SwiftSession } from './auth.js';
 import type { ResolvedSwiftOptions } from './options.js';
 
@@ -25,31 +27,44 @@ export interface SwiftRequest {
 export const encodeName = (name: string): string => name.split('/').map(encodeURIComponent).join('/');
 
 export class SwiftClient {
-  readonly dispatcher: Agent;
+  private readonly http: HttpClient;
   private session?: Promise<SwiftSession>;
   private established?: SwiftSession;
+  /** the session the request being built uses, so a 401 renews exactly that one */
+  private lastUsed?: SwiftSession;
 
   constructor(
     readonly options: ResolvedSwiftOptions,
     private readonly logger: DriverLogger,
   ) {
-    this.dispatcher = new Agent({
-      connect: {
-        timeout: options.connectTimeoutMs,
-        rejectUnauthorized: !options.insecureSkipVerify,
-        ...(options.ca ? { ca: options.ca } : {}),
+    this.http = new HttpClient({
+      driver: 'swift',
+      retries: options.retries,
+      retryIntervalMs: options.retryDelayMs,
+      backoff: true,
+      timeoutMs: options.timeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      tls: { rejectUnauthorized: !options.insecureSkipVerify, ...(options.ca ? { ca: options.ca } : {}) },
+      logger,
+      retriableReply: (reply: BufferedReply) => reply.status === 422,
+      renewCredentials: async () => {
+        this.logger.info({}, 'swift token rejected; authenticating again');
+        if (this.lastUsed) this.renew(this.lastUsed);
+        return true;
       },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      keepAliveTimeout: 4_000,
     });
+  }
+
+  /** The connection pool, for authentication and `/info`. */
+  get dispatcher(): Dispatcher {
+    return this.http.dispatcher;
   }
 
   /** The current session, authenticating (with retries) when there is none. */
   currentSession(): Promise<SwiftSession> {
     if (!this.session) {
       const started = withRetries({ retries: this.options.retries, delayMs: this.options.retryDelayMs }, 'swift authentication', this.logger, () =>
-        authenticate(this.dispatcher, this.options),
+        authenticate(this.http.dispatcher, this.options),
       );
       this.session = started;
       started.then(
@@ -72,62 +87,50 @@ export class SwiftClient {
     }
   }
 
-  private async send(request: SwiftRequest, session: SwiftSession): Promise<Dispatcher.ResponseData> {
-    const base = new URL(session.storageUrl);
-    const query = request.query ? '?' + new URLSearchParams(request.query).toString().replace(/=(&|$)/g, '$1') : '';
-    return this.dispatcher.request({
-      origin: base.origin,
-      path: base.pathname.replace(/\/+$/, '') + request.path + query,
-      method: request.method,
-      headers: { ...request.headers, 'x-auth-token': session.token },
-      body: request.body,
-    });
+  private build(request: SwiftRequest): () => Promise<{ method: string; url: string; headers: Record<string, string>; body?: Buffer | string }> {
+    return async () => {
+      const session = await this.currentSession();
+      this.lastUsed = session;
+      const base = new URL(session.storageUrl);
+      const query = request.query ? '?' + new URLSearchParams(request.query).toString().replace(/=(&|$)/g, '$1') : '';
+      const body = request.body === undefined || typeof request.body === 'string' ? request.body : Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength);
+      return {
+        method: request.method,
+        url: `${base.origin}${base.pathname.replace(/\/+$/, '')}${request.path}${query}`,
+        headers: { ...request.headers, 'x-auth-token': session.token },
+        body,
+      };
+    };
   }
 
-  /**
-   * One request, retried as a whole (status, headers and body) on failure. `read` consumes the body;
-   * a connection dropped while reading it is retried too.
-   */
-  private async perform<B>(request: SwiftRequest, what: string, read: (response: Dispatcher.ResponseData) => Promise<B>): Promise<BackendResponse<B>> {
-    return withRetries({ retries: this.options.retries, delayMs: this.options.retryDelayMs }, what, this.logger, async () => {
-      for (let renewed = false; ; renewed = true) {
-        const session = await this.currentSession();
-        const response = await this.send(request, session);
-        if (response.statusCode === 401 && !renewed) {
-          await response.body.dump();
-          this.logger.info({ what }, 'swift token rejected; authenticating again');
-          this.renew(session);
-          continue;
-        }
-        const accepted = (response.statusCode >= 200 && response.statusCode < 300) || (request.accept ?? []).includes(response.statusCode);
-        if (!accepted) {
-          // the body is never quoted: a backend or proxy may echo the request, token and TempURL key included
-          await response.body.dump().catch(() => undefined);
-          // 422: the body did not match the ETag we sent, i.e. it was damaged on the way; resending it is safe.
-          const retriable = isRetriableStatus(response.statusCode) || response.statusCode === 422;
-          throw new BackendError(`${what}: swift answered ${response.statusCode}`, response.statusCode, retriable);
-        }
-        return { status: response.statusCode, headers: response.headers, body: await read(response) };
-      }
-    });
+  private refuse(request: SwiftRequest, what: string, reply: BufferedReply): BackendError | undefined {
+    const accepted = (reply.status >= 200 && reply.status < 300) || (request.accept ?? []).includes(reply.status);
+    if (accepted) return undefined;
+    const detail = reply.body.toString('utf8').slice(0, 200).replace(/\s+/g, ' ');
+    return new BackendError(`${what}: swift answered ${reply.status}${detail ? ` (${detail})` : ''}`, reply.status);
   }
 
   /** A request whose (small) answer body is read whole. */
-  request(request: SwiftRequest, what: string): Promise<BackendResponse<Buffer>> {
-    return this.perform(request, what, async (response) => Buffer.from(await response.body.arrayBuffer()));
+  async request(request: SwiftRequest, what: string): Promise<BackendResponse<Buffer>> {
+    const reply = await this.http.call(this.build(request), what);
+    const refused = this.refuse(request, what, reply);
+    if (refused) throw refused;
+    return reply;
   }
 
   /** A request whose answer body is handed over as a stream (retries cover getting the headers only). */
-  open(request: SwiftRequest, what: string): Promise<BackendResponse<Readable>> {
-    return this.perform(request, what, async (response) => response.body);
+  async open(request: SwiftRequest, what: string): Promise<BackendResponse<Readable>> {
+    const reply = await this.http.open(this.build(request), what);
+    if (Buffer.isBuffer(reply.body)) {
+      const refused = this.refuse(request, what, reply as BufferedReply);
+      if (refused) throw refused;
+      return { status: reply.status, headers: reply.headers, body: Readable.from(reply.body.length > 0 ? [reply.body] : []) };
+    }
+    return { status: reply.status, headers: reply.headers, body: reply.body };
   }
-
-  private closed = false;
 
   /** Idempotent: the registry and its embedder may both close the driver. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.dispatcher.close();
+    await this.http.close();
   }
 }
