@@ -11,6 +11,7 @@ import { createAuthGate } from './auth/index.js';
 import type { HttpHook } from './http/exchange.js';
 import { createHttpServer } from './http/server.js';
 import type { Logger, SecretRedactor } from './logger.js';
+import { parseBytes } from './registry/gc/quota.js';
 import { Registry } from './registry/index.js';
 import { wrapDriver } from './storage/base.js';
 import type { StorageDriver } from './storage/driver.js';
@@ -53,6 +54,7 @@ function registerRegistryAndHttp(c: DependencyContainer, rootDirectory: string |
         redirect: !storage.redirect.disable,
         readOnly: storage.maintenance.readonly.enabled,
         logger: d.resolve(LOGGER),
+        quotas: storage.quotas.map((quota) => ({ namespace: quota.namespace, limitBytes: parseBytes(quota.limit) })),
         ...(rootDirectory !== undefined ? { rootDirectory } : {}),
       });
     }),

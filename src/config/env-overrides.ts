@@ -29,7 +29,7 @@ const isMapping = (value: unknown): value is Mapping =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** storage keys that are not drivers */
-export const STORAGE_SETTINGS = new Set(['delete', 'redirect', 'cache', 'maintenance', 'tag']);
+export const STORAGE_SETTINGS = new Set(['delete', 'redirect', 'cache', 'maintenance', 'tag', 'quotas']);
 
 export interface OverrideResult {
   readonly issues: ConfigIssue[];

@@ -117,6 +117,8 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
       optionsPath: context.legacyOptionsPath ?? `storage.${driver}`,
       ...(context.legacy ? { legacy: context.legacy } : {}),
       optionSources,
+      // the schema has checked each entry's shape
+      quotas: (storage.quotas as StowageConfig['storage']['quotas'] | undefined) ?? [],
       delete: { enabled: asMapping(storage.delete).enabled === true },
       redirect: { disable: asMapping(storage.redirect).disable === true },
       maintenance: {

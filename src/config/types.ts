@@ -38,6 +38,8 @@ export interface StorageConfig {
    * variable name), so that an error about option `x` can name the place the operator must edit.
    */
   readonly optionSources?: Readonly<Record<string, ConfigLocation>>;
+  /** byte quotas per namespace (stowage's): `limit` in bytes or with a unit (`10GiB`) */
+  readonly quotas: readonly { readonly namespace: string; readonly limit: number | string }[];
   readonly delete: { readonly enabled: boolean };
   readonly redirect: { readonly disable: boolean };
   readonly maintenance: {

@@ -4,6 +4,7 @@ import { checkName } from '../registry/index.js';
 import { getBase } from './base.js';
 import { deleteBlob, getBlob } from './blobs.js';
 import { listCatalog } from './catalog.js';
+import { listQuotas } from './quotas.js';
 import type { Handler } from './context.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
 import { listReferrers } from './referrers.js';
@@ -34,6 +35,8 @@ const readable = (get: Endpoint, more: Methods = {}): Methods => ({ GET: get, HE
 const ROUTES: readonly Route[] = [
   { template: '/v2/', pattern: /^\/v2\/?$/, methods: readable(needs('base', getBase)) },
   { template: '/v2/_catalog', pattern: /^\/v2\/_catalog$/, methods: readable(needs('catalog', listCatalog)) },
+  // stowage's own: quota usage is registry-wide, so it takes the catalog's access
+  { template: '/v2/_stowage/quotas', pattern: /^\/v2\/_stowage\/quotas$/, methods: readable(needs('catalog', listQuotas)) },
   { template: '/v2/<name>/tags/list', pattern: /^\/v2\/(.+)\/tags\/list$/, methods: readable(needs('pull', listTags)) },
   { template: '/v2/<name>/blobs/uploads/', pattern: /^\/v2\/(.+)\/blobs\/uploads\/?$/, methods: { POST: needs('push', startUpload) } },
   {

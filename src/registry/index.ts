@@ -10,6 +10,7 @@ import { isSupportedAlgorithm, parseDigest, type DigestAlgorithm } from './diges
 import { RegistryError } from './errors.js';
 import { StorageLayout } from './layout.js';
 import { silentLogger, type RegistryLogger } from './logger.js';
+import { QuotaTracker, type QuotaLimit, type QuotaUsage } from './gc/quota.js';
 import { applyRetention, collectGarbage, collectOnline, GcLease, hasUnfinishedRun, PullRecorder, type RetentionPolicy, type RetentionReport, systemClock, type GcClock, type GcOptions, type GcReport, type OnlineGcSettings } from './gc/index.js';
 import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
 import { checkName, isValidName, isValidUploadId } from './names.js';
@@ -28,6 +29,7 @@ export type { StoredManifest, PushedManifest } from './manifests.js';
 export type { Page, PageRequest } from './pagination.js';
 export type { ReferrersIndex } from './referrers.js';
 export type { PurgeResult } from './purge.js';
+export type { QuotaLimit, QuotaUsage } from './gc/quota.js';
 export type { GcOptions, GcProgress, GcPhase, GcReport, RemovedBlob, RemovedManifest, OnlineGcSettings, GcClock, RetentionPolicy, RetentionReport } from './gc/index.js';
 export type { ChunkRange, UploadStatus } from './uploads.js';
 export { MAX_MANIFEST_SIZE } from './manifests.js';
@@ -44,6 +46,8 @@ export interface RegistryOptions {
   /** storage.maintenance.readonly.enabled: every write answers UNSUPPORTED */
   readonly readOnly?: boolean;
   readonly logger?: RegistryLogger;
+  /** byte quotas per namespace (storage.quotas), enforced at upload close and at mount */
+  readonly quotas?: readonly QuotaLimit[];
 }
 
 /** The catalog's page size when `n` is not given, and the largest `n` accepted (distribution's defaults). */
@@ -67,8 +71,9 @@ export class Registry {
   private readonly options: RegistryOptions;
   private readonly uploadState: UploadSessionsState;
   private readonly pulls: PullRecorder;
+  private readonly quotas: QuotaTracker;
 
-  constructor(options: RegistryOptions, uploadState: UploadSessionsState = new UploadSessionsState(), pulls?: PullRecorder) {
+  constructor(options: RegistryOptions, uploadState: UploadSessionsState = new UploadSessionsState(), pulls?: PullRecorder, quotas?: QuotaTracker) {
     this.options = options;
     this.uploadState = uploadState;
     const storage = new RegistryStorage(options.driver);
@@ -76,6 +81,7 @@ export class Registry {
     const logger = options.logger ?? silentLogger;
     // shared by every per-request view, and writing through the registry's own driver (its flushes outlive requests)
     this.pulls = pulls ?? new PullRecorder(storage, layout, logger);
+    this.quotas = quotas ?? new QuotaTracker(storage, layout, options.quotas ?? []);
     this.storage = storage;
     this.layout = layout;
     this.logger = logger;
@@ -94,7 +100,7 @@ export class Registry {
    * disconnects stops the backend work done for it. Upload sessions are shared with the whole registry.
    */
   forRequest(signal: AbortSignal): Registry {
-    return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls);
+    return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls, this.quotas);
   }
 
   // blobs
@@ -132,7 +138,26 @@ export class Registry {
     const parsed = parseDigest(digest);
     this.checkWritable();
     if (from !== undefined && !isValidName(from)) return undefined;
-    return this.boundary(() => this.blobStore.mount(name, parsed, from));
+    await this.quotas.prepare(name);
+    const mounted = await this.boundary(() => this.blobStore.mount(name, parsed, from));
+    if (mounted) await this.chargeQuota(name, mounted);
+    return mounted;
+  }
+
+  /** Counts a blob just linked into `name` against its namespace's quota; over the limit, unlinks it and throws DENIED. */
+  private async chargeQuota(name: string, blob: BlobDescriptor): Promise<void> {
+    try {
+      this.quotas.admit(name, blob.digest, blob.size);
+    } catch (err) {
+      await this.storage.deleteIfPresent(this.layout.layerLink(name, parseDigest(blob.digest)).replace(/\/link$/, ''));
+      throw err;
+    }
+    this.quotas.added(name, blob.digest, blob.size);
+  }
+
+  /** Usage and limit of every namespace with a quota (GET /v2/_stowage/quotas). */
+  async quotaUsage(): Promise<QuotaUsage[]> {
+    return this.quotas.usage();
   }
 
   // uploads
@@ -163,7 +188,10 @@ export class Registry {
     this.checkUpload(name, id);
     const expected = parseDigest(digest);
     this.checkWritable();
-    return this.boundary(() => this.uploads.finish(name, id, expected, body, range), () => uploadUnknown(name, id));
+    await this.quotas.prepare(name);
+    const blob = await this.boundary(() => this.uploads.finish(name, id, expected, body, range), () => uploadUnknown(name, id));
+    await this.chargeQuota(name, blob);
+    return blob;
   }
 
   async cancelUpload(name: string, id: string): Promise<void> {
@@ -185,7 +213,11 @@ export class Registry {
   async putManifest(name: string, reference: string, content: Uint8Array, contentType: string | undefined, tags: readonly string[] = []): Promise<PushedManifest> {
     checkName(name);
     this.checkWritable();
-    return this.boundary(() => this.manifestStore.put(name, reference, content, contentType, tags));
+    await this.quotas.prepare(name);
+    const pushed = await this.boundary(() => this.manifestStore.put(name, reference, content, contentType, tags));
+    // a manifest's bytes count towards its namespace too (quotas are enforced on blobs, where the bulk is)
+    this.quotas.added(name, pushed.digest, content.length);
+    return pushed;
   }
 
   async deleteManifest(name: string, reference: string): Promise<void> {
@@ -246,7 +278,9 @@ export class Registry {
         // offline, nothing is in flight: the recorded run needs no settle wait
         await collectOnline(this.storage, this.layout, this.logger, { deleteUntagged: options.deleteUntagged, dryRun: false, graceMs: 0, settleMs: 0 }, clock, lease);
       }
-      return await collectGarbage(this.storage, this.layout, this.logger, { ...options, keepAlive: () => lease.keep() });
+      const report = await collectGarbage(this.storage, this.layout, this.logger, { ...options, keepAlive: () => lease.keep() });
+      await this.quotas.recount();
+      return report;
     } finally {
       await lease.release().catch((err: unknown) => this.logger.warn({ err }, 'garbage collection: could not release the lease'));
     }
@@ -270,7 +304,10 @@ export class Registry {
       if (settings.retention?.length && !(await hasUnfinishedRun(this.storage, this.layout))) {
         await this.applyRetention(settings.retention, false, clock, () => lease.keep());
       }
-      return await collectOnline(this.storage, this.layout, this.logger, settings, clock, lease);
+      const report = await collectOnline(this.storage, this.layout, this.logger, settings, clock, lease);
+      // the collector's recount: what other processes linked, and what this run freed
+      await this.quotas.recount();
+      return report;
     } finally {
       await lease.release().catch((err: unknown) => this.logger.warn({ err }, 'garbage collection: could not release the lease'));
     }

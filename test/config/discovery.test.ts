@@ -19,6 +19,7 @@ describe('finding the configuration', () => {
         options: { rootdirectory: path.join(cwd, 'data') },
         optionsPath: 'storage.filesystem',
         optionSources: { rootdirectory: { file: '<defaults>', path: 'storage.filesystem.rootdirectory' } },
+        quotas: [],
         delete: { enabled: false },
         redirect: { disable: false },
         maintenance: {
