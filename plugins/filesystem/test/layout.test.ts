@@ -104,7 +104,7 @@ describe('the filesystem plugin package', () => {
       type: 'storage',
       name: 'filesystem',
       aliases: ['local'],
-      apiVersion: 1,
+      apiVersion: 2,
       schema: './schema.json',
       legacyOptions: { storage_path: 'rootdirectory' },
     });
