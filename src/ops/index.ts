@@ -71,6 +71,7 @@ export class Operations {
 
   /** Health checks, notification senders and the debug server; call before the registry listens. */
   async start(parts: StartOperations): Promise<void> {
+    this.metrics?.watchQuotas(() => parts.registry.quotaUsage());
     const { storagedriver } = this.config.health;
     if (storagedriver.enabled) this.health.watchStorage(parts.driver, storagedriver);
     if (this.config.notifications.endpoints.some((e) => !e.disabled)) {

@@ -93,6 +93,28 @@ export class StowageMetrics {
     registers: [this.registry],
   });
 
+  /** Byte quotas per namespace (storage.quotas), read from the registry's count at each scrape. */
+  watchQuotas(usage: () => Promise<readonly { namespace: string; limitBytes: number; usedBytes: number }[]>): void {
+    new Gauge({
+      name: 'stowage_quota_used_bytes',
+      help: 'Deduplicated bytes a quota namespace (storage.quotas) holds',
+      labelNames: ['namespace'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const quota of await usage()) this.set({ namespace: quota.namespace }, quota.usedBytes);
+      },
+    });
+    new Gauge({
+      name: 'stowage_quota_limit_bytes',
+      help: 'The byte quota of a namespace (storage.quotas)',
+      labelNames: ['namespace'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const quota of await usage()) this.set({ namespace: quota.namespace }, quota.limitBytes);
+      },
+    });
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

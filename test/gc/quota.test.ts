@@ -37,7 +37,7 @@ describe('byte quotas per namespace (storage.quotas)', () => {
     const file = path.join(workdir, 'stowage.config.yaml');
     await writeFile(
       file,
-      ['version: 0.1', 'log:', '  level: error', 'http:', '  addr: 127.0.0.1:0', 'storage:', '  filesystem:', `    rootdirectory: ${JSON.stringify(path.join(workdir, 'store'))}`, '  delete:', '    enabled: true', '  quotas:', '    - namespace: team-a', '      limit: 10KiB', '    - namespace: team-a/big', '      limit: 1MB', ''].join('\n'),
+      ['version: 0.1', 'log:', '  level: error', 'http:', '  addr: 127.0.0.1:0', '  debug:', '    addr: 127.0.0.1:0', '    prometheus: { enabled: true, path: /metrics }', 'storage:', '  filesystem:', `    rootdirectory: ${JSON.stringify(path.join(workdir, 'store'))}`, '  delete:', '    enabled: true', '  quotas:', '    - namespace: team-a', '      limit: 10KiB', '    - namespace: team-a/big', '      limit: 1MB', ''].join('\n'),
     );
     running = await startStowage(await loadConfig({ configFile: file, cwd: workdir, env: {} }));
   });
@@ -77,6 +77,10 @@ describe('byte quotas per namespace (storage.quotas)', () => {
     const image = await client.image('team-a/one', 'v1', 'c', ['l']);
     const before = (await quotas(url))[0]!.usedBytes;
     expect(before, 'the blobs and the manifest').toBe(6 * KiB + 2 + image.size);
+    const metrics = await (await fetch(`${running.debugURL!}/metrics`)).text();
+    expect(metrics).toContain(`stowage_quota_used_bytes{namespace="team-a"} ${before}`);
+    expect(metrics).toContain(`stowage_quota_limit_bytes{namespace="team-a"} ${10 * KiB}`);
+    expect(metrics).toContain('stowage_quota_used_bytes{namespace="team-a/big"} 5120');
     expect(await client.deleteManifest('team-a/one', image.digest)).toBe(202);
 
     // another process on the same storage counts the same; its collector frees the image and the bare blobs
