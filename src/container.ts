@@ -54,6 +54,7 @@ function registerRegistryAndHttp(c: DependencyContainer, rootDirectory: string |
         redirect: !storage.redirect.disable,
         readOnly: storage.maintenance.readonly.enabled,
         logger: d.resolve(LOGGER),
+        recordPulls: storage.maintenance.retention.policies.some((policy) => policy.keeppulledwithin !== undefined),
         quotas: storage.quotas.map((quota) => ({ namespace: quota.namespace, limitBytes: parseBytes(quota.limit) })),
         ...(rootDirectory !== undefined ? { rootDirectory } : {}),
       });

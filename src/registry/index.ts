@@ -46,6 +46,8 @@ export interface RegistryOptions {
   /** storage.maintenance.readonly.enabled: every write answers UNSUPPORTED */
   readonly readOnly?: boolean;
   readonly logger?: RegistryLogger;
+  /** record when manifests are pulled (only a retention policy with keeppulledwithin needs it) */
+  readonly recordPulls?: boolean;
   /** byte quotas per namespace (storage.quotas), enforced at upload close and at mount */
   readonly quotas?: readonly QuotaLimit[];
 }
@@ -206,7 +208,7 @@ export class Registry {
     checkName(name);
     const manifest = await this.boundary(() => this.manifestStore.get(name, reference), () => manifestUnknown(name, reference));
     // retention's "pulled within": kept in memory, written in batches (src/registry/gc/pulls.ts)
-    this.pulls.record(name, manifest.digest);
+    if (this.options.recordPulls) this.pulls.record(name, manifest.digest);
     return manifest;
   }
 

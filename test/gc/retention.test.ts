@@ -4,13 +4,16 @@
  * the times storage gives the tag and revision links (set here with utimes, as if pushed days apart); pull
  * times are recorded under `_stowage/`, which distribution 2.8 ignores while it serves the same folder.
  */
+import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runCli } from '../cli/helpers.js';
-import { garbageCollectWithDistribution, startDistribution, startStowageInProcess, type RunningRegistry } from '../support/index.js';
+import { startStowage, type RunningStowage } from '../../src/cli/serve.js';
+import { loadConfig } from '../../src/config/index.js';
+import { garbageCollectWithDistribution, startDistribution } from '../support/index.js';
 import { revisionFile, StoreClient, type PushedImage } from './store.js';
 
 const DAY = 24 * 3600_000;
@@ -20,7 +23,7 @@ describe('retention policies (filesystem)', () => {
   let workdir: string;
   let root: string;
   let configFile: string;
-  let server: RunningRegistry;
+  let server: RunningStowage;
   let client: StoreClient;
   const images = new Map<string, PushedImage>();
   let untaggedOld: PushedImage;
@@ -38,7 +41,31 @@ describe('retention policies (filesystem)', () => {
     await ensureBuilt();
     workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-retention-'));
     root = path.join(workdir, 'store');
-    server = await startStowageInProcess({ rootdirectory: root });
+    configFile = path.join(workdir, 'stowage.config.yaml');
+    await writeFile(
+      configFile,
+      [
+        'version: 0.1',
+        'log:',
+        '  level: error',
+        'http:',
+        '  addr: 127.0.0.1:0',
+        'storage:',
+        '  filesystem:',
+        `    rootdirectory: ${JSON.stringify(root)}`,
+        '  maintenance:',
+        '    retention:',
+        '      policies:',
+        '        - repositories: ["ret/**"]',
+        '          keeplastpushed: 2',
+        '          keeptags: ["release-.*"]',
+        '          keeppulledwithin: 24h',
+        '          deleteuntaggedolderthan: 168h',
+        '',
+      ].join('\n'),
+    );
+    // served from that config: its policy keeps what was pulled, so the server records pulls
+    server = await startStowage(await loadConfig({ configFile, cwd: workdir, env: {} }));
     client = new StoreClient(server.url);
     const ages: [string, number][] = [['release-1.0', 30 * DAY], ['pulled-old', 20 * DAY], ['old1', 10 * DAY], ['old2', 9 * DAY], ['new1', DAY], ['new2', 2 * 3600_000]];
     for (const [tag, ms] of ages) {
@@ -65,25 +92,6 @@ describe('retention policies (filesystem)', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
 
-    configFile = path.join(workdir, 'stowage.config.yaml');
-    await writeFile(
-      configFile,
-      [
-        'version: 0.1',
-        'storage:',
-        '  filesystem:',
-        `    rootdirectory: ${JSON.stringify(root)}`,
-        '  maintenance:',
-        '    retention:',
-        '      policies:',
-        '        - repositories: ["ret/**"]',
-        '          keeplastpushed: 2',
-        '          keeptags: ["release-.*"]',
-        '          keeppulledwithin: 24h',
-        '          deleteuntaggedolderthan: 168h',
-        '',
-      ].join('\n'),
-    );
   }, 120_000);
   afterAll(async () => {
     await server?.close();
