@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --targets distribution,stowage] [-- --json results.json] [-- --baseline DIR]
+// npm run bench [-- --quick] [-- --targets distribution,stowage] [-- --json results.json] [-- --baseline DIR] [-- --only 'repositories:|5,000 tags']
 // Benchmarks stowage (filesystem driver) against CNCF distribution 2.8 (Debian docker-registry) on the same
 // machine and disk, over loopback only, scenario by scenario, one registry at a time. See docs/bench.md.
 // --baseline DIR adds a third target, "baseline": stowage from another built checkout (before/after a change).
@@ -16,6 +16,8 @@ const { values: args } = parseArgs({
     targets: { type: 'string', default: 'distribution,stowage' },
     json: { type: 'string' },
     baseline: { type: 'string' },
+    // `|`-separated texts: only the scenarios whose name contains one of them (e.g. `repositories:|5,000 tags`)
+    only: { type: 'string' },
   },
 });
 
@@ -69,13 +71,14 @@ try {
   }
   // Scenario by scenario, each registry in turn (the other one idle): load from anything else on the
   // machine then weighs on both sides of a comparison alike.
-  const plans = Object.fromEntries(targets.map((target) => [target, scenarios(scale)]));
+  const wanted = (scenario) => !args.only || args.only.split('|').some((word) => scenario.name.includes(word.trim()));
+  const plans = Object.fromEntries(targets.map((target) => [target, scenarios(scale).filter(wanted)]));
   for (let i = 0; i < plans[targets[0]].length; i++) {
     for (const target of targets) {
       const scenario = plans[target][i];
       process.stderr.write(`  ${target}: ${scenario.name}\n`);
       const cpuBefore = servers[target].cpuMs();
-      const result = await scenario.run(servers[target].url);
+      const result = await scenario.run(servers[target].url, servers[target]);
       results[target].scenarios[scenario.name] = summarise(result, servers[target].cpuMs() - cpuBefore);
     }
   }

@@ -1,6 +1,7 @@
 // The operations the benchmark times, written against the plain OCI API (undici, keep-alive connections).
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
+import { repositoryName, tagName, writeRepositories, writeTags } from './layout.js';
 
 const MiB = 1024 * 1024;
 const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
@@ -23,7 +24,7 @@ function freshBlob(template) {
 }
 
 async function call(url, options = {}) {
-  const response = await request(url, { dispatcher, ...options });
+  const response = await request(url, { dispatcher: options.dispatcher ?? dispatcher, ...options });
   const body = options.keepBody ? Buffer.from(await response.body.arrayBuffer()) : undefined;
   if (!options.keepBody) await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
   const expected = options.expect ?? [200];
@@ -118,6 +119,32 @@ async function concurrent(total, workers, operation) {
     }),
   );
   return { samples, wallMs: performance.now() - t0 };
+}
+
+/** A page's entries (`repositories` or `tags`) and the Link header's next URL, if any. */
+async function page(url, key) {
+  const response = await call(url, { keepBody: true });
+  const entries = JSON.parse(response.body.toString())[key] ?? [];
+  const link = response.headers.link;
+  const next = typeof link === 'string' ? /<([^>]+)>/.exec(link)?.[1] : undefined;
+  return { entries, next };
+}
+
+/** Follows the Link headers from `path` to the last page; returns how many entries came back in all. */
+async function walkPages(base, path, key) {
+  let url = `${base}${path}`;
+  let count = 0;
+  for (;;) {
+    const { entries, next } = await page(url, key);
+    count += entries.length;
+    if (!next) return count;
+    url = new URL(next, base).toString();
+  }
+}
+
+/** Fails the scenario when a listing answers fewer entries than it should (an error page would time fast). */
+function expectAtLeast(count, wanted, what) {
+  if (count < wanted) throw new Error(`${what}: ${count} entries, expected at least ${wanted}`);
 }
 
 /**
@@ -225,5 +252,76 @@ export function scenarios(scale) {
         return { samples };
       },
     },
+    ...scaleScenarios(n, budget),
+  ];
+}
+
+/** A digest for link files written straight into storage: listings read links, they do not open manifests. */
+const LINKED_DIGEST = `sha256:${'5'.repeat(64)}`;
+
+/**
+ * Catalog and tag listing at size, on content written straight into each server's storage folder
+ * (bench/layout.js): 1,000 then 100,000 repositories named `scale/gGG/rRRR`, and one repository with 5,000
+ * tags. Self-contained, so `--only 'repositories:|5,000 tags'` runs them alone.
+ */
+function scaleScenarios(n, budget) {
+  let repositories = 0;
+  const seed = async (server, count) => {
+    if (repositories < count) await writeRepositories(server.storageRoot, 'scale', repositories, count, LINKED_DIGEST);
+    repositories = Math.max(repositories, count);
+  };
+  const pageOf100 = (count) => ({
+    name: `catalog ${count.toLocaleString('en')} repositories: page of 100 (n=100, last mid-way)`,
+    async run(base, server) {
+      await seed(server, count);
+      const last = encodeURIComponent(repositoryName('scale', Math.floor(count / 2) - 1));
+      const samples = await timed(n(200), budget, async () => expectAtLeast((await page(`${base}/v2/_catalog?n=100&last=${last}`, 'repositories')).entries.length, 100, 'catalog page'));
+      return { samples };
+    },
+  });
+  const wholeWalk = (count, pageSize, runs) => ({
+    name: `catalog ${count.toLocaleString('en')} repositories: whole walk (${pageSize === undefined ? 'default page' : `n=${pageSize}`})`,
+    async run(base, server) {
+      await seed(server, count);
+      const samples = await timed(runs, budget, async () => expectAtLeast(await walkPages(base, `/v2/_catalog${pageSize === undefined ? '' : `?n=${pageSize}`}`, 'repositories'), count, 'catalog walk'));
+      return { samples };
+    },
+  });
+  const tagsRepository = 'scale/tags';
+  let tagsSeeded = false;
+  const seedTags = async (server) => {
+    if (!tagsSeeded) await writeTags(server.storageRoot, tagsRepository, 5000, LINKED_DIGEST);
+    tagsSeeded = true;
+  };
+  return [
+    pageOf100(1000),
+    wholeWalk(1000, undefined, n(20)),
+    {
+      name: 'catalog 1,000 repositories: n=1000',
+      async run(base, server) {
+        await seed(server, 1000);
+        const samples = await timed(n(50), budget, async () => expectAtLeast((await page(`${base}/v2/_catalog?n=1000`, 'repositories')).entries.length, 1000, 'catalog n=1000'));
+        return { samples };
+      },
+    },
+    pageOf100(100_000),
+    {
+      name: 'tags list 5,000 tags (whole list)',
+      async run(base, server) {
+        await seedTags(server);
+        const samples = await timed(n(50), budget, async () => expectAtLeast((await page(`${base}/v2/${tagsRepository}/tags/list`, 'tags')).entries.length, 5000, 'tags list'));
+        return { samples };
+      },
+    },
+    {
+      name: 'tags list 5,000 tags: page of 100 (n=100, last mid-way)',
+      async run(base, server) {
+        await seedTags(server);
+        const samples = await timed(n(200), budget, async () => expectAtLeast((await page(`${base}/v2/${tagsRepository}/tags/list?n=100&last=${tagName(2499)}`, 'tags')).entries.length, 100, 'tags page'));
+        return { samples };
+      },
+    },
+    // Last: distribution re-walks from the first repository for every page, so this one takes minutes there.
+    wholeWalk(100_000, 1000, 1),
   ];
 }

@@ -85,6 +85,8 @@ async function launch(name, command, args, workdir, port, env) {
   return {
     name,
     url,
+    /** the filesystem driver's root directory (bench/layout.js writes content there directly) */
+    storageRoot: path.join(workdir, 'storage'),
     pid: child.pid,
     rss,
     cpuMs: () => cpuMs(child.pid),
@@ -141,6 +143,7 @@ log: { level: error }
 storage:
   filesystem: { rootdirectory: ${JSON.stringify(root)} }
   delete: { enabled: true }
+  maintenance: { uploadpurging: { enabled: false } }
 http: { addr: 127.0.0.1:${port} }
 `,
   );
