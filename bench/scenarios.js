@@ -24,7 +24,7 @@ function freshBlob(template) {
 }
 
 async function call(url, options = {}) {
-  const response = await request(url, { dispatcher: options.dispatcher ?? dispatcher, ...options });
+  const response = await request(url, { ...options, dispatcher: options.dispatcher ?? dispatcher });
   const body = options.keepBody ? Buffer.from(await response.body.arrayBuffer()) : undefined;
   if (!options.keepBody) await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
   const expected = options.expect ?? [200];
@@ -39,14 +39,15 @@ function location(base, response) {
   return new URL(Array.isArray(value) ? value[0] : value, base);
 }
 
-async function startUpload(base, repo) {
-  return location(base, await call(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST', expect: [202] }));
+async function startUpload(base, repo, via = dispatcher) {
+  return location(base, await call(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST', expect: [202], dispatcher: via }));
 }
 
-export async function pushMonolithic(base, repo, blob) {
-  const target = await startUpload(base, repo);
+/** `via`: another undici dispatcher (one with more connections, for many uploads at once). */
+export async function pushMonolithic(base, repo, blob, via = dispatcher) {
+  const target = await startUpload(base, repo, via);
   target.searchParams.set('digest', blob.digest);
-  await call(target.toString(), { method: 'PUT', body: blob.content, headers: { 'content-type': 'application/octet-stream' }, expect: [201] });
+  await call(target.toString(), { method: 'PUT', body: blob.content, headers: { 'content-type': 'application/octet-stream' }, expect: [201], dispatcher: via });
 }
 
 export async function pushChunked(base, repo, blob, chunkSize) {
@@ -184,6 +185,7 @@ export function scenarios(scale) {
     pushScenario('1 MB', 1 * MiB, 30),
     pushScenario('10 MB', 10 * MiB, 10),
     pushScenario('100 MB', 100 * MiB, 3),
+    pushScenario('256 MB', 256 * MiB, 3),
     {
       name: 'push chunked 10 MB (1 MB chunks)',
       async run(base) {
@@ -191,9 +193,25 @@ export function scenarios(scale) {
         return { samples, bytesPerOp: 10 * MiB };
       },
     },
+    {
+      name: 'push chunked 256 MB (32 x 8 MB chunks)',
+      async run(base) {
+        const samples = await timed(n(3), budget, (blob) => pushChunked(base, 'bench/push', blob, 8 * MiB), async () => freshBlob(template(256 * MiB)));
+        return { samples, bytesPerOp: 256 * MiB };
+      },
+    },
+    {
+      name: 'push small blobs 2,000 x 4 KB, 16 in flight',
+      async run(base) {
+        // each blob is new (fresh random head); hashing 4 KB in the client is part of the operation
+        const { samples, wallMs } = await concurrent(n(2000), 16, () => pushMonolithic(base, 'bench/small', freshBlob(template(4096))));
+        return { samples, wallMs, bytesPerOp: 4096 };
+      },
+    },
     pullScenario('1 MB', 1 * MiB, 50),
     pullScenario('10 MB', 10 * MiB, 20),
     pullScenario('100 MB', 100 * MiB, 5),
+    pullScenario('256 MB', 256 * MiB, 5),
     {
       name: 'manifest PUT (tag)',
       async run(base) {
@@ -227,6 +245,47 @@ export function scenarios(scale) {
           call(`${base}/v2/bench/image/manifests/${manifest.digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } }),
         );
         return { samples, wallMs };
+      },
+    },
+    {
+      name: 'manifest GET (tag), 64 connections',
+      async run(base) {
+        const wide = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+        try {
+          const { samples, wallMs } = await concurrent(n(5000), 64, () =>
+            call(`${base}/v2/bench/image/manifests/t0000`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' }, dispatcher: wide }),
+          );
+          return { samples, wallMs };
+        } finally {
+          await wide.close();
+        }
+      },
+    },
+    {
+      name: 'GET /v2/ while 200 uploads of 50 MB run',
+      async run(base) {
+        // One 50 MB blob pushed 200 times at once on 200 connections of their own (the same buffer, so the
+        // client holds 50 MB, not 10 GB); `GET /v2/` one at a time on the usual connections until all are done.
+        const content = template(50 * MiB);
+        const blob = { content, digest: digestOf(content) };
+        const uploads = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
+        let running = true;
+        const pushes = Promise.all(Array.from({ length: n(200) }, () => pushMonolithic(base, 'bench/concurrent', blob, uploads))).finally(() => {
+          running = false;
+        });
+        const samples = [];
+        try {
+          while (running) {
+            const t0 = performance.now();
+            await call(`${base}/v2/`);
+            samples.push(performance.now() - t0);
+          }
+          await pushes;
+        } finally {
+          await pushes.catch(() => undefined);
+          await uploads.close();
+        }
+        return { samples };
       },
     },
     {
