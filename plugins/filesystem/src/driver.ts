@@ -4,7 +4,7 @@
  */
 import { lstat, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import type { DriverContext, FileInfo, FileWriter, ReadAt, StorageDriver } from 'stowage';
 import { syncDirectory } from './fsync.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
@@ -30,26 +30,29 @@ export class FilesystemDriver implements StorageDriver {
     private readonly context: DriverContext,
   ) {}
 
-  async getContent(path: string): Promise<Uint8Array> {
+  async getContent(path: string, signal?: AbortSignal): Promise<Uint8Array> {
     try {
-      return await readFile(this.full(path));
+      return await readFile(this.full(path), { signal });
     } catch (err) {
       throw this.translate(err, path, 'EISDIR');
     }
   }
 
-  async putContent(path: string, content: Uint8Array): Promise<void> {
+  async putContent(path: string, content: Uint8Array, signal?: AbortSignal): Promise<void> {
     const file = this.full(path);
+    signal?.throwIfAborted();
     await mkdir(dirname(file), { recursive: true });
     const temp = temporaryPathOf(file);
     try {
       const handle = await open(temp, 'wx');
       try {
-        await handle.writeFile(content);
+        await handle.writeFile(content, { signal });
         await handle.sync();
       } finally {
         await handle.close();
       }
+      // the last moment to stop: after the rename the new content is in place
+      signal?.throwIfAborted();
       await rename(temp, file);
     } catch (err) {
       await rm(temp, { force: true });
@@ -58,7 +61,7 @@ export class FilesystemDriver implements StorageDriver {
     await syncDirectory(file);
   }
 
-  async reader(path: string, offset: number): Promise<Readable> {
+  async reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable> {
     // Opened before the stream is returned, so a missing object fails here and a rename
     // that replaces the object later does not change what this reader sees.
     const handle = await open(this.full(path), 'r').catch((err: unknown) => {
@@ -69,8 +72,9 @@ export class FilesystemDriver implements StorageDriver {
       await handle.close();
       throw this.context.errors.pathNotFound(path);
     }
-    if (offset >= info.size) {
+    if (offset >= info.size || signal?.aborted) {
       await handle.close();
+      signal?.throwIfAborted();
       return Readable.from([]);
     }
     // Objects are never rewritten in place (see writer.ts), so the size read here is the object's size:
@@ -79,13 +83,14 @@ export class FilesystemDriver implements StorageDriver {
     // Positional reads on the same handle, for a caller that copies with its own buffers (stowage's blob
     // GETs); the stream still owns the handle and closes it when destroyed.
     const readAt: ReadAt = async (buffer, length, position) => (await handle.read(buffer, 0, length, position)).bytesRead;
+    // The client going away destroys the stream, which closes the file, whoever is reading it.
+    if (signal) addAbortSignal(signal, stream);
     return Object.assign(stream, { [READ_AT]: readAt });
   }
 
+  /** Creates nothing: the writer makes its folder and files at its first write (writer.ts). */
   async writer(path: string, append: boolean): Promise<FileWriter> {
-    const file = this.full(path);
-    await mkdir(dirname(file), { recursive: true });
-    return openWriter(file, append, (size) => this.context.errors.invalidOffset(path, size));
+    return openWriter(this.full(path), append, (size) => this.context.errors.invalidOffset(path, size));
   }
 
   async uploadSize(path: string): Promise<number> {
@@ -116,7 +121,7 @@ export class FilesystemDriver implements StorageDriver {
     return names.filter((name) => !name.includes('~')).map((name) => `${prefix}/${name}`);
   }
 
-  async move(sourcePath: string, destPath: string): Promise<void> {
+  async move(sourcePath: string, destPath: string, signal?: AbortSignal): Promise<void> {
     const source = this.full(sourcePath);
     const dest = this.full(destPath);
     try {
@@ -125,6 +130,7 @@ export class FilesystemDriver implements StorageDriver {
       throw this.translate(err, sourcePath);
     }
     await mkdir(dirname(dest), { recursive: true });
+    signal?.throwIfAborted();
     await rename(source, dest);
   }
 

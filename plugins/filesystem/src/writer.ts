@@ -9,8 +9,11 @@
  * its first byte, a writer claims the size it starts from by creating `<path>~claim.<size>` exclusively
  * (O_EXCL): the writer that finds the claim taken is refused with `refuse(size)` (INVALID_OFFSET, 416
  * at the API) and writes nothing. Claims go with the upload on commit, cancel and delete.
+ *
+ * Opening a writer touches nothing: folders, the partial file and the claim are made by the first write
+ * (or a commit), so a writer closed without being written to leaves the tree exactly as it found it.
  */
-import { type FileHandle, copyFile, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FileWriter } from 'stowage';
 import { syncDirectory } from './fsync.js';
@@ -31,17 +34,20 @@ export type Refusal = (size: number) => Error;
 
 export async function openWriter(file: string, append: boolean, refuse: Refusal): Promise<FileWriter> {
   const partial = partialPathOf(file);
-  if (!append) {
-    await removeClaims(file);
-    return new FilesystemWriter(file, partial, await open(partial, 'w'), 0, false, refuse);
-  }
-  // Appending: nothing is created or copied until the first byte is written, so a writer that is only
-  // opened and closed leaves the disk as it found it.
+  // A new upload replaces an older one at the same path, but only once it is written to (see openHandle).
+  if (!append) return new FilesystemWriter(file, partial, 0, 'replace', refuse);
   const partialSize = await sizeOf(partial);
-  if (partialSize !== undefined) return new FilesystemWriter(file, partial, undefined, partialSize, false, refuse);
+  if (partialSize !== undefined) return new FilesystemWriter(file, partial, partialSize, 'continue', refuse);
   const committedSize = await sizeOf(file);
-  return new FilesystemWriter(file, partial, undefined, committedSize ?? 0, committedSize !== undefined, refuse);
+  return new FilesystemWriter(file, partial, committedSize ?? 0, committedSize === undefined ? 'continue' : 'copyCommitted', refuse);
 }
+
+/**
+ * What the first write (or commit) does before appending: `replace` drops an older upload's claims and
+ * truncates its partial file, `copyCommitted` starts the partial file from the committed object,
+ * `continue` appends to the partial file as it is (creating it when there is none).
+ */
+type FirstUse = 'replace' | 'copyCommitted' | 'continue';
 
 /** The bytes an appending writer at `file` would start from; undefined when there is neither a partial nor an object. */
 export async function uploadSizeOf(file: string): Promise<number | undefined> {
@@ -59,13 +65,10 @@ class FilesystemWriter implements FileWriter {
   constructor(
     private readonly file: string,
     private readonly partial: string,
-    handle: FileHandle | undefined,
     size: number,
-    /** the committed object is the start of this upload: copied to the partial file on first use */
-    private copyCommitted: boolean,
+    private readonly firstUse: FirstUse,
     private readonly refuse: Refusal,
   ) {
-    this.handle = handle;
     this.written = size;
     this.startedAt = size;
   }
@@ -87,11 +90,17 @@ class FilesystemWriter implements FileWriter {
     return this.written;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
+  async write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
     if (chunk.length === 0) return;
+    signal?.throwIfAborted();
     const handle = await this.openHandle('write');
     let offset = 0;
     while (offset < chunk.length) {
+      // between writes: what is on disk stays a prefix of the chunk, which the size then reports
+      if (signal?.aborted) {
+        this.written += offset;
+        signal.throwIfAborted();
+      }
       const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
       offset += bytesWritten;
     }
@@ -113,9 +122,11 @@ class FilesystemWriter implements FileWriter {
     await removeClaims(this.file);
   }
 
-  async commit(): Promise<void> {
+  async commit(signal?: AbortSignal): Promise<void> {
     const handle = await this.openHandle('commit');
     await handle.sync();
+    // the last moment to stop: after the rename the object is visible
+    signal?.throwIfAborted();
     this.finished = 'committed';
     await this.close();
     await rename(this.partial, this.file);
@@ -130,10 +141,17 @@ class FilesystemWriter implements FileWriter {
 
   private async openHandle(operation: string): Promise<FileHandle> {
     this.assertUsable(operation);
+    if (this.handle) return this.handle;
+    if (this.firstUse === 'replace') {
+      await mkdir(dirname(this.file), { recursive: true });
+      await removeClaims(this.file);
+    }
     await this.claim();
-    if (!this.handle) {
-      if (this.copyCommitted) await copyFile(this.file, this.partial);
-      this.copyCommitted = false;
+    if (this.firstUse === 'replace') {
+      this.handle = await open(this.partial, 'w');
+    } else {
+      await mkdir(dirname(this.file), { recursive: true });
+      if (this.firstUse === 'copyCommitted') await copyFile(this.file, this.partial);
       this.handle = await open(this.partial, 'a');
     }
     return this.handle;

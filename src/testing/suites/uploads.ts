@@ -50,6 +50,24 @@ export function uploadTests(kit: KitHarness): void {
       await last.commit();
       await last.close();
       expect(await digestStream(await kit.driver.reader(path, 0))).toEqual({ bytes: pattern.size, sha256: pattern.sha256() });
+
+      // Writers opened on fresh paths and closed unwritten create nothing, not even a folder.
+      const before = await tree(kit);
+      for (const append of [false, true]) {
+        const fresh = await kit.driver.writer(kit.path(), append);
+        expect(fresh.size).toBe(0);
+        await fresh.close();
+      }
+      expect(await tree(kit), 'every path under / after idle writers on fresh paths').toEqual(before);
     },
   });
+}
+
+/** Every path under `/`, folders included, as the driver walks them. */
+async function tree(kit: KitHarness): Promise<string[]> {
+  const paths: string[] = [];
+  await kit.driver.walk!('/', (info) => {
+    paths.push(info.isDir ? `${info.path}/` : info.path);
+  });
+  return paths.sort();
 }
