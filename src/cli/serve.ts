@@ -44,6 +44,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
   refuseUnhonouredSettings(config);
   const redactor = processRedactor;
   const opsConfig = config.ops ?? opsConfigOf({}, config.baseDir);
+  if (opsConfig.errorMail?.password) redactor.add([opsConfig.errorMail.password]);
   const logger = createLogger({ level: config.log.level, redactor, formatter: opsConfig.log.formatter });
   // `config check` is not the only place an operator learns what is ignored
   for (const warning of config.warnings ?? []) logger.warn({ file: warning.file, key: warning.path }, `configuration: ${formatIssue(warning)}`);

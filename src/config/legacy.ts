@@ -6,6 +6,7 @@
  */
 import { describeValue } from './describe.js';
 import { resolveEnvDeep, unsetMessage, unsetVariableOf } from './legacy-env.js';
+import { translateSeedKeys } from './legacy-seed-keys.js';
 import type { Segments } from './origins.js';
 import type { ConfigIssue, ConfigLocation, LegacyValue } from './types.js';
 
@@ -67,6 +68,8 @@ export interface LegacyTranslation {
   readonly legacy: Record<string, LegacyValue>;
   readonly flavor: string | undefined;
   readonly issues: ConfigIssue[];
+  /** seed keys accepted but not acted upon (legacy-seed-keys.ts), logged by `serve` at startup */
+  readonly warnings: ConfigIssue[];
   /** nothing could be read (no such flavor): the issues say why, and nothing else is worth checking */
   readonly fatal: boolean;
 }
@@ -84,7 +87,7 @@ export function translateLegacy(
   const top: Mapping = isMapping(document) ? document : {};
   const flavor = shape === 'flavored' ? env.SETTINGS_FLAVOR || DEFAULT_FLAVOR : undefined;
   const root: ConfigLocation = { file, path: flavor ?? '' };
-  const result = { document: {} as Mapping, origins: [] as [Segments, ConfigLocation][], root, legacy: {}, flavor, issues, fatal: false };
+  const result = { document: {} as Mapping, origins: [] as [Segments, ConfigLocation][], root, legacy: {}, flavor, issues, warnings: [] as ConfigIssue[], fatal: false };
 
   if (!isMapping(document)) {
     issues.push({ file, path: '', message: `expected a docker-registry config (a mapping of flavors such as common, dev, prod), got ${describeValue(document, '')}` });
@@ -171,5 +174,9 @@ export function translateLegacy(
     const unsetVariable = unsetVariableOf(section.get(key)?.value, env);
     if (entry && entry.value === null && unsetVariable !== undefined) legacy[key] = { ...entry, unsetVariable };
   }
-  return { ...result, legacy };
+  const seed = translateSeedKeys(section.keys(), resolve, (key) => isLegacyStorageKey(key, driver), file);
+  if (seed.reporting) out.reporting = seed.reporting;
+  for (const [segments, path] of seed.origins) result.origins.push([[...segments], { file, path }]);
+  issues.push(...seed.issues);
+  return { ...result, legacy, warnings: seed.warnings };
 }

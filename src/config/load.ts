@@ -44,6 +44,8 @@ interface SourceDocument {
   readonly issues: ConfigIssue[];
   readonly legacy?: Record<string, LegacyValue>;
   readonly legacyOptionsPath?: string;
+  /** accepted-but-ignored keys of a docker-registry file */
+  readonly warnings?: ConfigIssue[];
 }
 
 export async function loadConfig(opts: LoadConfigOptions): Promise<StowageConfig> {
@@ -69,7 +71,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<StowageConfig
     baseDir: read.baseDir,
     source: read.source,
     origins,
-    warnings: overrides.warnings,
+    warnings: [...(read.warnings ?? []), ...overrides.warnings],
     ...(read.legacy ? { legacy: read.legacy } : {}),
     ...(read.legacyOptionsPath === undefined ? {} : { legacyOptionsPath: read.legacyOptionsPath }),
   });
@@ -113,6 +115,7 @@ function fromFile(discovery: Extract<Discovery, { kind: 'found' }>, env: NodeJS.
       issues: translation.issues,
       legacy: translation.legacy,
       legacyOptionsPath: translation.root.path,
+      warnings: translation.warnings,
     };
   }
 

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { parseDurationMs } from '../registry/duration.js';
+import { emailReportConfigOf, type EmailReportConfig } from './reporting.js';
 import { listenOf } from './normalize.js';
 
 type Mapping = Record<string, unknown>;
@@ -65,6 +66,8 @@ export interface OpsConfig {
   };
   readonly health: { readonly storagedriver: { readonly enabled: boolean; readonly intervalMs: number; readonly threshold: number } };
   readonly notifications: NotificationsConfig;
+  /** `reporting.email`: a mail per unexpected server error */
+  readonly errorMail?: EmailReportConfig;
 }
 
 export const DEFAULT_CORS_METHODS = ['GET', 'HEAD'];
@@ -94,6 +97,7 @@ export function opsConfigOf(document: Mapping, baseDir: string): OpsConfig {
   const cors = isMapping(http.cors) ? http.cors : undefined;
   const storagedriver = asMapping(asMapping(document.health).storagedriver);
   const notifications = asMapping(document.notifications);
+  const errorMail = emailReportConfigOf(document);
   return {
     log: { formatter: log.formatter === 'text' ? 'text' : 'json', accesslog: { disabled: asMapping(log.accesslog).disabled === true } },
     http: {
@@ -132,6 +136,7 @@ export function opsConfigOf(document: Mapping, baseDir: string): OpsConfig {
       queuedir: path.resolve(baseDir, typeof notifications.queuedir === 'string' ? notifications.queuedir : DEFAULT_QUEUE_DIR),
       queuelimit: typeof notifications.queuelimit === 'number' ? notifications.queuelimit : DEFAULT_QUEUE_LIMIT,
     },
+    ...(errorMail ? { errorMail } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import { Notifier } from '../notifications/index.js';
 import { accessLogHook } from './access-log.js';
 import { clientAddressResolver } from './client-address.js';
 import { corsHook } from './cors.js';
+import { ErrorMailer } from './error-mail.js';
 import { startDebugServer, type DebugServer } from './debug-server.js';
 import { HealthChecks, healthHook } from './health.js';
 import { StowageMetrics } from './metrics.js';
@@ -39,6 +40,7 @@ export class Operations {
   private readonly clientAddress;
   private notifier: Notifier | undefined;
   private debugServer: DebugServer | undefined;
+  private readonly errorMailer: ErrorMailer | undefined;
   /** the notifier's hook is added by start(); the server reads this array when each request arrives */
   readonly hooks: HttpHook[];
 
@@ -49,12 +51,14 @@ export class Operations {
     this.health = new HealthChecks(logger);
     this.metrics = config.http.debug?.prometheus.enabled ? new StowageMetrics() : undefined;
     this.clientAddress = clientAddressResolver(config.http.trustedproxies);
+    this.errorMailer = config.errorMail ? new ErrorMailer(config.errorMail, logger) : undefined;
     // metrics first: it counts every request, including those a later hook answers itself
     this.hooks = [
       ...(this.metrics ? [this.metrics.httpHook] : []),
       ...(config.log.accesslog.disabled ? [] : [accessLogHook(logger, this.clientAddress)]),
       ...(config.http.cors ? [corsHook(config.http.cors)] : []),
       healthHook(this.health),
+      ...(this.errorMailer ? [this.errorMailer.hook] : []),
     ];
   }
 
@@ -123,5 +127,6 @@ export class Operations {
     await this.health.stop();
     await this.notifier?.close();
     await this.debugServer?.close();
+    await this.errorMailer?.close();
   }
 }

@@ -1,0 +1,126 @@
+/**
+ * The docker-registry (seed) keys beyond storage and logging: which stowage honours and how they map onto
+ * stowage's sections, and which it does not implement yet. None is silently ignored: a key that is set
+ * (after `_env:` resolution) either becomes part of the translated document or yields a warning naming it,
+ * which `serve` logs at startup and `config check` prints. README.md has the same table for operators.
+ */
+import type { ConfigIssue } from './types.js';
+
+type Mapping = Record<string, unknown>;
+
+const isMapping = (value: unknown): value is Mapping => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** a seed key stowage accepts but does not act on, and why */
+export const SEED_KEYS_NOT_IMPLEMENTED: Readonly<Record<string, string>> = {
+  standalone: 'stowage never queries an index (it is always standalone)',
+  index_endpoint: 'stowage never queries an index',
+  disable_token_auth: 'stowage has no index token auth; use auth.htpasswd or auth.token',
+  privileged_key: 'stowage has no index token auth; use auth.token',
+  search_backend: 'search is not implemented yet',
+  sqlalchemy_index_database: 'search is not implemented yet',
+  mirroring: 'pull-through mirroring is not implemented yet',
+  cache: 'the shared redis cache is not implemented yet',
+  cache_lru: 'the redis LRU cache for small files is not implemented yet',
+  cors: 'use http.cors in a stowage config (the seed CORS keys are not translated)',
+  debug: 'use http.debug in a stowage config',
+  bugsnag: 'stowage does not report to bugsnag (unsupported); use email_exceptions',
+};
+
+/** keys read elsewhere (legacy.ts) or that carry no behaviour */
+const SEED_KEYS_HANDLED = new Set(['storage', 'storage_redirect', 'loglevel', 'issue', 'email_exceptions']);
+
+/** `email_exceptions` (the seed's names) onto `reporting.email` (stowage's) */
+const EMAIL_KEYS: Readonly<Record<string, string>> = {
+  smtp_host: 'host',
+  smtp_port: 'port',
+  smtp_login: 'username',
+  smtp_password: 'password',
+  smtp_secure: 'secure',
+  from_addr: 'from',
+  to_addr: 'to',
+};
+
+export interface SeedKeyTranslation {
+  /** `reporting` section for the translated document, when the seed config sets one */
+  readonly reporting?: Mapping;
+  /** where each translated key came from */
+  readonly origins: ReadonlyArray<readonly [readonly string[], string]>;
+  readonly warnings: ConfigIssue[];
+  readonly issues: ConfigIssue[];
+}
+
+/**
+ * `resolve(key)` gives the `_env:`-resolved value of a flavor key and its path; `isStorageKey` tells the
+ * driver's flat keys apart (legacy.ts hands those to the plugin).
+ */
+export function translateSeedKeys(
+  keys: Iterable<string>,
+  resolve: (key: string) => { value: unknown; path: string } | undefined,
+  isStorageKey: (key: string) => boolean,
+  file: string,
+): SeedKeyTranslation {
+  const warnings: ConfigIssue[] = [];
+  const issues: ConfigIssue[] = [];
+  const origins: [string[], string][] = [];
+  let reporting: Mapping | undefined;
+  for (const key of keys) {
+    if (isStorageKey(key) || (SEED_KEYS_HANDLED.has(key) && key !== 'email_exceptions')) continue;
+    const entry = resolve(key);
+    if (!entry || !isSwitchedOn(key, entry.value)) continue;
+    if (key === 'email_exceptions') {
+      if (!isMapping(entry.value)) {
+        issues.push({ file, path: entry.path, message: 'expected a mapping (smtp_host, smtp_port, smtp_login, smtp_password, smtp_secure, from_addr, to_addr)' });
+        continue;
+      }
+      const email: Mapping = {};
+      for (const [seedName, value] of Object.entries(entry.value)) {
+        const name = EMAIL_KEYS[seedName];
+        if (name === undefined) {
+          warnings.push({ file, path: `${entry.path}.${seedName}`, message: 'accepted but ignored: not an email_exceptions key stowage knows' });
+          continue;
+        }
+        if (isUnset(value)) continue;
+        email[name] = value;
+        origins.push([['reporting', 'email', name], `${entry.path}.${seedName}`]);
+      }
+      // docker-registry mailed only when smtp_host was set (the defaults fill in the rest)
+      if (email.host !== undefined) {
+        reporting = { ...reporting, email };
+        origins.push([['reporting', 'email'], entry.path]);
+      }
+      continue;
+    }
+    const why = SEED_KEYS_NOT_IMPLEMENTED[key] ?? 'not a key stowage knows';
+    warnings.push({ file, path: entry.path, message: `accepted but ignored: ${why}` });
+  }
+  return { ...(reporting ? { reporting } : {}), origins, warnings, issues };
+}
+
+/**
+ * docker-registry acted on these sections only when one key was set (its sample config gives defaults to the
+ * others, e.g. `cache.db: _env:CACHE_REDIS_DB:0`), so only then do they count as written
+ */
+const SWITCHED_BY: Readonly<Record<string, string>> = {
+  email_exceptions: 'smtp_host',
+  cache: 'host',
+  cache_lru: 'host',
+  mirroring: 'source',
+  cors: 'origins',
+};
+
+function isSwitchedOn(key: string, value: unknown): boolean {
+  if (isUnset(value)) return false;
+  // search_backend selects; the database path alone (it has a default in the sample) does nothing
+  if (key === 'sqlalchemy_index_database') return false;
+  if (key === 'debug') return value === true;
+  const switchKey = SWITCHED_BY[key];
+  if (switchKey !== undefined && isMapping(value)) return !isUnset(value[switchKey]);
+  return true;
+}
+
+/** null, '' and a mapping of nothing but unset values count as not written (docker-registry's `_env:X` unset) */
+function isUnset(value: unknown): boolean {
+  if (value === null || value === undefined || value === '') return true;
+  if (isMapping(value)) return Object.values(value).every(isUnset);
+  return false;
+}
