@@ -361,6 +361,15 @@ export class EmulatorNode {
         const commit = (io.flags & IoFlags.COMMIT) !== 0;
         const append = (io.flags & IoFlags.APPEND) !== 0;
         if (data.length === 0 && !(prepare && commit)) return error(Status.ENOENT, be);
+        /**
+         * Compare-and-swap, checked before the backend sees the write and under the key's lock
+         * (elliptics library/dnet.c: dnet_process_cmd_raw -> dnet_cas_local): the backend's checksum of the
+         * stored record (sha512 of its data) must equal io.parent, else -EBADFD; a key the backend does not
+         * have passes (dnet_cas_local lets -ENOENT through). The flag combines with APPEND and the others.
+         */
+        if ((io.flags & IoFlags.CAS) !== 0 && visible && !sha512(visible.disk.subarray(0, visible.size)).equals(io.parent)) {
+          return error(Status.EBADFD, be);
+        }
 
         const stamp = (rec: StoredRecord): StoredRecord => Object.assign(rec, { tsec: io.tsec, tnsec: io.tnsec, userFlags: io.userFlags });
         const fresh = (): StoredRecord => ({

@@ -12,16 +12,19 @@
  * Keys (all in the driver's namespace):
  * - `chunk:<random>`: one chunk's bytes;
  * - `upload:<path>`: the journal of an uncommitted upload, lines `<chunk name> <size>`, added with APPEND
- *   (atomic on the server; eblob grows an appended record geometrically, so the journal stays linear);
+ *   (atomic on the server; eblob grows an appended record geometrically, so the journal stays linear).
+ *   Every line is appended with compare-and-swap against the journal its writer last saw (see `stage`), so
+ *   of two writers that saw the same journal only the first to write adds to it; a commit first appends
+ *   the line `commit` the same way, which claims the upload against writers that saw it before;
  * - `chunked:<path>`: the committed object's descriptor, JSON `{"size":n,"chunks":[[name,size],...]}`;
  * - `staged:<dir>`: names in `dir` that had an upload staged, one a line (APPEND), for recursive deletes.
  * An object written whole (`putContent`, and `move` of such an object) stays a plain record under `<path>`;
  * a reader looks there first and at `chunked:<path>` next.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ObjectStore } from './objects.js';
-import type { EllipticsClient, ReplicaInfo } from './protocol/client.js';
-import { IoFlags } from './protocol/constants.js';
+import { type EllipticsClient, QuorumError, type ReplicaInfo, isStatus } from './protocol/client.js';
+import { IoFlags, Status } from './protocol/constants.js';
 
 export type ChunkEntry = readonly [name: string, size: number];
 
@@ -32,6 +35,19 @@ export interface ChunkedObject {
 }
 
 const CHUNK_NAME = /^[0-9a-f]{32}$/;
+/** The journal line a commit appends to claim the upload (it adds no bytes). */
+const COMMIT_LINE = 'commit';
+
+/** An uncommitted upload as read: its chunks, and the journal's bytes (what the next append expects to find). */
+export interface StagedUpload {
+  readonly entries: ChunkEntry[];
+  readonly journal: Buffer;
+}
+
+/** The journal of an upload changed since the writer read it: another writer appended or committed first. */
+export class JournalChanged extends Error {
+  override readonly name = 'EllipticsJournalChanged';
+}
 
 export class ChunkStore {
   constructor(
@@ -73,20 +89,55 @@ export class ChunkStore {
 
   /** The chunks staged for `path`, in order, or undefined when no upload is staged there. */
   async staged(path: string): Promise<ChunkEntry[] | undefined> {
+    return (await this.stagedUpload(path))?.entries;
+  }
+
+  /** The upload staged for `path` with its journal's bytes, or undefined when none is staged there. */
+  async stagedUpload(path: string): Promise<StagedUpload | undefined> {
     const id = this.idOf(`upload:${path}`);
     const replica = await this.client.newest(id);
     if (!replica) return undefined;
-    const journal = replica.size === 0 ? '' : (await this.objects.readAll(id, replica)).toString('utf8');
-    return journal
+    const journal = replica.size === 0 ? Buffer.alloc(0) : await this.objects.readAll(id, replica);
+    const entries = journal
+      .toString('utf8')
       .split('\n')
-      .filter((line) => line !== '')
+      .filter((line) => line !== '' && line !== COMMIT_LINE)
       .map((line) => parseEntry(line, `the staged upload of ${path}`));
+    return { entries, journal };
   }
 
-  /** Adds a chunk to the upload staged for `path`. */
-  async stage(path: string, entry: ChunkEntry): Promise<void> {
-    const line = Buffer.from(`${entry[0]} ${entry[1]}\n`, 'utf8');
-    await this.client.writeQuorum(this.idOf(`upload:${path}`), { ioFlags: IoFlags.APPEND, offset: 0, num: 0, ...this.clock.now() }, line);
+  /**
+   * Adds a chunk to the upload staged for `path`, if its journal still holds exactly `seen` (undefined: no
+   * journal); resolves to the journal's bytes after the append, and throws JournalChanged otherwise.
+   */
+  async stage(path: string, entry: ChunkEntry, seen: Buffer | undefined): Promise<Buffer> {
+    return this.appendClaimed(path, `${entry[0]} ${entry[1]}\n`, seen);
+  }
+
+  /** Claims the upload staged for `path` for a commit, if its journal still holds exactly `seen`. */
+  async claimCommit(path: string, seen: Buffer | undefined): Promise<void> {
+    await this.appendClaimed(path, `${COMMIT_LINE}\n`, seen);
+  }
+
+  /**
+   * APPEND with compare-and-swap: the server appends only if the sha512 of the journal it holds is that of
+   * `seen` (elliptics library/dnet.c dnet_cas_local, before the backend's append; -EBADFD otherwise). A key
+   * the server does not have passes, so two writers that both saw no journal could both start one; stowage
+   * starts an upload from one process (POST), so that race is not one the registry makes.
+   */
+  private async appendClaimed(path: string, line: string, seen: Buffer | undefined): Promise<Buffer> {
+    const bytes = Buffer.from(line, 'utf8');
+    const expected = seen ?? Buffer.alloc(0);
+    const parent = createHash('sha512').update(expected).digest();
+    try {
+      await this.client.writeQuorum(this.idOf(`upload:${path}`), { ioFlags: IoFlags.APPEND | IoFlags.CAS, offset: 0, num: 0, parent, ...this.clock.now() }, bytes);
+    } catch (err) {
+      if (err instanceof QuorumError && err.failures.some((failure) => isStatus(failure, Status.EBADFD))) {
+        throw new JournalChanged(`elliptics: the upload staged for ${path} changed since this writer read it`, { cause: err });
+      }
+      throw err;
+    }
+    return Buffer.concat([expected, bytes]);
   }
 
   /** Forgets the upload staged for `path`; its chunks too unless they now belong to a committed object. */

@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, StorageDriver } from 'stowage';
-import { type ChunkEntry, ChunkStore } from './chunked.js';
+import { type ChunkEntry, ChunkStore, JournalChanged } from './chunked.js';
 import { DirectoryIndex, baseName, childPath, parentOf } from './listing.js';
 import { ObjectStore, rechunk, systemClock } from './objects.js';
 import type { EllipticsClient, ReplicaInfo } from './protocol/client.js';
@@ -97,10 +97,13 @@ export class EllipticsDriver implements StorageDriver {
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
-    const staged = await this.chunks.staged(path);
+    const upload = await this.chunks.stagedUpload(path);
+    const staged = upload?.entries;
     // a staged upload was noted in its directory when its first chunk was stored (the note outlives it)
     let noted = staged !== undefined;
     let size = 0;
+    // the journal this writer has seen: its appends and its commit apply only while the journal is still that
+    let journal = upload?.journal;
     if (append) {
       if (staged) {
         size = staged.reduce((sum, [, bytes]) => sum + bytes, 0);
@@ -110,7 +113,8 @@ export class EllipticsDriver implements StorageDriver {
         const committed = await this.storedAt(path);
         if (committed && committed.size > 0) {
           for await (const piece of rechunk(this.bytesOf(path, committed), this.objects.chunkSize)) {
-            await this.stage(path, piece, !noted);
+            journal = await this.stage(path, piece, !noted, journal, size);
+            size += piece.length;
             noted = true;
           }
           size = committed.size;
@@ -118,8 +122,9 @@ export class EllipticsDriver implements StorageDriver {
       }
     } else if (staged) {
       await this.chunks.unstage(path, staged);
+      journal = undefined;
     }
-    return new EllipticsWriter(this, path, size, this.objects.chunkSize, noted);
+    return new EllipticsWriter(this, path, size, this.objects.chunkSize, noted, journal);
   }
 
   async uploadSize(path: string): Promise<number> {
@@ -194,10 +199,31 @@ export class EllipticsDriver implements StorageDriver {
 
   // ---- used by the writer
 
-  /** @internal stores a chunk and adds it to the upload staged for `path` (noting the upload in its directory first) */
-  async stage(path: string, data: Buffer, first: boolean): Promise<void> {
+  /**
+   * @internal stores a chunk and adds it to the upload staged for `path` (noting the upload in its directory
+   * first), if the upload's journal is still `seen`; resolves to the journal after it. A writer overtaken by
+   * another (the journal changed) is refused with INVALID_OFFSET at `offset`, and its chunk removed.
+   */
+  async stage(path: string, data: Buffer, first: boolean, seen: Buffer | undefined, offset: number): Promise<Buffer> {
     if (first) await this.chunks.noteStaged(parentOf(path), baseName(path));
-    await this.chunks.stage(path, await this.chunks.writeChunk(data));
+    const entry = await this.chunks.writeChunk(data);
+    try {
+      return await this.chunks.stage(path, entry, seen);
+    } catch (err) {
+      if (!(err instanceof JournalChanged)) throw err;
+      await this.chunks.removeChunks([entry]);
+      throw this.errors.invalidOffset(path, offset);
+    }
+  }
+
+  /** @internal claims the upload staged for `path` for a commit, if its journal is still `seen` (INVALID_OFFSET otherwise) */
+  async claimCommit(path: string, seen: Buffer | undefined, offset: number): Promise<void> {
+    try {
+      await this.chunks.claimCommit(path, seen);
+    } catch (err) {
+      if (err instanceof JournalChanged) throw this.errors.invalidOffset(path, offset);
+      throw err;
+    }
   }
 
   /** @internal makes the staged upload of `path`, exactly `size` bytes, the object at `path` */
@@ -230,7 +256,7 @@ class EllipticsWriter implements FileWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private flushed: number;
-  private state: 'open' | 'closed' | 'committed' | 'cancelled' = 'open';
+  private state: 'open' | 'closed' | 'committed' | 'cancelled' | 'refused' = 'open';
 
   constructor(
     private readonly driver: EllipticsDriver,
@@ -239,6 +265,8 @@ class EllipticsWriter implements FileWriter {
     private readonly chunkSize: number,
     /** whether the upload is already noted in its directory (a writer continuing a staged upload) */
     private noted: boolean,
+    /** the upload's journal as this writer last saw it (undefined: none) */
+    private journal: Buffer | undefined,
   ) {
     this.flushed = size;
   }
@@ -271,6 +299,7 @@ class EllipticsWriter implements FileWriter {
   async commit(): Promise<void> {
     this.assertOpen('commit');
     await this.flush();
+    await this.refusedUnless(this.driver.claimCommit(this.path, this.journal, this.flushed));
     await this.driver.publish(this.path, this.flushed);
     this.state = 'committed';
   }
@@ -281,9 +310,23 @@ class EllipticsWriter implements FileWriter {
     this.pending = [];
     this.pendingBytes = 0;
     for await (const piece of rechunk(pending, this.chunkSize)) {
-      await this.driver.stage(this.path, piece, !this.noted);
+      this.journal = await this.refusedUnless(this.driver.stage(this.path, piece, !this.noted, this.journal, this.flushed));
       this.noted = true;
       this.flushed += piece.length;
+    }
+  }
+
+  /** A writer refused once (overtaken by another) stays refused: it writes nothing more, close included. */
+  private async refusedUnless<T>(step: Promise<T>): Promise<T> {
+    try {
+      return await step;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'INVALID_OFFSET') {
+        this.state = 'refused';
+        this.pending = [];
+        this.pendingBytes = 0;
+      }
+      throw err;
     }
   }
 

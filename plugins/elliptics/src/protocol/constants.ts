@@ -51,6 +51,7 @@ export const IoFlags = {
   NOCSUM: 0x100,
   PLAIN_WRITE: 0x200,
   CACHE: 0x400,
+  /** DNET_IO_FLAGS_COMPARE_AND_SWAP: the WRITE applies only if the stored record's checksum is io.parent (library/dnet.c dnet_cas_local) */
   CAS: 0x2000,
   CHECKSUM: 0x4000,
 } as const;
@@ -73,6 +74,8 @@ export const Status = {
   ENXIO: -6,
   E2BIG: -7,
   EINVAL: -22,
+  /** a compare-and-swap WRITE found other content than expected */
+  EBADFD: -77,
   EOPNOTSUPP: -95,
   ETIMEDOUT: -110,
 } as const;

@@ -53,6 +53,8 @@ export interface WriteParams {
   tsec: number;
   tnsec: number;
   userFlags?: bigint;
+  /** dnet_io_attr.parent: with IoFlags.CAS, the sha512 of the content the write expects to find */
+  parent?: Buffer;
 }
 
 export const writeRequest = (id: Buffer, groupId: number, backendId: number, params: WriteParams, data: Uint8Array): Request => ({
@@ -66,6 +68,7 @@ export const writeRequest = (id: Buffer, groupId: number, backendId: number, par
       tsec: params.tsec,
       tnsec: params.tnsec,
       userFlags: params.userFlags ?? 0n,
+      ...(params.parent ? { parent: params.parent } : {}),
       size: data.length,
     }),
     Buffer.from(data.buffer, data.byteOffset, data.length),
