@@ -8,6 +8,7 @@ import { listQuotas } from './quotas.js';
 import type { Handler } from './context.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
 import { listReferrers } from './referrers.js';
+import { pingV1, searchV1, searchV2 } from './search.js';
 import { listTags } from './tags.js';
 import { cancelUpload, getUploadStatus, patchUpload, putUpload, startUpload } from './uploads.js';
 
@@ -37,6 +38,10 @@ const ROUTES: readonly Route[] = [
   { template: '/v2/_catalog', pattern: /^\/v2\/_catalog$/, methods: readable(needs('catalog', listCatalog)) },
   // stowage's own: quota usage is registry-wide, so it takes the catalog's access
   { template: '/v2/_stowage/quotas', pattern: /^\/v2\/_stowage\/quotas$/, methods: readable(needs('catalog', listQuotas)) },
+  // search (src/http/search.ts): any caller who may use the registry; results are filtered to what they may pull
+  { template: '/v1/_ping', pattern: /^\/v1\/_ping$/, methods: readable(needs('base', pingV1)) },
+  { template: '/v1/search', pattern: /^\/v1\/search$/, methods: readable(needs('base', searchV1)) },
+  { template: '/v2/_stowage/search', pattern: /^\/v2\/_stowage\/search$/, methods: readable(needs('base', searchV2)) },
   { template: '/v2/<name>/tags/list', pattern: /^\/v2\/(.+)\/tags\/list$/, methods: readable(needs('pull', listTags)) },
   { template: '/v2/<name>/blobs/uploads/', pattern: /^\/v2\/(.+)\/blobs\/uploads\/?$/, methods: { POST: needs('push', startUpload) } },
   {

@@ -2,6 +2,7 @@
  * The registry domain service: what the HTTP API does, without HTTP. Every operation validates its
  * names and digests first and answers failures as RegistryError with the spec's codes.
  */
+import { SearchIndex, type SearchHit } from './search-index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { withSignal } from '../storage/signal.js';
 import { BlobStore, type BlobBody, type BlobDescriptor } from './blobs.js';
@@ -50,6 +51,8 @@ export interface RegistryOptions {
   readonly recordPulls?: boolean;
   /** byte quotas per namespace (storage.quotas), enforced at upload close and at mount */
   readonly quotas?: readonly QuotaLimit[];
+  /** the search index (search-index.ts), shared by every per-request view; one is made when absent */
+  readonly searchIndex?: SearchIndex;
 }
 
 /** The catalog's page size when `n` is not given, and the largest `n` accepted (distribution's defaults). */
@@ -74,9 +77,11 @@ export class Registry {
   private readonly uploadState: UploadSessionsState;
   private readonly pulls: PullRecorder;
   private readonly quotas: QuotaTracker;
+  private readonly searchIndex: SearchIndex;
 
   constructor(options: RegistryOptions, uploadState: UploadSessionsState = new UploadSessionsState(), pulls?: PullRecorder, quotas?: QuotaTracker) {
-    this.options = options;
+    this.searchIndex = options.searchIndex ?? new SearchIndex();
+    this.options = { ...options, searchIndex: this.searchIndex };
     this.uploadState = uploadState;
     const storage = new RegistryStorage(options.driver);
     const layout = new StorageLayout(options.rootDirectory ?? '/');
@@ -219,6 +224,8 @@ export class Registry {
     const pushed = await this.boundary(() => this.manifestStore.put(name, reference, content, contentType, tags));
     // a manifest's bytes count towards its namespace too (quotas are enforced on blobs, where the bulk is)
     this.quotas.added(name, pushed.digest, content.length);
+    const byTag = !reference.includes(':');
+    this.searchIndex.manifestPushed(name, byTag ? [reference, ...tags] : tags);
     return pushed;
   }
 
@@ -226,6 +233,19 @@ export class Registry {
     checkName(name);
     this.checkWritable();
     await this.boundary(() => this.manifestStore.delete(name, reference), () => manifestUnknown(name, reference));
+    await this.searchIndex.manifestDeleted(name, this);
+  }
+
+  // search
+
+  /** Repositories whose name or tags contain `term`, those `visible` admits, from the search index. */
+  async search(term: string, visible: (name: string) => boolean): Promise<SearchHit[]> {
+    return this.boundary(() => this.searchIndex.search(this, term, visible));
+  }
+
+  /** Rebuilds the search index from storage. */
+  async reindexSearch(): Promise<void> {
+    await this.boundary(() => this.searchIndex.rebuild(this));
   }
 
   // listings
