@@ -1,0 +1,118 @@
+/**
+ * `docker search <host>/<term>` against stowage: the docker CLI asks a dockerd of the test's own (on vfs,
+ * with its own containerd, as in auth-clients.test.ts), which pings `/v1/_ping` and calls `/v1/search` on
+ * stowage over plain HTTP (127.0.0.0/8 is an insecure registry for dockerd by default). With htpasswd and
+ * access rules, a `docker login`ed user sees only the repositories they may pull.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { basic, pushImage as pushAuthImage, startAuthRegistry, USERS, type AuthRegistry } from '../auth/support.js';
+import { pushImage, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
+import { ensureDebianTools, type DebianTool } from '../support/debian.js';
+import { spawnServer, waitForOutput, type ServerProcess } from '../support/server-process.js';
+
+const CONTAINERD: DebianTool = { package: 'containerd', binary: 'containerd' };
+const DOCKERD: DebianTool = { package: 'docker.io', binary: 'dockerd' };
+
+interface Run {
+  readonly status: number | null;
+  readonly out: string;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn('docker', args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], timeout: 120_000 });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.on('error', (err) => (out += String(err)));
+    child.on('close', (status) => resolve({ status, out }));
+    child.stdin.end(input);
+  });
+}
+
+/** the NAME column of `docker search --format` output */
+async function searchNames(host: string, term: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const result = await run(['search', '--format', '{{.Name}}\t{{.Description}}', `${host}/${term}`], env);
+  if (result.status !== 0) throw new Error(`docker search exited ${result.status}: ${result.out}`);
+  return result.out.split('\n').filter((line) => line.trim() !== '');
+}
+
+let work: string;
+let containerd: ServerProcess | undefined;
+let dockerd: ServerProcess | undefined;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  ensureDebianTools(CONTAINERD, DOCKERD);
+  work = await mkdtemp(path.join(os.tmpdir(), 'stowage-docker-search-'));
+  const ctrd = path.join(work, 'containerd');
+  await mkdir(ctrd, { recursive: true });
+  await writeFile(
+    path.join(ctrd, 'config.toml'),
+    `version = 2\nroot = "${ctrd}/root"\nstate = "${ctrd}/state"\n[grpc]\n  address = "${ctrd}/sock"\n[plugins."io.containerd.grpc.v1.cri"]\n  disable = true\n`,
+  );
+  containerd = spawnServer('containerd', ['--config', path.join(ctrd, 'config.toml')]);
+  await waitForOutput(containerd, /containerd successfully booted/, 60_000);
+  dockerd = spawnServer('dockerd', [
+    '--data-root', path.join(work, 'docker-data'), '--exec-root', path.join(work, 'docker-exec'), '--pidfile', path.join(work, 'docker.pid'),
+    '-H', `unix://${work}/docker.sock`, '--containerd', `${ctrd}/sock`, '--storage-driver', 'vfs', '--iptables=false', '--bridge=none',
+  ]);
+  await waitForOutput(dockerd, /API listen on/, 90_000);
+  env = { DOCKER_HOST: `unix://${work}/docker.sock`, DOCKER_CONFIG: path.join(work, 'docker-config') };
+}, 10 * 60_000);
+
+afterAll(async () => {
+  await dockerd?.close(20_000);
+  await containerd?.close(20_000);
+  if (work) await rm(work, { recursive: true, force: true });
+}, 60_000);
+
+describe('docker search', { timeout: 180_000 }, () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startTestRegistry();
+    await pushImage(registry, 'web/frontend', 'v1');
+    await pushImage(registry, 'tools/builder', 'frontend-base');
+    await pushImage(registry, 'db/postgres', '16');
+  });
+  afterAll(async () => registry?.close());
+
+  it('lists the repositories whose name or tags hold the term, and sees a push made after the first search', async () => {
+    const host = new URL(registry.url).host;
+    expect(await searchNames(host, 'frontend', env)).toEqual(['tools/builder\ttags: frontend-base', 'web/frontend\ttags: v1']);
+    expect(await searchNames(host, 'nothing-like-this', env)).toEqual([]);
+    await pushImage(registry, 'web/frontend-next', 'beta');
+    expect(await searchNames(host, 'frontend-n', env)).toEqual(['web/frontend-next\ttags: beta']);
+  });
+});
+
+describe('docker search with htpasswd and access rules', { timeout: 180_000 }, () => {
+  let registry: AuthRegistry;
+  beforeAll(async () => {
+    registry = await startAuthRegistry((dir) => ({
+      htpasswd: { realm: 'docker-search', path: `${dir}/htpasswd` },
+      access: {
+        groups: {},
+        anonymouspull: [],
+        rules: [
+          { repositories: ['team-a/**'], users: ['alice'], groups: [], actions: ['pull', 'push'] },
+          { repositories: ['team-b/**'], users: ['carol'], groups: [], actions: ['pull', 'push'] },
+        ],
+      },
+    }));
+    await pushAuthImage(registry, 'team-a/app', 'v1', basic('alice'));
+    await pushAuthImage(registry, 'team-b/app', 'v1', basic('carol'));
+  });
+  afterAll(async () => registry?.close());
+
+  it('a logged-in user finds only what they may pull', async () => {
+    const host = new URL(registry.url).host;
+    const login = await run(['login', '-u', 'alice', '--password-stdin', host], env, `${USERS.alice}\n`);
+    expect(login.status, login.out).toBe(0);
+    expect((await searchNames(host, 'app', env)).map((line) => line.split('\t')[0])).toEqual(['team-a/app']);
+  });
+});
