@@ -12,6 +12,7 @@ import type { HttpHook } from './http/exchange.js';
 import { createHttpServer } from './http/server.js';
 import type { Logger, SecretRedactor } from './logger.js';
 import { parseBytes } from './registry/gc/quota.js';
+import { createRegistryCaches, type RegistryCaches } from './registry/cache/index.js';
 import { Registry } from './registry/index.js';
 import { wrapDriver } from './storage/base.js';
 import type { StorageDriver } from './storage/driver.js';
@@ -40,6 +41,11 @@ export function createStowageContainer(parts: StowageParts): DependencyContainer
   return c;
 }
 
+/** storage.cache's caches; the registry closes them (Registry.closeCaches) */
+function cachesFor(config: StowageConfig, logger: Logger): { caches?: RegistryCaches } {
+  return config.caches ? { caches: createRegistryCaches(config.caches, logger) } : {};
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Registry service and HTTP server construction. This is the only code that knows how the registry
 // service (src/registry) and the HTTP server (src/http) are built: change it here when their parameters
@@ -56,6 +62,7 @@ function registerRegistryAndHttp(c: DependencyContainer, rootDirectory: string |
         logger: d.resolve(LOGGER),
         recordPulls: storage.maintenance.retention.policies.some((policy) => policy.keeppulledwithin !== undefined),
         quotas: storage.quotas.map((quota) => ({ namespace: quota.namespace, limitBytes: parseBytes(quota.limit) })),
+        ...cachesFor(d.resolve(CONFIG), d.resolve(LOGGER)),
         ...(rootDirectory !== undefined ? { rootDirectory } : {}),
       });
     }),

@@ -3,6 +3,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createStowageContainer } from '../container.js';
 import { formatIssue, refuseUnhonouredSettings, type StowageConfig } from '../config/index.js';
+import { cachePasswords } from '../config/caches.js';
 import { opsConfigOf } from '../config/operations.js';
 import { createLogger, processRedactor, type Logger } from '../logger.js';
 import { Operations } from '../ops/index.js';
@@ -51,6 +52,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
   const ops = new Operations(opsConfig, logger);
   const plugin = await preparePlugin(config);
   redactor.add(plugin.secrets);
+  redactor.add(cachePasswords(config));
   const driver: StorageDriver = await createStorageDriver(plugin, ops.driverLogger(logger), config.baseDir);
   const container = createStowageContainer({ config, logger, redactor, driver: ops.instrument(driver), hooks: ops.hooks });
   const server = container.resolve(HTTP_SERVER);
@@ -77,6 +79,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
     });
   } catch (err) {
     await ops.close();
+    await container.resolve(REGISTRY).closeCaches();
     await driver.close?.();
     if (err instanceof CliFailure) throw err;
     const code = (err as { code?: unknown }).code;
@@ -114,6 +117,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
       await collector.stop();
       await container.resolve(REGISTRY).flushPulls();
       await ops.close();
+      await container.resolve(REGISTRY).closeCaches();
       await driver.close?.();
       await container.dispose();
     })();

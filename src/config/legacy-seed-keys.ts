@@ -19,15 +19,13 @@ export const SEED_KEYS_NOT_IMPLEMENTED: Readonly<Record<string, string>> = {
   search_backend: 'search is always on in stowage, answered from an index each process builds in memory (docs/api.md); no database is used',
   sqlalchemy_index_database: 'search is always on in stowage, answered from an index each process builds in memory (docs/api.md); no database is used',
   mirroring: 'pull-through mirroring is not implemented yet',
-  cache: 'the shared redis cache is not implemented yet',
-  cache_lru: 'the redis LRU cache for small files is not implemented yet',
   cors: 'use http.cors in a stowage config (the seed CORS keys are not translated)',
   debug: 'use http.debug in a stowage config',
   bugsnag: 'stowage does not report to bugsnag (unsupported); use email_exceptions',
 };
 
 /** keys read elsewhere (legacy.ts) or that carry no behaviour */
-const SEED_KEYS_HANDLED = new Set(['storage', 'storage_redirect', 'loglevel', 'issue', 'email_exceptions']);
+const SEED_KEYS_HANDLED = new Set(['storage', 'storage_redirect', 'loglevel', 'issue', 'email_exceptions', 'cache', 'cache_lru']);
 
 /** `email_exceptions` (the seed's names) onto `reporting.email` (stowage's) */
 const EMAIL_KEYS: Readonly<Record<string, string>> = {

@@ -166,6 +166,19 @@ export function translateLegacy(
     result.origins.push([['log', 'level'], { file, path: loglevel.path }]);
   }
 
+  // the seeds' redis caches: `cache` is distribution's blob descriptor cache, `cache_lru` stowage's storage.cache.lru
+  const cache = redisSectionOf(resolve('cache')?.value);
+  const cacheLru = redisSectionOf(resolve('cache_lru')?.value);
+  if (cache || cacheLru) {
+    storage.cache = { ...(cache ? { blobdescriptor: 'redis' } : {}), ...(cacheLru ? { lru: cacheLru } : {}) };
+    if (cache) {
+      out.redis = cache;
+      result.origins.push([['redis'], { file, path: section.get('cache')!.path }]);
+      result.origins.push([['storage', 'cache', 'blobdescriptor'], { file, path: section.get('cache')!.path }]);
+    }
+    if (cacheLru) result.origins.push([['storage', 'cache', 'lru'], { file, path: section.get('cache_lru')!.path }]);
+  }
+
   const legacy: Record<string, LegacyValue> = {};
   for (const key of section.keys()) {
     if (!isLegacyStorageKey(key, driver)) continue;
@@ -179,4 +192,20 @@ export function translateLegacy(
   for (const [segments, path] of seed.origins) result.origins.push([[...segments], { file, path }]);
   issues.push(...seed.issues);
   return { ...result, legacy, warnings: seed.warnings };
+}
+
+/**
+ * A seed's `cache` / `cache_lru` (host, port, db, password; values from `_env:` arrive as strings) as a
+ * stowage redis endpoint; undefined when no host is set (docker-registry then ran without that cache).
+ */
+function redisSectionOf(value: unknown): Mapping | undefined {
+  if (!isMapping(value) || typeof value.host !== 'string' || value.host === '') return undefined;
+  const port = value.port === null || value.port === undefined || value.port === '' ? 6379 : Number(value.port);
+  const db = value.db === null || value.db === undefined || value.db === '' ? 0 : Number(value.db);
+  const host = value.host.includes(':') ? `[${value.host}]` : value.host;
+  return {
+    addr: `${host}:${Number.isInteger(port) ? port : String(value.port)}`,
+    db: Number.isInteger(db) ? db : value.db,
+    ...(typeof value.password === 'string' && value.password !== '' ? { password: value.password } : {}),
+  };
 }

@@ -4,6 +4,7 @@
  * distribution sections.
  */
 import path from 'node:path';
+import { cachesOf } from './caches.js';
 import { ENVIRONMENT, STORAGE_SETTINGS } from './env-overrides.js';
 import { opsConfigOf } from './operations.js';
 import type { Origins } from './origins.js';
@@ -30,7 +31,6 @@ const LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', panic: 'fatal
 const IGNORED_WITH_WARNING: ReadonlyArray<readonly [readonly string[], string]> = [
   [['proxy'], 'stowage is not a pull-through cache'],
   [['middleware'], 'stowage has no registry/storage middleware'],
-  [['redis'], 'stowage does not use redis'],
   [['validation'], 'stowage does not restrict manifest URLs'],
   [['reporting', 'bugsnag'], 'stowage does not report to bugsnag (unsupported); use reporting.email'],
   [['reporting', 'newrelic'], 'stowage does not report to newrelic (unsupported)'],
@@ -46,7 +46,6 @@ const IGNORED_WITH_WARNING: ReadonlyArray<readonly [readonly string[], string]> 
   [['http', 'draintimeout'], 'on SIGTERM stowage lets requests in flight finish, however long they take'],
   [['http', 'http2'], 'stowage serves HTTP/1.1 only'],
   [['http', 'h2c'], 'stowage serves HTTP/1.1 only'],
-  [['storage', 'cache'], 'stowage keeps no blob descriptor cache'],
   [['storage', 'tag'], 'stowage keeps no tag lookup concurrency setting'],
   [['catalog'], 'stowage pages _catalog by n (at most 1000 a page)'],
 ];
@@ -95,6 +94,10 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
     if (valueAt(document, segments) == null) continue;
     warnings.push({ ...origins.locate(segments), message: `accepted but ignored: ${why}` });
   }
+  const caches = cachesOf(document, origins, warnings);
+  if (document.redis != null && caches?.caches.blobdescriptor !== 'redis') {
+    warnings.push({ ...origins.locate(['redis']), message: 'accepted but ignored: stowage uses redis only for storage.cache.blobdescriptor: redis' });
+  }
 
   return {
     source: context.source,
@@ -137,6 +140,7 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
     },
     plugins: { paths },
     ops: opsConfigOf(document, context.baseDir),
+    ...(caches ?? {}),
     warnings,
     refusals: unhonouredSecuritySettings(document, origins),
   };

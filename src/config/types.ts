@@ -1,4 +1,5 @@
 import type { OpsConfig } from './operations.js';
+import type { CacheConfig } from './caches.js';
 
 /** The configuration after discovery, format translation and env overrides: what the rest of stowage reads. */
 
@@ -138,6 +139,8 @@ export interface StowageConfig {
   readonly plugins: { readonly paths: readonly string[] };
   /** health, metrics, access log, notifications, CORS (src/config/operations.ts); absent: all off */
   readonly ops?: OpsConfig;
+  /** storage.cache (+ redis): the registry's caches (src/registry/cache); absent: none */
+  readonly caches?: CacheConfig;
   /** things accepted but not acted upon (distribution sections stowage does not implement, unknown env variables) */
   readonly warnings?: readonly ConfigIssue[];
   /**

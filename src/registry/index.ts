@@ -3,6 +3,7 @@
  * names and digests first and answers failures as RegistryError with the spec's codes.
  */
 import { SearchIndex, type SearchHit } from './search-index.js';
+import { cachedDriver, type RegistryCaches } from './cache/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { withSignal } from '../storage/signal.js';
 import { BlobStore, type BlobBody, type BlobDescriptor } from './blobs.js';
@@ -53,6 +54,8 @@ export interface RegistryOptions {
   readonly quotas?: readonly QuotaLimit[];
   /** the search index (search-index.ts), shared by every per-request view; one is made when absent */
   readonly searchIndex?: SearchIndex;
+  /** storage.cache: reads answered from caches, invalidated by the registry's writes (src/registry/cache) */
+  readonly caches?: RegistryCaches;
 }
 
 /** The catalog's page size when `n` is not given, and the largest `n` accepted (distribution's defaults). */
@@ -83,8 +86,8 @@ export class Registry {
     this.searchIndex = options.searchIndex ?? new SearchIndex();
     this.options = { ...options, searchIndex: this.searchIndex };
     this.uploadState = uploadState;
-    const storage = new RegistryStorage(options.driver);
     const layout = new StorageLayout(options.rootDirectory ?? '/');
+    const storage = new RegistryStorage(options.caches ? cachedDriver(options.driver, layout, options.caches) : options.driver);
     const logger = options.logger ?? silentLogger;
     // shared by every per-request view, and writing through the registry's own driver (its flushes outlive requests)
     this.pulls = pulls ?? new PullRecorder(storage, layout, logger);
@@ -108,6 +111,11 @@ export class Registry {
    */
   forRequest(signal: AbortSignal): Registry {
     return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls, this.quotas);
+  }
+
+  /** closes the caches' connections (the driver belongs to whoever opened it) */
+  async closeCaches(): Promise<void> {
+    await this.options.caches?.close();
   }
 
   // blobs

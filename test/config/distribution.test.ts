@@ -27,8 +27,9 @@ describe("distribution's config.yml", () => {
       gc: { enabled: false, interval: '24h', graceperiod: '1h', settle: '1m', deleteuntagged: false, dryrun: false },
       retention: { policies: [] },
     });
-    // health is implemented; log.fields and storage.cache are accepted and ignored, said so rather than silently
-    expect(config.warnings?.map((w) => w.path)).toEqual(['log.fields', 'storage.cache']);
+    // health and storage.cache are implemented; log.fields is accepted and ignored, said so rather than silently
+    expect(config.caches).toEqual({ blobdescriptor: 'inmemory', ttl: '10m', inmemorysize: 64 * 1024 * 1024 });
+    expect(config.warnings?.map((w) => w.path)).toEqual(['log.fields']);
   });
 
   it('reads delete, redirect, maintenance, prefix, headers, auth, health, access log and notifications, and warns about notifications.events and redis', async () => {
@@ -58,12 +59,12 @@ describe("distribution's config.yml", () => {
       expect.objectContaining({ name: 'alistener', url: 'https://my.listener.com/event', timeoutMs: 1000, threshold: 10, backoffMs: 1000, disabled: false }),
     ]);
     expect(config.ops?.notifications.queuedir).toBe(path.join(cwd, 'data', 'notifications'));
+    // storage.cache.blobdescriptor: redis uses the top-level redis section
+    expect(config.caches).toMatchObject({ blobdescriptor: 'redis', redis: { host: 'localhost', port: 6379, db: 0, dialtimeout: '5s' } });
     expect(config.warnings?.map((w) => `${w.file}: ${w.path}`)).toEqual([
-      `${file}: redis`,
       `${file}: notifications.events`,
       `${file}: http.draintimeout`,
       `${file}: http.http2`,
-      `${file}: storage.cache`,
     ]);
     expect(config.refusals).toEqual([]);
   });

@@ -47,6 +47,31 @@ describe('a Python docker-registry config.yml', () => {
     expect(config.storage.redirect.disable).toBe(false);
   });
 
+  it('turns the seeds\' cache and cache_lru into redis caches when their hosts are set, and into none when not', async () => {
+    const cwd = await workdir({ 'config.yml': fixture('docker-registry-ufile.yml') });
+    const unset = await loadConfig({ cwd, env: { DOCKER_REGISTRY_CONFIG: 'config.yml', SETTINGS_FLAVOR: 'ufile' } });
+    expect(unset.caches).toBeUndefined();
+    const config = await loadConfig({
+      cwd,
+      env: {
+        DOCKER_REGISTRY_CONFIG: 'config.yml',
+        SETTINGS_FLAVOR: 'ufile',
+        CACHE_REDIS_HOST: 'redis.internal',
+        CACHE_REDIS_PORT: '6380',
+        CACHE_REDIS_PASSWORD: 's3cret',
+        CACHE_LRU_REDIS_HOST: 'lru.internal',
+        CACHE_LRU_REDIS_PORT: '6381',
+        CACHE_LRU_REDIS_DB: '2',
+      },
+    });
+    expect(config.caches).toMatchObject({
+      blobdescriptor: 'redis',
+      redis: { host: 'redis.internal', port: 6380, db: 0, password: 's3cret' },
+      lru: { host: 'lru.internal', port: 6381, db: 2 },
+    });
+    expect(config.caches?.lru).not.toHaveProperty('password');
+  });
+
   it('cites keys merged by `<<: *common` at the flavor, where the merge put them', async () => {
     const cwd = await workdir({ 'config.yml': fixture('docker-registry-ufile.yml') });
     const error = await configErrorOf(

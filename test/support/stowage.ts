@@ -91,6 +91,10 @@ export interface StowageProcessOptions {
   readonly logLevel?: string;
   /** storage.maintenance.uploadpurging with this age and interval; the defaults when omitted */
   readonly uploadPurging?: { readonly age: string; readonly interval: string };
+  /** more lines of the `storage` section, indented as its keys (`  cache:`) */
+  readonly storageLines?: readonly string[];
+  /** more top-level lines of the config (`redis:`) */
+  readonly topLevelLines?: readonly string[];
 }
 
 export interface StowageProcess extends RunningRegistry {
@@ -128,6 +132,8 @@ export async function startStowageProcess(options: StowageProcessOptions = {}): 
       ...(options.uploadPurging
         ? ['  maintenance:', '    uploadpurging:', '      enabled: true', `      age: ${options.uploadPurging.age}`, `      interval: ${options.uploadPurging.interval}`]
         : []),
+      ...(options.storageLines ?? []),
+      ...(options.topLevelLines ?? []),
       '',
     ].join('\n'),
   );

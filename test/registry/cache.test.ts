@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisEndpointOf, type CacheConfig } from '../../src/config/caches.js';
+import { createRegistryCaches, type CacheKind } from '../../src/registry/cache/index.js';
+import { Registry } from '../../src/registry/index.js';
+import { silentLogger } from '../../src/registry/logger.js';
+import type { StorageDriver } from '../../src/storage/driver.js';
+import { startRedis, type RunningRedis } from '../support/redis.js';
+import { createFilesystemDriver } from '../support/stowage.js';
+
+const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+const IMAGE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+/** one stowage registry as a process builds it: its own driver, its own cache connections, counting lookups */
+interface Instance {
+  readonly registry: Registry;
+  readonly lookups: { kind: CacheKind; hit: boolean }[];
+  close(): Promise<void>;
+}
+
+async function instance(rootdirectory: string, config: CacheConfig | undefined): Promise<Instance> {
+  const driver: StorageDriver = await createFilesystemDriver(rootdirectory);
+  const lookups: { kind: CacheKind; hit: boolean }[] = [];
+  const caches = config ? createRegistryCaches(config, silentLogger, (kind, hit) => lookups.push({ kind, hit })) : undefined;
+  const registry = new Registry({ driver, deleteEnabled: true, ...(caches ? { caches } : {}) });
+  return {
+    registry,
+    lookups,
+    async close() {
+      await registry.closeCaches();
+      await driver.close?.();
+    },
+  };
+}
+
+async function pushBlob(registry: Registry, name: string, bytes: Uint8Array): Promise<{ digest: string; size: number }> {
+  const upload = await registry.startUpload(name);
+  const digest = sha256(bytes);
+  await registry.finishUpload(name, upload.id, digest, (async function* () {
+    yield bytes;
+  })());
+  return { digest, size: bytes.length };
+}
+
+/** pushes a one-layer image whose layer holds `text`, tagged `tag`; returns the manifest digest */
+async function pushImage(registry: Registry, name: string, tag: string, text: string): Promise<string> {
+  const config = await pushBlob(registry, name, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', text })));
+  const layer = await pushBlob(registry, name, Buffer.from(text));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: IMAGE_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+    }),
+  );
+  return (await registry.putManifest(name, tag, manifest, IMAGE_MANIFEST)).digest;
+}
+
+describe('shared caches in redis', () => {
+  let redis: RunningRedis;
+  let folder: string;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.close();
+  });
+
+  const redisCache = (): CacheConfig => ({
+    blobdescriptor: 'redis',
+    redis: redisEndpointOf({ addr: redis.addr }),
+    lru: redisEndpointOf({ addr: redis.addr, db: 1 }),
+    ttl: '10m',
+    inmemorysize: 1024 * 1024,
+  });
+
+  it('a tag moved through one registry is pulled at its new digest through another sharing the storage and the redis', async () => {
+    folder = await mkdtemp(path.join(os.tmpdir(), 'stowage-cache-'));
+    const a = await instance(folder, redisCache());
+    const b = await instance(folder, redisCache());
+    try {
+      const first = await pushImage(a.registry, 'team/app', 'latest', 'first');
+      expect((await b.registry.getManifest('team/app', 'latest')).digest).toBe(first);
+      b.lookups.length = 0;
+      // the second pull is answered from redis: without invalidation it would keep answering `first`
+      expect((await b.registry.getManifest('team/app', 'latest')).digest).toBe(first);
+      expect(b.lookups).toContainEqual({ kind: 'tag', hit: true });
+
+      const second = await pushImage(a.registry, 'team/app', 'latest', 'second');
+      expect(second).not.toBe(first);
+      const pulled = await b.registry.getManifest('team/app', 'latest');
+      expect(pulled.digest).toBe(second);
+      expect(sha256(pulled.content)).toBe(second);
+
+      await a.registry.deleteManifest('team/app', 'latest');
+      await expect(b.registry.getManifest('team/app', 'latest')).rejects.toMatchObject({ code: 'MANIFEST_UNKNOWN' });
+      await a.registry.deleteManifest('team/app', second);
+      await expect(b.registry.getManifest('team/app', second)).rejects.toMatchObject({ code: 'MANIFEST_UNKNOWN' });
+    } finally {
+      await a.close();
+      await b.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('a blob deleted through one registry is unknown through another, though its size was cached', async () => {
+    folder = await mkdtemp(path.join(os.tmpdir(), 'stowage-cache-'));
+    const a = await instance(folder, redisCache());
+    const b = await instance(folder, redisCache());
+    try {
+      const blob = await pushBlob(a.registry, 'team/blobs', Buffer.from('a blob to delete'));
+      expect(await b.registry.statBlob('team/blobs', blob.digest)).toEqual(blob);
+      b.lookups.length = 0;
+      expect(await b.registry.statBlob('team/blobs', blob.digest)).toEqual(blob);
+      expect(b.lookups).toContainEqual({ kind: 'blob_descriptor', hit: true });
+      await a.registry.deleteBlob('team/blobs', blob.digest);
+      await expect(b.registry.statBlob('team/blobs', blob.digest)).rejects.toMatchObject({ code: 'BLOB_UNKNOWN' });
+    } finally {
+      await a.close();
+      await b.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('redis stopped mid-run makes pushes and pulls read storage, with the right content', async () => {
+    const own = await startRedis();
+    folder = await mkdtemp(path.join(os.tmpdir(), 'stowage-cache-'));
+    const config: CacheConfig = { blobdescriptor: 'redis', redis: redisEndpointOf({ addr: own.addr }), lru: redisEndpointOf({ addr: own.addr }), ttl: '10m', inmemorysize: 0 };
+    const a = await instance(folder, config);
+    const b = await instance(folder, config);
+    try {
+      const first = await pushImage(a.registry, 'team/down', 'v1', 'before the outage');
+      expect((await b.registry.getManifest('team/down', 'v1')).digest).toBe(first);
+      await own.stop();
+      const second = await pushImage(a.registry, 'team/down', 'v1', 'during the outage');
+      const pulled = await b.registry.getManifest('team/down', 'v1');
+      expect(pulled.digest).toBe(second);
+      expect(sha256(pulled.content)).toBe(second);
+      const layer = JSON.parse(Buffer.from(pulled.content).toString('utf8')).layers[0] as { digest: string; size: number };
+      expect(await b.registry.statBlob('team/down', layer.digest)).toEqual({ digest: layer.digest, size: layer.size });
+      expect(b.lookups.some((lookup) => lookup.hit)).toBe(false);
+    } finally {
+      await a.close();
+      await b.close();
+      await own.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the in-process cache (no redis)', () => {
+  const inProcess: CacheConfig = { blobdescriptor: 'inmemory', ttl: '10m', inmemorysize: 1024 * 1024 };
+
+  it('answers blob sizes and manifest bytes from memory, and never tags: two registries agree on a moved tag', async () => {
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'stowage-cache-'));
+    const a = await instance(folder, inProcess);
+    const b = await instance(folder, inProcess);
+    try {
+      const first = await pushImage(a.registry, 'team/app', 'latest', 'first');
+      expect((await b.registry.getManifest('team/app', 'latest')).digest).toBe(first);
+      b.lookups.length = 0;
+      expect((await b.registry.getManifest('team/app', 'latest')).digest).toBe(first);
+      expect(b.lookups).toContainEqual({ kind: 'small_blob', hit: true });
+      expect(b.lookups.map((lookup) => lookup.kind)).not.toContain('tag');
+
+      const second = await pushImage(a.registry, 'team/app', 'latest', 'second');
+      expect((await b.registry.getManifest('team/app', 'latest')).digest).toBe(second);
+    } finally {
+      await a.close();
+      await b.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
