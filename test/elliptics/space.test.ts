@@ -165,4 +165,42 @@ describe('stowage on Elliptics stores a layer in linear space', () => {
     cluster.defragment();
     expect(cluster.storageBytes(1) - empty, 'bytes left after deleting everything and defragmenting').toBeLessThan(16 * 1024);
   });
+
+  it('listing journals are compacted: after many uploads and deleting every object one by one, each journal holds at most the two lines of an empty directory', async () => {
+    const { cluster, driver, url } = await registryOnEmulator();
+    const empty = cluster.storageBytes(1);
+    // each upload adds and removes its session folder in `_uploads`, each blob a folder under blobs/sha256
+    const uploads = 12;
+    for (let i = 0; i < uploads; i++) await pushChunked(url, 'space/many', deterministicBuffer(`space/many/${i}`, 4096 + i), 64 * 1024);
+
+    const directories: string[] = [];
+    const objects: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      directories.push(dir);
+      for (const child of await driver.list(dir)) {
+        if ((await driver.stat(child)).isDir) await walk(child);
+        else objects.push(child);
+      }
+    };
+    await walk('/');
+    const journalOf = (dir: string): string[] => {
+      const stored = cluster.stored(1, keyId(`dir:${dir}`, 'DOCKER'));
+      return stored ? stored.toString('utf8').split('\n').filter((line) => line !== '') : [];
+    };
+    // `_uploads` is empty again after the last commit (so no listing names it); without compaction its journal
+    // would hold a `+` and a `-` per upload
+    const uploadsDir = '/docker/registry/v2/repositories/space/many/_uploads';
+    expect(directories).not.toContain(uploadsDir);
+    expect(journalOf(uploadsDir)).toHaveLength(2);
+    directories.push(uploadsDir);
+    for (const path of objects) await driver.delete(path);
+
+    expect(await driver.list('/')).toEqual([]);
+    for (const dir of directories) expect(journalOf(dir).length, `lines left in the journal of ${dir}`).toBeLessThanOrEqual(2);
+    cluster.defragment();
+    // What is left: one journal of at most two lines per directory the pushes created, in the place eblob gave
+    // it (a rewrite in place keeps the place), whatever the number of uploads; chunks and descriptors are gone.
+    const left = cluster.storageBytes(1) - empty;
+    expect(left, `bytes left for ${directories.length} directories`).toBeLessThan(directories.length * 512);
+  });
 });

@@ -11,10 +11,28 @@
  * appends `-name` to the parent; if the parent now folds to nothing, it is removed from its own parent, then
  * re-read, and if a concurrent put filled it meanwhile, `+name` is appended again. Every interleaving of puts
  * and deletes ends with the entry listed when the directory has a child. See docs/elliptics.md.
+ *
+ * Compaction: a delete that leaves a journal with more than twice the lines its live entries need (and at
+ * least COMPACT_MIN_LINES), or leaves its directory empty, rewrites it with those lines only, in one WRITE with compare-and-swap against the bytes it folded (elliptics
+ * library/dnet.c dnet_cas_local: the server refuses with -EBADFD if an APPEND landed meanwhile, and the
+ * journal stays as it was). The rewrite folds to exactly what the journal folded to, the same children and
+ * the same `filledBy`, so no reader or writer can tell, and an entry appended concurrently is never lost.
  */
-import type { EllipticsClient } from './protocol/client.js';
+import { createHash } from 'node:crypto';
+import type { EllipticsClient, ReplicaInfo } from './protocol/client.js';
 import type { ObjectStore } from './objects.js';
 import { IoFlags } from './protocol/constants.js';
+
+/** A journal shorter than this is never rewritten (a rewrite costs a WRITE; a short journal costs little). */
+const COMPACT_MIN_LINES = 16;
+
+/** A journal folded: who is present, which name last turned it from empty to non-empty, and what was read. */
+interface Folded {
+  present: Set<string>;
+  filledBy?: string;
+  lines: number;
+  journal?: { bytes: Buffer; replica: ReplicaInfo };
+}
 
 const ROOT = '/';
 
@@ -53,13 +71,15 @@ export class DirectoryIndex {
       const dir = parentOf(child);
       const name = baseName(child);
       await this.append(dir, `-${name}\n`);
+      const folded = await this.fold(dir);
+      await this.compact(dir, folded);
       const stillThere = await this.children(child).then((c) => c.length > 0, () => false);
       if (stillThere && child !== path) {
         // A concurrent put filled the directory again while it was being pruned.
         await this.append(dir, `+${name}\n`);
         return;
       }
-      if (dir === ROOT || (await this.children(dir)).length > 0) return;
+      if (dir === ROOT || folded.present.size > 0) return;
       child = dir;
     }
   }
@@ -70,23 +90,29 @@ export class DirectoryIndex {
   }
 
   /** The journal folded: who is present, and which name last turned the directory from empty to non-empty. */
-  private async fold(dir: string): Promise<{ present: Set<string>; filledBy?: string }> {
+  private async fold(dir: string): Promise<Folded> {
     const id = this.idOf(dir);
     const replica = await this.client.newest(id);
     const present = new Set<string>();
-    if (!replica || replica.size === 0) return { present };
-    const journal = (await this.objects.readAll(id, replica)).toString('utf8');
-    let filledBy: string | undefined;
-    for (const line of journal.split('\n')) {
-      const name = line.slice(1);
-      if (line.startsWith('+')) {
-        if (present.size === 0) filledBy = name;
-        present.add(name);
-      } else if (line.startsWith('-')) {
-        present.delete(name);
-      }
-    }
-    return { present, filledBy };
+    if (!replica || replica.size === 0) return { present, lines: 0 };
+    const bytes = await this.objects.readAll(id, replica);
+    return { ...foldJournal(bytes.toString('utf8')), journal: { bytes, replica } };
+  }
+
+  /**
+   * Rewrites the journal of `dir` with its live lines when it holds more than twice as many (see the module
+   * comment). Best effort: a refused or failed rewrite leaves the journal as it was, still correct.
+   */
+  private async compact(dir: string, folded: Folded): Promise<void> {
+    const compacted = compactedLines(folded);
+    // an emptied directory's journal is all waste, so it is cut down whatever its length
+    const worth = folded.present.size === 0 ? folded.lines > compacted.length : folded.lines >= COMPACT_MIN_LINES && folded.lines > 2 * compacted.length;
+    if (!folded.journal || !worth) return;
+    const parent = createHash('sha512').update(folded.journal.bytes).digest();
+    const body = Buffer.from(compacted.map((line) => `${line}\n`).join(''), 'utf8');
+    // The directory's time stays what it was: the rewrite changes no entry.
+    const { tsec, tnsec } = folded.journal.replica.mtime;
+    await this.client.eachGroup((g) => this.client.write(g, this.idOf(dir), { ioFlags: IoFlags.CAS, offset: 0, num: 0, parent, tsec, tnsec }, body));
   }
 
   /** Drops the journal of a directory that was deleted as a whole. */
@@ -97,4 +123,34 @@ export class DirectoryIndex {
   private async append(dir: string, line: string): Promise<void> {
     await this.client.writeQuorum(this.idOf(dir), { ioFlags: IoFlags.APPEND, offset: 0, num: 0, ...this.clock.now() }, Buffer.from(line, 'utf8'));
   }
+}
+
+/** Folds journal text in order: `+name` adds, `-name` removes; `filledBy` is the last name added to an empty set. */
+export function foldJournal(journal: string): { present: Set<string>; filledBy?: string; lines: number } {
+  const present = new Set<string>();
+  let filledBy: string | undefined;
+  let lines = 0;
+  for (const line of journal.split('\n')) {
+    const name = line.slice(1);
+    if (line.startsWith('+')) {
+      if (present.size === 0) filledBy = name;
+      present.add(name);
+      lines++;
+    } else if (line.startsWith('-')) {
+      present.delete(name);
+      lines++;
+    }
+  }
+  return { present, filledBy, lines };
+}
+
+/**
+ * The shortest journal that folds to the same children and the same `filledBy`: the filler first, the other
+ * live names after it, and the filler's removal last when it is gone (so the set never empties before it).
+ */
+export function compactedLines(folded: { present: ReadonlySet<string>; filledBy?: string }): string[] {
+  const { present, filledBy } = folded;
+  if (filledBy === undefined) return [...present].map((name) => `+${name}`);
+  const others = [...present].filter((name) => name !== filledBy).map((name) => `+${name}`);
+  return [`+${filledBy}`, ...others, ...(present.has(filledBy) ? [] : [`-${filledBy}`])];
 }
