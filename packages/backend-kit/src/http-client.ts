@@ -7,11 +7,16 @@
  * body chunks, for streamed ones). A 401 may renew the credentials once (`renewCredentials`: Swift's
  * tokens). Host names under `localhost` (RFC 6761) are dialled on 127.0.0.1, so a bucket host such as
  * `bkt.localhost` reaches a local emulator. Used by alioss, ufile, s3 and swift.
+ *
+ * The signal of the storage call a request is made for (signal-scope.ts) aborts it too: a client that
+ * went away ends the request at once, and no retry or pause follows.
  */
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, buildConnector, request } from 'undici';
 import type { DriverLogger } from 'stowage';
 import { storageFailed } from './object-store.js';
+import { currentSignal } from './signal-scope.js';
 import { backoffMs, isRetriable, isRetriableStatus, RETRY_EVENT } from './retry.js';
 
 export interface HttpClientOptions {
@@ -92,8 +97,10 @@ export class HttpClient {
   private async attempt(build: () => OutgoingRequest | Promise<OutgoingRequest>, what: string, stream: false): Promise<BufferedReply>;
   private async attempt(build: () => OutgoingRequest | Promise<OutgoingRequest>, what: string, stream: boolean): Promise<StreamedReply | BufferedReply> {
     const attempts = this.options.retries + 1;
+    const caller = currentSignal();
     let renewed = false;
     for (let attempt = 1; ; attempt += 1) {
+      caller?.throwIfAborted();
       // a builder may need to await something first (Swift's token), so it is awaited outside the attempt's timer
       const outgoing = await build();
       const controller = new AbortController();
@@ -103,7 +110,8 @@ export class HttpClient {
           method: outgoing.method as 'GET',
           headers: outgoing.headers,
           body: outgoing.body,
-          signal: controller.signal,
+          // a streamed body stays tied to the caller's signal: the client leaving mid-download ends it too
+          signal: caller ? AbortSignal.any([controller.signal, caller]) : controller.signal,
           dispatcher: this.agent,
         });
         const status = reply.statusCode;
@@ -115,6 +123,7 @@ export class HttpClient {
         const buffered: BufferedReply = { status, headers, body: Buffer.from(await reply.body.arrayBuffer()) };
         if (status === 401 && this.options.renewCredentials && !renewed) {
           renewed = true;
+          caller?.throwIfAborted();
           if (await this.options.renewCredentials()) {
             this.options.logger.info({ driver: this.options.driver, request: what }, 'credentials refused; renewed them');
             attempt -= 1;
@@ -124,16 +133,18 @@ export class HttpClient {
         const retriable = isRetriableStatus(status) || (this.options.retriableReply?.(buffered) ?? false);
         if (retriable && attempt < attempts) {
           this.options.logger.warn({ event: RETRY_EVENT, driver: this.options.driver, request: what, status, attempt }, 'retrying backend request');
-          await this.pause(attempt);
+          await this.pause(attempt, caller);
           continue;
         }
         return buffered;
       } catch (err) {
+        // the client went away: its abort, not a storage failure, and nothing more to try
+        if (caller?.aborted) throw caller.reason;
         const timedOut = controller.signal.aborted;
         const reason = timedOut ? String((controller.signal.reason as Error)?.message ?? 'aborted') : (err as Error).message;
         if ((timedOut || isRetriable(err)) && attempt < attempts) {
           this.options.logger.warn({ event: RETRY_EVENT, driver: this.options.driver, request: what, error: reason, attempt }, 'retrying backend request');
-          await this.pause(attempt);
+          await this.pause(attempt, caller);
           continue;
         }
         throw storageFailed(`${this.options.driver}: ${what} failed after ${attempt} attempt(s): ${reason}`, err);
@@ -143,10 +154,11 @@ export class HttpClient {
     }
   }
 
-  private pause(attempt: number): Promise<void> {
+  /** The pause before another attempt; cut short (rejecting) when the caller's signal aborts. */
+  private pause(attempt: number, caller: AbortSignal | undefined): Promise<void> {
     const { retryIntervalMs, retries, backoff } = this.options;
     const delay = backoff ? backoffMs({ retries, delayMs: retryIntervalMs }, attempt - 1) : retryIntervalMs;
-    return new Promise((resolve) => setTimeout(resolve, delay));
+    return sleep(delay, undefined, caller ? { signal: caller } : undefined);
   }
 
   /** Idempotent: the registry and its embedder may both close the driver. */

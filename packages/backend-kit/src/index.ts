@@ -11,6 +11,8 @@ export { ObjectDriver, type ObjectDriverOptions } from './object-driver.js';
 export { discardSavedUpload, loadSavedUpload, loadSavedUploadState, ObjectWriter, savedUploadSize, type SavedUpload, uploadStateKey, uploadTailKey } from './object-writer.js';
 export { type BufferedReply, HttpClient, type HttpClientOptions, type OutgoingRequest, type StreamedReply } from './http-client.js';
 export { HttpObjectStore, type StoreCall } from './http-object-store.js';
+// The signal of the storage call in progress, handed to HttpClient's requests (a client that left aborts them).
+export { currentSignal, passSignalsToRequests, withSignal } from './signal-scope.js';
 export { buildXml, parseXml, type XmlBody, type XmlElement, type XmlValue, xmlChildren, xmlText } from './xml.js';
 
 // Retries, resumable reads, listing walks and part-buffering writers (s3, swift).

@@ -2,12 +2,15 @@
  * The storage driver contract over an ObjectStore: paths become keys under the root directory,
  * directories are key prefixes found by delimiter listings, writers are resumable multipart uploads
  * (object-writer.ts), move is a service copy (or a streamed one for large objects) plus delete.
+ * Every call runs in the scope of its signal (signal-scope.ts), so the backend requests it makes are
+ * aborted with it.
  */
 import { Readable } from 'node:stream';
 import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
 import type { ObjectStore } from './object-store.js';
 import { discardSavedUpload, loadSavedUpload, loadSavedUploadState, ObjectWriter, savedUploadSize, type SavedUpload } from './object-writer.js';
 import { resumableReader } from './resumable-reader.js';
+import { passSignalsToRequests } from './signal-scope.js';
 import { BackendError } from './retry.js';
 import { walkTree } from './walk.js';
 
@@ -39,6 +42,9 @@ export class ObjectDriver implements StorageDriver {
     this.name = options.name;
     this.store = options.store;
     this.root = options.rootDirectory.replace(/^\/+|\/+$/g, '');
+    // The driver the plugin gets is this one seen through the signal scope: every contract call (and
+    // every call of its writers) hands its signal to the HTTP requests made for it.
+    return passSignalsToRequests(this);
   }
 
   /** `/a/b` -> `<root>/a/b` */
