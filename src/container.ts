@@ -12,7 +12,7 @@ import type { HttpHook } from './http/exchange.js';
 import { createHttpServer } from './http/server.js';
 import type { Logger, SecretRedactor } from './logger.js';
 import { parseBytes } from './registry/gc/quota.js';
-import { createRegistryCaches, type RegistryCaches } from './registry/cache/index.js';
+import { createRegistryCaches, type CacheKind, type RegistryCaches } from './registry/cache/index.js';
 import { Registry } from './registry/index.js';
 import { wrapDriver } from './storage/base.js';
 import type { StorageDriver } from './storage/driver.js';
@@ -28,6 +28,8 @@ export interface StowageParts {
   readonly rootDirectory?: string;
   /** the operational hooks (src/ops) the HTTP server calls around each request */
   readonly hooks?: readonly HttpHook[];
+  /** told of each lookup in the registry's caches (metrics) */
+  readonly cacheLookups?: (kind: CacheKind, hit: boolean) => void;
 }
 
 /** A child of tsyringe's root container holding one stowage instance (tests build several side by side). */
@@ -37,20 +39,25 @@ export function createStowageContainer(parts: StowageParts): DependencyContainer
   c.registerInstance(LOGGER, parts.logger);
   c.registerInstance(SECRET_REDACTOR, parts.redactor);
   c.registerInstance(STORAGE_DRIVER, wrapDriver(parts.driver));
-  registerRegistryAndHttp(c, parts.rootDirectory, parts.hooks ?? []);
+  registerRegistryAndHttp(c, parts.rootDirectory, parts.hooks ?? [], parts.cacheLookups);
   return c;
 }
 
 /** storage.cache's caches; the registry closes them (Registry.closeCaches) */
-function cachesFor(config: StowageConfig, logger: Logger): { caches?: RegistryCaches } {
-  return config.caches ? { caches: createRegistryCaches(config.caches, logger) } : {};
+function cachesFor(config: StowageConfig, logger: Logger, counted: ((kind: CacheKind, hit: boolean) => void) | undefined): { caches?: RegistryCaches } {
+  return config.caches ? { caches: createRegistryCaches(config.caches, logger, counted) } : {};
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Registry service and HTTP server construction. This is the only code that knows how the registry
 // service (src/registry) and the HTTP server (src/http) are built: change it here when their parameters
 // change. Register the registry service under REGISTRY (src/tokens.ts) and the server under HTTP_SERVER.
-function registerRegistryAndHttp(c: DependencyContainer, rootDirectory: string | undefined, hooks: readonly HttpHook[]): void {
+function registerRegistryAndHttp(
+  c: DependencyContainer,
+  rootDirectory: string | undefined,
+  hooks: readonly HttpHook[],
+  cacheLookups: ((kind: CacheKind, hit: boolean) => void) | undefined,
+): void {
   c.register<Registry>(REGISTRY, {
     useFactory: instanceCachingFactory<Registry>((d) => {
       const { storage } = d.resolve(CONFIG);
@@ -62,7 +69,7 @@ function registerRegistryAndHttp(c: DependencyContainer, rootDirectory: string |
         logger: d.resolve(LOGGER),
         recordPulls: storage.maintenance.retention.policies.some((policy) => policy.keeppulledwithin !== undefined),
         quotas: storage.quotas.map((quota) => ({ namespace: quota.namespace, limitBytes: parseBytes(quota.limit) })),
-        ...cachesFor(d.resolve(CONFIG), d.resolve(LOGGER)),
+        ...cachesFor(d.resolve(CONFIG), d.resolve(LOGGER), cacheLookups),
         ...(rootDirectory !== undefined ? { rootDirectory } : {}),
       });
     }),

@@ -54,7 +54,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
   redactor.add(plugin.secrets);
   redactor.add(cachePasswords(config));
   const driver: StorageDriver = await createStorageDriver(plugin, ops.driverLogger(logger), config.baseDir);
-  const container = createStowageContainer({ config, logger, redactor, driver: ops.instrument(driver), hooks: ops.hooks });
+  const container = createStowageContainer({ config, logger, redactor, driver: ops.instrument(driver), hooks: ops.hooks, ...lookupCounting(ops) });
   const server = container.resolve(HTTP_SERVER);
   const target = listenTarget(config);
   try {
@@ -156,4 +156,10 @@ export async function serveCommand(flags: ConfigFlag): Promise<void> {
   }
   // announced only once the signals are handled: whoever reads this line may stop us at once
   process.stdout.write(`stowage listening on ${running.url} (storage: ${storageSummary(running.plugin, config.baseDir)})\n`);
+}
+
+/** the caches' lookups counted in the metrics, when metrics are on */
+function lookupCounting(ops: Operations): { cacheLookups?: (kind: string, hit: boolean) => void } {
+  const counter = ops.cacheLookupCounter();
+  return counter ? { cacheLookups: counter } : {};
 }

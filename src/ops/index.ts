@@ -68,6 +68,12 @@ export class Operations {
     return metrics ? retryCountingLogger(logger, (driver) => metrics.countRetry(driver)) : logger;
   }
 
+  /** What the registry's caches report each lookup to: counted when metrics are on. */
+  cacheLookupCounter(): ((kind: string, hit: boolean) => void) | undefined {
+    const metrics = this.metrics;
+    return metrics ? (kind, hit) => metrics.cacheLookups.inc({ kind, result: hit ? 'hit' : 'miss' }) : undefined;
+  }
+
   /** The driver the registry should use: measured when metrics are on. */
   instrument(driver: StorageDriver): StorageDriver {
     return this.metrics ? instrumentDriver(driver, this.metrics.storageObserver) : driver;

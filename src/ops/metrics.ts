@@ -93,6 +93,13 @@ export class StowageMetrics {
     registers: [this.registry],
   });
 
+  readonly cacheLookups = new Counter({
+    name: 'stowage_cache_lookups_total',
+    help: 'Lookups in the registry caches (storage.cache), by what was looked up (blob_descriptor, tag, link, small_blob) and result (hit, miss)',
+    labelNames: ['kind', 'result'] as const,
+    registers: [this.registry],
+  });
+
   /** Byte quotas per namespace (storage.quotas), read from the registry's count at each scrape. */
   watchQuotas(usage: () => Promise<readonly { namespace: string; limitBytes: number; usedBytes: number }[]>): void {
     new Gauge({

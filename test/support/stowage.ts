@@ -91,6 +91,8 @@ export interface StowageProcessOptions {
   readonly logLevel?: string;
   /** storage.maintenance.uploadpurging with this age and interval; the defaults when omitted */
   readonly uploadPurging?: { readonly age: string; readonly interval: string };
+  /** more lines of the `http` section, indented as its keys (`  debug:`) */
+  readonly httpLines?: readonly string[];
   /** more lines of the `storage` section, indented as its keys (`  cache:`) */
   readonly storageLines?: readonly string[];
   /** more top-level lines of the config (`redis:`) */
@@ -122,6 +124,7 @@ export async function startStowageProcess(options: StowageProcessOptions = {}): 
       'version: 0.1',
       'http:',
       `  addr: 127.0.0.1:${port}`,
+      ...(options.httpLines ?? []),
       'log:',
       `  level: ${options.logLevel ?? 'warn'}`,
       'storage:',
