@@ -1,8 +1,12 @@
 /**
  * The inmemory driver: everything in process memory, lost on exit. For tests and trying stowage out;
  * it implements the contract exactly, which makes it the reference the conformance kit is checked on.
+ *
+ * Signals: every call does its work without awaiting anything, so there is no point in it to stop at (and
+ * stowage does not start a call whose signal already aborted); only a reader's stream outlives its call,
+ * and it is destroyed when the signal aborts.
  */
-import { Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import type { DriverContext, FileInfo, FileWriter, StorageDriver } from 'stowage';
 import { type MemoryDirectory, type MemoryFile, find, newDirectory, parentOf } from './tree.js';
 
@@ -27,9 +31,10 @@ export class InMemoryDriver implements StorageDriver {
     this.store(path, [Buffer.from(content)], content.length);
   }
 
-  async reader(path: string, offset: number): Promise<Readable> {
+  async reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable> {
     const { chunks } = this.file(path);
-    return Readable.from(sliceFrom(chunks, offset), { objectMode: false });
+    const stream = Readable.from(sliceFrom(chunks, offset), { objectMode: false });
+    return signal ? addAbortSignal(signal, stream) : stream;
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
