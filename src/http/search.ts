@@ -54,7 +54,7 @@ export const searchV1: Handler = async (ctx) => {
     query: term,
     results: shown.map((hit) => ({
       name: hit.name,
-      description: hit.tags.length > 0 ? `tags: ${hit.tags.join(', ')}` : '',
+      description: hit.description ?? (hit.tags.length > 0 ? `tags: ${hit.tags.join(', ')}` : ''),
       star_count: 0,
       is_official: false,
       is_automated: false,
@@ -74,5 +74,5 @@ export const searchV2: Handler = async (ctx) => {
     const params = new URLSearchParams({ q: term, n: String(limit), last: shown.at(-1)!.name });
     ctx.res.setHeader('Link', `<${location(ctx, '/v2/_stowage/search')}?${params.toString()}>; rel="next"`);
   }
-  sendJson(ctx.res, 200, { query: term, repositories: shown.map((hit) => ({ name: hit.name, tags: hit.tags })) });
+  sendJson(ctx.res, 200, { query: term, repositories: shown.map((hit) => ({ name: hit.name, tags: hit.tags, ...(hit.description !== undefined ? { description: hit.description } : {}) })) });
 };

@@ -2,7 +2,7 @@
  * The registry domain service: what the HTTP API does, without HTTP. Every operation validates its
  * names and digests first and answers failures as RegistryError with the spec's codes.
  */
-import { SearchIndex, type SearchHit } from './search-index.js';
+import { annotationsOf, SearchIndex, type Annotations, type SearchHit } from './search-index.js';
 import { cachedDriver, type RegistryCaches } from './cache/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { withSignal } from '../storage/signal.js';
@@ -233,7 +233,7 @@ export class Registry {
     // a manifest's bytes count towards its namespace too (quotas are enforced on blobs, where the bulk is)
     this.quotas.added(name, pushed.digest, content.length);
     const byTag = !reference.includes(':');
-    this.searchIndex.manifestPushed(name, byTag ? [reference, ...tags] : tags);
+    this.searchIndex.manifestPushed(name, byTag ? [reference, ...tags] : tags, annotationsOf(content));
     return pushed;
   }
 
@@ -249,6 +249,16 @@ export class Registry {
   /** Repositories whose name or tags contain `term`, those `visible` admits, from the search index. */
   async search(term: string, visible: (name: string) => boolean): Promise<SearchHit[]> {
     return this.boundary(() => this.searchIndex.search(this, term, visible));
+  }
+
+  /** The annotations of the manifest `tag` names, for the search index: read without counting as a pull. */
+  async tagAnnotations(name: string, tag: string): Promise<Annotations> {
+    try {
+      return annotationsOf((await this.manifestStore.get(name, tag)).content);
+    } catch {
+      // untagged or deleted since the tag was listed: nothing to index
+      return {};
+    }
   }
 
   /** Rebuilds the search index from storage. */

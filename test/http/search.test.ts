@@ -70,6 +70,27 @@ describe('search', () => {
     expect(v1.results.map((r) => r.name)).toEqual(['web/frontend']);
   });
 
+  it('indexes the annotations of tagged manifests: a term in one finds the repository, the description annotation is shown', async () => {
+    await pushImage(registry, 'db/store', '16', { annotations: { 'org.opencontainers.image.description': 'A Relational Database', 'org.opencontainers.image.vendor': 'Acme Data' } });
+    const v1 = (await registry.send('GET', '/v1/search?q=acme')).json<V1Answer>();
+    expect(v1.results.map((r) => [r.name, r.description])).toEqual([['db/store', 'A Relational Database']]);
+    const v2 = (await registry.send('GET', '/v2/_stowage/search?q=relational')).json<V2Answer>();
+    expect(v2.repositories).toEqual([{ name: 'db/store', tags: ['16'], description: 'A Relational Database' }]);
+  });
+
+  it('builds the index from storage: another registry process over the same storage finds what this one stored', async () => {
+    const other = await startTestRegistry({ driver: registry.driver });
+    try {
+      const v2 = (await other.send('GET', '/v2/_stowage/search?q=acme')).json<V2Answer>();
+      expect(v2.repositories).toEqual([{ name: 'db/store', tags: ['16'], description: 'A Relational Database' }]);
+      const all = (await other.send('GET', '/v2/_stowage/search?n=1000')).json<V2Answer>();
+      expect(all.repositories.map((r) => r.name)).toEqual(['db/store', 'team/newcomer', 'tools/builder', 'web/backend', 'web/frontend']);
+      expect(all.repositories.find((r) => r.name === 'web/backend')!.tags).toEqual(['release-candidate', 'stable']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses hostile parameters with 400 and OCI error JSON, never 5xx', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), async (n, page) => {
