@@ -8,6 +8,8 @@ import { rm, symlink, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { ConfigError } from '../../src/config/errors.js';
+import { loadConfig } from '../../src/config/load.js';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, waitForOutput, type ServerProcess } from '../support/server-process.js';
@@ -190,5 +192,23 @@ describe('error reports by mail', () => {
     await eventually('the refused login in the log', async () => server!.output().includes('could not mail the server error report'));
     expect(smtp.mails).toHaveLength(0);
     expect(server!.output()).not.toContain(wrongPassword);
+  });
+
+  it('refuses a reporting.email it cannot use, naming the key, and never shows the password', async () => {
+    const file = path.join(work.dir, 'invalid.yml');
+    await writeFile(
+      file,
+      ['storage:', '  filesystem: { rootdirectory: ./x }', 'reporting:', '  email:', '    port: 70000', '    password: 12345678', '    from: a@example.test', '    to: b@example.test', ''].join('\n'),
+    );
+    const error = await loadConfig({ cwd: work.dir, configFile: file, env: {} }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = (error as ConfigError).issues.map((issue) => `${issue.path}: ${issue.message}`).join('\n');
+    expect(text).toMatch(/reporting\.email\.host: expected a value/);
+    expect(text).toMatch(/reporting\.email\.port:/);
+    expect(text).toMatch(/reporting\.email\.password:/);
+    expect(text).not.toContain('12345678');
   });
 });
