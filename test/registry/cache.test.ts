@@ -5,6 +5,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisEndpointOf, type CacheConfig } from '../../src/config/caches.js';
 import { createRegistryCaches, type CacheKind } from '../../src/registry/cache/index.js';
+import { InProcessStore } from '../../src/registry/cache/memory-store.js';
+import { RedisStore } from '../../src/registry/cache/redis-store.js';
+import type { CacheStore } from '../../src/registry/cache/store.js';
 import { Registry } from '../../src/registry/index.js';
 import { silentLogger } from '../../src/registry/logger.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
@@ -76,6 +79,32 @@ describe('shared caches in redis', () => {
     lru: redisEndpointOf({ addr: redis.addr, db: 1 }),
     ttl: '10m',
     inmemorysize: 1024 * 1024,
+  });
+
+  it('refuses a fill read before an invalidation that landed after it (a read racing a write leaves nothing stale)', async () => {
+    const settings = { host: '127.0.0.1', port: redis.port, db: 2, dialTimeoutMs: 2000, commandTimeoutMs: 2000 };
+    const stores: CacheStore[] = [new RedisStore(settings, 60, silentLogger, 'test'), new InProcessStore(1024 * 1024)];
+    try {
+      for (const store of stores) {
+        const scopes = ['repositories', 'repository:team/race'];
+        // commands fail (as misses) until the connection is up: wait for it
+        while ((await store.lookup(['probe'], 'probe')).generation === undefined) await new Promise((r) => setTimeout(r, 20));
+        const before = await store.lookup(scopes, 'tag');
+        expect(before.value).toBeUndefined();
+        // another process moves the tag and bumps the repository's generation, then the slow reader fills
+        await store.invalidate('repository:team/race');
+        await store.fill(scopes, before.generation!, 'tag', 'sha256:old');
+        expect((await store.lookup(scopes, 'tag')).value).toBeUndefined();
+        const now = await store.lookup(scopes, 'tag');
+        await store.fill(scopes, now.generation!, 'tag', 'sha256:new');
+        expect((await store.lookup(scopes, 'tag')).value).toBe('sha256:new');
+        // a namespace removed (the scope every repository depends on) hides it too
+        await store.invalidate('repositories');
+        expect((await store.lookup(scopes, 'tag')).value).toBeUndefined();
+      }
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
   });
 
   it('a tag moved through one registry is pulled at its new digest through another sharing the storage and the redis', async () => {
