@@ -52,6 +52,28 @@ describe('the Elliptics driver on three emulated nodes serving groups 1, 2 and 3
     await expect(driver.reader('/big/blob', data.length + 1)).rejects.toMatchObject({ code: 'INVALID_OFFSET' });
   });
 
+  it('writes nothing for writers closed unwritten: appending to committed content stages it only at the first write', async () => {
+    const writes = (): number => cluster.nodes.reduce((sum, node) => sum + (node.served.get('WRITE') ?? 0) + (node.served.get('DEL') ?? 0), 0);
+    const data = randomBytes(4096 * 2 + 10);
+    await driver.putContent('/idle/committed', data);
+    const staged = await driver.writer('/idle/staged', false);
+    await staged.write(Buffer.from('staged'));
+    await staged.close();
+    const before = writes();
+    for (const [path, append] of [['/idle/committed', true], ['/idle/staged', false], ['/idle/staged', true], ['/idle/fresh', false]] as const) {
+      const idle = await driver.writer(path, append);
+      await idle.close();
+    }
+    expect(writes(), 'WRITE and DEL commands sent for idle writers').toBe(before);
+    expect(await driver.uploadSize('/idle/staged')).toBe(6);
+    const appending = await driver.writer('/idle/committed', true);
+    expect(appending.size).toBe(data.length);
+    await appending.write(Buffer.from('more'));
+    await appending.commit();
+    await appending.close();
+    expect(Buffer.from(await driver.getContent('/idle/committed')).equals(Buffer.concat([data, Buffer.from('more')]))).toBe(true);
+  });
+
   it('keeps an upload invisible until commit and resumes it with a new writer', async () => {
     const first = await driver.writer('/up/data', false);
     await first.write(Buffer.from('a'.repeat(5000)));

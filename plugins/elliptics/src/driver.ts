@@ -104,6 +104,9 @@ export class EllipticsDriver implements StorageDriver {
     let size = 0;
     // the journal this writer has seen: its appends and its commit apply only while the journal is still that
     let journal = upload?.journal;
+    // What the writer must do to storage before its first chunk; deferred to that chunk (or the commit), so a
+    // writer closed without being written to changes nothing.
+    let prepare: (() => Promise<Upload>) | undefined;
     if (append) {
       if (staged) {
         size = staged.reduce((sum, [, bytes]) => sum + bytes, 0);
@@ -112,19 +115,25 @@ export class EllipticsDriver implements StorageDriver {
         // as new chunks (never shared, so deleting either object leaves the other whole).
         const committed = await this.storedAt(path);
         if (committed && committed.size > 0) {
-          for await (const piece of rechunk(this.bytesOf(path, committed), this.objects.chunkSize)) {
-            journal = await this.stage(path, piece, !noted, journal, size);
-            size += piece.length;
-            noted = true;
-          }
           size = committed.size;
+          prepare = async () => {
+            let copied = 0;
+            for await (const piece of rechunk(this.bytesOf(path, committed), this.objects.chunkSize)) {
+              journal = await this.stage(path, piece, !noted, journal, copied);
+              copied += piece.length;
+              noted = true;
+            }
+            return { noted, journal };
+          };
         }
       }
     } else if (staged) {
-      await this.chunks.unstage(path, staged);
-      journal = undefined;
+      prepare = async () => {
+        await this.chunks.unstage(path, staged);
+        return { noted, journal: undefined };
+      };
     }
-    return new EllipticsWriter(this, path, size, this.objects.chunkSize, noted, journal);
+    return new EllipticsWriter(this, path, size, this.objects.chunkSize, noted, journal, prepare);
   }
 
   async uploadSize(path: string): Promise<number> {
@@ -252,6 +261,12 @@ export class EllipticsDriver implements StorageDriver {
 }
 
 /** Buffers up to one chunk and stores each full chunk as its own key; commit publishes the list. */
+/** What a writer knows of its upload: whether it is noted in its directory, and its journal as last seen. */
+interface Upload {
+  readonly noted: boolean;
+  readonly journal: Buffer | undefined;
+}
+
 class EllipticsWriter implements FileWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -267,8 +282,16 @@ class EllipticsWriter implements FileWriter {
     private noted: boolean,
     /** the upload's journal as this writer last saw it (undefined: none) */
     private journal: Buffer | undefined,
+    /** what storage needs before the first chunk (dropping an older upload, staging committed bytes), run once */
+    private prepare: (() => Promise<Upload>) | undefined,
   ) {
     this.flushed = size;
+  }
+
+  private async prepared(): Promise<void> {
+    if (!this.prepare) return;
+    ({ noted: this.noted, journal: this.journal } = await this.refusedUnless(this.prepare()));
+    this.prepare = undefined;
   }
 
   get size(): number {
@@ -298,6 +321,7 @@ class EllipticsWriter implements FileWriter {
 
   async commit(): Promise<void> {
     this.assertOpen('commit');
+    await this.prepared();
     await this.flush();
     await this.refusedUnless(this.driver.claimCommit(this.path, this.journal, this.flushed));
     await this.driver.publish(this.path, this.flushed);
@@ -306,6 +330,7 @@ class EllipticsWriter implements FileWriter {
 
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
+    await this.prepared();
     const pending = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
