@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { redisEndpointOf, type CacheConfig } from '../../src/config/caches.js';
 import { createRegistryCaches, type CacheKind } from '../../src/registry/cache/index.js';
 import { InProcessStore } from '../../src/registry/cache/memory-store.js';
@@ -157,6 +157,8 @@ describe('shared caches in redis', () => {
 
   it('redis stopped mid-run makes pushes and pulls read storage, with the right content', async () => {
     const own = await startRedis();
+    // stopped even when a registry cannot be built below
+    onTestFinished(() => own.close());
     folder = await mkdtemp(path.join(os.tmpdir(), 'stowage-cache-'));
     const config: CacheConfig = { blobdescriptor: 'redis', redis: redisEndpointOf({ addr: own.addr }), lru: redisEndpointOf({ addr: own.addr }), ttl: '10m', inmemorysize: 0 };
     const a = await instance(folder, config);
