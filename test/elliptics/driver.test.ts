@@ -74,6 +74,25 @@ describe('the Elliptics driver on three emulated nodes serving groups 1, 2 and 3
     expect(Buffer.from(await driver.getContent('/idle/committed')).equals(Buffer.concat([data, Buffer.from('more')]))).toBe(true);
   });
 
+  it('ends a reader and stops a writer between chunks when the signal aborts', async () => {
+    await driver.putContent('/abort/blob', randomBytes(4096 * 20));
+    const client = new AbortController();
+    const stream = await driver.reader('/abort/blob', 0, client.signal);
+    const failed = new Promise<Error>((resolve) => stream.once('error', resolve));
+    await new Promise((resolve) => stream.once('readable', resolve));
+    client.abort();
+    expect((await failed).name).toBe('AbortError');
+    expect(stream.destroyed).toBe(true);
+
+    const writer = await driver.writer('/abort/upload', false);
+    await writer.write(Buffer.alloc(4096, 1), client.signal).then(
+      () => expect.fail('a write with an aborted signal resolved'),
+      (err: Error) => expect(err.name).toBe('AbortError'),
+    );
+    await writer.close();
+    await expect(driver.uploadSize('/abort/upload')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+  });
+
   it('keeps an upload invisible until commit and resumes it with a new writer', async () => {
     const first = await driver.writer('/up/data', false);
     await first.write(Buffer.from('a'.repeat(5000)));

@@ -5,7 +5,7 @@
  * chunks they arrived in, each its own key, under a descriptor (see chunked.ts: eblob moves a record it has
  * to extend, so growing one key would cost space quadratic in the object's size).
  */
-import { Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, StorageDriver } from 'stowage';
 import { type ChunkEntry, ChunkStore, JournalChanged } from './chunked.js';
 import { DirectoryIndex, baseName, childPath, parentOf } from './listing.js';
@@ -76,11 +76,14 @@ export class EllipticsDriver implements StorageDriver {
     return stored.kind === 'record' ? this.objects.chunks(this.id(path), stored.replica, offset) : this.chunks.bytes(stored.chunks, offset);
   }
 
-  async getContent(path: string): Promise<Uint8Array> {
+  async getContent(path: string, signal?: AbortSignal): Promise<Uint8Array> {
     const stored = await this.requireStored(path);
     if (stored.kind === 'record') return this.objects.readAll(this.id(path), stored.replica);
     const parts: Buffer[] = [];
-    for await (const part of this.bytesOf(path, stored)) parts.push(part);
+    for await (const part of this.bytesOf(path, stored)) {
+      signal?.throwIfAborted();
+      parts.push(part);
+    }
     return Buffer.concat(parts);
   }
 
@@ -90,10 +93,12 @@ export class EllipticsDriver implements StorageDriver {
     await this.index.added(path);
   }
 
-  async reader(path: string, offset: number): Promise<Readable> {
+  /** The stream ends with the signal: no READ is sent after it aborted. */
+  async reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable> {
     const stored = await this.requireStored(path);
     if (offset > stored.size) throw this.errors.invalidOffset(path, offset);
-    return Readable.from(this.bytesOf(path, stored, offset), { objectMode: false });
+    const stream = Readable.from(this.bytesOf(path, stored, offset), { objectMode: false });
+    return signal ? addAbortSignal(signal, stream) : stream;
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
@@ -298,12 +303,13 @@ class EllipticsWriter implements FileWriter {
     return this.flushed + this.pendingBytes;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
+  async write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
     this.assertOpen('write');
+    signal?.throwIfAborted();
     // The caller may reuse its chunk once this resolves, so keep a copy.
     this.pending.push(Buffer.from(chunk));
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= this.chunkSize) await this.flush();
+    if (this.pendingBytes >= this.chunkSize) await this.flush(signal);
   }
 
   async close(): Promise<void> {
@@ -328,13 +334,15 @@ class EllipticsWriter implements FileWriter {
     this.state = 'committed';
   }
 
-  private async flush(): Promise<void> {
+  /** Stages what is pending, a chunk at a time; stops between chunks when `signal` aborts (what was staged stays). */
+  private async flush(signal?: AbortSignal): Promise<void> {
     if (this.pendingBytes === 0) return;
     await this.prepared();
     const pending = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     for await (const piece of rechunk(pending, this.chunkSize)) {
+      signal?.throwIfAborted();
       this.journal = await this.refusedUnless(this.driver.stage(this.path, piece, !this.noted, this.journal, this.flushed));
       this.noted = true;
       this.flushed += piece.length;
