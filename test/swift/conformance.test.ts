@@ -40,9 +40,6 @@ runDriverConformance({
   name: 'swift (Swift 2.30 all-in-one, tempauth, TempURL redirects, object prefix)',
   create: createSwiftKit,
   createPeer: createSwiftKit,
-  // a version-1 driver until it moves onto @stowage/backend-kit's ObjectDriver: its uploadSize is the adapter's
-  // appending writer, which answers 0 rather than PATH_NOT_FOUND and starts an upload to learn a committed size
-  skip: ['UploadSize'],
 });
 
 runDriverConformance({

@@ -5,7 +5,6 @@ import { driverErrors } from '../../src/index.js';
 import { createDriver as createSwiftDriver, type SwiftOptions } from '../../plugins/swift/src/index.js';
 import { createDriver as createS3Driver, type S3Options } from '../../plugins/s3/src/index.js';
 import type { SwiftEndpoint } from './saio.js';
-import { adaptV1Driver } from '../../src/storage/v1-adapter.js';
 
 export interface LoggedLine {
   readonly level: 'debug' | 'info' | 'warn' | 'error';
@@ -37,14 +36,8 @@ export function swiftOptions(endpoint: SwiftEndpoint, overrides: Partial<SwiftOp
   };
 }
 
-/** The container each swift driver built here uses, and the driver behind the v1 adapter (which hides its fields). */
+/** The container each swift driver built here uses. */
 const containers = new WeakMap<StorageDriver, string>();
-const unadapted = new WeakMap<StorageDriver, object>();
-export const swiftDriverBehind = (driver: StorageDriver): object => {
-  const inner = unadapted.get(driver);
-  if (inner === undefined) throw new Error('not a swift driver built by test/swift/drivers.ts');
-  return inner;
-};
 export const containerOf = (driver: StorageDriver): string => {
   const container = containers.get(driver);
   if (container === undefined) throw new Error('not a swift driver built by test/swift/drivers.ts');
@@ -53,10 +46,8 @@ export const containerOf = (driver: StorageDriver): string => {
 
 export async function swiftDriver(endpoint: SwiftEndpoint, overrides: Partial<SwiftOptions> = {}, context = driverContext('swift')): Promise<StorageDriver> {
   const options = swiftOptions(endpoint, overrides);
-  const inner = await createSwiftDriver(options, context);
-  const driver = adaptV1Driver(inner);
+  const driver = await createSwiftDriver(options, context);
   containers.set(driver, options.container);
-  unadapted.set(driver, inner);
   return driver;
 }
 

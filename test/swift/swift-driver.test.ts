@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../src/index.js';
 import { checkWalk } from './walk-cases.js';
 import { acquireSwift, type SwiftEndpoint } from './saio.js';
-import { containerOf, driverContext, readAll, recordingLogger, swiftDriver, swiftDriverBehind } from './drivers.js';
+import { containerOf, driverContext, readAll, recordingLogger, swiftDriver } from './drivers.js';
 
 let endpoint: SwiftEndpoint;
 let release: () => Promise<void>;
@@ -82,6 +82,21 @@ describe('swift driver on a real Swift', () => {
     expect(sha(tail)).toBe(sha(whole.subarray((1 << 20) - 5)));
   });
 
+  it('answers uploadSize from the saved upload alone, and sends no read once the caller went away', async () => {
+    const writer = await driver.writer('/sized/data', false);
+    await writer.write(randomBytes((1 << 20) + 777));
+    await writer.close();
+    expect(await driver.uploadSize('/sized/data')).toBe((1 << 20) + 777);
+    // a status read writes nothing: the pending state is as the writer left it
+    expect(await countObjects(containerOf(driver), 'pending/sized/data~claim.')).toBe(1);
+    await expect(driver.uploadSize('/sized/none')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+
+    await driver.putContent('/sized/whole', Buffer.from('abc'));
+    const gone = new AbortController();
+    gone.abort(new Error('client went away'));
+    await expect(driver.reader('/sized/whole', 0, gone.signal)).rejects.toThrow('client went away');
+  });
+
   it('lists direct children, moves, and deletes recursively without touching a sibling sharing the prefix', async () => {
     await driver.putContent('/tree/a/x', Buffer.from('1'));
     await driver.putContent('/tree/a/sub/y', Buffer.from('2'));
@@ -102,7 +117,7 @@ describe('swift driver on a real Swift', () => {
     const renewing = await swiftDriver(endpoint, {}, driverContext('swift', logger));
     try {
       await renewing.putContent('/renew/a', Buffer.from('before'));
-      const client = (swiftDriverBehind(renewing) as { client: { currentSession(): Promise<{ token: string }> } }).client;
+      const client = (renewing as unknown as { client: { currentSession(): Promise<{ token: string }> } }).client;
       const stale = (await client.currentSession()).token;
       await forgetToken(stale);
       const check = await request(`${endpoint.storageUrl}`, { headers: { 'x-auth-token': stale } });

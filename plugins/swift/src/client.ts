@@ -21,6 +21,8 @@ export interface SwiftRequest {
   readonly body?: Uint8Array | string;
   /** statuses returned to the caller instead of thrown; 2xx always are */
   readonly accept?: readonly number[];
+  /** the caller went away: no further attempt is sent (checked before each one, retries included) */
+  readonly signal?: AbortSignal;
 }
 
 /** Encodes an object name for a URL path, keeping its `/` separators. */
@@ -89,6 +91,7 @@ export class SwiftClient {
 
   private build(request: SwiftRequest): () => Promise<{ method: string; url: string; headers: Record<string, string>; body?: Buffer | string }> {
     return async () => {
+      request.signal?.throwIfAborted();
       const session = await this.currentSession();
       this.lastUsed = session;
       const base = new URL(session.storageUrl);

@@ -4,7 +4,7 @@
  * adds `<prefix>/pending<path>`, the state of uploads not yet committed.
  */
 import { Readable } from 'node:stream';
-import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriverV1, WalkFn, WalkOptions } from 'stowage';
+import type { DriverContext, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
 import { partSizeAfter, rangedReader, walkTree } from '@stowage/backend-kit';
 import type { SwiftClient } from './client.js';
 import type { ResolvedSwiftOptions } from './options.js';
@@ -17,7 +17,7 @@ export interface TempUrlSettings {
   readonly methods: readonly string[];
 }
 
-export class SwiftDriver implements StorageDriverV1 {
+export class SwiftDriver implements StorageDriver {
   readonly name = 'swift';
   private readonly base: string;
 
@@ -53,7 +53,7 @@ export class SwiftDriver implements StorageDriverV1 {
     await this.store.put(this.files(path), content);
   }
 
-  async reader(path: string, offset: number): Promise<Readable> {
+  async reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable> {
     const name = this.files(path);
     return rangedReader({
       backend: 'swift',
@@ -62,7 +62,10 @@ export class SwiftDriver implements StorageDriverV1 {
       offset,
       policy: { retries: this.options.retries, delayMs: this.options.retryDelayMs },
       open: (from) =>
-        this.client.open({ method: 'GET', path: this.store.objectPath(name), headers: from > 0 ? { range: `bytes=${from}-` } : {}, accept: [404, 416] }, `read ${path}`),
+        this.client.open(
+          { method: 'GET', path: this.store.objectPath(name), headers: from > 0 ? { range: `bytes=${from}-` } : {}, accept: [404, 416], signal },
+          `read ${path}`,
+        ),
       size: async () => (await this.store.head(name))?.size,
     });
   }
@@ -98,6 +101,19 @@ export class SwiftDriver implements StorageDriverV1 {
     }
     const data = await this.store.get(names.object);
     return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, { data: data ?? Buffer.alloc(0) }, refuse);
+  }
+
+  /**
+   * From the saved upload state alone: its segments hold every byte (a close saves the tail as a short
+   * segment), so a status read opens no writer and writes nothing. Without an upload, the committed
+   * object's size is what an appending writer would start from.
+   */
+  async uploadSize(path: string): Promise<number> {
+    const state = await readPendingState(this.store, this.pending(path));
+    if (state) return state.segments.reduce((sum, segment) => sum + segment.size, 0);
+    const committed = await this.store.head(this.files(path));
+    if (!committed) throw this.context.errors.pathNotFound(path);
+    return committed.size;
   }
 
   async stat(path: string): Promise<FileInfo> {

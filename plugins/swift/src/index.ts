@@ -2,7 +2,7 @@
  * stowage-driver-swift: OpenStack Swift storage for stowage, with distribution 2.8's option names
  * and the docker-registry seed's `swift_*` keys (mapped by the manifest's legacyOptions).
  */
-import type { DriverContext, DriverFactoryV1, StorageDriverV1 } from 'stowage';
+import type { DriverContext, DriverFactory, StorageDriver } from 'stowage';
 import { BackendError, headerValue } from '@stowage/backend-kit';
 import { SwiftClient } from './client.js';
 import { SwiftDriver, type TempUrlSettings } from './driver.js';
@@ -62,7 +62,7 @@ async function setUpTempUrl(store: SwiftStore, options: ResolvedSwiftOptions, in
   return { key: options.secretKey, methods };
 }
 
-export const createDriver: DriverFactoryV1<SwiftOptions> = async (rawOptions, context): Promise<StorageDriverV1> => {
+export const createDriver: DriverFactory<SwiftOptions> = async (rawOptions, context): Promise<StorageDriver> => {
   const options = resolveSwiftOptions(rawOptions, context.baseDir);
   const client = new SwiftClient(options, context.logger);
   try {
