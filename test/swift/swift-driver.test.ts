@@ -82,7 +82,7 @@ describe('swift driver on a real Swift', () => {
     expect(sha(tail)).toBe(sha(whole.subarray((1 << 20) - 5)));
   });
 
-  it('answers uploadSize from the saved upload alone, and sends no read once the caller went away', async () => {
+  it('answers uploadSize from the saved upload alone, and sends no request once the caller went away', async () => {
     const writer = await driver.writer('/sized/data', false);
     await writer.write(randomBytes((1 << 20) + 777));
     await writer.close();
@@ -95,6 +95,11 @@ describe('swift driver on a real Swift', () => {
     const gone = new AbortController();
     gone.abort(new Error('client went away'));
     await expect(driver.reader('/sized/whole', 0, gone.signal)).rejects.toThrow('client went away');
+    await expect(driver.delete('/sized/whole', gone.signal)).rejects.toThrow('client went away');
+    await expect(driver.uploadSize('/sized/data', gone.signal)).rejects.toThrow('client went away');
+    // the aborted calls changed nothing
+    expect(Buffer.from(await driver.getContent('/sized/whole')).toString()).toBe('abc');
+    expect(await driver.uploadSize('/sized/data')).toBe((1 << 20) + 777);
   });
 
   it('lists direct children, moves, and deletes recursively without touching a sibling sharing the prefix', async () => {

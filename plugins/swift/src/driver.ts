@@ -43,14 +43,14 @@ export class SwiftDriver implements StorageDriver {
     return `${this.base}segments`;
   }
 
-  async getContent(path: string): Promise<Uint8Array> {
-    const body = await this.store.get(this.files(path));
+  async getContent(path: string, signal?: AbortSignal): Promise<Uint8Array> {
+    const body = await this.store.get(this.files(path), signal);
     if (!body) throw this.context.errors.pathNotFound(path);
     return body;
   }
 
-  async putContent(path: string, content: Uint8Array): Promise<void> {
-    await this.store.put(this.files(path), content);
+  async putContent(path: string, content: Uint8Array, signal?: AbortSignal): Promise<void> {
+    await this.store.put(this.files(path), content, {}, signal);
   }
 
   async reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable> {
@@ -70,11 +70,12 @@ export class SwiftDriver implements StorageDriver {
     });
   }
 
-  async writer(path: string, append: boolean): Promise<FileWriter> {
+  /** The signal covers the reads that open the writer; its writes go on as the writer's own calls. */
+  async writer(path: string, append: boolean, signal?: AbortSignal): Promise<FileWriter> {
     const names = { object: this.files(path), pending: this.pending(path), segmentRoot: this.segmentRoot };
     // a writer another writer overtook (both opened at one size, the other wrote first) is refused as at a wrong offset
     const refuse = (size: number): Error => this.context.errors.invalidOffset(path, size);
-    const state = await readPendingState(this.store, names.pending);
+    const state = await readPendingState(this.store, names.pending, signal);
     if (!append) {
       if (state) await discardPending(this.store, names.pending, state);
       return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, undefined, refuse);
@@ -92,7 +93,7 @@ export class SwiftDriver implements StorageDriver {
       }
       return new SwiftFileWriter(this.store, names, this.options.chunkSize, state, undefined, refuse);
     }
-    const committed = await this.store.head(names.object);
+    const committed = await this.store.head(names.object, signal);
     if (!committed) return new SwiftFileWriter(this.store, names, this.options.chunkSize, undefined, undefined, refuse);
     if (committed.slo) {
       const segments = (await this.store.manifestSegments(names.object)) ?? [];
@@ -108,28 +109,28 @@ export class SwiftDriver implements StorageDriver {
    * segment), so a status read opens no writer and writes nothing. Without an upload, the committed
    * object's size is what an appending writer would start from.
    */
-  async uploadSize(path: string): Promise<number> {
-    const state = await readPendingState(this.store, this.pending(path));
+  async uploadSize(path: string, signal?: AbortSignal): Promise<number> {
+    const state = await readPendingState(this.store, this.pending(path), signal);
     if (state) return state.segments.reduce((sum, segment) => sum + segment.size, 0);
-    const committed = await this.store.head(this.files(path));
+    const committed = await this.store.head(this.files(path), signal);
     if (!committed) throw this.context.errors.pathNotFound(path);
     return committed.size;
   }
 
-  async stat(path: string): Promise<FileInfo> {
+  async stat(path: string, signal?: AbortSignal): Promise<FileInfo> {
     if (path !== '/') {
-      const info = await this.store.head(this.files(path));
+      const info = await this.store.head(this.files(path), signal);
       if (info) return { path, size: info.size, modTime: info.modTime, isDir: false };
-      if (!(await this.store.exists(this.files(path) + '/'))) throw this.context.errors.pathNotFound(path);
+      if (!(await this.store.exists(this.files(path) + '/', signal))) throw this.context.errors.pathNotFound(path);
     }
     return { path, size: 0, modTime: new Date(), isDir: true };
   }
 
-  async list(path: string): Promise<string[]> {
+  async list(path: string, signal?: AbortSignal): Promise<string[]> {
     const prefix = this.files(path) + '/';
     const base = this.files('/');
     const children: string[] = [];
-    for await (const entry of this.store.list(prefix, '/')) {
+    for await (const entry of this.store.list(prefix, '/', signal)) {
       const name = entry.subdir ?? entry.name;
       if (name) children.push(name.slice(base.length).replace(/\/$/, ''));
     }
@@ -138,11 +139,11 @@ export class SwiftDriver implements StorageDriver {
   }
 
   /** Children with their sizes and times, from the listing alone. */
-  private async listInfos(path: string): Promise<FileInfo[]> {
+  private async listInfos(path: string, signal?: AbortSignal): Promise<FileInfo[]> {
     const base = this.files('/');
     const now = new Date();
     const infos: FileInfo[] = [];
-    for await (const entry of this.store.list(this.files(path) + '/', '/')) {
+    for await (const entry of this.store.list(this.files(path) + '/', '/', signal)) {
       if (entry.subdir) infos.push({ path: entry.subdir.slice(base.length).replace(/\/$/, ''), size: 0, modTime: now, isDir: true });
       else if (entry.name) {
         const modTime = entry.last_modified ? new Date(`${entry.last_modified}Z`) : now;
@@ -153,45 +154,49 @@ export class SwiftDriver implements StorageDriver {
     return infos;
   }
 
-  async walk(path: string, fn: WalkFn, options?: WalkOptions): Promise<void> {
-    await walkTree(path, (directory) => this.listInfos(directory), fn, options);
+  async walk(path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal): Promise<void> {
+    await walkTree(path, (directory) => this.listInfos(directory, signal), fn, options);
   }
 
-  async move(sourcePath: string, destPath: string): Promise<void> {
+  async move(sourcePath: string, destPath: string, signal?: AbortSignal): Promise<void> {
     // A file cannot also be the directory of its new place, as on a filesystem.
     if (destPath.startsWith(`${sourcePath}/`)) throw this.context.errors.invalidPath(destPath);
     const source = this.files(sourcePath);
     const destination = this.files(destPath);
-    const info = await this.store.head(source);
+    const info = await this.store.head(source, signal);
     if (!info) throw this.context.errors.pathNotFound(sourcePath);
-    const previous = await this.store.head(destination);
-    const replaced = previous?.slo ? ((await this.store.manifestSegments(destination)) ?? []) : [];
-    const moved = info.slo && replaced.length > 0 ? new Set(((await this.store.manifestSegments(source)) ?? []).map((s) => s.name)) : new Set<string>();
-    await this.store.copy(source, destination, info.slo);
+    const previous = await this.store.head(destination, signal);
+    const replaced = previous?.slo ? ((await this.store.manifestSegments(destination, signal)) ?? []) : [];
+    const moved = info.slo && replaced.length > 0 ? new Set(((await this.store.manifestSegments(source, signal)) ?? []).map((s) => s.name)) : new Set<string>();
+    await this.store.copy(source, destination, info.slo, signal);
+    // Once the copy is in place, the tidying runs to its end: an abort now would leave both names holding the object.
     await this.store.deleteOne(source);
     await this.store.deleteMany(replaced.map((s) => s.name).filter((name) => !moved.has(name)));
   }
 
-  async delete(path: string): Promise<void> {
+  async delete(path: string, signal?: AbortSignal): Promise<void> {
     const object = this.files(path);
     const objects: string[] = [];
     const segments: string[] = [];
     const collect = async (name: string, slo: boolean): Promise<void> => {
       objects.push(name);
-      if (slo) for (const s of (await this.store.manifestSegments(name)) ?? []) segments.push(s.name);
+      if (slo) for (const s of (await this.store.manifestSegments(name, signal)) ?? []) segments.push(s.name);
     };
-    const single = await this.store.head(object);
+    const single = await this.store.head(object, signal);
     if (single) await collect(object, single.slo);
-    for await (const entry of this.store.list(object + '/')) if (entry.name) await collect(entry.name, entry.slo_etag !== undefined);
+    for await (const entry of this.store.list(object + '/', undefined, signal)) if (entry.name) await collect(entry.name, entry.slo_etag !== undefined);
 
     const pendingStates: string[] = [];
     const pendingObject = this.pending(path);
     const claims: string[] = [];
-    for await (const entry of this.store.list(pendingObject)) {
+    for await (const entry of this.store.list(pendingObject, undefined, signal)) {
       if (entry.name && (entry.name === pendingObject || entry.name.startsWith(pendingObject + '/'))) pendingStates.push(entry.name);
       else if (entry.name?.startsWith(`${pendingObject}~claim.`)) claims.push(entry.name);
     }
     if (objects.length === 0 && pendingStates.length === 0) throw this.context.errors.pathNotFound(path);
+    // Up to here only reads: an abort stops the delete before it removed anything; from here it runs to its end,
+    // so no visible object is left referring to deleted segments.
+    signal?.throwIfAborted();
 
     // Visible objects go first, so nothing visible ever refers to a deleted segment.
     await this.store.deleteMany(objects);

@@ -58,8 +58,8 @@ export class SwiftStore {
     return `/${this.container}/${name}`;
   }
 
-  async head(name: string): Promise<ObjectInfo | undefined> {
-    const response = await this.client.request({ method: 'HEAD', path: this.objectPath(name), accept: [404] }, `stat ${name}`);
+  async head(name: string, signal?: AbortSignal): Promise<ObjectInfo | undefined> {
+    const response = await this.client.request({ method: 'HEAD', path: this.objectPath(name), accept: [404], signal }, `stat ${name}`);
     if (response.status === 404) return undefined;
     const timestamp = Number(headerValue(response.headers, 'x-timestamp'));
     const modified = headerValue(response.headers, 'last-modified');
@@ -71,16 +71,16 @@ export class SwiftStore {
     };
   }
 
-  async get(name: string): Promise<Buffer | undefined> {
-    const response = await this.client.request({ method: 'GET', path: this.objectPath(name), accept: [404] }, `get ${name}`);
+  async get(name: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+    const response = await this.client.request({ method: 'GET', path: this.objectPath(name), accept: [404], signal }, `get ${name}`);
     return response.status === 404 ? undefined : response.body;
   }
 
   /** Swift checks the body against the ETag we send: a body damaged on the way is refused, never stored. */
-  async put(name: string, content: Uint8Array, headers: Record<string, string> = {}): Promise<string> {
+  async put(name: string, content: Uint8Array, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<string> {
     const etag = md5(content);
     await this.client.request(
-      { method: 'PUT', path: this.objectPath(name), headers: { 'content-type': 'application/octet-stream', etag, ...headers }, body: content },
+      { method: 'PUT', path: this.objectPath(name), headers: { 'content-type': 'application/octet-stream', etag, ...headers }, body: content, signal },
       `put ${name}`,
     );
     return etag;
@@ -110,9 +110,9 @@ export class SwiftStore {
   }
 
   /** The segments an SLO manifest lists (undefined when the object is gone). */
-  async manifestSegments(name: string): Promise<SegmentRef[] | undefined> {
+  async manifestSegments(name: string, signal?: AbortSignal): Promise<SegmentRef[] | undefined> {
     const response = await this.client.request(
-      { method: 'GET', path: this.objectPath(name), query: { 'multipart-manifest': 'get' }, accept: [404] },
+      { method: 'GET', path: this.objectPath(name), query: { 'multipart-manifest': 'get' }, accept: [404], signal },
       `get manifest ${name}`,
     );
     if (response.status === 404) return undefined;
@@ -122,7 +122,7 @@ export class SwiftStore {
   }
 
   /** Server-side copy; an SLO is copied as its manifest, so both share the segments. */
-  async copy(source: string, destination: string, sourceIsSlo: boolean): Promise<void> {
+  async copy(source: string, destination: string, sourceIsSlo: boolean, signal?: AbortSignal): Promise<void> {
     await this.client.request(
       {
         method: 'PUT',
@@ -130,19 +130,20 @@ export class SwiftStore {
         query: sourceIsSlo ? { 'multipart-manifest': 'get' } : undefined,
         headers: { 'x-copy-from': encodeName(this.qualified(source)), 'content-length': '0' },
         body: '',
+        signal,
       },
       `copy ${source} to ${destination}`,
     );
   }
 
   /** Pages through the listing (Swift returns at most 10,000 names per request). */
-  async *list(prefix: string, delimiter?: string): AsyncGenerator<ListingEntry> {
+  async *list(prefix: string, delimiter?: string, signal?: AbortSignal): AsyncGenerator<ListingEntry> {
     let marker = '';
     for (;;) {
       const query: Record<string, string> = { format: 'json', prefix, limit: String(this.listPageSize) };
       if (delimiter) query.delimiter = delimiter;
       if (marker) query.marker = marker;
-      const response = await this.client.request({ method: 'GET', path: this.containerPath, query, accept: [404] }, `list ${prefix}`);
+      const response = await this.client.request({ method: 'GET', path: this.containerPath, query, accept: [404], signal }, `list ${prefix}`);
       if (response.status === 404) throw new BackendError(`container ${this.container} does not exist`, 404);
       const page = response.status === 204 ? [] : (JSON.parse(response.body.toString('utf8')) as ListingEntry[]);
       for (const entry of page) yield entry;
@@ -152,23 +153,23 @@ export class SwiftStore {
     }
   }
 
-  async exists(prefix: string): Promise<boolean> {
+  async exists(prefix: string, signal?: AbortSignal): Promise<boolean> {
     const response = await this.client.request(
-      { method: 'GET', path: this.containerPath, query: { format: 'json', prefix, limit: '1' } },
+      { method: 'GET', path: this.containerPath, query: { format: 'json', prefix, limit: '1' }, signal },
       `list ${prefix}`,
     );
     return response.status === 200 && (JSON.parse(response.body.toString('utf8')) as unknown[]).length > 0;
   }
 
-  async deleteOne(name: string): Promise<void> {
-    await this.client.request({ method: 'DELETE', path: this.objectPath(name), accept: [404] }, `delete ${name}`);
+  async deleteOne(name: string, signal?: AbortSignal): Promise<void> {
+    await this.client.request({ method: 'DELETE', path: this.objectPath(name), accept: [404], signal }, `delete ${name}`);
   }
 
   /** Deletes objects, through the bulk middleware when the cluster offers it; missing ones are fine. */
-  async deleteMany(names: readonly string[]): Promise<void> {
+  async deleteMany(names: readonly string[], signal?: AbortSignal): Promise<void> {
     if (names.length === 0) return;
     if (!this.bulkDelete || names.length === 1) {
-      for (const name of names) await this.deleteOne(name);
+      for (const name of names) await this.deleteOne(name, signal);
       return;
     }
     for (let start = 0; start < names.length; start += this.bulkDelete.maxPerRequest) {
@@ -180,6 +181,7 @@ export class SwiftStore {
           query: { 'bulk-delete': '' },
           headers: { 'content-type': 'text/plain', accept: 'application/json' },
           body: batch.map((name) => encodeName(this.qualified(name))).join('\n'),
+          signal,
         },
         `bulk delete of ${batch.length} objects`,
       );

@@ -42,8 +42,8 @@ async function removeClaims(store: SwiftStore, pendingName: string): Promise<voi
   await store.deleteMany(claims);
 }
 
-export async function readPendingState(store: SwiftStore, pendingName: string): Promise<PendingState | undefined> {
-  const body = await store.get(pendingName);
+export async function readPendingState(store: SwiftStore, pendingName: string, signal?: AbortSignal): Promise<PendingState | undefined> {
+  const body = await store.get(pendingName, signal);
   if (!body) return undefined;
   const state = JSON.parse(body.toString('utf8')) as PendingState;
   if (state.version !== 1 || !Array.isArray(state.segments)) throw new Error(`unreadable upload state in ${pendingName}`);
