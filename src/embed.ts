@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn, urlOf } from './listen.js';
 import { createStowageContainer } from './container.js';
 import { embeddedConfig } from './config/embedded.js';
 import type { AuthConfig, HttpConfig, StowageConfig } from './config/types.js';
@@ -79,17 +79,9 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Runn
   const colon = addr.lastIndexOf(':');
   const host = colon > 0 ? addr.slice(0, colon).replace(/^\[(.*)\]$/, '$1') : '127.0.0.1';
   const port = Number(addr.slice(colon + 1) || 0);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const address = await listenOn(server, port, host);
   return {
-    url: `${config.http.tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
+    url: urlOf(address, config.http.tls !== undefined),
     server,
     registry: container.resolve(REGISTRY),
     driver: container.resolve(STORAGE_DRIVER),

@@ -6,6 +6,7 @@ import { formatIssue, refuseUnhonouredSettings, type StowageConfig } from '../co
 import { cachePasswords } from '../config/caches.js';
 import { opsConfigOf } from '../config/operations.js';
 import { createLogger, processRedactor, type Logger } from '../logger.js';
+import { listenOn, urlOf } from '../listen.js';
 import { Operations } from '../ops/index.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 import type { StorageDriver } from '../storage/driver.js';
@@ -35,10 +36,6 @@ function listenTarget(config: StowageConfig): { host?: string; port: number } {
   return { ...(host === '' ? {} : { host }), port: Number(match[2]) };
 }
 
-function urlOf(address: AddressInfo, tls: boolean): string {
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `${tls ? 'https' : 'http'}://${host}:${address.port}`;
-}
 
 /** Everything up to a listening server. Config and plugin errors surface here, before any port is opened. */
 export async function startStowage(config: StowageConfig): Promise<RunningStowage> {
@@ -70,13 +67,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
       }
       throw err;
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(target.port, target.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, target.port, target.host);
   } catch (err) {
     await ops.close();
     await container.resolve(REGISTRY).closeCaches();

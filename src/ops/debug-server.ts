@@ -5,7 +5,7 @@
  * enabled.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn, urlOf } from '../listen.js';
 import type { DebugServerConfig } from '../config/operations.js';
 import type { RegistryLogger } from '../registry/logger.js';
 import { probeResponse, type HealthChecks } from './health.js';
@@ -45,17 +45,9 @@ export async function startDebugServer(config: DebugServerConfig, health: Health
     json(404, { errors: [{ code: 'UNSUPPORTED', message: `nothing at ${pathname} on the debug address` }] });
   });
   const { host, port } = config.listen;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const address = await listenOn(server, port, host);
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url: urlOf(address, false),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -4,6 +4,7 @@
  */
 import { parseDurationMs } from './duration.js';
 import type { RegistryLogger } from './logger.js';
+import { startPeriodicTask, type PeriodicTask } from './periodic-task.js';
 import type { PurgeResult } from './purge.js';
 
 export interface UploadPurgingSettings {
@@ -18,23 +19,14 @@ export interface PurgeTarget {
   purgeUploads(olderThan: Date, dryRun: boolean): Promise<PurgeResult>;
 }
 
-export interface UploadPurger {
-  /** stops the timer and waits for a purge in progress */
-  stop(): Promise<void>;
-}
+/** stop() ends the timer and waits for a purge in progress */
+export type UploadPurger = PeriodicTask;
 
-/**
- * The first purge runs after a random delay of up to a minute (bounded by the interval), so replicas
- * started together do not all walk the storage at once; later ones every `interval`.
- */
+/** The first purge after a random delay of up to a minute, then every `interval` (see periodic-task.ts). */
 export function startUploadPurger(target: PurgeTarget, settings: UploadPurgingSettings, logger: RegistryLogger, random = Math.random): UploadPurger {
   if (!settings.enabled) return { stop: async () => undefined };
   const ageMs = parseDurationMs(settings.age);
   const intervalMs = Math.max(parseDurationMs(settings.interval), 1);
-  let running: Promise<unknown> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-
   const runOnce = async (): Promise<void> => {
     try {
       await target.purgeUploads(new Date(Date.now() - ageMs), settings.dryrun);
@@ -42,24 +34,7 @@ export function startUploadPurger(target: PurgeTarget, settings: UploadPurgingSe
       logger.warn({ err }, 'upload purge failed; will try again at the next interval');
     }
   };
-  const schedule = (delayMs: number): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = runOnce().finally(() => {
-        running = undefined;
-        schedule(intervalMs);
-      });
-    }, delayMs);
-    timer.unref();
-  };
-  schedule(Math.floor(random() * Math.min(intervalMs, 60_000)));
+  const task = startPeriodicTask(intervalMs, runOnce, random);
   logger.info({ age: settings.age, interval: settings.interval, dryRun: settings.dryrun }, 'upload purging scheduled');
-
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return task;
 }

@@ -4,6 +4,7 @@
  */
 import { parseDurationMs } from '../duration.js';
 import type { RegistryLogger } from '../logger.js';
+import { startPeriodicTask } from '../periodic-task.js';
 import type { OnlineGcSettings } from './online.js';
 import { compilePolicies, type RetentionPolicy } from './retention.js';
 import type { GcReport } from './types.js';
@@ -47,10 +48,6 @@ export function startGcScheduler(target: GcTarget, settings: GcScheduleSettings,
   compilePolicies(settings.retention ?? []);
   const intervalMs = Math.max(parseDurationMs(settings.interval), 1);
   const online = onlineSettingsOf(settings);
-  let running: Promise<unknown> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-
   const runOnce = async (): Promise<void> => {
     try {
       const report = await target.collectGarbageOnline(online);
@@ -59,23 +56,7 @@ export function startGcScheduler(target: GcTarget, settings: GcScheduleSettings,
       logger.warn({ err }, 'garbage collection failed; the next run finishes it');
     }
   };
-  const schedule = (delayMs: number): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = runOnce().finally(() => {
-        running = undefined;
-        schedule(intervalMs);
-      });
-    }, delayMs);
-    timer.unref();
-  };
-  schedule(Math.floor(random() * Math.min(intervalMs, 60_000)));
+  const task = startPeriodicTask(intervalMs, runOnce, random);
   logger.info({ interval: settings.interval, graceperiod: settings.graceperiod, deleteUntagged: settings.deleteuntagged, dryRun: settings.dryrun }, 'garbage collection scheduled');
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return task;
 }
