@@ -4,15 +4,12 @@
  * while it runs has no manifest yet and would be swept. The online collector (storage.maintenance.gc) is
  * the one that is safe under traffic.
  */
-import pino from 'pino';
 import cliProgress from 'cli-progress';
-import { createStowageContainer } from '../container.js';
-import { createLogger, processRedactor } from '../logger.js';
-import { createStorageDriver, preparePlugin } from '../plugins/index.js';
 import type { GcPhase, GcProgress, GcReport } from '../registry/index.js';
 import { REGISTRY } from '../tokens.js';
 import { storageSummary } from './describe-storage.js';
 import { configFor, type ConfigFlag } from './load-config.js';
+import { openOfflineStowage } from './offline-stowage.js';
 
 export interface GarbageCollectFlags extends ConfigFlag {
   readonly dryRun?: boolean;
@@ -69,14 +66,7 @@ export function summaryLines(report: GcReport): string[] {
 
 export async function garbageCollectCommand(flags: GarbageCollectFlags): Promise<void> {
   const config = await configFor(flags);
-  const redactor = processRedactor;
-  // warnings and errors only (debug when asked for), on stderr: stdout holds the summary
-  const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
-  const logger = createLogger({ level, redactor, destination: pino.destination({ dest: 2, sync: true }) });
-  const plugin = await preparePlugin(config);
-  redactor.add(plugin.secrets);
-  const driver = await createStorageDriver(plugin, logger, config.baseDir);
-  const container = createStowageContainer({ config, logger, redactor, driver });
+  const { plugin, container, close } = await openOfflineStowage(config);
   const bar = progressBar();
   try {
     if (!flags.json) process.stderr.write(`garbage collection on ${storageSummary(plugin, config.baseDir)}${flags.dryRun ? ' (dry run)' : ''}\n`);
@@ -89,7 +79,6 @@ export async function garbageCollectCommand(flags: GarbageCollectFlags): Promise
     process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${summaryLines(report).join('\n')}\n`);
   } finally {
     bar.stop();
-    await driver.close?.();
-    await container.dispose();
+    await close();
   }
 }

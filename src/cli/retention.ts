@@ -2,13 +2,10 @@
  * `stowage retention [--dry-run]`: applies storage.maintenance.retention.policies now, deleting the tags and
  * untagged manifests they give up (a dry run lists them). `stowage garbage-collect` then frees the blobs.
  */
-import pino from 'pino';
-import { createStowageContainer } from '../container.js';
-import { createLogger, SecretRedactor } from '../logger.js';
-import { createStorageDriver, preparePlugin } from '../plugins/index.js';
 import { REGISTRY } from '../tokens.js';
 import { CliFailure } from './failure.js';
 import { configFor, type ConfigFlag } from './load-config.js';
+import { openOfflineStowage } from './offline-stowage.js';
 
 export interface RetentionFlags extends ConfigFlag {
   readonly dryRun?: boolean;
@@ -21,13 +18,7 @@ export async function retentionCommand(flags: RetentionFlags): Promise<void> {
   if (policies.length === 0) {
     throw new CliFailure(`no retention policies: storage.maintenance.retention.policies is empty in ${config.source.file ?? 'the defaults'}`);
   }
-  const redactor = new SecretRedactor();
-  const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
-  const logger = createLogger({ level, redactor, destination: pino.destination({ dest: 2, sync: true }) });
-  const plugin = await preparePlugin(config);
-  redactor.add(plugin.secrets);
-  const driver = await createStorageDriver(plugin, logger, config.baseDir);
-  const container = createStowageContainer({ config, logger, redactor, driver });
+  const { container, close } = await openOfflineStowage(config);
   try {
     const report = await container.resolve(REGISTRY).applyRetention(policies, flags.dryRun ?? false);
     if (flags.json) {
@@ -42,7 +33,6 @@ export async function retentionCommand(flags: RetentionFlags): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    await driver.close?.();
-    await container.dispose();
+    await close();
   }
 }
