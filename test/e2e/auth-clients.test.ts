@@ -14,12 +14,10 @@ import type { AuthConfig } from '../../src/config/types.js';
 import { startAuthRegistry, USERS, type AuthRegistry } from '../auth/support.js';
 import { ensureDebianTools, SKOPEO, type DebianTool } from '../support/debian.js';
 import { buildImageLayout } from '../support/oci-layout.js';
-import { spawnServer, waitForOutput, type ServerProcess } from '../support/server-process.js';
+import { CONTAINERD, DOCKERD, startDockerDaemons, type DockerDaemons } from '../support/docker-daemons.js';
 import { createTestCa, type IssuedCertificate, type TestCa } from '../support/tls-ca.js';
 
 const PODMAN: DebianTool = { package: 'podman', binary: 'podman' };
-const CONTAINERD: DebianTool = { package: 'containerd', binary: 'containerd' };
-const DOCKERD: DebianTool = { package: 'docker.io', binary: 'dockerd' };
 
 const RULES: AuthConfig['access'] = {
   groups: {},
@@ -67,8 +65,7 @@ let work: string;
 let ca: TestCa;
 let server: IssuedCertificate;
 let layout: string;
-let containerd: ServerProcess | undefined;
-let dockerd: ServerProcess | undefined;
+let daemons: DockerDaemons | undefined;
 const certsDirs: string[] = [];
 
 beforeAll(async () => {
@@ -80,24 +77,11 @@ beforeAll(async () => {
   await buildImageLayout(layout, 'v1', 'auth-clients', [4096, 16 * 1024]);
 
   // a containerd of our own (ctr needs one; dockerd uses it too), on sockets and folders under `work`
-  const ctrd = path.join(work, 'containerd');
-  await mkdir(ctrd, { recursive: true });
-  await writeFile(
-    path.join(ctrd, 'config.toml'),
-    `version = 2\nroot = "${ctrd}/root"\nstate = "${ctrd}/state"\n[grpc]\n  address = "${ctrd}/sock"\n[plugins."io.containerd.grpc.v1.cri"]\n  disable = true\n`,
-  );
-  containerd = spawnServer('containerd', ['--config', path.join(ctrd, 'config.toml')]);
-  await waitForOutput(containerd, /containerd successfully booted/, 60_000);
-  dockerd = spawnServer('dockerd', [
-    '--data-root', path.join(work, 'docker-data'), '--exec-root', path.join(work, 'docker-exec'), '--pidfile', path.join(work, 'docker.pid'),
-    '-H', `unix://${work}/docker.sock`, '--containerd', `${ctrd}/sock`, '--storage-driver', 'vfs', '--iptables=false', '--bridge=none',
-  ]);
-  await waitForOutput(dockerd, /API listen on/, 90_000);
+  daemons = await startDockerDaemons(work);
 }, 15 * 60_000);
 
 afterAll(async () => {
-  await dockerd?.close(20_000);
-  await containerd?.close(20_000);
+  await daemons?.close();
   for (const dir of certsDirs) await rm(dir, { recursive: true, force: true });
   if (work) await rm(work, { recursive: true, force: true });
 }, 60_000);
@@ -152,7 +136,7 @@ for (const [mode, auth] of Object.entries(MODES)) {
     });
 
     it('ctr (containerd) pulls and pushes with --user; a wrong password is refused', async () => {
-      const ctr = ['-a', path.join(work, 'containerd', 'sock'), '-n', `e2e-${mode}`];
+      const ctr = ['-a', daemons!.containerdSocket, '-n', `e2e-${mode}`];
       await ok(run('ctr', [...ctr, 'images', 'pull', '--hosts-dir', hostsDir, '--user', creds('bob'), `${host}/e2e/skopeo:v1`]));
       await ok(run('ctr', [...ctr, 'images', 'tag', `${host}/e2e/skopeo:v1`, `${host}/e2e/ctr:v1`]));
       await ok(run('ctr', [...ctr, 'images', 'push', '--hosts-dir', hostsDir, '--user', creds('alice'), `${host}/e2e/ctr:v1`]));
@@ -163,7 +147,7 @@ for (const [mode, auth] of Object.entries(MODES)) {
     });
 
     it('docker login, push and pull (dockerd on vfs, the CA under /etc/docker/certs.d/<host:port>/)', async () => {
-      const env = { DOCKER_HOST: `unix://${work}/docker.sock`, DOCKER_CONFIG: path.join(work, `docker-config-${mode}`) };
+      const env = { DOCKER_HOST: daemons!.dockerHost, DOCKER_CONFIG: path.join(work, `docker-config-${mode}`) };
       const wrong = await run('docker', ['login', '-u', 'alice', '--password-stdin', host], env, 'wrong\n');
       expect(wrong.status).not.toBe(0);
       expect(wrong.out).toMatch(/unauthorized|401/i);

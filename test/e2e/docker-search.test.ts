@@ -5,17 +5,15 @@
  * access rules, a `docker login`ed user sees only the repositories they may pull.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, pushImage as pushAuthImage, startAuthRegistry, USERS, type AuthRegistry } from '../auth/support.js';
 import { pushImage, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
-import { ensureDebianTools, type DebianTool } from '../support/debian.js';
-import { spawnServer, waitForOutput, type ServerProcess } from '../support/server-process.js';
+import { ensureDebianTools } from '../support/debian.js';
+import { CONTAINERD, DOCKERD, startDockerDaemons, type DockerDaemons } from '../support/docker-daemons.js';
 
-const CONTAINERD: DebianTool = { package: 'containerd', binary: 'containerd' };
-const DOCKERD: DebianTool = { package: 'docker.io', binary: 'dockerd' };
 
 interface Run {
   readonly status: number | null;
@@ -42,32 +40,18 @@ async function searchNames(host: string, term: string, env: NodeJS.ProcessEnv): 
 }
 
 let work: string;
-let containerd: ServerProcess | undefined;
-let dockerd: ServerProcess | undefined;
+let daemons: DockerDaemons | undefined;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   ensureDebianTools(CONTAINERD, DOCKERD);
   work = await mkdtemp(path.join(os.tmpdir(), 'stowage-docker-search-'));
-  const ctrd = path.join(work, 'containerd');
-  await mkdir(ctrd, { recursive: true });
-  await writeFile(
-    path.join(ctrd, 'config.toml'),
-    `version = 2\nroot = "${ctrd}/root"\nstate = "${ctrd}/state"\n[grpc]\n  address = "${ctrd}/sock"\n[plugins."io.containerd.grpc.v1.cri"]\n  disable = true\n`,
-  );
-  containerd = spawnServer('containerd', ['--config', path.join(ctrd, 'config.toml')]);
-  await waitForOutput(containerd, /containerd successfully booted/, 60_000);
-  dockerd = spawnServer('dockerd', [
-    '--data-root', path.join(work, 'docker-data'), '--exec-root', path.join(work, 'docker-exec'), '--pidfile', path.join(work, 'docker.pid'),
-    '-H', `unix://${work}/docker.sock`, '--containerd', `${ctrd}/sock`, '--storage-driver', 'vfs', '--iptables=false', '--bridge=none',
-  ]);
-  await waitForOutput(dockerd, /API listen on/, 90_000);
-  env = { DOCKER_HOST: `unix://${work}/docker.sock`, DOCKER_CONFIG: path.join(work, 'docker-config') };
+  daemons = await startDockerDaemons(work);
+  env = { DOCKER_HOST: daemons.dockerHost, DOCKER_CONFIG: path.join(work, 'docker-config') };
 }, 10 * 60_000);
 
 afterAll(async () => {
-  await dockerd?.close(20_000);
-  await containerd?.close(20_000);
+  await daemons?.close();
   if (work) await rm(work, { recursive: true, force: true });
 }, 60_000);
 
