@@ -92,3 +92,24 @@ export async function pushImage(registry: AuthRegistry, name: string, tag: strin
   if (put.status !== 201) throw new Error(`manifest push to ${name}: ${put.status} ${put.body.toString()}`);
   return { layer: sha256(layer), manifest: sha256(manifest) };
 }
+
+/**
+ * A registry with htpasswd and two teams: alice may pull and push `team-a/**`, carol `team-b/**`, bob nothing;
+ * each team has `app:v1` pushed. For checking that a listing shows each caller only what they may pull.
+ */
+export async function startTwoTeamRegistry(realm: string): Promise<AuthRegistry> {
+  const registry = await startAuthRegistry((dir) => ({
+    htpasswd: { realm, path: `${dir}/htpasswd` },
+    access: {
+      groups: {},
+      anonymouspull: [],
+      rules: [
+        { repositories: ['team-a/**'], users: ['alice'], groups: [], actions: ['pull', 'push'] },
+        { repositories: ['team-b/**'], users: ['carol'], groups: [], actions: ['pull', 'push'] },
+      ],
+    },
+  }));
+  await pushImage(registry, 'team-a/app', 'v1', basic('alice'));
+  await pushImage(registry, 'team-b/app', 'v1', basic('carol'));
+  return registry;
+}

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, pushImage as pushAuthImage, startAuthRegistry, USERS, type AuthRegistry } from '../auth/support.js';
+import { startTwoTeamRegistry, USERS, type AuthRegistry } from '../auth/support.js';
 import { pushImage, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
 import { ensureDebianTools } from '../support/debian.js';
 import { CONTAINERD, DOCKERD, startDockerDaemons, type DockerDaemons } from '../support/docker-daemons.js';
@@ -77,19 +77,7 @@ describe('docker search', { timeout: 180_000 }, () => {
 describe('docker search with htpasswd and access rules', { timeout: 180_000 }, () => {
   let registry: AuthRegistry;
   beforeAll(async () => {
-    registry = await startAuthRegistry((dir) => ({
-      htpasswd: { realm: 'docker-search', path: `${dir}/htpasswd` },
-      access: {
-        groups: {},
-        anonymouspull: [],
-        rules: [
-          { repositories: ['team-a/**'], users: ['alice'], groups: [], actions: ['pull', 'push'] },
-          { repositories: ['team-b/**'], users: ['carol'], groups: [], actions: ['pull', 'push'] },
-        ],
-      },
-    }));
-    await pushAuthImage(registry, 'team-a/app', 'v1', basic('alice'));
-    await pushAuthImage(registry, 'team-b/app', 'v1', basic('carol'));
+    registry = await startTwoTeamRegistry('docker-search');
   });
   afterAll(async () => registry?.close());
 

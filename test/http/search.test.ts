@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, pushImage as pushAuthImage, startAuthRegistry, type AuthRegistry } from '../auth/support.js';
+import { basic, startTwoTeamRegistry, type AuthRegistry } from '../auth/support.js';
 import { pushImage, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 interface V1Answer {
@@ -111,19 +111,7 @@ describe('search', () => {
 describe('search with authorization', () => {
   let registry: AuthRegistry;
   beforeAll(async () => {
-    registry = await startAuthRegistry((dir) => ({
-      htpasswd: { realm: 'search-test', path: `${dir}/htpasswd` },
-      access: {
-        groups: {},
-        anonymouspull: [],
-        rules: [
-          { repositories: ['team-a/**'], users: ['alice'], groups: [], actions: ['pull', 'push'] },
-          { repositories: ['team-b/**'], users: ['carol'], groups: [], actions: ['pull', 'push'] },
-        ],
-      },
-    }));
-    await pushAuthImage(registry, 'team-a/app', 'v1', basic('alice'));
-    await pushAuthImage(registry, 'team-b/app', 'v1', basic('carol'));
+    registry = await startTwoTeamRegistry('search-test');
   });
   afterAll(async () => registry?.close());
 
