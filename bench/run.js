@@ -3,6 +3,7 @@
 // Benchmarks stowage (filesystem driver) against CNCF distribution 2.8 (Debian docker-registry) on the same
 // machine and disk, over loopback only, scenario by scenario, one registry at a time. See docs/bench.md.
 // --baseline DIR adds a third target, "baseline": stowage from another built checkout (before/after a change).
+// --workers N|auto sets stowage's (and the baseline's) http.workers.
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,10 +19,16 @@ const { values: args } = parseArgs({
     baseline: { type: 'string' },
     // `|`-separated texts: only the scenarios whose name contains one of them (e.g. `repositories:|5,000 tags`)
     only: { type: 'string' },
+    // stowage's http.workers (a number or `auto`); unset: its default
+    workers: { type: 'string' },
   },
 });
 
-const STARTERS = { distribution: startDistribution, stowage: startStowage, baseline: (baseDir) => startStowage(baseDir, path.resolve(args.baseline)) };
+const STARTERS = {
+  distribution: startDistribution,
+  stowage: (baseDir) => startStowage(baseDir, undefined, args.workers),
+  baseline: (baseDir) => startStowage(baseDir, path.resolve(args.baseline), args.workers),
+};
 const targets = args.targets.split(',').map((t) => t.trim());
 if (args.baseline && !targets.includes('baseline')) targets.push('baseline');
 if (targets.includes('baseline') && !args.baseline) throw new Error('the baseline target needs --baseline DIR (a built stowage checkout)');
@@ -111,5 +118,11 @@ const cpus = os.cpus();
 console.log(`stowage benchmark (${args.quick ? 'quick' : 'full'}), ${new Date().toISOString()}, node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}`);
 console.log('throughput ratio > 1 means stowage is faster, cpu ratio < 1 that it uses less CPU; ops/s over the run, latencies and server CPU per operation\n');
 console.log(table(rows));
-console.log(`\npeak server RSS: ${targets.map((t) => `${t} ${fmt(results[t].peakRssMiB)} MiB`).join(', ')}`);
+console.log(`\npeak server RSS (all of a server's processes together): ${targets.map((t) => `${t} ${fmt(results[t].peakRssMiB)} MiB`).join(', ')}`);
+const loaded = names.find((name) => name.startsWith('GET /v2/ while'));
+if (loaded) {
+  const latency = (t) => results[t].scenarios[loaded];
+  console.log(`${loaded}, GET /v2/ latency p50/p95/p99 ms: ${targets.map((t) => `${t} ${fmt(latency(t).p50, 1)}/${fmt(latency(t).p95, 1)}/${fmt(latency(t).p99, 1)} (${latency(t).count} requests)`).join(', ')}`);
+}
+if (args.workers) console.log(`stowage http.workers: ${args.workers}`);
 if (args.json) await writeFile(args.json, JSON.stringify(results, null, 2));

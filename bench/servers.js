@@ -1,7 +1,7 @@
 // Starting the two registries the benchmark compares, each as its own process on loopback.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -44,31 +44,69 @@ async function waitForRegistry(url, child, output) {
   throw new Error(`${url}: no answer within 30 s:\n${output()}`);
 }
 
-/** Peak and last VmRSS (bytes) of a process, sampled every 100 ms. */
-function rssSampler(pid) {
-  let peak = 0;
-  const sample = () => {
+/** `pid` and every process under it (a server with workers), read from /proc. */
+function processTree(pid) {
+  const found = [pid];
+  let threads = [];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return found;
+  }
+  for (const thread of threads) {
+    let children = '';
     try {
-      const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
-      if (match) peak = Math.max(peak, Number(match[1]) * 1024);
+      children = readFileSync(`/proc/${pid}/task/${thread}/children`, 'utf8').trim();
+    } catch {
+      /* the thread ended */
+    }
+    for (const child of children ? children.split(' ') : []) found.push(...processTree(Number(child)));
+  }
+  return found;
+}
+
+/** the sum over the processes of a `/proc/<pid>/status` field in kB, in bytes */
+function statusSum(pids, field) {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`));
+      if (match) sum += Number(match[1]) * 1024;
     } catch {
       /* the process is gone */
     }
+  }
+  return sum;
+}
+
+/**
+ * Peak RSS (bytes) of a server, sampled every 100 ms: the sum over its process and every process under it
+ * (a primary and its workers), so a server with workers is measured whole.
+ */
+function rssSampler(pid) {
+  let peak = 0;
+  const sample = () => {
+    peak = Math.max(peak, statusSum(processTree(pid), 'VmRSS'));
   };
   sample();
   const timer = setInterval(sample, 100);
   timer.unref();
-  return { peak: () => peak, stop: () => clearInterval(timer) };
+  return { peak: () => peak, now: () => statusSum(processTree(pid), 'VmRSS'), stop: () => clearInterval(timer) };
 }
 
-/** CPU time (user + system, all threads) a process has used so far, in ms (clock ticks of 10 ms). */
+/** CPU time (user + system, all threads) a process and every process under it have used so far, in ms (clock ticks of 10 ms). */
 function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
+  let sum = 0;
+  for (const each of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${each}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      sum += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      /* gone: its CPU is lost to the count (a worker does not exit during a run) */
+    }
   }
+  return sum;
 }
 
 async function launch(name, command, args, workdir, port, env) {
@@ -127,9 +165,10 @@ http: { addr: 127.0.0.1:${port} }
 
 /**
  * stowage from this checkout (`node bin/stowage.js serve`), filesystem driver. Needs `npm run build`.
- * `checkout`: another built checkout instead (the benchmark's `--baseline`).
+ * `checkout`: another built checkout instead (the benchmark's `--baseline`); `workers`: its `http.workers`
+ * (the benchmark's `--workers`; unset: the default, one process).
  */
-export async function startStowage(baseDir, checkout = PROJECT_ROOT) {
+export async function startStowage(baseDir, checkout = PROJECT_ROOT, workers = undefined) {
   if (!existsSync(path.join(checkout, 'dist', 'cli', 'main.js'))) throw new Error(`stowage in ${checkout} is not built: run \`npm run build\` there first`);
   const workdir = await mkdtemp(path.join(baseDir, 'stowage-'));
   const root = path.join(workdir, 'storage');
@@ -144,7 +183,7 @@ storage:
   filesystem: { rootdirectory: ${JSON.stringify(root)} }
   delete: { enabled: true }
   maintenance: { uploadpurging: { enabled: false } }
-http: { addr: 127.0.0.1:${port} }
+http: { addr: 127.0.0.1:${port}${workers === undefined ? '' : `, workers: ${workers}`} }
 `,
   );
   return launch('stowage', process.execPath, [path.join(checkout, 'bin', 'stowage.js'), 'serve', '--config', config], workdir, port, {

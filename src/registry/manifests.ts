@@ -6,6 +6,7 @@ import type { BlobStore } from './blobs.js';
 import { digestBytes, parseDigest, tryParseDigest, verifyBytes, type Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { basename, type StorageLayout } from './layout.js';
+import { ManifestBytesCache } from './manifest-bytes-cache.js';
 import { checkManifestBytes } from './manifest-shape.js';
 import {
   DOCKER_SCHEMA1,
@@ -79,6 +80,8 @@ export function storedMediaType(fields: ManifestFields | undefined): string {
 }
 
 export class ManifestStore {
+  private readonly bytesCache = new ManifestBytesCache();
+
   constructor(
     private readonly storage: RegistryStorage,
     private readonly layout: StorageLayout,
@@ -142,6 +145,7 @@ export class ManifestStore {
     await this.storage.writeLink(this.layout.revisionLink(name, digest), digest);
     if (subject) await this.storage.writeLink(this.layout.referrerLink(name, subject, digest), digest);
     for (const tag of tags) await this.tag(name, tag, digest);
+    this.bytesCache.remember(digest.value, content);
     return { digest: digest.value, tags, ...(subject ? { subject: subject.value } : {}) };
   }
 
@@ -191,12 +195,17 @@ export class ManifestStore {
    * the size is checked before reading, so no read is ever larger than MAX_MANIFEST_SIZE.
    */
   async readContent(digest: Digest): Promise<Uint8Array | undefined> {
+    const cached = this.bytesCache.get(digest.value);
+    if (cached) return cached;
     const path = this.layout.blobData(digest);
     const size = await this.storage.sizeOf(path);
     if (size === undefined || size > MAX_MANIFEST_SIZE) return undefined;
     const content = await this.storage.getOrUndefined(path);
     // grown since the stat (a concurrent writer): still not something to hand out as a manifest
-    return content && content.length <= MAX_MANIFEST_SIZE ? content : undefined;
+    if (!content || content.length > MAX_MANIFEST_SIZE) return undefined;
+    // only bytes that hash to their digest are kept (a blob file damaged on disk is served as stored, but not remembered)
+    if (digestBytes(content, digest.algorithm) === digest.value) this.bytesCache.remember(digest.value, content);
+    return content;
   }
 
   /**

@@ -2,9 +2,11 @@
  * The filesystem driver: objects are files under `rootdirectory`, directories are directories,
  * exactly as distribution lays them out, so a tree written by `registry:2` is served unchanged.
  */
-import { lstat, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readFile as readFileCallback, stat as statCallback } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import type { DriverContext, FileInfo, FileWriter, ReadAt, StorageDriver } from 'stowage';
 import { syncDirectory } from './fsync.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
@@ -19,6 +21,15 @@ export const READ_CHUNK_SIZE = 1024 * 1024;
 /** stowage's READ_AT (a registered symbol: the plugin needs no runtime import of stowage). */
 const READ_AT = Symbol.for('stowage.storage.readAt');
 
+/**
+ * The callback forms of the two reads every manifest and tag request makes (link files, manifest bytes, stats):
+ * node 20's `fs/promises` versions cost about twice the CPU per call (a FileHandle object and a promise per
+ * step of open, fstat, read, close), which made them most of a manifest GET's CPU (docs/bench.md).
+ */
+const readFile = (file: string, signal: AbortSignal | undefined): Promise<Buffer> =>
+  new Promise((resolve, reject) => readFileCallback(file, { signal }, (err, content) => (err ? reject(err) : resolve(content))));
+const stat = promisify(statCallback);
+
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
 const isMissing = (err: unknown): boolean => MISSING.has((err as NodeJS.ErrnoException).code ?? '');
 
@@ -32,7 +43,7 @@ export class FilesystemDriver implements StorageDriver {
 
   async getContent(path: string, signal?: AbortSignal): Promise<Uint8Array> {
     try {
-      return await readFile(this.full(path), { signal });
+      return await readFile(this.full(path), signal);
     } catch (err) {
       throw this.translate(err, path, 'EISDIR');
     }

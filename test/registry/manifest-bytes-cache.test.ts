@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inMemoryDriver, OCI_MANIFEST, pushImage, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
+
+const blobDataPath = (digest: string): string => {
+  const hex = digest.slice('sha256:'.length);
+  return `/docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`;
+};
+
+// Two registries over one storage stand for two processes (or `http.workers`) sharing a folder: each keeps
+// manifest bytes in memory of its own, and neither may answer from it what the storage no longer says.
+describe('manifest bytes kept in memory (by digest) never outlive what storage says', () => {
+  const driver = inMemoryDriver();
+  let a: TestRegistry;
+  let b: TestRegistry;
+  beforeAll(async () => {
+    a = await startTestRegistry({ driver });
+    b = await startTestRegistry({ driver });
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  const get = (registry: TestRegistry, reference: string) => registry.send('GET', `/v2/shared/app/manifests/${reference}`, { headers: { accept: OCI_MANIFEST } });
+
+  it('a tag moved or a manifest deleted through one registry is seen at once through the other', async () => {
+    const first = await pushImage(a, 'shared/app', 'latest', {}, 'first layer');
+    for (const reference of ['latest', first.digest]) {
+      const answer = await get(b, reference);
+      expect([answer.status, answer.headers['docker-content-digest'], answer.body.toString()]).toEqual([200, first.digest, first.manifest]);
+    }
+    const second = await pushImage(a, 'shared/app', 'latest', {}, 'second layer');
+    const moved = await get(b, 'latest');
+    expect([moved.status, moved.headers['docker-content-digest'], moved.body.toString()]).toEqual([200, second.digest, second.manifest]);
+    // the first manifest, untagged, is still there by digest (answered from memory or storage alike)
+    expect((await get(b, first.digest)).body.toString()).toBe(first.manifest);
+
+    expect((await a.send('DELETE', `/v2/shared/app/manifests/${second.digest}`)).status).toBe(202);
+    expect((await get(b, second.digest)).status).toBe(404);
+    expect((await get(b, 'latest')).status).toBe(404);
+    expect((await b.send('HEAD', `/v2/shared/app/manifests/${second.digest}`)).status).toBe(404);
+  });
+
+  it('bytes that do not hash to their digest (damaged on disk) are served as stored but not remembered', async () => {
+    const image = await pushImage(a, 'shared/app', 'damaged', {}, 'damaged layer');
+    const path = blobDataPath(image.digest);
+    const good = await driver.getContent(path);
+    const damaged = Buffer.from(good);
+    damaged[damaged.length - 2] = damaged[damaged.length - 2]! ^ 0x20;
+    const c = await startTestRegistry({ driver });
+    try {
+      await driver.putContent(path, damaged);
+      expect((await get(c, image.digest)).body).toEqual(damaged);
+      await driver.putContent(path, good);
+      expect((await get(c, image.digest)).body.toString()).toBe(image.manifest);
+    } finally {
+      await c.close();
+    }
+  });
+});
