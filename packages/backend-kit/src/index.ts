@@ -27,3 +27,6 @@ export { DURATION_EXPECTED, DurationError, type DurationRule, durationMs, GO_DUR
 
 // The one part of a backend's error answer that may be quoted: its code.
 export { backendErrorCode } from './error-code.js';
+
+// Upload claims: who holds one, and whether that holder is gone (a process killed mid-append), so one writer may take it over.
+export { CLAIM_LEASE_MS, CLAIM_RENEW_MS, type ClaimRecord, claimGeneration, claimIsAbandoned, claimNameOf, decodeClaimRecord, encodeClaimRecord, newClaimRecord } from './claim-lease.js';

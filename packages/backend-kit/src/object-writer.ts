@@ -15,10 +15,13 @@
  * listing that must show it alone. Only one writer can hold a claim, so only one continues from a given
  * size: the other is refused with `refuse(size)` (INVALID_OFFSET, 416 at the API) and saves nothing, and
  * no acknowledged byte is overwritten. A commit claims too, so a stale writer cannot complete an upload
- * another writer has moved on.
+ * another writer has moved on. A claim whose holder is gone (a process killed mid-append, see
+ * claim-lease.ts) is taken over by one writer, so that the client's retry at that size goes on: by a
+ * create-only claim of the next generation (`<key>~claim.<size>.<n>`), or, without create-only writes,
+ * by removing the abandoned claim before the listing check.
  */
-import { randomBytes } from 'node:crypto';
 import type { FileWriter } from 'stowage';
+import { CLAIM_RENEW_MS, type ClaimRecord, claimGeneration, claimIsAbandoned, claimNameOf, encodeClaimRecord, newClaimRecord } from './claim-lease.js';
 import { type ObjectStore, storageFailed } from './object-store.js';
 import { partSizeAfter } from './parted-writer.js';
 
@@ -106,6 +109,9 @@ export class ObjectWriter implements FileWriter {
   private claimed: Promise<void> | undefined;
   /** the claim object this writer holds, until the state it saved or the commit makes it history */
   private claimName: string | undefined;
+  /** the generation of the create-only claim this writer holds (undefined: a claim checked by listing) */
+  private claimGeneration: number | undefined;
+  private claimRecord: ClaimRecord | undefined;
   private readonly savedTailKey: string | undefined;
 
   constructor(
@@ -131,27 +137,83 @@ export class ObjectWriter implements FileWriter {
   private claim(): Promise<void> {
     this.claimed ??= (async () => {
       const name = claimKey(this.key, this.startedAt);
-      const holder = Buffer.from(randomBytes(12).toString('hex'));
-      let alone: boolean;
-      const created = this.store.putIfAbsent ? await this.store.putIfAbsent(name, holder) : 'unsupported';
-      if (created !== 'unsupported') {
-        alone = created;
-        if (alone) this.claimName = name;
+      const record = newClaimRecord();
+      const body = encodeClaimRecord(record);
+      const created = this.store.putIfAbsent ? await this.store.putIfAbsent(name, body) : 'unsupported';
+      let held: string | undefined;
+      if (created === true) {
+        held = name;
+        this.claimGeneration = 0;
+      } else if (created === false) {
+        // taken: by a live writer (refused), or by one that is gone (the next generation is taken over)
+        const latest = await this.latestClaim(name);
+        if (latest && (await this.abandoned(latest.key, latest.modified))) {
+          const next = claimNameOf(name, latest.generation + 1);
+          if ((await this.store.putIfAbsent!(next, body)) === true) {
+            held = next;
+            this.claimGeneration = latest.generation + 1;
+          }
+        }
       } else {
-        // No create-only write: each writer adds its own claim and keeps it only if a listing shows no other.
-        const mine = `${name}.${holder.toString()}`;
-        await this.store.put(mine, holder);
-        const page = await this.store.list(`${name}.`, '', undefined, 2);
-        alone = page.objects.every((object) => object.key === mine);
-        if (alone) this.claimName = mine;
+        // No create-only write: each writer adds its own claim and keeps it only if a listing shows no other
+        // claim of a live writer (abandoned ones are removed first).
+        const mine = `${name}.${record.token}`;
+        await this.store.put(mine, body);
+        const page = await this.store.list(`${name}.`, '', undefined, 100);
+        const others = page.objects.filter((object) => object.key !== mine);
+        const gone: string[] = [];
+        for (const other of others) if (await this.abandoned(other.key, other.modified)) gone.push(other.key);
+        if (gone.length > 0) await this.store.deleteKeys(gone);
+        if (gone.length === others.length && !page.nextMarker) held = mine;
         else await this.store.deleteKeys([mine]);
       }
-      if (!alone) {
-        this.done = 'refused';
-        throw this.options.refuse?.(this.startedAt) ?? storageFailed(`another writer continued the upload of ${this.key} from ${this.startedAt} bytes`);
-      }
+      if (!held) this.refused();
+      this.claimName = held;
+      this.claimRecord = record;
     })();
     return this.claimed;
+  }
+
+  private refused(): never {
+    this.done = 'refused';
+    throw this.options.refuse?.(this.startedAt) ?? storageFailed(`another writer continued the upload of ${this.key} from ${this.startedAt} bytes`);
+  }
+
+  /** The newest generation of the create-only claims on `name`'s size. */
+  private async latestClaim(name: string): Promise<{ key: string; generation: number; modified: Date } | undefined> {
+    let latest: { key: string; generation: number; modified: Date } | undefined;
+    let marker: string | undefined;
+    do {
+      const page = await this.store.list(name, '', marker, 1000);
+      for (const object of page.objects) {
+        const generation = claimGeneration(object.key, name);
+        if (generation !== undefined && (!latest || generation > latest.generation)) latest = { key: object.key, generation, modified: object.modified };
+      }
+      marker = page.nextMarker;
+    } while (marker);
+    return latest;
+  }
+
+  private async abandoned(key: string, modified: Date): Promise<boolean> {
+    return claimIsAbandoned(await this.store.get(key), modified);
+  }
+
+  /**
+   * Renews the claim this writer holds when it is due, after checking nobody took it over (which happens
+   * only to a writer stalled past the lease); a writer taken over is refused and saves nothing.
+   */
+  private async keepClaim(): Promise<void> {
+    const name = this.claimName;
+    const record = this.claimRecord;
+    if (!name || !record || Date.now() - record.renewedAt < CLAIM_RENEW_MS) return;
+    if (this.claimGeneration !== undefined) {
+      const latest = await this.latestClaim(claimKey(this.key, this.startedAt));
+      if (latest?.generation !== this.claimGeneration) this.refused();
+    } else if (!(await this.store.head(name))) {
+      this.refused();
+    }
+    this.claimRecord = { ...record, renewedAt: Date.now() };
+    await this.store.put(name, encodeClaimRecord(this.claimRecord));
   }
 
   /**
@@ -172,6 +234,7 @@ export class ObjectWriter implements FileWriter {
     this.assertOpen();
     if (chunk.length === 0) return;
     await this.claim();
+    await this.keepClaim();
     this.dirty = true;
     // Copy: the caller may reuse its buffer once this promise resolves.
     this.pending.push(Buffer.from(chunk));
@@ -207,6 +270,7 @@ export class ObjectWriter implements FileWriter {
     if (!this.dirty) return;
     const tail = this.takePending(this.pendingSize);
     const tailKey = tail.length > 0 ? uploadTailKey(this.key, this.written) : undefined;
+    await this.keepClaim();
     const state: SavedUpload = { uploadId: this.uploadId, partSize: this.partSize, parts: this.parts, tail: tail.length, ...(tailKey ? { tailKey } : {}) };
     try {
       if (tailKey) await this.store.put(tailKey, tail);
@@ -231,6 +295,7 @@ export class ObjectWriter implements FileWriter {
   async commit(): Promise<void> {
     this.assertOpen();
     await this.claim();
+    await this.keepClaim();
     try {
       if (!this.uploadId) {
         await this.store.put(this.key, this.takePending(this.pendingSize));

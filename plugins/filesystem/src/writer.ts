@@ -8,7 +8,9 @@
  * one's bytes would land after the first one's while its caller believes them at the old end. So before
  * its first byte, a writer claims the size it starts from by creating `<path>~claim.<size>` exclusively
  * (O_EXCL): the writer that finds the claim taken is refused with `refuse(size)` (INVALID_OFFSET, 416
- * at the API) and writes nothing. Claims go with the upload on commit, cancel and delete.
+ * at the API) and writes nothing. Claims go with the upload on commit, cancel and delete. A claim whose
+ * holder is gone (a process killed mid-append) is taken over by one writer, so the client can resume
+ * (claims.ts).
  *
  * Opening a writer touches nothing: folders, the partial file and the claim are made by the first write
  * (or a commit), so a writer closed without being written to leaves the tree exactly as it found it.
@@ -16,11 +18,11 @@
 import { type FileHandle, copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FileWriter } from 'stowage';
+import { type HeldClaim, keepClaim, releaseClaim, takeClaim } from './claims.js';
 import { syncDirectory } from './fsync.js';
 
 export const partialPathOf = (file: string): string => `${file}~partial`;
 const claimPrefixOf = (file: string): string => `${basename(file)}~claim.`;
-const claimPathOf = (file: string, size: number): string => `${file}~claim.${String(size).padStart(16, '0')}`;
 
 /** Removes the claims of the upload at `file` (a new upload starts, or it is committed, cancelled or deleted). */
 export async function removeClaims(file: string): Promise<void> {
@@ -61,6 +63,7 @@ class FilesystemWriter implements FileWriter {
   private finished: 'committed' | 'cancelled' | 'refused' | undefined;
   private readonly startedAt: number;
   private claimed: Promise<void> | undefined;
+  private held: HeldClaim | undefined;
 
   constructor(
     private readonly file: string,
@@ -75,15 +78,21 @@ class FilesystemWriter implements FileWriter {
 
   /** Claims the size this writer starts from, once; refuses the writer when another writer holds the claim. */
   private claim(): Promise<void> {
-    this.claimed ??= open(claimPathOf(this.file, this.startedAt), 'wx').then(
-      (claim) => claim.close(),
-      (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw err;
-        this.finished = 'refused';
-        throw this.refuse(this.startedAt);
-      },
-    );
+    this.claimed ??= takeClaim(this.file, this.startedAt).then((held) => {
+      if (!held) this.refused();
+      this.held = held;
+    });
     return this.claimed;
+  }
+
+  private refused(): never {
+    this.finished = 'refused';
+    throw this.refuse(this.startedAt);
+  }
+
+  /** A writer whose claim was taken over (it stalled past the lease) writes nothing more. */
+  private async keepClaim(): Promise<void> {
+    if (this.held && !(await keepClaim(this.file, this.startedAt, this.held))) this.refused();
   }
 
   get size(): number {
@@ -94,6 +103,7 @@ class FilesystemWriter implements FileWriter {
     if (chunk.length === 0) return;
     signal?.throwIfAborted();
     const handle = await this.openHandle('write');
+    await this.keepClaim();
     let offset = 0;
     while (offset < chunk.length) {
       // between writes: what is on disk stays a prefix of the chunk, which the size then reports
@@ -124,6 +134,7 @@ class FilesystemWriter implements FileWriter {
 
   async commit(signal?: AbortSignal): Promise<void> {
     const handle = await this.openHandle('commit');
+    await this.keepClaim();
     await handle.sync();
     // the last moment to stop: after the rename the object is visible
     signal?.throwIfAborted();
@@ -147,12 +158,20 @@ class FilesystemWriter implements FileWriter {
       await removeClaims(this.file);
     }
     await this.claim();
-    if (this.firstUse === 'replace') {
-      this.handle = await open(this.partial, 'w');
-    } else {
-      await mkdir(dirname(this.file), { recursive: true });
-      if (this.firstUse === 'copyCommitted') await copyFile(this.file, this.partial);
-      this.handle = await open(this.partial, 'a');
+    try {
+      if (this.firstUse === 'replace') {
+        this.handle = await open(this.partial, 'w');
+      } else {
+        await mkdir(dirname(this.file), { recursive: true });
+        if (this.firstUse === 'copyCommitted') await copyFile(this.file, this.partial);
+        this.handle = await open(this.partial, 'a');
+      }
+    } catch (err) {
+      // nothing was appended: the size stays free for the next request
+      if (this.held) await releaseClaim(this.held);
+      this.held = undefined;
+      this.claimed = undefined;
+      throw err;
     }
     return this.handle;
   }
