@@ -1,5 +1,6 @@
 /** `stowage config check`: load and validate everything a start would, without calling the driver's factory. */
 import { formatIssue, refuseUnhonouredSettings } from '../config/index.js';
+import { mirrorPasswords } from '../config/mirror.js';
 import { processRedactor } from '../logger.js';
 import { preparePlugin } from '../plugins/index.js';
 import { pluginOrigin } from './describe-storage.js';
@@ -26,7 +27,14 @@ export async function configCheckCommand(flags: ConfigFlag): Promise<void> {
     `  options${plugin.secretPaths.length > 0 ? ' (secrets masked)' : ''}:`,
     ...optionLines(plugin.maskedOptions),
   ];
+  for (const upstream of config.mirror?.upstreams ?? []) {
+    const local = upstream.prefix === '' ? 'the whole namespace' : `${upstream.prefix}/*`;
+    const remote = upstream.remoteprefix === '' ? '' : ` (its ${upstream.remoteprefix}/*)`;
+    const who = upstream.username !== undefined ? `, as ${upstream.username}` : '';
+    lines.push(`  mirror ${upstream.name}: ${local} from ${upstream.remoteurl}${remote}, tags re-checked after ${upstream.ttl}${who}`);
+  }
   for (const warning of config.warnings ?? []) lines.push(`  warning: ${formatIssue(warning)}`);
   processRedactor.add(plugin.secrets);
+  processRedactor.add(mirrorPasswords(config));
   process.stdout.write(processRedactor.scrub(`${lines.join('\n')}\n`));
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createStowageContainer } from '../container.js';
 import { formatIssue, refuseUnhonouredSettings, type StowageConfig } from '../config/index.js';
 import { cachePasswords } from '../config/caches.js';
+import { mirrorPasswords } from '../config/mirror.js';
 import { opsConfigOf } from '../config/operations.js';
 import { createLogger, processRedactor, type Logger } from '../logger.js';
 import { listenOn, urlOf } from '../listen.js';
@@ -50,6 +51,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
   const plugin = await preparePlugin(config);
   redactor.add(plugin.secrets);
   redactor.add(cachePasswords(config));
+  redactor.add(mirrorPasswords(config));
   const driver: StorageDriver = await createStorageDriver(plugin, ops.driverLogger(logger), config.baseDir);
   const container = createStowageContainer({ config, logger, redactor, driver: ops.instrument(driver), hooks: ops.hooks, ...lookupCounting(ops) });
   const server = container.resolve(HTTP_SERVER);

@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js';
 import { applyEnvOverrides, STORAGE_SETTINGS } from './env-overrides.js';
 import { detectLegacy, translateLegacy } from './legacy.js';
 import { checkHttpValues } from './http-values.js';
+import { checkMirror } from './mirror.js';
 import { normalize } from './normalize.js';
 import { Origins } from './origins.js';
 import { DOCKER_REGISTRY_READING, parseYamlText } from './parse-text.js';
@@ -63,6 +64,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<StowageConfig
     ...validateDocument(document, origins),
     ...checkStorageDriver(document, origins, read.source.format),
     ...checkHttpValues(document, origins),
+    ...checkMirror(document, origins),
   ];
   if (issues.length > 0) throw new ConfigError(dedupe(issues));
 

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { cachesOf } from './caches.js';
+import { mirrorOf } from './mirror.js';
 import { ENVIRONMENT, STORAGE_SETTINGS } from './env-overrides.js';
 import { opsConfigOf } from './operations.js';
 import type { Origins } from './origins.js';
@@ -29,7 +30,7 @@ const LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', panic: 'fatal
  * (security settings, `auth` and `http.tls`, are not here: see security-settings.ts)
  */
 const IGNORED_WITH_WARNING: ReadonlyArray<readonly [readonly string[], string]> = [
-  [['proxy'], 'stowage is not a pull-through cache'],
+  [['proxy'], 'stowage reads the proxy section, but does not fetch from the upstreams yet'],
   [['middleware'], 'stowage has no registry/storage middleware'],
   [['validation'], 'stowage does not restrict manifest URLs'],
   [['reporting', 'bugsnag'], 'stowage does not report to bugsnag (unsupported); use reporting.email'],
@@ -141,6 +142,7 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
     plugins: { paths },
     ops: opsConfigOf(document, context.baseDir),
     ...(caches ?? {}),
+    ...(mirrorOf(document) ?? {}),
     warnings,
     refusals: unhonouredSecuritySettings(document, origins),
   };

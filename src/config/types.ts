@@ -1,5 +1,6 @@
 import type { OpsConfig } from './operations.js';
 import type { CacheConfig } from './caches.js';
+import type { MirrorConfig } from './mirror.js';
 
 /** The configuration after discovery, format translation and env overrides: what the rest of stowage reads. */
 
@@ -141,6 +142,8 @@ export interface StowageConfig {
   readonly ops?: OpsConfig;
   /** storage.cache (+ redis): the registry's caches (src/registry/cache); absent: none */
   readonly caches?: CacheConfig;
+  /** proxy: pull-through mirroring from upstream registries (src/registry/mirror); absent: none */
+  readonly mirror?: MirrorConfig;
   /** things accepted but not acted upon (distribution sections stowage does not implement, unknown env variables) */
   readonly warnings?: readonly ConfigIssue[];
   /**

@@ -27,7 +27,7 @@ describe('settings stowage cannot honour', () => {
 
   it('serve logs every other ignored setting at warn when it starts, not only config check', async () => {
     const file = path.join(work.dir, 'ignored.yaml');
-    await writeFile(file, 'version: 0.1\nhttp:\n  addr: 127.0.0.1:0\nlog:\n  level: info\nstorage: inmemory\nproxy:\n  remoteurl: https://registry-1.docker.io\nredis:\n  addr: localhost:6379\n');
+    await writeFile(file, 'version: 0.1\nhttp:\n  addr: 127.0.0.1:0\nlog:\n  level: info\nstorage: inmemory\nmiddleware:\n  registry: []\nredis:\n  addr: localhost:6379\n');
     const serving = await serveCli(['--config', file], { cwd: work.dir });
     await serving.stop();
     const warnings = serving
@@ -36,7 +36,7 @@ describe('settings stowage cannot honour', () => {
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { level: number; key?: string; msg: string })
       .filter((entry) => entry.level === 40);
-    expect(warnings.map((entry) => entry.key).sort()).toEqual(['proxy', 'redis']);
+    expect(warnings.map((entry) => entry.key).sort()).toEqual(['middleware', 'redis']);
     expect(warnings[0]?.msg).toContain('accepted but ignored');
   });
 });

@@ -18,10 +18,12 @@ export interface DistributionOptions {
   readonly port?: number;
   /** http.secret, which signs upload state: keep it across restarts to resume uploads */
   readonly secret?: string;
+  /** an htpasswd file (bcrypt lines): the registry then asks every request for Basic credentials */
+  readonly htpasswd?: string;
 }
 
 /** The distribution config.yml for a loopback instance on the filesystem driver. */
-export function distributionConfig(rootdirectory: string, port: number, deleteEnabled: boolean, secret?: string): string {
+export function distributionConfig(rootdirectory: string, port: number, deleteEnabled: boolean, secret?: string, htpasswd?: string): string {
   return [
     'version: 0.1',
     'log:',
@@ -39,6 +41,7 @@ export function distributionConfig(rootdirectory: string, port: number, deleteEn
     'http:',
     `  addr: 127.0.0.1:${port}`,
     ...(secret ? [`  secret: ${JSON.stringify(secret)}`] : []),
+    ...(htpasswd ? ['auth:', '  htpasswd:', '    realm: distribution-test', `    path: ${JSON.stringify(htpasswd)}`] : []),
     '',
   ].join('\n');
 }
@@ -51,7 +54,7 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
   await mkdir(rootdirectory, { recursive: true });
   const port = options.port ?? (await freeLoopbackPort());
   const configFile = path.join(workdir, 'config.yml');
-  await writeFile(configFile, distributionConfig(rootdirectory, port, options.deleteEnabled ?? true, options.secret));
+  await writeFile(configFile, distributionConfig(rootdirectory, port, options.deleteEnabled ?? true, options.secret, options.htpasswd));
   const server = spawnServer('docker-registry', ['serve', configFile], { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workdir });
   const url = `http://127.0.0.1:${port}`;
   try {

@@ -1,0 +1,21 @@
+/**
+ * Pull-through mirroring (the `proxy` section, src/config/mirror.ts): the parts, each in a module of its own.
+ *
+ * - namespace.ts: which upstream a local repository mirrors, and its name there (and back, for sync)
+ * - challenge.ts: the upstream's WWW-Authenticate challenges
+ * - upstream.ts: the HTTP client of one upstream (manifests, blobs, Basic and Bearer authentication)
+ */
+export { MirrorNamespace, type MirrorRoute, type NamespaceMapping } from './namespace.js';
+export { parseChallenges, type AuthChallenge } from './challenge.js';
+export {
+  MANIFEST_ACCEPT,
+  UpstreamClient,
+  UpstreamError,
+  isUpstreamError,
+  type FetchedManifest,
+  type ManifestHead,
+  type UpstreamBlob,
+  type UpstreamClientOptions,
+  type UpstreamEndpoint,
+  type UpstreamFailure,
+} from './upstream.js';
