@@ -70,8 +70,11 @@ export class StorageLayout {
   tagCurrentLink(name: string, tag: string): string {
     return `${this.tag(name, tag)}/current/link`;
   }
+  tagIndex(name: string, tag: string): string {
+    return `${this.tag(name, tag)}/index`;
+  }
   tagIndexLink(name: string, tag: string, d: Digest): string {
-    return `${this.tag(name, tag)}/index/${d.algorithm}/${d.hex}/link`;
+    return `${this.tagIndex(name, tag)}/${d.algorithm}/${d.hex}/link`;
   }
 
   /** stowage extension: one link per manifest whose `subject` is `subject` */

@@ -19,6 +19,7 @@ import {
 } from './media-types.js';
 import { checkTag, isValidTag } from './names.js';
 import type { RegistryStorage } from './storage.js';
+import { removeTag } from './tags.js';
 
 /** The spec asks registries to accept at least 4 MB; larger manifests are refused. */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
@@ -156,7 +157,7 @@ export class ManifestStore {
       if (!isValidTag(reference)) throw unknownManifest(name, reference);
       const current = await this.storage.readLink(this.layout.tagCurrentLink(name, reference));
       if (!current) throw unknownManifest(name, reference);
-      await this.deleteTag(name, reference);
+      await removeTag(this.storage, this.layout, name, reference);
       return;
     }
     const digest = parseDigest(reference);
@@ -168,16 +169,10 @@ export class ManifestStore {
     for (const tagPath of (await this.storage.listOrUndefined(this.layout.tags(name))) ?? []) {
       const tag = basename(tagPath);
       const current = await this.storage.readLink(this.layout.tagCurrentLink(name, tag));
-      if (current?.value === digest.value) await this.deleteTag(name, tag);
+      if (current?.value === digest.value) await removeTag(this.storage, this.layout, name, tag);
     }
     if (subject) await this.storage.deleteIfPresent(this.layout.referrerLink(name, subject, digest).replace(/\/link$/, ''));
     await this.storage.deleteIfPresent(this.layout.revisionLink(name, digest));
-  }
-
-  /** The current link first, so a crash part-way leaves a tag that no longer resolves and is no longer listed. */
-  private async deleteTag(name: string, tag: string): Promise<void> {
-    await this.storage.deleteIfPresent(this.layout.tagCurrentLink(name, tag));
-    await this.storage.deleteIfPresent(this.layout.tag(name, tag));
   }
 
   /**
@@ -209,10 +204,10 @@ export class ManifestStore {
   }
 
   /**
-   * The current link first: a tag is listed once its folder exists, so a crash between the two writes must
-   * leave a tag that resolves (with its index entry missing, which only GC reads), never one that is listed
-   * and answers 404. The manifest's revision link was written before, so the tag resolves as soon as it is
-   * listed.
+   * The current link first: a tag is listed once its folder exists (which storage makes appear with the
+   * link in it), so a crash between the two writes must leave a tag that resolves (with its index entry
+   * missing, which only GC reads), never one that is listed and answers 404. The manifest's revision link
+   * was written before, so the tag resolves as soon as it is listed.
    */
   private async tag(name: string, tag: string, digest: Digest): Promise<void> {
     await this.storage.writeLink(this.layout.tagCurrentLink(name, tag), digest);

@@ -1,11 +1,8 @@
-/** Tag listing of a repository. */
+/** Tag listing of a repository, and the order a tag's links are removed in. */
 import { RegistryError } from './errors.js';
 import { basename, type StorageLayout } from './layout.js';
-import { lexical, paginate, type Page, type PageRequest } from './pagination.js';
+import { paginate, type Page, type PageRequest } from './pagination.js';
 import type { RegistryStorage } from './storage.js';
-
-/** current links read at once while filtering a page */
-const LINK_READS_IN_FLIGHT = 8;
 
 export class TagStore {
   constructor(
@@ -13,6 +10,13 @@ export class TagStore {
     private readonly layout: StorageLayout,
   ) {}
 
+  /**
+   * One listing of the tags folder, whatever the page: a tag folder is listed only while its current link
+   * exists, so no tag needs reading. The manifest PUT writes the current link first, and storage makes a
+   * folder appear with the object it was made for (the driver contract's listing rule: an object store's
+   * prefix, the filesystem driver's folder built aside and renamed in); `removeTag` deletes the link last.
+   * Several processes on one storage see what is stored now: nothing is cached.
+   */
   async list(name: string, request: PageRequest): Promise<Page> {
     const tagPaths = await this.storage.listOrUndefined(this.layout.tags(name));
     if (tagPaths === undefined) {
@@ -20,29 +24,17 @@ export class TagStore {
       if ((await this.storage.listOrUndefined(this.layout.repository(name)))?.length) return { entries: [] };
       throw new RegistryError('NAME_UNKNOWN', `repository ${name} is not known to this registry`, { name });
     }
-    const candidates = tagPaths
-      .map(basename)
-      .filter((tag) => request.last === undefined || tag > request.last)
-      .sort(lexical);
-    return paginate(await this.resolvable(name, candidates, request.n), request);
+    return paginate(tagPaths.map(basename), request);
   }
+}
 
-  /**
-   * The tags, in order, whose current link exists, up to one more than `limit` (so the page knows whether
-   * another follows). A tag folder without its current link is what a crash leaves on a filesystem (the
-   * folders are made before the link is renamed into place) or a delete stopped half-way: such a tag
-   * cannot be pulled, so it is not listed.
-   */
-  private async resolvable(name: string, sortedTags: readonly string[], limit: number | undefined): Promise<string[]> {
-    const wanted = limit === undefined ? Number.POSITIVE_INFINITY : limit + 1;
-    const found: string[] = [];
-    for (let start = 0; start < sortedTags.length && found.length < wanted; start += LINK_READS_IN_FLIGHT) {
-      const batch = sortedTags.slice(start, start + LINK_READS_IN_FLIGHT);
-      const links = await Promise.all(batch.map((tag) => this.storage.readLink(this.layout.tagCurrentLink(name, tag))));
-      batch.forEach((tag, i) => {
-        if (links[i] !== undefined && found.length < wanted) found.push(tag);
-      });
-    }
-    return found;
-  }
+/**
+ * Removes a tag so that it is listed exactly as long as it resolves: its index entries (which only GC
+ * reads) first, then the folder, which by then holds the current link alone, so it leaves the listing with
+ * that one object (see `TagStore.list`). A crash in between leaves a tag that still resolves, and a delete
+ * that can be repeated.
+ */
+export async function removeTag(storage: RegistryStorage, layout: StorageLayout, name: string, tag: string): Promise<void> {
+  await storage.deleteIfPresent(layout.tagIndex(name, tag));
+  await storage.deleteIfPresent(layout.tag(name, tag));
 }

@@ -119,11 +119,20 @@ export interface StorageDriver {
    */
   uploadSize(path: string, signal?: AbortSignal): Promise<number>;
   stat(path: string, signal?: AbortSignal): Promise<FileInfo>;
-  /** Full paths of the direct children of a directory, in any order. `list('/')` always succeeds. */
+  /**
+   * Full paths of the direct children of a directory, in any order. `list('/')` always succeeds.
+   * A folder is listed only once an object below it is complete (`putContent` makes the folders it needs
+   * appear with the object, as a prefix appears on an object store), even after a crash: the registry lists
+   * a tag as soon as its folder is listed, and writes the tag's current link first.
+   */
   list(path: string, signal?: AbortSignal): Promise<string[]>;
   /** Moves an object, overwriting `destPath`; PATH_NOT_FOUND (destination untouched) when `sourcePath` is missing. */
   move(sourcePath: string, destPath: string, signal?: AbortSignal): Promise<void>;
-  /** Deletes a path and everything below it; deleting `/a` never touches `/ab`. */
+  /**
+   * Deletes a path and everything below it; deleting `/a` never touches `/ab`. A folder holding one object
+   * leaves its parent's listing no later than that object goes (on an object store, with it; on a
+   * filesystem, the folder is renamed aside first), so a crash never leaves it listed and empty.
+   */
   delete(path: string, signal?: AbortSignal): Promise<void>;
 
   /** A URL a client may fetch the object from directly, or undefined for "serve it yourself". */

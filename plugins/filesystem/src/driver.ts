@@ -4,7 +4,7 @@
  */
 import { readFile as readFileCallback, stat as statCallback } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { DriverContext, FileInfo, FileWriter, ReadAt, StorageDriver } from 'stowage';
@@ -31,6 +31,9 @@ const readFile = (file: string, signal: AbortSignal | undefined): Promise<Buffer
 const stat = promisify(statCallback);
 
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
+
+/** how often a write looks again for the folders it must make when other writers keep making them first */
+const MAX_FOLDER_ATTEMPTS = 16;
 const isMissing = (err: unknown): boolean => MISSING.has((err as NodeJS.ErrnoException).code ?? '');
 
 export class FilesystemDriver implements StorageDriver {
@@ -49,13 +52,35 @@ export class FilesystemDriver implements StorageDriver {
     }
   }
 
+  /**
+   * The file is written beside its place and renamed over it, so a reader sees the old content or the new,
+   * never part of it. Folders the path needs are made the same way (see `putInNewFolder`): a folder appears
+   * in its parent's listing only with the object in it, as a prefix appears on an object store. The
+   * registry relies on it: a tag folder is listed only once its current link is there.
+   */
   async putContent(path: string, content: Uint8Array, signal?: AbortSignal): Promise<void> {
     const file = this.full(path);
     signal?.throwIfAborted();
-    await mkdir(dirname(file), { recursive: true });
+    // Each round fails only because another writer made or removed a folder on the way meanwhile.
+    for (let attempt = 0; attempt < MAX_FOLDER_ATTEMPTS; attempt++) {
+      if (await this.replaceFile(file, content, signal)) return;
+      const missing = await firstMissingFolder(dirname(file), this.root);
+      if (missing !== undefined && (await this.putInNewFolder(missing, file, content, signal))) return;
+    }
+    throw new Error(`putContent ${path}: the folders on its way kept changing while it wrote`);
+  }
+
+  /** Writes `file` in its existing folder; false when the folder does not exist. */
+  private async replaceFile(file: string, content: Uint8Array, signal?: AbortSignal): Promise<boolean> {
     const temp = temporaryPathOf(file);
+    let handle;
     try {
-      const handle = await open(temp, 'wx');
+      handle = await open(temp, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    try {
       try {
         await handle.writeFile(content, { signal });
         await handle.sync();
@@ -70,6 +95,39 @@ export class FilesystemDriver implements StorageDriver {
       throw err;
     }
     await syncDirectory(file);
+    return true;
+  }
+
+  /**
+   * Writes `file` below the folder `missing`, which does not exist yet: the folders and the file are made in
+   * a temporary sibling (`<missing>~<random>.tmp`, hidden from listings, on the same filesystem) and the
+   * whole is renamed into place, so `missing` appears at once, holding the file. False when another writer
+   * made `missing` meanwhile (the rename refuses a folder that is not empty; an empty one it replaces, which
+   * loses nothing). After the file's own fsync, the parent's fsync commits the rename; the folders made
+   * inside the temporary one were journalled before it (ext4, xfs), as `mkdir -p` folders always were here.
+   */
+  private async putInNewFolder(missing: string, file: string, content: Uint8Array, signal?: AbortSignal): Promise<boolean> {
+    const staging = temporaryPathOf(missing);
+    const stagedFile = join(staging, relative(missing, file));
+    try {
+      await mkdir(dirname(stagedFile), { recursive: true });
+      const handle = await open(stagedFile, 'wx');
+      try {
+        await handle.writeFile(content, { signal });
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      signal?.throwIfAborted();
+      await rename(staging, missing);
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return false;
+      throw err;
+    }
+    await syncDirectory(missing);
+    return true;
   }
 
   async reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable> {
@@ -145,6 +203,11 @@ export class FilesystemDriver implements StorageDriver {
     await rename(source, dest);
   }
 
+  /**
+   * A folder is renamed aside (`<folder>~<random>.tmp`, hidden from listings) before it is removed, so it
+   * leaves its parent's listing at once, whole: a crash part-way never leaves a folder listed with part of
+   * what it held (a tag folder without its current link). Upload purging removes what a crash left aside.
+   */
   async delete(path: string): Promise<void> {
     const target = this.full(path);
     const partial = partialPathOf(target);
@@ -154,13 +217,26 @@ export class FilesystemDriver implements StorageDriver {
     );
     await rm(partial, { force: true });
     await removeClaims(target);
+    let info;
     try {
-      await lstat(target);
+      info = await lstat(target);
     } catch (err) {
       if (hadPartial && isMissing(err)) return;
       throw this.translate(err, path);
     }
-    await rm(target, { recursive: true });
+    if (!info.isDirectory()) {
+      await rm(target).catch((err: unknown) => {
+        throw this.translate(err, path);
+      });
+      return;
+    }
+    const aside = temporaryPathOf(target);
+    try {
+      await rename(target, aside);
+    } catch (err) {
+      throw this.translate(err, path);
+    }
+    await rm(aside, { recursive: true, force: true });
   }
 
   /** Temporary files of `putContent` calls a crash interrupted (see temporaries.ts). */
@@ -177,5 +253,26 @@ export class FilesystemDriver implements StorageDriver {
   private translate(err: unknown, path: string, ...alsoMissing: string[]): unknown {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     return isMissing(err) || alsoMissing.includes(code) ? this.context.errors.pathNotFound(path) : err;
+  }
+}
+
+/**
+ * The outermost folder on the way from `root` to `folder` that does not exist (`folder` itself when only
+ * it is missing), or undefined when `folder` exists.
+ */
+async function firstMissingFolder(folder: string, root: string): Promise<string | undefined> {
+  let missing: string | undefined;
+  for (let current = folder; ; current = dirname(current)) {
+    const exists = await stat(current).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false;
+        throw err;
+      },
+    );
+    if (exists) return missing;
+    missing = current;
+    // the root itself is made like any folder (a fresh storage folder)
+    if (current === root || dirname(current) === current) return missing;
   }
 }

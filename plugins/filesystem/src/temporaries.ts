@@ -1,6 +1,7 @@
 /**
- * Temporary files of `putContent` (`<file>~<12 hex>.tmp`, renamed over the object once written and synced).
- * A process killed between the write and the rename leaves one behind; nothing else ever removes it, so
+ * Temporaries (`<name>~<12 hex>.tmp`): files of `putContent`, renamed over the object once written and
+ * synced; folders `putContent` builds before renaming them into place; folders `delete` renamed aside
+ * before removing them. A process killed part-way leaves one behind; nothing else ever removes it, so
  * upload purging asks for those older than its age (see `purgeTemporaries` in stowage's driver contract).
  */
 import { randomBytes } from 'node:crypto';
@@ -30,11 +31,11 @@ export async function purgeTemporaryFiles(root: string, olderThan: Date, dryRun:
     const folders: string[] = [];
     for await (const entry of entries) {
       const full = join(dir, entry.name);
-      if (entry.isDirectory()) folders.push(full);
-      else if (entry.isFile() && TEMPORARY_NAME.test(entry.name) && (await modifiedBefore(full, olderThan))) {
-        if (!dryRun) await rm(full, { force: true });
+      const temporary = (entry.isFile() || entry.isDirectory()) && TEMPORARY_NAME.test(entry.name);
+      if (temporary && (await modifiedBefore(full, olderThan))) {
+        if (!dryRun) await rm(full, { recursive: true, force: true });
         removed.push(`/${relative(root, full).split(sep).join('/')}`);
-      }
+      } else if (entry.isDirectory() && !temporary) folders.push(full);
     }
     for (const folder of folders) await visit(folder);
   };

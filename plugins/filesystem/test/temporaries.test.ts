@@ -51,6 +51,21 @@ describe('filesystem: temporary files of interrupted writes', () => {
     expect((await driver.writer('/repositories/app/_uploads/u1/data', true)).size).toBe(14);
   });
 
+  it('folders a crash left part-built or part-deleted are not listed, and purgeTemporaries removes them whole', async () => {
+    const { driver, root } = await driverOnFreshRoot();
+    await driver.putContent('/repositories/app/_manifests/tags/v1/current/link', Buffer.from('sha256:aa'));
+    // a tag folder being built beside its place, and one being deleted, when the process died
+    await leaveTemporary(root, 'repositories/app/_manifests/tags/v2~0123456789ab.tmp/current/link', 3_600_000);
+    await leaveTemporary(root, 'repositories/app/_manifests/tags/v0~abcdefabcdef.tmp/index/sha256/aa/link', 3_600_000);
+    const old = new Date(Date.now() - 3_600_000);
+    for (const folder of ['v2~0123456789ab.tmp', 'v0~abcdefabcdef.tmp']) await utimes(join(root, 'repositories/app/_manifests/tags', folder), old, old);
+    expect(await driver.list('/repositories/app/_manifests/tags')).toEqual(['/repositories/app/_manifests/tags/v1']);
+
+    const removed = await driver.purgeTemporaries!(new Date(Date.now() - 60_000), false);
+    expect(removed.sort()).toEqual(['/repositories/app/_manifests/tags/v0~abcdefabcdef.tmp', '/repositories/app/_manifests/tags/v2~0123456789ab.tmp']);
+    expect(await readdir(join(root, 'repositories/app/_manifests/tags'))).toEqual(['v1']);
+  });
+
   it('purgeTemporaries on an empty root finds nothing', async () => {
     const { driver } = await driverOnFreshRoot();
     expect(await driver.purgeTemporaries!(new Date(), false)).toEqual([]);

@@ -15,6 +15,7 @@ import { parseDurationMs } from '../duration.js';
 import type { StorageLayout } from '../layout.js';
 import type { RegistryLogger } from '../logger.js';
 import type { RegistryStorage } from '../storage.js';
+import { removeTag } from '../tags.js';
 import type { GcClock } from './clock.js';
 import { listRepositories, modTimeOf, readRepository } from './inventory.js';
 import type { PullRecorder } from './pulls.js';
@@ -129,13 +130,13 @@ export async function applyRetention(
     }
 
     if (!options.dryRun) {
-      for (const { tag } of tagsDeleted.filter((t) => t.repository === repository)) await storage.deleteIfPresent(layout.tag(repository, tag));
+      for (const { tag } of tagsDeleted.filter((t) => t.repository === repository)) await removeTag(storage, layout, repository, tag);
       const allTags = [...inventory.tags.keys()];
       for (const { digest } of manifestsDeleted.filter((m) => m.repository === repository)) {
         const subject = inventory.manifests.get(digest)?.subject;
         await removeManifest(storage, layout, { repository, digest, tags: allTags, ...(subject ? { subject } : {}) });
         // a tag the policy deleted may still have named it: nothing must point at a removed revision
-        for (const [tag, current] of inventory.tags) if (current === digest) await storage.deleteIfPresent(layout.tag(repository, tag));
+        for (const [tag, current] of inventory.tags) if (current === digest) await removeTag(storage, layout, repository, tag);
       }
     }
   }
