@@ -162,12 +162,11 @@ export class Registry {
   /** Counts a blob just linked into `name` against its namespace's quota; over the limit, unlinks it and throws DENIED. */
   private async chargeQuota(name: string, blob: BlobDescriptor): Promise<void> {
     try {
-      this.quotas.admit(name, blob.digest, blob.size);
+      this.quotas.reserve(name, blob.digest, blob.size).commit();
     } catch (err) {
       await this.storage.deleteIfPresent(this.layout.layerLink(name, parseDigest(blob.digest)).replace(/\/link$/, ''));
       throw err;
     }
-    this.quotas.added(name, blob.digest, blob.size);
   }
 
   /** Usage and limit of every namespace with a quota (GET /v2/_stowage/quotas). */
@@ -204,9 +203,11 @@ export class Registry {
     const expected = parseDigest(digest);
     this.checkWritable();
     await this.quotas.prepare(name);
-    const blob = await this.boundary(() => this.uploads.finish(name, id, expected, body, range), () => uploadUnknown(name, id));
-    await this.chargeQuota(name, blob);
-    return blob;
+    // admitted against the quota (pushes in flight included) before the blob becomes visible
+    return this.boundary(
+      () => this.uploads.finish(name, id, expected, body, range, (blob) => this.quotas.reserve(name, blob.digest, blob.size)),
+      () => uploadUnknown(name, id),
+    );
   }
 
   async cancelUpload(name: string, id: string): Promise<void> {

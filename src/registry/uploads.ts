@@ -21,6 +21,12 @@ export interface ChunkRange {
   readonly end: number;
 }
 
+/** What admitting a blob holds until it is linked (a quota reservation): committed once linked, released otherwise. */
+export interface UploadAdmission {
+  commit(): void;
+  release(): void;
+}
+
 export interface UploadStatus {
   readonly id: string;
   /** bytes received so far */
@@ -96,9 +102,10 @@ export class UploadSessions {
   /**
    * Writes the last chunk (if any), verifies the whole content against `expected`, and only then
    * moves it to its content address and links it into the repository. A failed verification
-   * cancels the session: nothing becomes visible.
+   * cancels the session: nothing becomes visible. So does a refusal by `admit` (the quota), asked with
+   * the verified blob before it is linked: what it admits is committed once linked, released otherwise.
    */
-  async finish(name: string, id: string, expected: Digest, body: AsyncIterable<Uint8Array> | undefined, range?: ChunkRange): Promise<BlobDescriptor> {
+  async finish(name: string, id: string, expected: Digest, body: AsyncIterable<Uint8Array> | undefined, range?: ChunkRange, admit?: (blob: BlobDescriptor) => UploadAdmission): Promise<BlobDescriptor> {
     return this.serialised(name, id, async () => {
       await this.requireSession(name, id);
       const dataPath = this.layout.uploadData(name, id);
@@ -126,13 +133,27 @@ export class UploadSessions {
         throw new RegistryError('DIGEST_INVALID', `uploaded content has digest ${actual}, not ${expected.value}`, { expected: expected.value, actual });
       }
 
-      const blobPath = this.layout.blobData(expected);
-      if ((await this.storage.sizeOf(blobPath)) === undefined) {
-        await this.storage.driver.move(dataPath, blobPath);
+      const blob = { digest: expected.value, size };
+      let admission: UploadAdmission | undefined;
+      try {
+        admission = admit?.(blob);
+      } catch (err) {
+        await this.cancel(name, id, false);
+        throw err;
       }
-      await this.storage.writeLink(this.layout.layerLink(name, expected), expected);
+      try {
+        const blobPath = this.layout.blobData(expected);
+        if ((await this.storage.sizeOf(blobPath)) === undefined) {
+          await this.storage.driver.move(dataPath, blobPath);
+        }
+        await this.storage.writeLink(this.layout.layerLink(name, expected), expected);
+      } catch (err) {
+        admission?.release();
+        throw err;
+      }
+      admission?.commit();
       await this.cancel(name, id, false);
-      return { digest: expected.value, size };
+      return blob;
     });
   }
 

@@ -95,3 +95,36 @@ describe('byte quotas per namespace (storage.quotas)', () => {
     ]);
   });
 });
+
+describe('a byte quota under concurrent pushes', () => {
+  it('never accepts more than the limit in total when many monolithic pushes race into a namespace, on a fresh process and on one that has counted it', async () => {
+    const workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-quota-race-'));
+    const file = path.join(workdir, 'stowage.config.yaml');
+    const limit = 100 * KiB;
+    const size = 20 * KiB;
+    await writeFile(file, ['version: 0.1', 'log:', '  level: error', 'http:', '  addr: 127.0.0.1:0', 'storage:', '  filesystem:', `    rootdirectory: ${JSON.stringify(path.join(workdir, 'store'))}`, '  quotas:', '    - namespace: burst', `      limit: ${limit}`, ''].join('\n'));
+    // what the namespace already holds, in many repositories, so that counting it takes a while
+    const seeding = await startStowage(await loadConfig({ configFile: file, cwd: workdir, env: {} }));
+    const seeds = Array.from({ length: 40 }, (_, i) => Buffer.from(`seed ${i}`));
+    for (const [i, seed] of seeds.entries()) expect((await uploadStatus(seeding.url, `burst/seed-${i}`, seed)).status).toBe(201);
+    await seeding.close();
+    const seeded = seeds.reduce((total, seed) => total + seed.length, 0);
+    const running = await startStowage(await loadConfig({ configFile: file, cwd: workdir, env: {} }));
+    try {
+      let accepted = seeded;
+      for (const round of ['fresh', 'counted']) {
+        const blobs = Array.from({ length: 12 }, (_, i) => Buffer.alloc(size, `${round}-${i}`));
+        const statuses = await Promise.all(blobs.map((blob, i) => uploadStatus(running.url, `burst/${round}-${i}`, blob)));
+        for (const { status, body } of statuses) expect([201, 403], body).toContain(status);
+        accepted += statuses.filter(({ status }) => status === 201).length * size;
+        expect(accepted, `${round}: the accepted pushes stay within the limit`).toBeLessThanOrEqual(limit);
+        const [usage] = await quotas(running.url);
+        expect(usage!.usedBytes, `${round}: what the namespace holds is what was accepted`).toBe(accepted);
+      }
+      expect(accepted, 'the pushes filled the quota').toBeGreaterThan(limit - size);
+    } finally {
+      await running.close();
+      await rm(workdir, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,6 +4,13 @@
  * repositories or images share it. A process counts a namespace by reading it the first time it needs it,
  * then adds what it links; the garbage collector recounts after each run, so what other processes linked
  * or the collector freed never makes the numbers drift for long.
+ *
+ * Within a process admission is exact: a blob about to be linked reserves its size before it becomes
+ * visible (the check and the reservation happen in one synchronous step), and every reservation in flight
+ * counts against the limit, so concurrent pushes together never take a namespace over it. Concurrent
+ * first counts share one reading, and a recount keeps what was linked while it ran. Across processes each
+ * one admits against its own count (refreshed at startup and by each collection): N processes pushing at
+ * once into one namespace may together overshoot by up to what N-1 of them admit between two recounts.
  */
 import { RegistryError } from '../errors.js';
 import type { StorageLayout } from '../layout.js';
@@ -32,9 +39,23 @@ export function parseBytes(text: string | number): number {
   return Math.floor(Number(match[1]) * unit);
 }
 
+/** Room held for a blob between its admission and its link: `commit` counts it as linked, `release` gives it back. */
+export interface QuotaReservation {
+  commit(): void;
+  release(): void;
+}
+
+const NO_RESERVATION: QuotaReservation = { commit: () => undefined, release: () => undefined };
+
 export class QuotaTracker {
   /** namespace -> digest -> size, for the namespaces counted so far */
   private readonly counted = new Map<string, Map<string, number>>();
+  /** the first count of a namespace in progress, shared by everyone who needs it meanwhile */
+  private readonly counting = new Map<string, Promise<Map<string, number>>>();
+  /** namespace -> digest -> (size, holders): admitted blobs not linked yet */
+  private readonly reserved = new Map<string, Map<string, { size: number; holders: number }>>();
+  /** namespace -> what was linked while a recount of it ran, which its result must keep */
+  private readonly linkedDuringRecount = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly storage: RegistryStorage,
@@ -54,36 +75,81 @@ export class QuotaTracker {
 
   /** Counts the repository's namespace if this process has not yet (call before linking anything into it). */
   async prepare(repository: string): Promise<void> {
-    const quota = this.quotaOf(repository);
-    if (quota && !this.counted.has(quota.namespace)) this.counted.set(quota.namespace, await this.count(quota.namespace));
+    const namespace = this.quotaOf(repository)?.namespace;
+    if (namespace === undefined || this.counted.has(namespace)) return;
+    let pending = this.counting.get(namespace);
+    if (!pending) {
+      pending = this.count(namespace).finally(() => this.counting.delete(namespace));
+      this.counting.set(namespace, pending);
+    }
+    const blobs = await pending;
+    if (!this.counted.has(namespace)) this.counted.set(namespace, blobs);
   }
 
   /**
-   * Throws 403 DENIED when linking the blob into `repository` would take its namespace over the limit; a blob
-   * the namespace already holds costs nothing. `prepare` must have run before the blob was linked.
+   * Admits a blob about to be linked into `repository`, or throws 403 DENIED when what its namespace holds,
+   * plus every blob admitted and not linked yet, plus this one would exceed the limit. A blob the namespace
+   * already holds (or is already admitted into it) costs nothing more. `prepare` must have run first.
    */
-  admit(repository: string, digest: string, size: number): void {
+  reserve(repository: string, digest: string, size: number): QuotaReservation {
     const quota = this.quotaOf(repository);
     const blobs = quota ? this.counted.get(quota.namespace) : undefined;
-    if (!quota || !blobs || blobs.has(digest)) return;
-    const used = sum(blobs);
-    if (used + size > quota.limitBytes) {
-      throw new RegistryError(
-        'DENIED',
-        `quota exceeded: namespace ${quota.namespace} may hold ${quota.limitBytes} bytes and holds ${used}; this blob of ${size} bytes would take it to ${used + size}`,
-        { namespace: quota.namespace, limit: quota.limitBytes, usage: used, size },
-      );
+    if (!quota || !blobs || blobs.has(digest)) return NO_RESERVATION;
+    const namespace = quota.namespace;
+    const pending = this.reserved.get(namespace) ?? new Map<string, { size: number; holders: number }>();
+    this.reserved.set(namespace, pending);
+    const held = pending.get(digest);
+    if (!held) {
+      let used = sum(blobs);
+      for (const entry of pending.values()) used += entry.size;
+      if (used + size > quota.limitBytes) {
+        throw new RegistryError(
+          'DENIED',
+          `quota exceeded: namespace ${namespace} may hold ${quota.limitBytes} bytes and holds ${used} (pushes in progress included); this blob of ${size} bytes would take it to ${used + size}`,
+          { namespace, limit: quota.limitBytes, usage: used, size },
+        );
+      }
     }
+    const entry = held ?? { size, holders: 0 };
+    entry.holders += 1;
+    pending.set(digest, entry);
+    let done = false;
+    const release = (): void => {
+      if (done) return;
+      done = true;
+      entry.holders -= 1;
+      if (entry.holders === 0 && pending.get(digest) === entry) pending.delete(digest);
+    };
+    return {
+      commit: () => {
+        if (done) return;
+        this.added(repository, digest, size);
+        release();
+      },
+      release,
+    };
   }
 
   added(repository: string, digest: string, size: number): void {
     const quota = this.quotaOf(repository);
-    if (quota) this.counted.get(quota.namespace)?.set(digest, size);
+    if (!quota) return;
+    this.counted.get(quota.namespace)?.set(digest, size);
+    this.linkedDuringRecount.get(quota.namespace)?.set(digest, size);
   }
 
   /** Counts every namespace again from storage (the collector calls it after each run). */
   async recount(): Promise<void> {
-    for (const limit of this.limits) this.counted.set(limit.namespace, await this.count(limit.namespace));
+    for (const { namespace } of this.limits) {
+      const linked = new Map<string, number>();
+      this.linkedDuringRecount.set(namespace, linked);
+      try {
+        const blobs = await this.count(namespace);
+        for (const [digest, size] of linked) blobs.set(digest, size);
+        this.counted.set(namespace, blobs);
+      } finally {
+        if (this.linkedDuringRecount.get(namespace) === linked) this.linkedDuringRecount.delete(namespace);
+      }
+    }
   }
 
   async usage(): Promise<QuotaUsage[]> {
