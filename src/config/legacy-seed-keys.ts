@@ -18,14 +18,15 @@ export const SEED_KEYS_NOT_IMPLEMENTED: Readonly<Record<string, string>> = {
   privileged_key: 'stowage has no index token auth; use auth.token',
   search_backend: 'search is always on in stowage, answered from an index each process builds in memory (docs/api.md); no database is used',
   sqlalchemy_index_database: 'search is always on in stowage, answered from an index each process builds in memory (docs/api.md); no database is used',
-  mirroring: 'pull-through mirroring is not implemented yet',
   cors: 'use http.cors in a stowage config (the seed CORS keys are not translated)',
   debug: 'use http.debug in a stowage config',
   bugsnag: 'stowage does not report to bugsnag (unsupported); use email_exceptions',
 };
 
 /** keys read elsewhere (legacy.ts) or that carry no behaviour */
-const SEED_KEYS_HANDLED = new Set(['storage', 'storage_redirect', 'loglevel', 'issue', 'email_exceptions', 'cache', 'cache_lru']);
+const SEED_KEYS_HANDLED = new Set(['storage', 'storage_redirect', 'loglevel', 'issue', 'email_exceptions', 'mirroring', 'cache', 'cache_lru']);
+/** seed keys translated here rather than in legacy.ts */
+const SEED_KEYS_TRANSLATED = new Set(['email_exceptions', 'mirroring']);
 
 /** `email_exceptions` (the seed's names) onto `reporting.email` (stowage's) */
 const EMAIL_KEYS: Readonly<Record<string, string>> = {
@@ -41,6 +42,8 @@ const EMAIL_KEYS: Readonly<Record<string, string>> = {
 export interface SeedKeyTranslation {
   /** `reporting` section for the translated document, when the seed config sets one */
   readonly reporting?: Mapping;
+  /** `proxy` section (distribution's one root-namespace upstream), from the seed's `mirroring` */
+  readonly proxy?: Mapping;
   /** where each translated key came from */
   readonly origins: ReadonlyArray<readonly [readonly string[], string]>;
   readonly warnings: ConfigIssue[];
@@ -61,10 +64,19 @@ export function translateSeedKeys(
   const issues: ConfigIssue[] = [];
   const origins: [string[], string][] = [];
   let reporting: Mapping | undefined;
+  let proxy: Mapping | undefined;
   for (const key of keys) {
-    if (isStorageKey(key) || (SEED_KEYS_HANDLED.has(key) && key !== 'email_exceptions')) continue;
+    if (isStorageKey(key) || (SEED_KEYS_HANDLED.has(key) && !SEED_KEYS_TRANSLATED.has(key))) continue;
     const entry = resolve(key);
     if (!entry || !isSwitchedOn(key, entry.value)) continue;
+    if (key === 'mirroring') {
+      const mirroring = translateMirroring(entry.value, entry.path, file);
+      proxy = mirroring.proxy;
+      origins.push(...mirroring.origins);
+      warnings.push(...mirroring.warnings);
+      issues.push(...mirroring.issues);
+      continue;
+    }
     if (key === 'email_exceptions') {
       if (!isMapping(entry.value)) {
         issues.push({ file, path: entry.path, message: 'expected a mapping (smtp_host, smtp_port, smtp_login, smtp_password, smtp_secure, from_addr, to_addr)' });
@@ -91,7 +103,51 @@ export function translateSeedKeys(
     const why = SEED_KEYS_NOT_IMPLEMENTED[key] ?? 'not a key stowage knows';
     warnings.push({ file, path: entry.path, message: `accepted but ignored: ${why}` });
   }
-  return { ...(reporting ? { reporting } : {}), origins, warnings, issues };
+  return { ...(reporting ? { reporting } : {}), ...(proxy ? { proxy } : {}), origins, warnings, issues };
+}
+
+/**
+ * The seed's `mirroring` (a whole-registry mirror of `source`) is distribution's root-namespace `proxy`:
+ * `source` -> `remoteurl`, `tags_cache_ttl` (seconds) -> `ttl`. `source_index` named the v1 index the mirror
+ * asked for v1 image lists and index tokens; stowage speaks v2 only and answers search from its own index,
+ * so it is accepted and reported as unused.
+ */
+function translateMirroring(
+  value: unknown,
+  path: string,
+  file: string,
+): { proxy?: Mapping; origins: [string[], string][]; warnings: ConfigIssue[]; issues: ConfigIssue[] } {
+  const origins: [string[], string][] = [];
+  const warnings: ConfigIssue[] = [];
+  const issues: ConfigIssue[] = [];
+  if (!isMapping(value)) {
+    issues.push({ file, path, message: 'expected a mapping (source, source_index, tags_cache_ttl)' });
+    return { origins, warnings, issues };
+  }
+  const proxy: Mapping = {};
+  // the section first: an origin set later for a part of it stays (Origins.set replaces what lies under it)
+  origins.push([['proxy'], path]);
+  for (const [seedName, setting] of Object.entries(value)) {
+    if (isUnset(setting)) continue;
+    const at = `${path}.${seedName}`;
+    if (seedName === 'source') {
+      proxy.remoteurl = setting;
+      origins.push([['proxy', 'remoteurl'], at]);
+    } else if (seedName === 'tags_cache_ttl') {
+      const seconds = typeof setting === 'string' && /^\d+(\.\d+)?$/.test(setting.trim()) ? Number(setting) : setting;
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+        issues.push({ file, path: at, message: 'expected a number of seconds, e.g. 172800 (48 hours)' });
+        continue;
+      }
+      proxy.ttl = `${seconds}s`;
+      origins.push([['proxy', 'ttl'], at]);
+    } else if (seedName === 'source_index') {
+      warnings.push({ file, path: at, message: 'accepted but unused: it named the v1 index docker-registry asked for image lists and tokens; stowage mirrors over the v2 API only and answers search from its own index' });
+    } else {
+      warnings.push({ file, path: at, message: 'accepted but ignored: not a mirroring key stowage knows (source, source_index, tags_cache_ttl)' });
+    }
+  }
+  return { proxy, origins, warnings, issues };
 }
 
 /**

@@ -10,6 +10,7 @@ import { applyEnvOverrides, STORAGE_SETTINGS } from './env-overrides.js';
 import { detectLegacy, translateLegacy } from './legacy.js';
 import { checkHttpValues } from './http-values.js';
 import { checkMirror } from './mirror.js';
+import { checkMirrorSync } from './mirror-sync.js';
 import { normalize } from './normalize.js';
 import { Origins } from './origins.js';
 import { DOCKER_REGISTRY_READING, parseYamlText } from './parse-text.js';
@@ -65,6 +66,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<StowageConfig
     ...checkStorageDriver(document, origins, read.source.format),
     ...checkHttpValues(document, origins),
     ...checkMirror(document, origins),
+    ...checkMirrorSync(document, origins),
   ];
   if (issues.length > 0) throw new ConfigError(dedupe(issues));
 

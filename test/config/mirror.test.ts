@@ -22,7 +22,7 @@ describe('the proxy section (pull-through mirroring)', () => {
 
   it('reads several upstreams, each with its prefix, remoteprefix and ttl (the section ttl when none)', async () => {
     const { result } = await load(
-      `${BASE}proxy:\n  ttl: 1h\n  upstreams:\n    - name: hub\n      remoteurl: https://registry-1.docker.io\n      prefix: mirror/hub\n      remoteprefix: library\n    - name: quay\n      remoteurl: https://quay.io\n      prefix: mirror/quay\n      ttl: 10m\n      sync: [{ repository: x }]\n`,
+      `${BASE}proxy:\n  ttl: 1h\n  upstreams:\n    - name: hub\n      remoteurl: https://registry-1.docker.io\n      prefix: mirror/hub\n      remoteprefix: library\n    - name: quay\n      remoteurl: https://quay.io\n      prefix: mirror/quay\n      ttl: 10m\n      sync: [{ repositories: [x] }]\n`,
     );
     const upstreams = (await result).mirror?.upstreams ?? [];
     expect(upstreams.map((u) => [u.name, u.prefix, u.remoteprefix, u.ttl, u.sync.length, u.path])).toEqual([

@@ -19,8 +19,13 @@ export interface DockerDaemons {
   close(): Promise<void>;
 }
 
+export interface DockerDaemonOptions {
+  /** dockerd's `--registry-mirror`s: where it asks first for docker.io images */
+  readonly registryMirrors?: readonly string[];
+}
+
 /** Starts both under `work` (the caller installs CONTAINERD and DOCKERD and removes `work`). */
-export async function startDockerDaemons(work: string): Promise<DockerDaemons> {
+export async function startDockerDaemons(work: string, options: DockerDaemonOptions = {}): Promise<DockerDaemons> {
   const ctrd = path.join(work, 'containerd');
   await mkdir(ctrd, { recursive: true });
   await writeFile(
@@ -38,6 +43,7 @@ export async function startDockerDaemons(work: string): Promise<DockerDaemons> {
     const dockerd = spawnServer('dockerd', [
       '--data-root', path.join(work, 'docker-data'), '--exec-root', path.join(work, 'docker-exec'), '--pidfile', path.join(work, 'docker.pid'),
       '-H', `unix://${work}/docker.sock`, '--containerd', `${ctrd}/sock`, '--storage-driver', 'vfs', '--iptables=false', '--bridge=none',
+      ...(options.registryMirrors ?? []).flatMap((mirror) => ['--registry-mirror', mirror]),
     ]);
     started.push(dockerd);
     await waitForOutput(dockerd, /API listen on/, 90_000);
