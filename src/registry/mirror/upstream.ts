@@ -46,6 +46,8 @@ export interface UpstreamClientOptions {
   readonly headersTimeoutMs?: number;
   /** bound on a pause in a response body; default 60 s */
   readonly bodyTimeoutMs?: number;
+  /** names asked for per page of a tag list or the catalog (`n`); default 1000 */
+  readonly listPageSize?: number;
 }
 
 export interface FetchedManifest {
@@ -78,6 +80,12 @@ const DEFAULT_TOKEN_SECONDS = 60;
 /** a token is renewed this long before it expires, so no request carries one that expires on the way */
 const TOKEN_MARGIN_MS = 5_000;
 const MAX_REDIRECTS = 5;
+/** names asked for per page of a tag list or the catalog (by default), the bytes one page may take, and the pages followed */
+const LIST_PAGE_SIZE = 1000;
+const MAX_LIST_PAGE_BYTES = 4 * 1024 * 1024;
+const MAX_LIST_PAGES = 1000;
+
+const pullScope = (repository: string): string => `repository:${repository}:pull`;
 
 interface CachedToken {
   readonly authorization: string;
@@ -96,12 +104,14 @@ export class UpstreamClient {
   /** the Bearer challenge seen last per scope, so a token can be fetched before the next request */
   private readonly bearerChallenges = new Map<string, AuthChallenge>();
   private usesBasic = false;
+  private readonly listPageSize: number;
 
   constructor(
     readonly endpoint: UpstreamEndpoint,
     options: UpstreamClientOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.listPageSize = options.listPageSize ?? LIST_PAGE_SIZE;
     this.base = new URL(endpoint.remoteurl.endsWith('/') ? endpoint.remoteurl : `${endpoint.remoteurl}/`);
     const headersTimeout = options.headersTimeoutMs ?? 30_000;
     this.agent = new Agent({ headersTimeout, bodyTimeout: options.bodyTimeoutMs ?? 60_000, connect: { timeout: headersTimeout } });
@@ -109,7 +119,7 @@ export class UpstreamClient {
 
   /** A manifest by tag or digest, its digest verified against its bytes. */
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
-    const reply = await this.send('GET', `${repository}/manifests/${reference}`, repository, { Accept: MANIFEST_ACCEPT }, signal);
+    const reply = await this.send('GET', `${repository}/manifests/${reference}`, pullScope(repository), { Accept: MANIFEST_ACCEPT }, signal);
     const content = await readLimited(reply, MAX_UPSTREAM_MANIFEST, this.endpoint.name).catch((err: unknown) => {
       if (isUpstreamError(err) || signal?.aborted) throw err;
       throw new UpstreamError('unavailable', `upstream ${this.endpoint.name} broke off manifest ${repository}:${reference}: ${(err as Error).message}`, undefined, { cause: err });
@@ -126,7 +136,7 @@ export class UpstreamClient {
 
   /** A manifest's digest and type without its bytes (HEAD). */
   async headManifest(repository: string, reference: string, signal?: AbortSignal): Promise<ManifestHead> {
-    const reply = await this.send('HEAD', `${repository}/manifests/${reference}`, repository, { Accept: MANIFEST_ACCEPT }, signal);
+    const reply = await this.send('HEAD', `${repository}/manifests/${reference}`, pullScope(repository), { Accept: MANIFEST_ACCEPT }, signal);
     await reply.body.dump();
     const digest = headerOf(reply, 'docker-content-digest');
     return { digest: digest !== undefined && tryParseDigest(digest) ? digest : undefined, contentType: bareMediaType(headerOf(reply, 'content-type')) };
@@ -134,19 +144,63 @@ export class UpstreamClient {
 
   /** A blob's bytes, streamed (GET); the caller verifies the digest as the bytes pass. */
   async getBlob(repository: string, digest: string, signal?: AbortSignal): Promise<UpstreamBlob> {
-    const reply = await this.send('GET', `${repository}/blobs/${digest}`, repository, {}, signal);
+    const reply = await this.send('GET', `${repository}/blobs/${digest}`, pullScope(repository), {}, signal);
     return { size: contentLengthOf(reply), body: reply.body };
   }
 
   /** A blob's size (HEAD), undefined when the upstream does not announce it. */
   async headBlob(repository: string, digest: string, signal?: AbortSignal): Promise<number | undefined> {
-    const reply = await this.send('HEAD', `${repository}/blobs/${digest}`, repository, {}, signal);
+    const reply = await this.send('HEAD', `${repository}/blobs/${digest}`, pullScope(repository), {}, signal);
     await reply.body.dump();
     return contentLengthOf(reply);
   }
 
+  /** Every tag of `repository` (scheduled sync), following the pages the upstream links with `Link: <…>; rel="next"`. */
+  async listTags(repository: string, signal?: AbortSignal): Promise<string[]> {
+    return this.listPages(`${repository}/tags/list?n=${this.listPageSize}`, pullScope(repository), 'tags', signal);
+  }
+
+  /** Every repository of the upstream's `/v2/_catalog` (scheduled sync's repository globs); paged like tags. */
+  async listRepositories(signal?: AbortSignal): Promise<string[]> {
+    return this.listPages(`_catalog?n=${this.listPageSize}`, 'registry:catalog:*', 'repositories', signal);
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  /** The names of a paged list answer (`{"tags": [...]}`, `{"repositories": [...]}`), page after page. */
+  private async listPages(first: string, scope: string, field: 'tags' | 'repositories', signal: AbortSignal | undefined): Promise<string[]> {
+    const names: string[] = [];
+    const api = new URL('v2/', this.base);
+    let next: string | undefined = first;
+    for (let page = 0; next !== undefined; page++) {
+      if (page >= MAX_LIST_PAGES) throw new UpstreamError('invalid', `upstream ${this.endpoint.name} linked more than ${MAX_LIST_PAGES} pages of ${field}`);
+      const reply = await this.send('GET', next, scope, { Accept: 'application/json' }, signal);
+      const bytes = await readLimited(reply, MAX_LIST_PAGE_BYTES, this.endpoint.name, `a page of ${field}`);
+      let listed: unknown;
+      try {
+        listed = (JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown> | null)?.[field];
+      } catch {
+        throw new UpstreamError('invalid', `upstream ${this.endpoint.name} answered /v2/${next} with something that is not JSON`);
+      }
+      // distribution answers `"tags": null` for a repository without tags
+      if (listed !== null && listed !== undefined && (!Array.isArray(listed) || listed.some((name) => typeof name !== 'string'))) {
+        throw new UpstreamError('invalid', `upstream ${this.endpoint.name} answered /v2/${next} without a list of ${field}`);
+      }
+      names.push(...((listed as string[] | null | undefined) ?? []));
+      const link = /<([^>]*)>\s*;\s*rel="?next"?/i.exec(headerOf(reply, 'link') ?? '')?.[1];
+      if (link === undefined) {
+        next = undefined;
+        continue;
+      }
+      const target: URL = new URL(link, new URL(next, api));
+      if (target.origin !== api.origin || !target.pathname.startsWith(api.pathname)) {
+        throw new UpstreamError('invalid', `upstream ${this.endpoint.name} linked the next page of ${field} outside its API (${target.origin}${target.pathname})`);
+      }
+      next = `${target.pathname.slice(api.pathname.length)}${target.search}`;
+    }
+    return names;
   }
 
   /**
@@ -154,8 +208,7 @@ export class UpstreamClient {
    * on a 401, whatever its challenge asks for, once. Answers only a 2xx reply (redirects followed);
    * anything else is thrown as an UpstreamError.
    */
-  private async send(method: 'GET' | 'HEAD', apiPath: string, repository: string, headers: Headers, signal: AbortSignal | undefined): Promise<Reply> {
-    const scope = `repository:${repository}:pull`;
+  private async send(method: 'GET' | 'HEAD', apiPath: string, scope: string, headers: Headers, signal: AbortSignal | undefined): Promise<Reply> {
     const url = new URL(`v2/${apiPath}`, this.base);
     let authorization = await this.knownAuthorization(scope, signal);
     let reply = await this.follow(method, url, { ...headers, ...(authorization ? { Authorization: authorization } : {}) }, signal);
@@ -288,7 +341,7 @@ function contentLengthOf(reply: Reply): number | undefined {
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
-async function readLimited(reply: Reply, limit: number, upstream: string): Promise<Uint8Array> {
+async function readLimited(reply: Reply, limit: number, upstream: string, what = 'a manifest'): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of reply.body) {
@@ -296,7 +349,7 @@ async function readLimited(reply: Reply, limit: number, upstream: string): Promi
     size += bytes.length;
     if (size > limit) {
       reply.body.destroy();
-      throw new UpstreamError('invalid', `upstream ${upstream} sent a manifest larger than ${limit} bytes`);
+      throw new UpstreamError('invalid', `upstream ${upstream} sent ${what} larger than ${limit} bytes`);
     }
     chunks.push(bytes);
   }
