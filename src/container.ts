@@ -14,6 +14,7 @@ import type { Logger, SecretRedactor } from './logger.js';
 import { parseBytes } from './registry/gc/quota.js';
 import { createRegistryCaches, type CacheKind, type RegistryCaches } from './registry/cache/index.js';
 import { Registry } from './registry/index.js';
+import { openSearchIndex } from './registry/search/open.js';
 import { wrapDriver } from './storage/base.js';
 import type { StorageDriver } from './storage/driver.js';
 import { CONFIG, HTTP_SERVER, LOGGER, REGISTRY, SECRET_REDACTOR, STORAGE_DRIVER } from './tokens.js';
@@ -70,6 +71,7 @@ function registerRegistryAndHttp(
         recordPulls: storage.maintenance.retention.policies.some((policy) => policy.keeppulledwithin !== undefined),
         quotas: storage.quotas.map((quota) => ({ namespace: quota.namespace, limitBytes: parseBytes(quota.limit) })),
         ...cachesFor(d.resolve(CONFIG), d.resolve(LOGGER), cacheLookups),
+        searchIndex: openSearchIndex(d.resolve(CONFIG).search, d.resolve(LOGGER)),
         ...(rootDirectory !== undefined ? { rootDirectory } : {}),
       });
     }),

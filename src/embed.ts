@@ -9,6 +9,7 @@ import { listenOn, urlOf } from './listen.js';
 import { createStowageContainer } from './container.js';
 import { embeddedConfig } from './config/embedded.js';
 import type { AuthConfig, HttpConfig, StowageConfig } from './config/types.js';
+import type { SearchConfig } from './config/search.js';
 import { createLogger, SecretRedactor, type Logger } from './logger.js';
 import type { Registry } from './registry/index.js';
 import type { StorageDriver } from './storage/driver.js';
@@ -31,6 +32,8 @@ export interface StartRegistryOptions {
   readonly http?: Partial<HttpConfig>;
   /** the `auth` section (htpasswd, token, access rules); absent: every request is admitted */
   readonly auth?: AuthConfig;
+  /** where the search index lives (the `search` section, paths absolute); default: in memory */
+  readonly search?: SearchConfig;
 }
 
 export interface RunningRegistry {
@@ -60,6 +63,7 @@ export function startRegistryConfig(options: StartRegistryOptions): StowageConfi
     ...config,
     http: { ...config.http, ...options.http },
     ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.search ? { search: options.search } : {}),
   };
 }
 
@@ -90,6 +94,8 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Runn
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       });
+      // the search index's database (the driver and any caches stay with their owner, as before)
+      await container.resolve(REGISTRY).searchIndexClose();
       await container.dispose();
     },
   };

@@ -5,6 +5,7 @@ import { configCheckCommand } from './config-check.js';
 import { reportFailure } from './failure.js';
 import { garbageCollectCommand } from './garbage-collect.js';
 import { retentionCommand } from './retention.js';
+import { searchReindexCommand } from './search-reindex.js';
 import { pluginsListCommand } from './plugins-list.js';
 import { pluginsNewCommand } from './plugins-new.js';
 import { pluginsVerifyCommand } from './plugins-verify.js';
@@ -42,6 +43,14 @@ export function buildProgram(): Command {
     .option('-d, --dry-run', 'list what the policies would delete, delete nothing')
     .option('--json', 'print the report as JSON')
     .action(retentionCommand);
+
+  program
+    .command('search')
+    .description('the search index behind /v1/search and /v2/_stowage/search')
+    .command('reindex')
+    .description('rebuild the search index (search.backend sqlite or postgres) from storage; safe while servers run')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(searchReindexCommand);
 
   const config = program.command('config').description('work with the configuration');
   config

@@ -6,8 +6,10 @@
 import pino from 'pino';
 import type { DependencyContainer } from 'tsyringe';
 import { createStowageContainer } from '../container.js';
+import { REGISTRY } from '../tokens.js';
 import type { StowageConfig } from '../config/index.js';
 import { createLogger, processRedactor } from '../logger.js';
+import { searchSecrets } from '../config/search.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 
 export interface OfflineStowage {
@@ -23,12 +25,14 @@ export async function openOfflineStowage(config: StowageConfig): Promise<Offline
   const logger = createLogger({ level, redactor, destination: pino.destination({ dest: 2, sync: true }) });
   const plugin = await preparePlugin(config);
   redactor.add(plugin.secrets);
+  redactor.add(searchSecrets(config));
   const driver = await createStorageDriver(plugin, logger, config.baseDir);
   const container = createStowageContainer({ config, logger, redactor, driver });
   return {
     plugin,
     container,
     close: async () => {
+      await container.resolve(REGISTRY).closeCaches();
       await driver.close?.();
       await container.dispose();
     },

@@ -13,6 +13,8 @@ import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plug
 import type { StorageDriver } from '../storage/driver.js';
 import { startUploadPurger } from '../registry/upload-purger.js';
 import { startGcScheduler } from '../registry/gc/index.js';
+import { startSearchIndex } from '../registry/search/startup.js';
+import { searchSecrets } from '../config/search.js';
 import { HTTP_SERVER, REGISTRY } from '../tokens.js';
 import { storageSummary } from './describe-storage.js';
 import { CliFailure } from './failure.js';
@@ -52,6 +54,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
   redactor.add(plugin.secrets);
   redactor.add(cachePasswords(config));
   redactor.add(mirrorPasswords(config));
+  redactor.add(searchSecrets(config));
   const driver: StorageDriver = await createStorageDriver(plugin, ops.driverLogger(logger), config.baseDir);
   const container = createStowageContainer({ config, logger, redactor, driver: ops.instrument(driver), hooks: ops.hooks, ...lookupCounting(ops) });
   const server = container.resolve(HTTP_SERVER);
@@ -89,6 +92,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
     logger.warn({ key: 'http.tls' }, 'passwords are accepted over plain HTTP: only safe behind a TLS-terminating proxy');
   }
   const purger = startUploadPurger(container.resolve(REGISTRY), config.storage.maintenance.uploadpurging, logger);
+  startSearchIndex(container.resolve(REGISTRY), logger);
   const collector = startGcScheduler(container.resolve(REGISTRY), { ...config.storage.maintenance.gc, retention: config.storage.maintenance.retention.policies }, logger);
 
   let closing: Promise<void> | undefined;

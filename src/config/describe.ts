@@ -12,9 +12,12 @@ export function looksSecret(name: string): boolean {
 
 const MAX_SHOWN = 60;
 
-/** `5000`, `"abc"`, `a list`, `null`, or `(value hidden)` when `keyName` looks secret */
+/** a URL with a password in it (`scheme://user:password@host`) */
+const URL_WITH_PASSWORD = /:\/\/[^/@\s]*:[^/@\s]*@/;
+
+/** `5000`, `"abc"`, `a list`, `null`, or `(value hidden)` when `keyName` looks secret or the value is a URL with a password */
 export function describeValue(value: unknown, keyName: string): string {
-  if (looksSecret(keyName)) return '(value hidden)';
+  if (looksSecret(keyName) || (typeof value === 'string' && URL_WITH_PASSWORD.test(value))) return '(value hidden)';
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return `a list (${JSON.stringify(value).slice(0, MAX_SHOWN)})`;

@@ -4,6 +4,7 @@
  * (after `_env:` resolution) either becomes part of the translated document or yields a warning naming it,
  * which `serve` logs at startup and `config check` prints. README.md has the same table for operators.
  */
+import { sqlalchemyDatabase } from './search.js';
 import type { ConfigIssue } from './types.js';
 
 type Mapping = Record<string, unknown>;
@@ -16,8 +17,6 @@ export const SEED_KEYS_NOT_IMPLEMENTED: Readonly<Record<string, string>> = {
   index_endpoint: 'stowage never queries an index',
   disable_token_auth: 'stowage has no index token auth; use auth.htpasswd or auth.token',
   privileged_key: 'stowage has no index token auth; use auth.token',
-  search_backend: 'search is always on in stowage, answered from an index each process builds in memory (docs/api.md); no database is used',
-  sqlalchemy_index_database: 'search is always on in stowage, answered from an index each process builds in memory (docs/api.md); no database is used',
   cors: 'use http.cors in a stowage config (the seed CORS keys are not translated)',
   debug: 'use http.debug in a stowage config',
   bugsnag: 'stowage does not report to bugsnag (unsupported); use email_exceptions',
@@ -44,6 +43,8 @@ export interface SeedKeyTranslation {
   readonly reporting?: Mapping;
   /** `proxy` section (distribution's one root-namespace upstream), from the seed's `mirroring` */
   readonly proxy?: Mapping;
+  /** `search` section, from `search_backend: sqlalchemy` and `sqlalchemy_index_database` */
+  readonly search?: Mapping;
   /** where each translated key came from */
   readonly origins: ReadonlyArray<readonly [readonly string[], string]>;
   readonly warnings: ConfigIssue[];
@@ -65,6 +66,7 @@ export function translateSeedKeys(
   const origins: [string[], string][] = [];
   let reporting: Mapping | undefined;
   let proxy: Mapping | undefined;
+  let search: Mapping | undefined;
   for (const key of keys) {
     if (isStorageKey(key) || (SEED_KEYS_HANDLED.has(key) && !SEED_KEYS_TRANSLATED.has(key))) continue;
     const entry = resolve(key);
@@ -100,10 +102,20 @@ export function translateSeedKeys(
       }
       continue;
     }
+    if (key === 'search_backend') {
+      const translated = searchOf(entry.value, resolve('sqlalchemy_index_database'), entry.path, file);
+      if ('issue' in translated) issues.push(translated.issue);
+      else {
+        search = translated.search;
+        origins.push([['search'], translated.from]);
+        for (const name of Object.keys(translated.search)) origins.push([['search', name], translated.from]);
+      }
+      continue;
+    }
     const why = SEED_KEYS_NOT_IMPLEMENTED[key] ?? 'not a key stowage knows';
     warnings.push({ file, path: entry.path, message: `accepted but ignored: ${why}` });
   }
-  return { ...(reporting ? { reporting } : {}), ...(proxy ? { proxy } : {}), origins, warnings, issues };
+  return { ...(reporting ? { reporting } : {}), ...(proxy ? { proxy } : {}), ...(search ? { search } : {}), origins, warnings, issues };
 }
 
 /**
@@ -148,6 +160,27 @@ function translateMirroring(
     }
   }
   return { proxy, origins, warnings, issues };
+}
+
+/**
+ * `search_backend: sqlalchemy` (docker-registry's only backend) with its `sqlalchemy_index_database` URL as
+ * stowage's `search` section; without a URL, stowage's default file. Another backend, or a database stowage
+ * cannot use (mysql://, …), is an error: the operator asked for search and would silently get none.
+ */
+function searchOf(
+  backend: unknown,
+  database: { value: unknown; path: string } | undefined,
+  backendPath: string,
+  file: string,
+): { search: Mapping; from: string } | { issue: ConfigIssue } {
+  if (backend !== 'sqlalchemy') {
+    return { issue: { file, path: backendPath, message: `expected "sqlalchemy" (the only search backend), got ${JSON.stringify(backend)}` } };
+  }
+  if (database === undefined || isUnset(database.value)) return { search: { backend: 'sqlite' }, from: backendPath };
+  if (typeof database.value !== 'string') return { issue: { file, path: database.path, message: 'expected a database URL such as sqlite:////var/lib/stowage/search.sqlite or postgresql://user:password@host/database' } };
+  const translated = sqlalchemyDatabase(database.value);
+  if ('error' in translated) return { issue: { file, path: database.path, message: translated.error } };
+  return { search: translated.search, from: database.path };
 }
 
 /**

@@ -190,6 +190,7 @@ export function translateLegacy(
   const seed = translateSeedKeys(section.keys(), resolve, (key) => isLegacyStorageKey(key, driver), file);
   if (seed.reporting) out.reporting = seed.reporting;
   if (seed.proxy) out.proxy = seed.proxy;
+  if (seed.search) out.search = seed.search;
   for (const [segments, path] of seed.origins) result.origins.push([[...segments], { file, path }]);
   issues.push(...seed.issues);
   return { ...result, legacy, warnings: seed.warnings };

@@ -8,6 +8,7 @@ import { cachesOf } from './caches.js';
 import { mirrorOf } from './mirror.js';
 import { ENVIRONMENT, STORAGE_SETTINGS } from './env-overrides.js';
 import { opsConfigOf } from './operations.js';
+import { searchConfigOf } from './search.js';
 import type { Origins } from './origins.js';
 import { unhonouredSecuritySettings } from './security-settings.js';
 import type { AuthConfig, ConfigIssue, ConfigLocation, LegacyValue, LogLevel, RetentionPolicyConfig, StowageConfig, TlsConfig } from './types.js';
@@ -143,6 +144,7 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
     ops: opsConfigOf(document, context.baseDir),
     ...(caches ?? {}),
     ...(mirrorOf(document) ?? {}),
+    search: searchConfigOf(document, { driver, options, ...(context.legacy ? { legacy: context.legacy } : {}) }, context.baseDir, origins, warnings),
     warnings,
     refusals: unhonouredSecuritySettings(document, origins),
   };

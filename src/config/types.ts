@@ -1,6 +1,7 @@
 import type { OpsConfig } from './operations.js';
 import type { CacheConfig } from './caches.js';
 import type { MirrorConfig } from './mirror.js';
+import type { SearchConfig } from './search.js';
 
 /** The configuration after discovery, format translation and env overrides: what the rest of stowage reads. */
 
@@ -144,6 +145,8 @@ export interface StowageConfig {
   readonly caches?: CacheConfig;
   /** proxy: pull-through mirroring from upstream registries (src/registry/mirror); absent: none */
   readonly mirror?: MirrorConfig;
+  /** search: where the search index lives (src/config/search.ts); absent: in memory */
+  readonly search?: SearchConfig;
   /** things accepted but not acted upon (distribution sections stowage does not implement, unknown env variables) */
   readonly warnings?: readonly ConfigIssue[];
   /**

@@ -1,5 +1,5 @@
 /**
- * Search, answered from the registry's search index (src/registry/search-index.ts), listing only the
+ * Search, answered from the registry's search index (src/registry/search), listing only the
  * repositories the caller may pull:
  * - `GET /v1/search?q=&n=&page=`: what the docker daemon calls for `docker search <host>/<term>` (the
  *   registry v1 search API: `{num_results, num_pages, page, page_size, query, results: [{name, description,
@@ -68,7 +68,8 @@ export const searchV2: Handler = async (ctx) => {
   const request = pageRequest(ctx);
   const limit = request.n ?? CATALOG_DEFAULT_PAGE;
   if (limit > CATALOG_MAX_ENTRIES) throw new HttpError(400, 'PAGINATION_NUMBER_INVALID', `n must be at most ${CATALOG_MAX_ENTRIES}`, { n: limit, max: CATALOG_MAX_ENTRIES });
-  const hits = (await ctx.registry.search(term, visibleTo(ctx))).filter((hit) => request.last === undefined || hit.name > request.last);
+  // one more than a page: whether another follows
+  const hits = await ctx.registry.search(term, visibleTo(ctx), { ...(request.last !== undefined ? { after: request.last } : {}), limit: limit + 1 });
   const shown = hits.slice(0, limit);
   if (hits.length > limit && shown.length > 0) {
     const params = new URLSearchParams({ q: term, n: String(limit), last: shown.at(-1)!.name });

@@ -2,7 +2,7 @@
  * The registry domain service: what the HTTP API does, without HTTP. Every operation validates its
  * names and digests first and answers failures as RegistryError with the spec's codes.
  */
-import { annotationsOf, SearchIndex, type Annotations, type SearchHit } from './search-index.js';
+import { annotationsOf, SearchIndex, type Annotations, type SearchHit, type SearchPage } from './search/index.js';
 import { cachedDriver, type RegistryCaches } from './cache/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { withSignal } from '../storage/signal.js';
@@ -52,7 +52,7 @@ export interface RegistryOptions {
   readonly recordPulls?: boolean;
   /** byte quotas per namespace (storage.quotas), enforced at upload close and at mount */
   readonly quotas?: readonly QuotaLimit[];
-  /** the search index (search-index.ts), shared by every per-request view; one is made when absent */
+  /** the search index (search/index.ts), shared by every per-request view; one in memory is made when absent */
   readonly searchIndex?: SearchIndex;
   /** storage.cache: reads answered from caches, invalidated by the registry's writes (src/registry/cache) */
   readonly caches?: RegistryCaches;
@@ -83,7 +83,7 @@ export class Registry {
   private readonly searchIndex: SearchIndex;
 
   constructor(options: RegistryOptions, uploadState: UploadSessionsState = new UploadSessionsState(), pulls?: PullRecorder, quotas?: QuotaTracker) {
-    this.searchIndex = options.searchIndex ?? new SearchIndex();
+    this.searchIndex = options.searchIndex ?? new SearchIndex(undefined, options.logger);
     this.options = { ...options, searchIndex: this.searchIndex };
     this.uploadState = uploadState;
     const layout = new StorageLayout(options.rootDirectory ?? '/');
@@ -113,9 +113,10 @@ export class Registry {
     return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls, this.quotas);
   }
 
-  /** closes the caches' connections (the driver belongs to whoever opened it) */
+  /** closes the caches' connections and the search index's database (the driver belongs to whoever opened it) */
   async closeCaches(): Promise<void> {
     await this.options.caches?.close();
+    await this.searchIndex.close();
   }
 
   // blobs
@@ -234,7 +235,8 @@ export class Registry {
     // a manifest's bytes count towards its namespace too (quotas are enforced on blobs, where the bulk is)
     this.quotas.added(name, pushed.digest, content.length);
     const byTag = !reference.includes(':');
-    this.searchIndex.manifestPushed(name, byTag ? [reference, ...tags] : tags, annotationsOf(content));
+    // recorded before the 201, so a search through any process sharing the index finds the push at once
+    await this.searchIndex.manifestPushed(name, byTag ? [reference, ...tags] : tags, annotationsOf(content));
     return pushed;
   }
 
@@ -242,14 +244,31 @@ export class Registry {
     checkName(name);
     this.checkWritable();
     await this.boundary(() => this.manifestStore.delete(name, reference), () => manifestUnknown(name, reference));
-    await this.searchIndex.manifestDeleted(name, this);
+    await this.searchIndex.repositoryChanged(name, this);
   }
 
   // search
 
-  /** Repositories whose name or tags contain `term`, those `visible` admits, from the search index. */
-  async search(term: string, visible: (name: string) => boolean): Promise<SearchHit[]> {
-    return this.boundary(() => this.searchIndex.search(this, term, visible));
+  /** Repositories whose name or tags contain `term`, those `visible` admits, from the search index; `page` pages them by name. */
+  async search(term: string, visible: (name: string) => boolean, page: SearchPage = {}): Promise<SearchHit[]> {
+    return this.boundary(() => this.searchIndex.search(this, term, visible, page));
+  }
+
+  /** Every tag of `name`, for the search index; undefined when storage holds no such repository. */
+  async repositoryTags(name: string): Promise<string[] | undefined> {
+    const tags: string[] = [];
+    let last: string | undefined;
+    try {
+      for (;;) {
+        const page = await this.tagStore.list(name, { n: CATALOG_MAX_ENTRIES, ...(last !== undefined ? { last } : {}) });
+        tags.push(...page.entries);
+        if (page.next === undefined) return tags;
+        last = page.next;
+      }
+    } catch (err) {
+      if (err instanceof RegistryError && err.code === 'NAME_UNKNOWN') return undefined;
+      throw err;
+    }
   }
 
   /** The annotations of the manifest `tag` names, for the search index: read without counting as a pull. */
@@ -262,9 +281,29 @@ export class Registry {
     }
   }
 
-  /** Rebuilds the search index from storage. */
-  async reindexSearch(): Promise<void> {
-    await this.boundary(() => this.searchIndex.rebuild(this));
+  /** Rebuilds the search index from storage (`stowage search reindex`); the number of repositories read. */
+  async reindexSearch(): Promise<number> {
+    return this.boundary(() => this.searchIndex.rebuild(this));
+  }
+
+  /** Builds the search index when it never was (a new database); resolves once it is built. */
+  async prepareSearch(): Promise<void> {
+    await this.boundary(() => this.searchIndex.ensureBuilt(this));
+  }
+
+  /** closes the search index's database */
+  async searchIndexClose(): Promise<void> {
+    await this.searchIndex.close();
+  }
+
+  /** what kind of search index this registry keeps, and where */
+  searchStore(): { readonly kind: string; readonly location?: string } {
+    return this.searchIndex.store;
+  }
+
+  /** after retention or garbage collection removed things: the repositories they touched are read again into the index */
+  private async reindexRepositories(names: Iterable<string>): Promise<void> {
+    for (const name of new Set(names)) await this.searchIndex.repositoryChanged(name, this);
   }
 
   // listings
@@ -321,6 +360,7 @@ export class Registry {
       }
       const report = await collectGarbage(this.storage, this.layout, this.logger, { ...options, keepAlive: () => lease.keep() });
       await this.quotas.recount();
+      await this.reindexRepositories(report.manifestsRemoved.map((removed) => removed.repository));
       return report;
     } finally {
       await lease.release().catch((err: unknown) => this.logger.warn({ err }, 'garbage collection: could not release the lease'));
@@ -348,6 +388,7 @@ export class Registry {
       const report = await collectOnline(this.storage, this.layout, this.logger, settings, clock, lease);
       // the collector's recount: what other processes linked, and what this run freed
       await this.quotas.recount();
+      await this.reindexRepositories(report.manifestsRemoved.map((removed) => removed.repository));
       return report;
     } finally {
       await lease.release().catch((err: unknown) => this.logger.warn({ err }, 'garbage collection: could not release the lease'));
@@ -361,7 +402,9 @@ export class Registry {
   async applyRetention(policies: readonly RetentionPolicy[], dryRun: boolean, clock: GcClock = systemClock, keepAlive?: () => Promise<void>): Promise<RetentionReport> {
     if (!dryRun) this.checkWritable();
     await this.pulls.flush();
-    return applyRetention(this.storage, this.layout, this.logger, this.pulls, policies, { dryRun, clock, ...(keepAlive ? { keepAlive } : {}) });
+    const report = await applyRetention(this.storage, this.layout, this.logger, this.pulls, policies, { dryRun, clock, ...(keepAlive ? { keepAlive } : {}) });
+    if (!dryRun) await this.reindexRepositories([...report.tagsDeleted, ...report.manifestsDeleted].map((deleted) => deleted.repository));
+    return report;
   }
 
   /** Writes the pull times still in memory (the server calls it when it stops). */

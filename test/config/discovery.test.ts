@@ -36,6 +36,7 @@ describe('finding the configuration', () => {
         health: { storagedriver: { enabled: false, intervalMs: 10_000, threshold: 1 } },
         notifications: { endpoints: [], queuedir: path.join(cwd, 'data', 'notifications'), queuelimit: 10_000 },
       },
+      search: { backend: 'sqlite', path: path.join(cwd, 'data', 'stowage-search.sqlite'), pathFrom: 'storage root' },
       warnings: [],
       refusals: [],
     });

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { startRegistry, type RunningRegistry } from '../../../src/embed.js';
+import type { SearchConfig } from '../../../src/config/search.js';
 import { createDriver as createInMemoryDriver } from '../../../plugins/inmemory/src/index.js';
 import type { StorageDriver } from '../../../src/storage/driver.js';
 import { createDriverContext } from '../../../src/testing/index.js';
@@ -21,13 +22,14 @@ export interface TestRegistry extends RunningRegistry {
 
 export const inMemoryDriver = (): StorageDriver => createInMemoryDriver({}, createDriverContext('inmemory')) as StorageDriver;
 
-export async function startTestRegistry(options: { deleteEnabled?: boolean; driver?: StorageDriver; redirect?: boolean } = {}): Promise<TestRegistry> {
+export async function startTestRegistry(options: { deleteEnabled?: boolean; driver?: StorageDriver; redirect?: boolean; search?: SearchConfig } = {}): Promise<TestRegistry> {
   const driver = options.driver ?? inMemoryDriver();
   const running = await startRegistry({
     driver,
     deleteEnabled: options.deleteEnabled ?? true,
     addr: '127.0.0.1:0',
     ...(options.redirect !== undefined ? { redirect: options.redirect } : {}),
+    ...(options.search ? { search: options.search } : {}),
   });
   return {
     ...running,

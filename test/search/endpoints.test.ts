@@ -1,0 +1,141 @@
+/**
+ * /v1/search and /v2/_stowage/search answered from an SQLite file and from a real PostgreSQL: pushes and
+ * deletes show at once, annotations are searched, pages follow `last`, and any term (SQL wildcards, quotes,
+ * unicode, NUL, very long) gets either the right repositories or a precise 400, never a 5xx.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SearchConfig } from '../../src/config/search.js';
+import { pushImage, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
+import { startPostgres, type RunningPostgres } from '../support/postgres.js';
+
+interface V2Answer {
+  repositories: { name: string; tags: string[]; description?: string }[];
+}
+interface V1Answer {
+  num_results: number;
+  results: { name: string; description: string }[];
+}
+
+/** what is pushed: repository -> tag -> annotations */
+const PUSHED: Record<string, Record<string, Record<string, string>>> = {
+  'shop/cart': { v1: { 'org.opencontainers.image.description': '100% organic cart_service' }, latest: {} },
+  'shop/payments': { 'release-2024': { 'org.opencontainers.image.title': "it's \"quoted\"" } },
+  'tools/linter': { stable: { 'org.opencontainers.image.description': 'Ünïcode lint — ✓' } },
+  'tools/builder': { 'frontend-base': {} },
+};
+
+/**
+ * The rule, written again from docs/api.md for this test: a repository whose name contains the term (any
+ * case) with all its tags; otherwise the tags that, or whose annotation values, contain it.
+ */
+function expected(stored: typeof PUSHED, term: string): { name: string; tags: string[] }[] {
+  const needle = term.toLowerCase();
+  const has = (text: string) => text.toLowerCase().includes(needle);
+  return Object.keys(stored)
+    .sort()
+    .flatMap((name) => {
+      const tags = Object.keys(stored[name]!).sort();
+      if (has(name)) return [{ name, tags }];
+      const shown = tags.filter((tag) => has(tag) || Object.values(stored[name]![tag]!).some(has));
+      return shown.length > 0 ? [{ name, tags: shown }] : [];
+    });
+}
+
+let workdir: string;
+let postgres: RunningPostgres;
+beforeAll(async () => {
+  workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-search-endpoints-'));
+  postgres = await startPostgres();
+}, 180_000);
+afterAll(async () => {
+  await postgres?.close();
+  await rm(workdir, { recursive: true, force: true });
+});
+
+const backends: Record<string, () => SearchConfig> = {
+  sqlite: () => ({ backend: 'sqlite', path: path.join(workdir, 'index.sqlite'), pathFrom: 'search.path' }),
+  postgres: () => ({ backend: 'postgres', url: postgres.url }),
+};
+
+describe.each(Object.keys(backends))('search from %s', (backend) => {
+  let registry: TestRegistry;
+  /** what storage holds, as the test pushed and deleted it */
+  const stored: typeof PUSHED = { ...PUSHED };
+  beforeAll(async () => {
+    registry = await startTestRegistry({ deleteEnabled: true, search: backends[backend]!() });
+    for (const [name, tags] of Object.entries(PUSHED)) {
+      for (const [tag, annotations] of Object.entries(tags)) await pushImage(registry, name, tag, Object.keys(annotations).length > 0 ? { annotations } : {});
+    }
+  }, 60_000);
+  afterAll(async () => registry?.close());
+
+  const v2 = async (query: string) => {
+    const answer = await registry.send('GET', `/v2/_stowage/search?${query}`);
+    expect(answer.status, answer.body.toString()).toBe(200);
+    return answer;
+  };
+
+  it('finds by name, tag and annotation, and shows the description annotation', async () => {
+    expect((await v2('q=shop')).json<V2Answer>().repositories.map((r) => r.name)).toEqual(['shop/cart', 'shop/payments']);
+    expect((await v2('q=RELEASE')).json<V2Answer>().repositories).toEqual([{ name: 'shop/payments', tags: ['release-2024'] }]);
+    expect((await v2('q=organic')).json<V2Answer>().repositories).toEqual([{ name: 'shop/cart', tags: ['v1'], description: '100% organic cart_service' }]);
+    const v1 = (await registry.send('GET', '/v1/search?q=%C3%BCn%C3%AFcode')).json<V1Answer>();
+    expect(v1.results).toEqual([{ name: 'tools/linter', description: 'Ünïcode lint — ✓', star_count: 0, is_official: false, is_automated: false, is_trusted: false }]);
+  });
+
+  it('pages by name with n and last, with a Link to the next page', async () => {
+    const first = await v2('q=&n=3');
+    expect(first.json<V2Answer>().repositories.map((r) => r.name)).toEqual(['shop/cart', 'shop/payments', 'tools/builder']);
+    const next = /<([^>]+)>; rel="next"/.exec(first.headers.link ?? '')?.[1];
+    expect(next).toContain('last=tools%2Fbuilder');
+    const second = await registry.send('GET', next!);
+    expect(second.json<V2Answer>().repositories.map((r) => r.name)).toEqual(['tools/linter']);
+    expect(second.headers.link).toBeUndefined();
+  });
+
+  it('sees a push at once, and a deleted manifest\'s tag goes', async () => {
+    const pushed = await pushImage(registry, 'late/arrival', 'first');
+    expect((await v2('q=arrival')).json<V2Answer>().repositories).toEqual([{ name: 'late/arrival', tags: ['first'] }]);
+    expect((await registry.send('DELETE', `/v2/late/arrival/manifests/${pushed.digest}`)).status).toBe(202);
+    expect((await v2('q=arrival')).json<V2Answer>().repositories).toEqual([{ name: 'late/arrival', tags: [] }]);
+    // the repository stays (as in the catalog), with no tag
+    stored['late/arrival'] = {};
+  });
+
+  it('answers any term with the right repositories or a precise 400, never a 5xx (SQL wildcards, quotes, unicode, NUL)', async () => {
+    const hostile = fc.oneof(
+      fc.constantFrom('%', '_', '%_%', "'", '"', '\\', "' OR '1'='1", "'; DROP TABLE stowage_search_tags; --", '\u0000', 'a\u0000b', 'İ', 'ß', '✓', '😀'),
+      fc.string({ unit: 'grapheme', maxLength: 12 }),
+      fc.string({ unit: fc.constantFrom('%', '_', "'", '"', '\\', 'c', 'a', 'r', 't', '/', '-', ' '), maxLength: 8 }),
+      fc.string({ unit: 'binary', minLength: 250, maxLength: 300 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(hostile, async (term) => {
+        const answer = await registry.send('GET', `/v2/_stowage/search?q=${encodeURIComponent(term)}`);
+        if (term.length > 255) {
+          expect(answer.status).toBe(400);
+          expect(answer.json<{ errors: { code: string }[] }>().errors[0]!.code).toBe('UNSUPPORTED');
+          return;
+        }
+        expect(answer.status, `${JSON.stringify(term)}: ${answer.body.toString()}`).toBe(200);
+        expect(answer.json<V2Answer>().repositories.map(({ name, tags }) => ({ name, tags })), JSON.stringify(term)).toEqual(expected(stored, term));
+        const v1 = await registry.send('GET', `/v1/search?q=${encodeURIComponent(term)}&last=${encodeURIComponent(term)}`);
+        expect(v1.status).toBe(200);
+      }),
+      { numRuns: 80 },
+    );
+    // the tables are intact after all that
+    expect((await v2('q=')).json<V2Answer>().repositories.map((r) => r.name)).toEqual(Object.keys(stored).sort());
+  });
+
+  it('pages with a hostile last: never a 5xx', async () => {
+    for (const last of ['\u0000', "'", '%', '😀', 'z'.repeat(200)]) {
+      const answer = await registry.send('GET', `/v2/_stowage/search?q=&last=${encodeURIComponent(last)}`);
+      expect(answer.status, last).toBe(200);
+    }
+  });
+});
