@@ -14,7 +14,7 @@ import type { Logger, SecretRedactor } from './logger.js';
 import { parseBytes } from './registry/gc/quota.js';
 import { createRegistryCaches, type CacheKind, type RegistryCaches } from './registry/cache/index.js';
 import { Registry } from './registry/index.js';
-import { openSearchIndex } from './registry/search/open.js';
+import { openSearchIndex, type SearchIndexUse } from './registry/search/open.js';
 import { wrapDriver } from './storage/base.js';
 import type { StorageDriver } from './storage/driver.js';
 import { CONFIG, HTTP_SERVER, LOGGER, REGISTRY, SECRET_REDACTOR, STORAGE_DRIVER } from './tokens.js';
@@ -31,6 +31,8 @@ export interface StowageParts {
   readonly hooks?: readonly HttpHook[];
   /** told of each lookup in the registry's caches (metrics) */
   readonly cacheLookups?: (kind: CacheKind, hit: boolean) => void;
+  /** how the search index is used (a maintenance command leaves a missing SQLite file missing) */
+  readonly searchIndexUse?: SearchIndexUse;
 }
 
 /** A child of tsyringe's root container holding one stowage instance (tests build several side by side). */
@@ -40,7 +42,7 @@ export function createStowageContainer(parts: StowageParts): DependencyContainer
   c.registerInstance(LOGGER, parts.logger);
   c.registerInstance(SECRET_REDACTOR, parts.redactor);
   c.registerInstance(STORAGE_DRIVER, wrapDriver(parts.driver));
-  registerRegistryAndHttp(c, parts.rootDirectory, parts.hooks ?? [], parts.cacheLookups);
+  registerRegistryAndHttp(c, parts.rootDirectory, parts.hooks ?? [], parts.cacheLookups, parts.searchIndexUse ?? {});
   return c;
 }
 
@@ -58,6 +60,7 @@ function registerRegistryAndHttp(
   rootDirectory: string | undefined,
   hooks: readonly HttpHook[],
   cacheLookups: ((kind: CacheKind, hit: boolean) => void) | undefined,
+  searchIndexUse: SearchIndexUse,
 ): void {
   c.register<Registry>(REGISTRY, {
     useFactory: instanceCachingFactory<Registry>((d) => {
@@ -71,7 +74,7 @@ function registerRegistryAndHttp(
         recordPulls: storage.maintenance.retention.policies.some((policy) => policy.keeppulledwithin !== undefined),
         quotas: storage.quotas.map((quota) => ({ namespace: quota.namespace, limitBytes: parseBytes(quota.limit) })),
         ...cachesFor(d.resolve(CONFIG), d.resolve(LOGGER), cacheLookups),
-        searchIndex: openSearchIndex(d.resolve(CONFIG).search, d.resolve(LOGGER)),
+        searchIndex: openSearchIndex(d.resolve(CONFIG).search, d.resolve(LOGGER), searchIndexUse),
         ...(rootDirectory !== undefined ? { rootDirectory } : {}),
       });
     }),

@@ -19,7 +19,8 @@ export interface OfflineStowage {
   close(): Promise<void>;
 }
 
-export async function openOfflineStowage(config: StowageConfig): Promise<OfflineStowage> {
+/** `rebuildsSearchIndex`: `stowage search reindex`, which makes the index; the others only keep one that exists */
+export async function openOfflineStowage(config: StowageConfig, options: { rebuildsSearchIndex?: boolean } = {}): Promise<OfflineStowage> {
   const redactor = processRedactor;
   const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
   const logger = createLogger({ level, redactor, destination: pino.destination({ dest: 2, sync: true }) });
@@ -27,7 +28,7 @@ export async function openOfflineStowage(config: StowageConfig): Promise<Offline
   redactor.add(plugin.secrets);
   redactor.add(searchSecrets(config));
   const driver = await createStorageDriver(plugin, logger, config.baseDir);
-  const container = createStowageContainer({ config, logger, redactor, driver });
+  const container = createStowageContainer({ config, logger, redactor, driver, searchIndexUse: { maintenance: !options.rebuildsSearchIndex } });
   return {
     plugin,
     container,

@@ -17,7 +17,7 @@ export async function searchReindexCommand(flags: ConfigFlag): Promise<void> {
   if (backend === 'memory') {
     throw new CliFailure(`the search index is kept in memory (search.backend in ${where}): each server builds its own at start; set search.path or search.backend: postgres for an index this command can rebuild`);
   }
-  const { plugin, container, close } = await openOfflineStowage(config);
+  const { plugin, container, close } = await openOfflineStowage(config, { rebuildsSearchIndex: true });
   try {
     const registry = container.resolve(REGISTRY);
     const index = registry.searchStore();

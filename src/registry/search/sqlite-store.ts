@@ -31,22 +31,40 @@ CREATE TABLE IF NOT EXISTS tags (
 
 export class SqliteSearchStore implements SearchStore {
   readonly kind = 'sqlite' as const;
-  private readonly db: Database.Database;
+  private opened: Database.Database | undefined;
+  private closed = false;
 
-  constructor(readonly location: string) {
-    mkdirSync(path.dirname(location), { recursive: true });
-    this.db = new Database(location, { timeout: BUSY_TIMEOUT_MS });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.transaction(() => {
-      this.db.exec(SCHEMA);
-      const version = this.db.prepare<[], { value: string }>("SELECT value FROM search_meta WHERE key = 'schema'").get();
-      if (version && Number(version.value) > SEARCH_SCHEMA_VERSION) {
-        throw new Error(`search index ${location} has schema version ${version.value}, newer than this stowage's ${SEARCH_SCHEMA_VERSION}; use a newer stowage or another search.path`);
-      }
-      this.db.prepare("INSERT INTO search_meta (key, value) VALUES ('schema', ?) ON CONFLICT (key) DO NOTHING").run(String(SEARCH_SCHEMA_VERSION));
-    }).immediate();
+  /** the file is opened (and made, with its folder) at the first use, or by open() */
+  constructor(readonly location: string) {}
+
+  /** Opens the file now: a server calls it at startup, so that a file it cannot use stops it there. */
+  open(): void {
+    void this.db;
+  }
+
+  private get db(): Database.Database {
+    if (this.opened) return this.opened;
+    if (this.closed) throw new Error(`the search index ${this.location} is closed`);
+    mkdirSync(path.dirname(this.location), { recursive: true });
+    const db = new Database(this.location, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('synchronous = NORMAL');
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        const version = db.prepare<[], { value: string }>("SELECT value FROM search_meta WHERE key = 'schema'").get();
+        if (version && Number(version.value) > SEARCH_SCHEMA_VERSION) {
+          throw new Error(`search index ${this.location} has schema version ${version.value}, newer than this stowage's ${SEARCH_SCHEMA_VERSION}; use a newer stowage or another search.path`);
+        }
+        db.prepare("INSERT INTO search_meta (key, value) VALUES ('schema', ?) ON CONFLICT (key) DO NOTHING").run(String(SEARCH_SCHEMA_VERSION));
+      }).immediate();
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.opened = db;
+    return db;
   }
 
   private upsertRepository(name: string, at: number): void {
@@ -131,6 +149,7 @@ export class SqliteSearchStore implements SearchStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    this.closed = true;
+    if (this.opened?.open) this.opened.close();
   }
 }
