@@ -80,6 +80,12 @@ function hitOf(name: string, tagged: TagAnnotations, term: string): SearchHit | 
   return { name, tags: shown, ...(description !== undefined ? { description } : {}) };
 }
 
+/**
+ * Microseconds since the epoch: the stores' write times. Finer than milliseconds so that a refresh and a
+ * delete's refresh in two processes practically never tie (a tie would let the older read win).
+ */
+export const searchClock = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
 export class SearchIndex {
   private building: Promise<number> | undefined;
   private closing = false;
@@ -87,7 +93,7 @@ export class SearchIndex {
   constructor(
     readonly store: SearchStore = new MemorySearchStore(),
     private readonly logger?: RegistryLogger,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = searchClock,
   ) {}
 
   /** A manifest with `annotations` was pushed to `name`, under `tags` (none for a push by digest). */

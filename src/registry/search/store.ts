@@ -3,7 +3,7 @@
  * tag names. Three stores: in this process's memory (memory-store.ts), an SQLite file (sqlite-store.ts) and
  * PostgreSQL (postgres-store.ts), all with the same rules, which keep an index rebuilt from storage right
  * while pushes and deletes go on (through this process or another sharing the store):
- * - every row carries the time it was written (`at`, milliseconds);
+ * - every row carries the time it was written (`at`, microseconds since the epoch);
  * - a refresh writes what storage held when it was read (`readAt`): it never overwrites or removes a tag row
  *   written after `readAt` (a push that storage had not shown the read yet), and it is skipped altogether when
  *   the repository was refreshed from a later read already (a delete's refresh saw more than this one).
