@@ -9,7 +9,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchConfig } from '../../src/config/search.js';
-import { pushImage, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
+import { inMemoryDriver, pushImage, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
 import { startPostgres, type RunningPostgres } from '../support/postgres.js';
 
 interface V2Answer {
@@ -60,6 +60,24 @@ const backends: Record<string, () => SearchConfig> = {
   sqlite: () => ({ backend: 'sqlite', path: path.join(workdir, 'index.sqlite'), pathFrom: 'search.path' }),
   postgres: () => ({ backend: 'postgres', url: postgres.url }),
 };
+
+describe('a new index on a storage that already holds repositories', () => {
+  it('is built from storage before the first search answers', async () => {
+    const driver = inMemoryDriver();
+    const before = await startTestRegistry({ driver, search: { backend: 'memory' } });
+    try {
+      await pushImage(before, 'older/image', 'v1');
+    } finally {
+      await before.close();
+    }
+    const after = await startTestRegistry({ driver, search: { backend: 'sqlite', path: path.join(workdir, 'new.sqlite'), pathFrom: 'search.path' } });
+    try {
+      expect((await after.send('GET', '/v2/_stowage/search?q=older')).json<V2Answer>().repositories).toEqual([{ name: 'older/image', tags: ['v1'] }]);
+    } finally {
+      await after.close();
+    }
+  });
+});
 
 describe.each(Object.keys(backends))('search from %s', (backend) => {
   let registry: TestRegistry;
@@ -130,6 +148,16 @@ describe.each(Object.keys(backends))('search from %s', (backend) => {
     );
     // the tables are intact after all that
     expect((await v2('q=')).json<V2Answer>().repositories.map((r) => r.name)).toEqual(Object.keys(stored).sort());
+  });
+
+  it('forgets the tags retention deletes', async () => {
+    await pushImage(registry, 'kept/few', 'keep-me');
+    await pushImage(registry, 'kept/few', 'drop-me');
+    expect((await v2('q=kept/few')).json<V2Answer>().repositories).toEqual([{ name: 'kept/few', tags: ['drop-me', 'keep-me'] }]);
+    const report = await registry.registry.applyRetention([{ repositories: ['kept/few'], keeptags: ['keep-.*'] }], false);
+    expect(report.tagsDeleted.map((t) => t.tag)).toEqual(['drop-me']);
+    expect((await v2('q=kept/few')).json<V2Answer>().repositories).toEqual([{ name: 'kept/few', tags: ['keep-me'] }]);
+    stored['kept/few'] = { 'keep-me': {} };
   });
 
   it('pages with a hostile last: never a 5xx', async () => {
