@@ -33,6 +33,8 @@ export interface StowageParts {
   readonly cacheLookups?: (kind: CacheKind, hit: boolean) => void;
   /** how the search index is used (a maintenance command leaves a missing SQLite file missing) */
   readonly searchIndexUse?: SearchIndexUse;
+  /** pull-through mirroring's clock (tests of tag ttls) and spool folder; defaults: the system's */
+  readonly mirrorRuntime?: { readonly now?: () => number; readonly spoolDir?: string };
 }
 
 /** A child of tsyringe's root container holding one stowage instance (tests build several side by side). */
@@ -42,7 +44,7 @@ export function createStowageContainer(parts: StowageParts): DependencyContainer
   c.registerInstance(LOGGER, parts.logger);
   c.registerInstance(SECRET_REDACTOR, parts.redactor);
   c.registerInstance(STORAGE_DRIVER, wrapDriver(parts.driver));
-  registerRegistryAndHttp(c, parts.rootDirectory, parts.hooks ?? [], parts.cacheLookups, parts.searchIndexUse ?? {});
+  registerRegistryAndHttp(c, parts.rootDirectory, parts.hooks ?? [], parts.cacheLookups, parts.searchIndexUse ?? {}, parts.mirrorRuntime);
   return c;
 }
 
@@ -61,10 +63,11 @@ function registerRegistryAndHttp(
   hooks: readonly HttpHook[],
   cacheLookups: ((kind: CacheKind, hit: boolean) => void) | undefined,
   searchIndexUse: SearchIndexUse,
+  mirrorRuntime: StowageParts['mirrorRuntime'],
 ): void {
   c.register<Registry>(REGISTRY, {
     useFactory: instanceCachingFactory<Registry>((d) => {
-      const { storage } = d.resolve(CONFIG);
+      const { storage, mirror } = d.resolve(CONFIG);
       return new Registry({
         driver: d.resolve(STORAGE_DRIVER),
         deleteEnabled: storage.delete.enabled,
@@ -75,6 +78,7 @@ function registerRegistryAndHttp(
         quotas: storage.quotas.map((quota) => ({ namespace: quota.namespace, limitBytes: parseBytes(quota.limit) })),
         ...cachesFor(d.resolve(CONFIG), d.resolve(LOGGER), cacheLookups),
         searchIndex: openSearchIndex(d.resolve(CONFIG).search, d.resolve(LOGGER), searchIndexUse),
+        ...(mirror ? { mirror: { config: mirror, ...mirrorRuntime } } : {}),
         ...(rootDirectory !== undefined ? { rootDirectory } : {}),
       });
     }),

@@ -10,6 +10,7 @@ import { createStowageContainer } from './container.js';
 import { embeddedConfig } from './config/embedded.js';
 import type { AuthConfig, HttpConfig, StowageConfig } from './config/types.js';
 import type { SearchConfig } from './config/search.js';
+import { mirrorPasswords, type MirrorConfig } from './config/mirror.js';
 import { createLogger, SecretRedactor, type Logger } from './logger.js';
 import type { Registry } from './registry/index.js';
 import type { StorageDriver } from './storage/driver.js';
@@ -34,6 +35,8 @@ export interface StartRegistryOptions {
   readonly auth?: AuthConfig;
   /** where the search index lives (the `search` section, paths absolute); default: in memory */
   readonly search?: SearchConfig;
+  /** the `proxy` section, normalised (src/config/mirror.ts): pull-through mirroring; `now` and `spoolDir` for tests */
+  readonly mirror?: { readonly config: MirrorConfig; readonly now?: () => number; readonly spoolDir?: string };
 }
 
 export interface RunningRegistry {
@@ -64,6 +67,7 @@ export function startRegistryConfig(options: StartRegistryOptions): StowageConfi
     http: { ...config.http, ...options.http },
     ...(options.auth ? { auth: options.auth } : {}),
     ...(options.search ? { search: options.search } : {}),
+    ...(options.mirror ? { mirror: options.mirror.config } : {}),
   };
 }
 
@@ -71,11 +75,14 @@ export function startRegistryConfig(options: StartRegistryOptions): StowageConfi
 export async function startRegistry(options: StartRegistryOptions): Promise<RunningRegistry> {
   const config = startRegistryConfig(options);
   const logger = options.logger ?? createLogger({ level: 'silent' });
+  const redactor = new SecretRedactor();
+  redactor.add(mirrorPasswords(config));
   const container = createStowageContainer({
     config,
     logger,
-    redactor: new SecretRedactor(),
+    redactor,
     driver: options.driver,
+    ...(options.mirror ? { mirrorRuntime: { ...(options.mirror.now ? { now: options.mirror.now } : {}), ...(options.mirror.spoolDir ? { spoolDir: options.mirror.spoolDir } : {}) } } : {}),
     ...(options.rootDirectory !== undefined ? { rootDirectory: options.rootDirectory } : {}),
   });
   const server = container.resolve(HTTP_SERVER);

@@ -31,7 +31,6 @@ const LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', panic: 'fatal
  * (security settings, `auth` and `http.tls`, are not here: see security-settings.ts)
  */
 const IGNORED_WITH_WARNING: ReadonlyArray<readonly [readonly string[], string]> = [
-  [['proxy'], 'stowage reads the proxy section, but does not fetch from the upstreams yet'],
   [['middleware'], 'stowage has no registry/storage middleware'],
   [['validation'], 'stowage does not restrict manifest URLs'],
   [['reporting', 'bugsnag'], 'stowage does not report to bugsnag (unsupported); use reporting.email'],

@@ -15,6 +15,7 @@ import { silentLogger, type RegistryLogger } from './logger.js';
 import { QuotaTracker, type QuotaLimit, type QuotaUsage } from './gc/quota.js';
 import { applyRetention, collectGarbage, collectOnline, GcLease, hasUnfinishedRun, PullRecorder, type RetentionPolicy, type RetentionReport, systemClock, type GcClock, type GcOptions, type GcReport, type OnlineGcSettings } from './gc/index.js';
 import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
+import { PullThrough, type PullThroughOptions } from './mirror/pull-through.js';
 import { checkName, isValidName, isValidUploadId } from './names.js';
 import type { Page, PageRequest } from './pagination.js';
 import { purgeUploads, type PurgeResult } from './purge.js';
@@ -56,6 +57,8 @@ export interface RegistryOptions {
   readonly searchIndex?: SearchIndex;
   /** storage.cache: reads answered from caches, invalidated by the registry's writes (src/registry/cache) */
   readonly caches?: RegistryCaches;
+  /** proxy: pull-through mirroring of the repositories under the upstreams' prefixes (src/registry/mirror) */
+  readonly mirror?: PullThroughOptions;
 }
 
 /** The catalog's page size when `n` is not given, and the largest `n` accepted (distribution's defaults). */
@@ -81,8 +84,9 @@ export class Registry {
   private readonly pulls: PullRecorder;
   private readonly quotas: QuotaTracker;
   private readonly searchIndex: SearchIndex;
+  private readonly pullThrough: PullThrough | undefined;
 
-  constructor(options: RegistryOptions, uploadState: UploadSessionsState = new UploadSessionsState(), pulls?: PullRecorder, quotas?: QuotaTracker) {
+  constructor(options: RegistryOptions, uploadState: UploadSessionsState = new UploadSessionsState(), pulls?: PullRecorder, quotas?: QuotaTracker, pullThrough?: PullThrough) {
     this.searchIndex = options.searchIndex ?? new SearchIndex(undefined, options.logger);
     this.options = { ...options, searchIndex: this.searchIndex };
     this.uploadState = uploadState;
@@ -103,6 +107,20 @@ export class Registry {
     this.tagStore = new TagStore(storage, layout);
     this.referrersStore = new ReferrersStore(storage, layout, this.manifestStore);
     this.catalogStore = new Catalog(storage, layout);
+    // built once, on the registry's own view of storage: a fetch outlives the request that began it
+    this.pullThrough =
+      pullThrough ??
+      (options.mirror
+        ? new PullThrough(options.mirror, {
+            storage,
+            layout,
+            manifests: this.manifestStore,
+            blobs: this.blobStore,
+            uploads: this.uploads,
+            logger,
+            manifestStored: (name, tags, content) => this.searchIndex.manifestPushed(name, tags, annotationsOf(content)),
+          })
+        : undefined);
   }
 
   /**
@@ -110,13 +128,14 @@ export class Registry {
    * disconnects stops the backend work done for it. Upload sessions are shared with the whole registry.
    */
   forRequest(signal: AbortSignal): Registry {
-    return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls, this.quotas);
+    return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls, this.quotas, this.pullThrough);
   }
 
-  /** closes the caches' connections and the search index's database (the driver belongs to whoever opened it) */
+  /** closes the caches' connections, the search index's database and the upstreams' connections (the driver belongs to whoever opened it) */
   async closeCaches(): Promise<void> {
     await this.options.caches?.close();
     await this.searchIndex.close();
+    await this.pullThrough?.close();
   }
 
   // blobs
@@ -124,7 +143,10 @@ export class Registry {
   async statBlob(name: string, digest: string): Promise<BlobDescriptor> {
     checkName(name);
     const parsed = parseDigest(digest);
-    return this.boundary(() => this.blobStore.stat(name, parsed), () => blobUnknown(name, parsed.value));
+    const route = this.pullThrough?.routeOf(name);
+    if (!route) return this.boundary(() => this.blobStore.stat(name, parsed), () => blobUnknown(name, parsed.value));
+    const local = await this.boundary(() => this.blobStore.statOrUndefined(name, parsed));
+    return local ?? this.boundary(() => this.pullThrough!.blob(route, name, parsed));
   }
 
   /**
@@ -133,11 +155,15 @@ export class Registry {
    */
   async readBlob(digest: string, offset: number): Promise<BlobBody> {
     const parsed = parseDigest(digest);
+    // a blob being fetched from an upstream is followed as it arrives
+    const flight = this.pullThrough?.following(parsed.value);
+    if (flight) return { stream: flight.follow(offset) };
     return this.boundary(() => this.blobStore.open(parsed, offset), () => blobUnknown(undefined, parsed.value));
   }
 
   async blobRedirectURL(digest: string, method: 'GET' | 'HEAD'): Promise<string | undefined> {
     const parsed = parseDigest(digest);
+    if (this.pullThrough?.following(parsed.value)) return undefined;
     return this.boundary(() => this.blobStore.redirectURL(parsed, method), () => blobUnknown(undefined, parsed.value));
   }
 
@@ -145,6 +171,7 @@ export class Registry {
     checkName(name);
     const parsed = parseDigest(digest);
     this.checkWritable();
+    this.pullThrough?.refuseWrite(name, 'deleting a blob');
     await this.boundary(() => this.blobStore.delete(name, parsed), () => blobUnknown(name, parsed.value));
   }
 
@@ -153,6 +180,7 @@ export class Registry {
     checkName(name);
     const parsed = parseDigest(digest);
     this.checkWritable();
+    this.pullThrough?.refuseWrite(name, 'mounting a blob');
     if (from !== undefined && !isValidName(from)) return undefined;
     await this.quotas.prepare(name);
     const mounted = await this.boundary(() => this.blobStore.mount(name, parsed, from));
@@ -180,6 +208,7 @@ export class Registry {
   async startUpload(name: string, algorithm?: string): Promise<UploadStatus> {
     checkName(name);
     this.checkWritable();
+    this.pullThrough?.refuseWrite(name, 'pushing a blob');
     let chosen: DigestAlgorithm = 'sha256';
     if (algorithm !== undefined) {
       if (!isSupportedAlgorithm(algorithm)) throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm ${JSON.stringify(algorithm)}`, { algorithm });
@@ -196,6 +225,7 @@ export class Registry {
   async appendUpload(name: string, id: string, body: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<UploadStatus> {
     this.checkUpload(name, id);
     this.checkWritable();
+    this.pullThrough?.refuseWrite(name, 'pushing a blob');
     return this.boundary(() => this.uploads.append(name, id, body, range), () => uploadUnknown(name, id));
   }
 
@@ -203,6 +233,7 @@ export class Registry {
     this.checkUpload(name, id);
     const expected = parseDigest(digest);
     this.checkWritable();
+    this.pullThrough?.refuseWrite(name, 'pushing a blob');
     await this.quotas.prepare(name);
     // admitted against the quota (pushes in flight included) before the blob becomes visible
     return this.boundary(
@@ -214,6 +245,7 @@ export class Registry {
   async cancelUpload(name: string, id: string): Promise<void> {
     this.checkUpload(name, id);
     this.checkWritable();
+    this.pullThrough?.refuseWrite(name, 'cancelling an upload');
     await this.boundary(() => this.uploads.cancel(name, id), () => uploadUnknown(name, id));
   }
 
@@ -221,7 +253,10 @@ export class Registry {
 
   async getManifest(name: string, reference: string): Promise<StoredManifest> {
     checkName(name);
-    const manifest = await this.boundary(() => this.manifestStore.get(name, reference), () => manifestUnknown(name, reference));
+    const route = this.pullThrough?.routeOf(name);
+    const manifest = route
+      ? await this.boundary(() => this.pullThrough!.manifest(route, name, reference), () => manifestUnknown(name, reference))
+      : await this.boundary(() => this.manifestStore.get(name, reference), () => manifestUnknown(name, reference));
     // retention's "pulled within": kept in memory, written in batches (src/registry/gc/pulls.ts)
     if (this.options.recordPulls) this.pulls.record(name, manifest.digest);
     return manifest;
@@ -230,6 +265,7 @@ export class Registry {
   async putManifest(name: string, reference: string, content: Uint8Array, contentType: string | undefined, tags: readonly string[] = []): Promise<PushedManifest> {
     checkName(name);
     this.checkWritable();
+    this.pullThrough?.refuseWrite(name, 'pushing a manifest');
     await this.quotas.prepare(name);
     const pushed = await this.boundary(() => this.manifestStore.put(name, reference, content, contentType, tags));
     // a manifest's bytes count towards its namespace too (quotas are enforced on blobs, where the bulk is)
@@ -243,6 +279,7 @@ export class Registry {
   async deleteManifest(name: string, reference: string): Promise<void> {
     checkName(name);
     this.checkWritable();
+    this.pullThrough?.refuseWrite(name, 'deleting a manifest');
     await this.boundary(() => this.manifestStore.delete(name, reference), () => manifestUnknown(name, reference));
     await this.searchIndex.repositoryChanged(name, this);
   }

@@ -73,6 +73,13 @@ export class StorageLayout {
   tagIndex(name: string, tag: string): string {
     return `${this.tag(name, tag)}/index`;
   }
+  /**
+   * stowage extension: when a mirrored tag was last confirmed by its upstream (src/registry/mirror). Beside
+   * the tag's `current` link, so it goes with the tag; distribution never reads it.
+   */
+  tagFetchedAt(name: string, tag: string): string {
+    return `${this.tag(name, tag)}/fetchedat`;
+  }
   tagIndexLink(name: string, tag: string, d: Digest): string {
     return `${this.tagIndex(name, tag)}/${d.algorithm}/${d.hex}/link`;
   }

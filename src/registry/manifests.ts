@@ -111,8 +111,19 @@ export class ManifestStore {
     return { digest: digest.value, mediaType: storedMediaType(parseManifestJson(content)), content };
   }
 
-  /** `extraTags`: the spec's `?tag=` parameters of a push by digest, each set to the manifest too. */
-  async put(name: string, reference: string, content: Uint8Array, contentType: string | undefined, extraTags: readonly string[] = []): Promise<PushedManifest> {
+  /**
+   * `extraTags`: the spec's `?tag=` parameters of a push by digest, each set to the manifest too.
+   * `requireReferenced: false` (a manifest fetched by a mirror, whose blobs follow on demand) skips the check
+   * that every blob and child manifest it names is already in the repository; its shape is checked all the same.
+   */
+  async put(
+    name: string,
+    reference: string,
+    content: Uint8Array,
+    contentType: string | undefined,
+    extraTags: readonly string[] = [],
+    options: { readonly requireReferenced?: boolean } = {},
+  ): Promise<PushedManifest> {
     let digest: Digest;
     let tags: string[];
     if (reference.includes(':')) {
@@ -137,7 +148,7 @@ export class ManifestStore {
     const fields = parseManifestJson(content);
     if (!fields) throw new RegistryError('MANIFEST_INVALID', 'manifest is not a JSON object');
     const mediaType = this.checkMediaType(fields, bareMediaType(contentType));
-    const subject = await this.checkReferences(name, fields, mediaType);
+    const subject = await this.checkReferences(name, fields, mediaType, options.requireReferenced ?? true);
 
     const blobPath = this.layout.blobData(digest);
     if ((await this.storage.sizeOf(blobPath)) !== content.length) {
@@ -234,7 +245,7 @@ export class ManifestStore {
   }
 
   /** Checks that every blob or child manifest the manifest names exists in the repository; returns its subject. */
-  private async checkReferences(name: string, fields: ManifestFields, mediaType: string): Promise<Digest | undefined> {
+  private async checkReferences(name: string, fields: ManifestFields, mediaType: string, requireReferenced: boolean): Promise<Digest | undefined> {
     // shape first, so a malformed manifest is MANIFEST_INVALID whatever the repository holds
     const subject = fields.subject === undefined ? undefined : parseDescriptorDigest(descriptorOf(fields.subject, 'subject'), 'subject');
     if (manifestKind(mediaType) === 'image') {
@@ -246,14 +257,14 @@ export class ManifestStore {
         // foreign layers live elsewhere, by design
         if (!layer.urls || layer.urls.length === 0) required.push({ digest, where: `layers[${i}]` });
       }
-      for (const { digest, where } of required) {
+      for (const { digest, where } of requireReferenced ? required : []) {
         if (!(await this.blobs.isLinked(name, digest)) || (await this.blobs.existsGlobally(digest)) === undefined) {
           throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${digest.value} (${where}) is not known to repository ${name}`, { digest: digest.value });
         }
       }
     } else {
       const children = descriptorList(fields.manifests, 'manifests').map((child, i) => parseDescriptorDigest(child, `manifests[${i}]`));
-      for (const [i, digest] of children.entries()) {
+      for (const [i, digest] of requireReferenced ? children.entries() : []) {
         if (!(await this.hasRevision(name, digest))) {
           throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest ${digest.value} (manifests[${i}]) is not known to repository ${name}`, { digest: digest.value });
         }

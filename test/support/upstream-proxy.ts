@@ -31,6 +31,8 @@ export interface UpstreamProxy {
   holdAfter(path: RegExp, bytes: number): HeldBody;
   /** the next response to a request matching `path` has its connection cut after `bytes` body bytes */
   cutAfter(path: RegExp, bytes: number): void;
+  /** the next response to a request matching `path` has the byte at offset `bytes` flipped (same length, wrong digest) */
+  corruptAt(path: RegExp, bytes: number): void;
   /** while down, every connection is closed at once, as when the upstream is gone */
   setDown(down: boolean): void;
   close(): Promise<void>;
@@ -39,7 +41,7 @@ export interface UpstreamProxy {
 interface Rule {
   readonly path: RegExp;
   readonly bytes: number;
-  readonly kind: 'hold' | 'cut';
+  readonly kind: 'hold' | 'cut' | 'corrupt';
   readonly gate?: { reached: () => void; released: Promise<void> };
 }
 
@@ -91,6 +93,9 @@ export async function startUpstreamProxy(target: string): Promise<UpstreamProxy>
     cutAfter(path, bytes) {
       rules.push({ path, bytes, kind: 'cut' });
     },
+    corruptAt(path, bytes) {
+      rules.push({ path, bytes, kind: 'corrupt' });
+    },
     setDown(value) {
       down = value;
       if (value) server.closeAllConnections();
@@ -115,6 +120,13 @@ async function relay(reply: http.IncomingMessage, res: http.ServerResponse, rule
       if (head.length > 0) await write(res, head);
       sent += head.length;
       stopped = true;
+      if (rule.kind === 'corrupt') {
+        const tail = Buffer.from(bytes.subarray(head.length));
+        if (tail.length > 0) tail[0]! ^= 0xff;
+        if (tail.length > 0) await write(res, tail);
+        sent += tail.length;
+        continue;
+      }
       if (rule.kind === 'cut') {
         res.socket?.destroy();
         reply.destroy();

@@ -1,0 +1,263 @@
+/**
+ * Single flight for blobs fetched from an upstream: one upstream GET per digest, however many clients
+ * pull it meanwhile. The bytes go three ways as they arrive: into an upload session in storage (verified
+ * and committed at the end by the registry's own upload code), into a spool file on local disk, and from
+ * the spool to every client following the flight, each at its own pace. Memory stays flat whatever the
+ * blob's size: followers read the spool by position, nothing is buffered per client.
+ *
+ * A follower is held one byte short of the end until the flight's verdict: when the digest does not match,
+ * or the upstream breaks off, the upload is cancelled (nothing is stored) and every follower's stream fails,
+ * so each client sees its response cut rather than a complete-looking wrong or truncated body.
+ */
+import { randomUUID } from 'node:crypto';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { Digest } from '../digest.js';
+import { RegistryError } from '../errors.js';
+import type { RegistryLogger } from '../logger.js';
+import { UpstreamError, type UpstreamBlob } from './upstream.js';
+
+/** bytes a follower reads from the spool at once */
+const FOLLOW_CHUNK = 1024 * 1024;
+
+/** where fetched bytes are committed (src/registry/mirror/pull-through.ts backs it with the upload sessions) */
+export interface FetchedBlobStore {
+  /** stores `body` as blob `digest` linked into `name`, verifying the digest; stores nothing when it throws */
+  store(name: string, digest: Digest, body: AsyncIterable<Uint8Array>): Promise<void>;
+  /** links an already stored blob into `name` */
+  link(name: string, digest: Digest): Promise<void>;
+}
+
+export interface FlightStart {
+  /** the upstream GET; called once for the flight */
+  open(): Promise<UpstreamBlob>;
+  /**
+   * called instead of `open` when `name` joins a flight another repository started: confirms the upstream
+   * serves this digest to `name` too (a HEAD), so no repository reads a blob its upstream would refuse it
+   */
+  confirm(): Promise<void>;
+}
+
+export class BlobFlight {
+  /** bytes received so far (all in the spool) */
+  written = 0;
+  private outcome: 'running' | 'committed' | 'failed' = 'running';
+  private failure: unknown;
+  private waiters: (() => void)[] = [];
+  private followers = 0;
+  private finished = false;
+  private released = false;
+  /** repositories the blob is linked into once stored; closed when the linking starts */
+  private readonly names = new Set<string>();
+  private namesClosed = false;
+
+  constructor(
+    readonly digest: Digest,
+    readonly size: number,
+    readonly startedBy: string,
+    private readonly spool: FileHandle,
+    private readonly spoolPath: string,
+  ) {
+    this.names.add(startedBy);
+  }
+
+  get running(): boolean {
+    return this.outcome === 'running';
+  }
+
+  get failed(): boolean {
+    return this.outcome === 'failed';
+  }
+
+  /** adds a repository to link the blob into; false when too late (the caller links it itself) */
+  addName(name: string): boolean {
+    if (this.namesClosed) return this.names.has(name);
+    this.names.add(name);
+    return true;
+  }
+
+  /** Copies the upstream body into the store and the spool; settles when the flight is decided. */
+  async run(body: Readable, store: FetchedBlobStore, logger: RegistryLogger): Promise<void> {
+    try {
+      await store.store(this.startedBy, this.digest, this.tee(body));
+      this.namesClosed = true;
+      this.outcome = 'committed';
+      this.wake();
+      for (const name of this.names) {
+        if (name === this.startedBy) continue;
+        await store.link(name, this.digest).catch((err: unknown) => logger.warn({ err, repository: name, digest: this.digest.value }, 'mirror: could not link a fetched blob'));
+      }
+    } catch (err) {
+      body.destroy();
+      this.failure = err;
+      this.outcome = 'failed';
+      logger.warn({ err, digest: this.digest.value, repository: this.startedBy }, 'mirror: fetching a blob from the upstream failed; nothing was stored');
+    } finally {
+      this.finished = true;
+      this.wake();
+      await this.releaseWhenIdle();
+    }
+  }
+
+  private async *tee(body: Readable): AsyncGenerator<Uint8Array> {
+    for await (const chunk of body) {
+      const bytes = chunk as Uint8Array;
+      if (this.written + bytes.length > this.size) {
+        throw new UpstreamError('invalid', `the upstream sent more than the ${this.size} bytes it announced for blob ${this.digest.value}`);
+      }
+      await this.spool.write(bytes, 0, bytes.length, this.written);
+      this.written += bytes.length;
+      this.wake();
+      yield bytes;
+    }
+    if (this.written !== this.size) {
+      throw new UpstreamError('unavailable', `the upstream ended blob ${this.digest.value} after ${this.written} of its ${this.size} bytes`);
+    }
+  }
+
+  /**
+   * The blob from `offset`, as it arrives. The stream ends once the blob is stored; it fails (and the
+   * client's response is cut) when the flight fails.
+   */
+  follow(offset: number): Readable {
+    this.followers++;
+    let position = offset;
+    let left = false;
+    const leave = (): void => {
+      if (left) return;
+      left = true;
+      this.followers--;
+      void this.releaseWhenIdle();
+    };
+    const next = async (): Promise<void> => {
+      for (;;) {
+        if (stream.destroyed) return;
+        if (this.outcome === 'failed') {
+          stream.destroy(followerFailure(this.digest, this.failure));
+          return;
+        }
+        // the last byte waits for the verdict, so that a client never holds a complete body that was not verified
+        const end = this.outcome === 'committed' ? this.size : Math.min(this.written, this.size - 1);
+        if (this.outcome === 'committed' && position >= this.size) {
+          stream.push(null);
+          return;
+        }
+        if (position < end) {
+          const buffer = Buffer.allocUnsafe(Math.min(end - position, FOLLOW_CHUNK));
+          const { bytesRead } = await this.spool.read(buffer, 0, buffer.length, position);
+          if (stream.destroyed) return;
+          if (bytesRead <= 0) throw new Error(`the spool of blob ${this.digest.value} ended at ${position}`);
+          position += bytesRead;
+          stream.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+          return;
+        }
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+      }
+    };
+    const stream = new Readable({
+      highWaterMark: FOLLOW_CHUNK,
+      read: () => {
+        next().catch((err: unknown) => stream.destroy(err as Error));
+      },
+      destroy: (err, callback) => {
+        leave();
+        callback(err);
+      },
+    });
+    stream.once('end', leave);
+    return stream;
+  }
+
+  /** resolves once the flight is decided; rejects with its failure */
+  async settled(): Promise<void> {
+    while (!this.finished) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (this.outcome === 'failed') throw this.failure;
+  }
+
+  private wake(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /** the spool goes once the flight is over and no follower reads it any more */
+  private async releaseWhenIdle(): Promise<void> {
+    if (!this.finished || this.followers > 0 || this.released) return;
+    this.released = true;
+    await this.spool.close().catch(() => undefined);
+    await unlink(this.spoolPath).catch(() => undefined);
+  }
+}
+
+/** what a follower's stream fails with: the client's response is cut, the log says why */
+function followerFailure(digest: Digest, failure: unknown): RegistryError {
+  return new RegistryError('UNAVAILABLE', `fetching blob ${digest.value} from the upstream failed`, undefined, { cause: failure });
+}
+
+/** The flights in progress, one per digest. */
+export class BlobFetcher {
+  /** a promise while the upstream's headers are awaited, so that joiners share the one GET */
+  private readonly flights = new Map<string, Promise<BlobFlight>>();
+  /** the flights past their headers, for followers that know only the digest */
+  private readonly started = new Map<string, BlobFlight>();
+
+  constructor(
+    private readonly store: FetchedBlobStore,
+    private readonly spoolDir: string,
+    private readonly logger: RegistryLogger,
+  ) {}
+
+  /** The flight for `digest`, joined or started; resolves once its size is known. */
+  async join(name: string, digest: Digest, start: FlightStart): Promise<BlobFlight> {
+    const existing = this.flights.get(digest.value);
+    if (existing) {
+      const flight = await existing;
+      if (flight.failed) {
+        // a failed flight is not retried for those who joined it, but a newcomer starts afresh
+        if (this.flights.get(digest.value) === existing) this.flights.delete(digest.value);
+        return this.join(name, digest, start);
+      }
+      if (!flight.addName(name)) {
+        await start.confirm();
+        await this.store.link(name, digest);
+      } else if (flight.startedBy !== name) {
+        await start.confirm();
+      }
+      return flight;
+    }
+    const starting = this.begin(name, digest, start);
+    this.flights.set(digest.value, starting);
+    starting.catch(() => this.flights.delete(digest.value));
+    return starting;
+  }
+
+  /** the flight fetching `digest` now, if any */
+  current(digest: string): BlobFlight | undefined {
+    const flight = this.started.get(digest);
+    return flight?.running ? flight : undefined;
+  }
+
+  private async begin(name: string, digest: Digest, start: FlightStart): Promise<BlobFlight> {
+    const upstream = await start.open();
+    if (upstream.size === undefined) {
+      upstream.body.destroy();
+      throw new UpstreamError('invalid', `the upstream sent blob ${digest.value} without a Content-Length`);
+    }
+    const spoolPath = path.join(this.spoolDir, `stowage-mirror-${randomUUID()}.part`);
+    let spool: FileHandle;
+    try {
+      spool = await open(spoolPath, 'w+', 0o600);
+    } catch (err) {
+      upstream.body.destroy();
+      throw err;
+    }
+    const flight = new BlobFlight(digest, upstream.size, name, spool, spoolPath);
+    this.started.set(digest.value, flight);
+    void flight.run(upstream.body, this.store, this.logger).finally(() => {
+      this.flights.delete(digest.value);
+      if (this.started.get(digest.value) === flight) this.started.delete(digest.value);
+    });
+    return flight;
+  }
+}
