@@ -20,6 +20,10 @@ export class StorageLayout {
   gcLease(): string {
     return `${this.stowageRoot}/gc/lease.json`;
   }
+  /** the upload the collectors append to when they take the lease: only one append at a size goes on (src/registry/gc/lease.ts) */
+  gcLeaseClaims(): string {
+    return `${this.stowageRoot}/gc/lease.claims`;
+  }
   /** the state of an online collection in progress, so that another run can finish it after a crash */
   gcRunState(): string {
     return `${this.stowageRoot}/gc/run.json`;

@@ -110,7 +110,12 @@ export interface StorageDriver {
    * The signal covers opening the stream; the caller destroys the stream to stop reading.
    */
   reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable>;
-  /** A writer at `path`; with `append` it continues an uncommitted (or empty) object. */
+  /**
+   * A writer at `path`; with `append` it continues an uncommitted (or empty, or missing) object. Of two
+   * appending writers opened at one size, including 0 on a path that holds nothing, only the first to write
+   * goes on; the other is refused with INVALID_OFFSET having stored nothing. stowage builds its conditional
+   * writes on that (two processes continuing one upload, the collector's lease).
+   */
   writer(path: string, append: boolean, signal?: AbortSignal): Promise<FileWriter>;
   /**
    * The bytes an uncommitted upload at `path` holds: the `size` a `writer(path, true)` would start with,

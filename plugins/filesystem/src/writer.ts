@@ -153,16 +153,14 @@ class FilesystemWriter implements FileWriter {
   private async openHandle(operation: string): Promise<FileHandle> {
     this.assertUsable(operation);
     if (this.handle) return this.handle;
-    if (this.firstUse === 'replace') {
-      await mkdir(dirname(this.file), { recursive: true });
-      await removeClaims(this.file);
-    }
+    // the folder first: an appending writer on a path nothing was written to yet claims in it too
+    await mkdir(dirname(this.file), { recursive: true });
+    if (this.firstUse === 'replace') await removeClaims(this.file);
     await this.claim();
     try {
       if (this.firstUse === 'replace') {
         this.handle = await open(this.partial, 'w');
       } else {
-        await mkdir(dirname(this.file), { recursive: true });
         if (this.firstUse === 'copyCommitted') await copyFile(this.file, this.partial);
         this.handle = await open(this.partial, 'a');
       }

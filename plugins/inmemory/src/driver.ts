@@ -57,6 +57,7 @@ export class InMemoryDriver implements StorageDriver {
         if (this.pending.get(path) === done) this.pending.delete(path);
       },
       refuse: (size) => this.context.errors.invalidOffset(path, size),
+      current: () => this.pending.get(path),
     });
   }
 
@@ -150,6 +151,8 @@ interface WriterEnd {
   cancel(upload: PendingUpload): void;
   /** the error for a writer another writer of the same upload overtook */
   refuse(size: number): Error;
+  /** the upload an appending writer now continues at this path, if any */
+  current(): PendingUpload | undefined;
 }
 
 class InMemoryWriter implements FileWriter {
@@ -181,7 +184,10 @@ class InMemoryWriter implements FileWriter {
 
   /** Two writers opened at one size: the first to write continues, the other is refused (INVALID_OFFSET). */
   private mustNotBeOvertaken(): void {
-    if (this.upload.size === this.expected) return;
+    // An appending writer that found no upload starts one of its own: if another writer's upload is there
+    // now, that one wrote first (two writers opened on a fresh path at size 0).
+    const current = this.end.current();
+    if (this.upload.size === this.expected && (current === undefined || current === this.upload)) return;
     this.state = 'refused';
     throw this.end.refuse(this.expected);
   }
