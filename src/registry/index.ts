@@ -16,6 +16,7 @@ import { QuotaTracker, type QuotaLimit, type QuotaUsage } from './gc/quota.js';
 import { applyRetention, collectGarbage, collectOnline, GcLease, hasUnfinishedRun, PullRecorder, type RetentionPolicy, type RetentionReport, systemClock, type GcClock, type GcOptions, type GcReport, type OnlineGcSettings } from './gc/index.js';
 import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
 import { PullThrough, type PullThroughOptions } from './mirror/pull-through.js';
+import type { SyncPort } from './mirror/sync.js';
 import { checkName, isValidName, isValidUploadId } from './names.js';
 import type { Page, PageRequest } from './pagination.js';
 import { purgeUploads, type PurgeResult } from './purge.js';
@@ -129,6 +130,14 @@ export class Registry {
    */
   forRequest(signal: AbortSignal): Registry {
     return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls, this.quotas, this.pullThrough);
+  }
+
+  /**
+   * The port a scheduled sync of the upstream named `upstream` stores through (src/registry/mirror/sync.ts);
+   * undefined when no such upstream is configured.
+   */
+  mirrorSyncPort(upstream: string): SyncPort | undefined {
+    return this.pullThrough?.syncPort(upstream);
   }
 
   /** closes the caches' connections, the search index's database and the upstreams' connections (the driver belongs to whoever opened it) */

@@ -24,9 +24,11 @@ import type { StorageLayout } from '../layout.js';
 import type { RegistryLogger } from '../logger.js';
 import { parseManifestJson, storedMediaType, type ManifestStore, type StoredManifest } from '../manifests.js';
 import type { RegistryStorage } from '../storage.js';
+import { isValidName } from '../names.js';
 import type { UploadSessions } from '../uploads.js';
 import { BlobFetcher, type BlobFlight } from './blob-flight.js';
 import { MirrorNamespace, type MirrorRoute } from './namespace.js';
+import type { SyncPort } from './sync.js';
 import { TagFreshness } from './tag-freshness.js';
 import { isUpstreamError, UpstreamClient, type UpstreamError } from './upstream.js';
 
@@ -154,6 +156,49 @@ export class PullThrough {
    * stores it, else fetched (or joined while in flight). Resolves with its size once known.
    */
   async blob(route: PullRoute, name: string, digest: Digest): Promise<BlobDescriptor> {
+    return (await this.obtainBlob(route, name, digest)).descriptor;
+  }
+
+  /**
+   * The port a scheduled sync of upstream `upstreamName` goes through (sync.ts): the upstream's repository
+   * names mapped under its prefix, and every fetch the on-demand one (ttl, single flight, verification).
+   */
+  syncPort(upstreamName: string): SyncPort | undefined {
+    const upstream = this.upstreams.find((candidate) => candidate.config.name === upstreamName);
+    if (!upstream) return undefined;
+    const local = (repository: string): { route: PullRoute; name: string } => {
+      const name = this.namespace.localNameOf(upstream, repository);
+      if (name === undefined || !isValidName(name)) {
+        throw new RegistryError('NAME_INVALID', `upstream repository ${repository} of ${upstream.config.name} has no local name here (outside its remoteprefix, covered by another upstream's prefix, or too long)`, { repository });
+      }
+      return { route: this.routeOf(name)!, name };
+    };
+    return {
+      repositories: async (signal) => (await upstream.client.listRepositories(signal)).filter((repository) => this.namespace.localNameOf(upstream, repository) !== undefined),
+      tags: (repository, signal) => upstream.client.listTags(repository, signal),
+      manifest: async (repository, reference, signal) => {
+        signal.throwIfAborted();
+        const { route, name } = local(repository);
+        const manifest = await this.manifest(route, name, reference);
+        return { digest: manifest.digest, content: manifest.content };
+      },
+      blob: async (repository, digest, signal) => {
+        signal.throwIfAborted();
+        const { route, name } = local(repository);
+        const parsed = parseDigest(digest);
+        if (await this.stores.blobs.statOrUndefined(name, parsed)) return false;
+        const { flight } = await this.obtainBlob(route, name, parsed);
+        if (!flight) return false;
+        await flight.settled().catch((err: unknown) => {
+          throw pullFailure(err, route, name, 'BLOB_UNKNOWN', `blob ${digest}`);
+        });
+        return true;
+      },
+    };
+  }
+
+  /** the blob linked into `name` (when stored already) or its flight, joined or started */
+  private async obtainBlob(route: PullRoute, name: string, digest: Digest): Promise<{ descriptor: BlobDescriptor; flight?: BlobFlight }> {
     const remote = route.remoteName;
     if (remote === undefined) throw unknownBlob(name, digest, route);
     const client = route.upstream.client;
@@ -163,13 +208,13 @@ export class PullThrough {
         // content is never fetched twice; the upstream only confirms this repository has it
         await client.headBlob(remote, digest.value);
         await this.stores.blobs.link(name, digest);
-        return { digest: digest.value, size: stored };
+        return { descriptor: { digest: digest.value, size: stored } };
       }
       const flight = await this.fetcher.join(name, digest, {
         open: () => client.getBlob(remote, digest.value),
         confirm: async () => void (await client.headBlob(remote, digest.value)),
       });
-      return { digest: digest.value, size: flight.size };
+      return { descriptor: { digest: digest.value, size: flight.size }, flight };
     } catch (err) {
       throw pullFailure(err, route, name, 'BLOB_UNKNOWN', `blob ${digest.value}`);
     }

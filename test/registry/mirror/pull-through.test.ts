@@ -12,6 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MirrorConfig, UpstreamConfig } from '../../../src/config/mirror.js';
 import { startRegistry, type RunningRegistry } from '../../../src/embed.js';
 import { createLogger } from '../../../src/logger.js';
+import { silentLogger } from '../../../src/registry/logger.js';
+import { runSync } from '../../../src/registry/mirror/sync.js';
 import { garbageCollectWithDistribution } from '../../support/distribution.js';
 import { buildImageLayout, readLayout } from '../../support/oci-layout.js';
 import { dockerRef, ociRef } from '../../support/skopeo.js';
@@ -373,5 +375,26 @@ describe('mirrored and local namespaces, tag ttls, and an upstream that fails', 
     expect(report.manifestsRemoved).toEqual([]);
     await garbageCollectWithDistribution(mirror.storage);
     for (const digest of [...digests, upstream.image.rootDigest]) expect(existsSync(blobPath(mirror.storage, digest))).toBe(true);
+  });
+
+  it("a scheduled sync stores through the mirror's own fetcher: everything a pull needs, served later with the upstream down", async () => {
+    const mirror = await startMirror();
+    const port = mirror.registry.registry.mirrorSyncPort('dist');
+    expect(port).toBeDefined();
+    expect(mirror.registry.registry.mirrorSyncPort('nope')).toBeUndefined();
+    const entry = { repositories: ['library/app'], tags: ['v1'], interval: '1h' };
+    const first = await runSync(entry, { upstream: 'dist', port: port!, logger: silentLogger });
+    expect(first).toMatchObject({ tags: 1, manifests: 1, blobsFetched: upstream.image.blobDigests.size - 1, blobsHeld: 0, failures: [] });
+    const again = await runSync(entry, { upstream: 'dist', port: port!, logger: silentLogger });
+    expect(again).toMatchObject({ tags: 1, blobsFetched: 0, blobsHeld: upstream.image.blobDigests.size - 1 });
+    upstream.proxy.setDown(true);
+    try {
+      const manifest = await appManifest(mirror);
+      for (const digest of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) {
+        expect(sha256((await get(`${mirror.url}/v2/mirror/dist/library/app/blobs/${digest}`)).body)).toBe(digest);
+      }
+    } finally {
+      upstream.proxy.setDown(false);
+    }
   });
 });
