@@ -1,4 +1,5 @@
 /** `stowage serve`: load the config and the plugin, wire, listen; close gracefully on SIGINT/SIGTERM. */
+import cluster from 'node:cluster';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createStowageContainer } from '../container.js';
@@ -9,6 +10,7 @@ import { opsConfigOf } from '../config/operations.js';
 import { createLogger, processRedactor, type Logger } from '../logger.js';
 import { listenOn, urlOf } from '../listen.js';
 import { Operations } from '../ops/index.js';
+import type { HealthView } from '../ops/health.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { startUploadPurger } from '../registry/upload-purger.js';
@@ -20,6 +22,9 @@ import { storageSummary } from './describe-storage.js';
 import { CliFailure } from './failure.js';
 import { isUnderNpm, watchLauncher } from './launcher-watch.js';
 import { configFor, type ConfigFlag } from './load-config.js';
+import { reportToPrimary } from './worker-messages.js';
+import { superviseWorkers } from './worker-supervisor.js';
+import { runsPeriodicTasks, workerCount, workerQueueDir, workerRole, type WorkerRole } from './workers.js';
 
 export interface RunningStowage {
   readonly server: http.Server;
@@ -28,6 +33,7 @@ export interface RunningStowage {
   readonly debugURL?: string;
   readonly plugin: PreparedPlugin;
   readonly logger: Logger;
+  readonly health: HealthView;
   close(): Promise<void>;
 }
 
@@ -40,13 +46,19 @@ function listenTarget(config: StowageConfig): { host?: string; port: number } {
 }
 
 
-/** Everything up to a listening server. Config and plugin errors surface here, before any port is opened. */
-export async function startStowage(config: StowageConfig): Promise<RunningStowage> {
+/**
+ * Everything up to a listening server. Config and plugin errors surface here, before any port is opened.
+ * `role`: this process is one of `http.workers` (src/cli/workers.ts).
+ */
+export async function startStowage(config: StowageConfig, role?: WorkerRole): Promise<RunningStowage> {
   refuseUnhonouredSettings(config);
   const redactor = processRedactor;
-  const opsConfig = config.ops ?? opsConfigOf({}, config.baseDir);
+  const configuredOps = config.ops ?? opsConfigOf({}, config.baseDir);
+  const opsConfig = role ? { ...configuredOps, notifications: { ...configuredOps.notifications, queuedir: workerQueueDir(configuredOps.notifications.queuedir, role) } } : configuredOps;
   if (opsConfig.errorMail?.password) redactor.add([opsConfig.errorMail.password]);
-  const logger = createLogger({ level: config.log.level, redactor, formatter: opsConfig.log.formatter });
+  const processLogger = createLogger({ level: config.log.level, redactor, formatter: opsConfig.log.formatter });
+  // each worker's lines say which worker wrote them
+  const logger = role ? processLogger.child({ worker: role.index }) : processLogger;
   // `config check` is not the only place an operator learns what is ignored
   for (const warning of config.warnings ?? []) logger.warn({ file: warning.file, key: warning.path }, `configuration: ${formatIssue(warning)}`);
   const ops = new Operations(opsConfig, logger);
@@ -65,6 +77,7 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
       registry: container.resolve(REGISTRY),
       ...(config.http.host ? { externalURL: config.http.host } : {}),
       listeningPort: () => String((server.address() as AddressInfo).port),
+      debugServer: role === undefined,
     }).catch((err: unknown) => {
       const code = (err as { code?: unknown }).code;
       if (opsConfig.http.debug && (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES')) {
@@ -91,9 +104,11 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
     // distribution refuses this outright; stowage allows it for a TLS-terminating proxy in front, but says so
     logger.warn({ key: 'http.tls' }, 'passwords are accepted over plain HTTP: only safe behind a TLS-terminating proxy');
   }
-  const purger = startUploadPurger(container.resolve(REGISTRY), config.storage.maintenance.uploadpurging, logger);
+  if (role) ops.metrics?.answerClusterPrimary();
+  const periodic = runsPeriodicTasks(role);
+  const purger = startUploadPurger(container.resolve(REGISTRY), { ...config.storage.maintenance.uploadpurging, ...(periodic ? {} : { enabled: false }) }, logger);
   startSearchIndex(container.resolve(REGISTRY), logger);
-  const collector = startGcScheduler(container.resolve(REGISTRY), { ...config.storage.maintenance.gc, retention: config.storage.maintenance.retention.policies }, logger);
+  const collector = startGcScheduler(container.resolve(REGISTRY), { ...config.storage.maintenance.gc, ...(periodic ? {} : { enabled: false }), retention: config.storage.maintenance.retention.policies }, logger);
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -120,29 +135,43 @@ export async function startStowage(config: StowageConfig): Promise<RunningStowag
     })();
     return closing;
   };
-  return { server, url, ...(ops.debugURL ? { debugURL: ops.debugURL } : {}), plugin, logger, close };
+  return { server, url, ...(ops.debugURL ? { debugURL: ops.debugURL } : {}), plugin, logger, health: ops.health, close };
 }
 
 export async function serveCommand(flags: ConfigFlag): Promise<void> {
   const config = await configFor(flags);
-  const running = await startStowage(config);
+  const count = workerCount(config);
+  if (count > 1 && cluster.isPrimary) return superviseWorkers(config, count);
+  const role = workerRole(config);
+  const running = await startStowage(config, role);
   const stop = (signal: NodeJS.Signals) => {
     running.logger.info({ signal }, 'stowage shutting down');
     // a second signal while draining ends the process at once
     process.once(signal, () => process.exit(1));
     running.close().then(
       () => {
-        process.stdout.write('stowage stopped\n');
+        // a worker's stop is told by its primary, once all workers are done
+        if (!role) process.stdout.write('stowage stopped\n');
         process.exitCode = 0;
       },
       (err: unknown) => {
         running.logger.error({ err }, 'error while shutting down');
         process.exitCode = 1;
       },
-    );
+    ).finally(() => {
+      // the channel to the primary is the last thing keeping a drained worker alive
+      if (role) process.disconnect();
+    });
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  if (role) {
+    // the primary announces the server once every worker listens, and watches the launcher
+    const stopReporting = reportToPrimary({ url: running.url, storage: storageSummary(running.plugin, config.baseDir) }, running.health);
+    process.once('SIGINT', stopReporting);
+    process.once('SIGTERM', stopReporting);
+    return;
+  }
   if (isUnderNpm(process.env)) {
     const unwatch = watchLauncher((launcherPid) => {
       running.logger.info({ launcherPid }, 'the npm process that started stowage has exited');

@@ -113,6 +113,7 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
       ...(typeof http.relativeurls === 'boolean' ? { relativeurls: http.relativeurls } : {}),
       ...(typeof http.secret === 'string' ? { secret: http.secret } : {}),
       ...(typeof http.bodyidletimeout === 'string' ? { bodyidletimeout: http.bodyidletimeout } : {}),
+      ...(typeof http.workers === 'number' || http.workers === 'auto' ? { workers: http.workers } : {}),
       ...(isMapping(http.tls) ? { tls: tlsOf(http.tls, context.baseDir) } : {}),
     },
     ...(authOf(document.auth, context.baseDir) ?? {}),

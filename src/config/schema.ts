@@ -75,6 +75,10 @@ function toIssue(error: ErrorObject, document: unknown, origins: Origins): Confi
     }
     case 'required':
       return at(origins, [...segments, String(params.missingProperty)], 'expected a value (required)');
+    case 'minimum':
+    case 'maximum':
+      if (expected) return at(origins, segments, `expected ${expected}, got ${got}`);
+      return at(origins, segments, `${error.message ?? 'is invalid'}, got ${got}`);
     default:
       return at(origins, segments, `${error.message ?? 'is invalid'}, got ${got}`);
   }

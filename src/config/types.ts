@@ -88,6 +88,11 @@ export interface HttpConfig {
   readonly relativeurls?: boolean;
   /** distribution's `http.secret`, passed on for whatever signs upload state; never log it */
   readonly secret?: string;
+  /**
+   * `http.workers` (stowage's): how many processes serve the API, each a node:cluster worker running the same
+   * server under a supervising primary; `auto` is one per CPU. Absent: 1, this process alone.
+   */
+  readonly workers?: number | 'auto';
   /** `http.bodyidletimeout` (stowage's): a Go duration; a request body idle this long is cut (default 60s) */
   readonly bodyidletimeout?: string;
   /** distribution's `http.tls`: serve HTTPS; file paths absolute */

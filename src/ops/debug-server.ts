@@ -8,8 +8,12 @@ import http from 'node:http';
 import { listenOn, urlOf } from '../listen.js';
 import type { DebugServerConfig } from '../config/operations.js';
 import type { RegistryLogger } from '../registry/logger.js';
-import { probeResponse, type HealthChecks } from './health.js';
-import type { StowageMetrics } from './metrics.js';
+import { probeResponse, type HealthView } from './health.js';
+
+/** the metrics in Prometheus' text format: one process's, or every worker's put together */
+export interface MetricsExposition {
+  exposition(): Promise<{ contentType: string; body: string }>;
+}
 
 export interface DebugServer {
   /** `http://host:port` */
@@ -17,7 +21,7 @@ export interface DebugServer {
   close(): Promise<void>;
 }
 
-export async function startDebugServer(config: DebugServerConfig, health: HealthChecks, metrics: StowageMetrics | undefined, logger: RegistryLogger): Promise<DebugServer> {
+export async function startDebugServer(config: DebugServerConfig, health: HealthView, metrics: MetricsExposition | undefined, logger: RegistryLogger): Promise<DebugServer> {
   const server = http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://debug.invalid').pathname;
     const send = (status: number, contentType: string, body: string): void => {

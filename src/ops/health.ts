@@ -18,12 +18,18 @@ export interface HealthStatus {
   readonly failures: Readonly<Record<string, string>>;
 }
 
+/** What the probes and `/debug/health` read: one process's checks, or the workers' reports put together. */
+export interface HealthView {
+  status(): HealthStatus;
+  ready(): boolean;
+}
+
 export interface StorageHealthOptions {
   readonly intervalMs: number;
   readonly threshold: number;
 }
 
-export class HealthChecks {
+export class HealthChecks implements HealthView {
   private readonly failing = new Map<string, string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly running = new Set<Promise<void>>();
@@ -87,13 +93,13 @@ export class HealthChecks {
   }
 }
 
-const PROBES: Readonly<Record<string, (health: HealthChecks) => { status: number; body: object }>> = {
+const PROBES: Readonly<Record<string, (health: HealthView) => { status: number; body: object }>> = {
   '/livez': () => ({ status: 200, body: { status: 'live' } }),
   '/readyz': (health) => (health.ready() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } }),
 };
 
 /** `/livez` and `/readyz` (GET or HEAD) for orchestrators; their bodies say only live/ready, never why. */
-export function probeResponse(health: HealthChecks, method: string | undefined, pathname: string): { status: number; body: object } | undefined {
+export function probeResponse(health: HealthView, method: string | undefined, pathname: string): { status: number; body: object } | undefined {
   if (method !== 'GET' && method !== 'HEAD') return undefined;
   return PROBES[pathname]?.(health);
 }

@@ -32,6 +32,8 @@ export interface StartOperations {
   readonly externalURL?: string;
   /** the registry's port once it listens, for the events' `source.addr` (distribution's hostname:port) */
   readonly listeningPort: () => string;
+  /** false in an `http.workers` worker: the primary serves the debug address for all of them */
+  readonly debugServer?: boolean;
 }
 
 export class Operations {
@@ -112,7 +114,7 @@ export class Operations {
       });
       this.hooks.push(this.notifier.hook);
     }
-    if (this.config.http.debug) {
+    if (this.config.http.debug && parts.debugServer !== false) {
       this.debugServer = await startDebugServer(this.config.http.debug, this.health, this.metrics, this.logger);
       this.logger.info({ url: this.debugServer.url }, 'debug server listening');
     }

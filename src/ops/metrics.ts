@@ -3,7 +3,7 @@
  * instances in one process (tests, embedding) do not mix their numbers. Names follow Prometheus' habits:
  * `stowage_` prefix, base units (seconds, bytes), `_total` for counters.
  */
-import { Counter, Gauge, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Exchange, HttpHook } from '../http/exchange.js';
 import { elapsedSeconds } from '../http/exchange.js';
 import type { StorageObserver } from '../storage/instrumented.js';
@@ -154,6 +154,16 @@ export class StowageMetrics {
 
   countRetry(driver: string): void {
     this.storageRetries.inc({ driver });
+  }
+
+  /**
+   * In an `http.workers` worker: answer the primary's requests for this registry's metrics (prom-client's
+   * cluster protocol), which the primary sums over the workers on its debug address.
+   */
+  answerClusterPrimary(): void {
+    // constructing one installs prom-client's listener for the primary's requests
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([this.registry]);
   }
 
   /** the text exposition format, and its content type */

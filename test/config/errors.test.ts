@@ -27,6 +27,19 @@ describe('config errors name the file, the path inside it and what was expected'
     expectIssue(missing.error, missing.file, 'storage', 'expected a storage section naming one driver');
   });
 
+  it('http.workers that is not a whole number from 1 to 256 or "auto"; a number and "auto" are kept as given', async () => {
+    for (const bad of ['0', '257', '1.5', 'many', '-1']) {
+      const { error, file } = await errorFor('config.yml', `storage: inmemory\nhttp:\n  workers: ${bad}\n`);
+      expectIssue(error, file, 'http.workers', 'expected a whole number of processes from 1 to 256, or "auto"');
+    }
+    for (const [text, kept] of [['4', 4], ['auto', 'auto']] as const) {
+      const cwd = await workdir({ 'config.yml': `storage: inmemory\nhttp:\n  workers: ${text}\n` });
+      expect((await loadConfig({ cwd, configFile: 'config.yml', env: {} })).http.workers).toBe(kept);
+    }
+    const env = await workdir({ 'config.yml': 'storage: inmemory\n' });
+    expect((await loadConfig({ cwd: env, configFile: 'config.yml', env: { REGISTRY_HTTP_WORKERS: '3' } })).http.workers).toBe(3);
+  });
+
   it('http.addr given as a number, as "host:port" without port, or with a port out of range', async () => {
     const number = await errorFor('config.yml', 'storage: inmemory\nhttp:\n  addr: 5000\n');
     expectIssue(number.error, number.file, 'http.addr', 'expected "host:port"', 'got 5000');
