@@ -12,6 +12,7 @@ import type { BlobDescriptor } from './blobs.js';
 import { Digester, digestStream, type Digest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { StorageLayout } from './layout.js';
+import { writeBody } from './upload-body.js';
 import type { RegistryLogger } from './logger.js';
 import type { RegistryStorage } from './storage.js';
 
@@ -180,10 +181,7 @@ export class UploadSessions {
       this.remember(k, digester);
     }
     try {
-      for await (const chunk of body) {
-        await writer.write(chunk);
-        digester?.update(chunk);
-      }
+      await writeBody(body, writer, digester ? (piece) => digester.update(piece) : ignore);
     } catch (err) {
       this.digesters.delete(k);
       throw err;
@@ -262,3 +260,4 @@ export class UploadSessions {
 }
 
 const key = (name: string, id: string): string => `${name}\u0000${id}`;
+const ignore = (): void => undefined;

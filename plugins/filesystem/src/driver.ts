@@ -8,7 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { DriverContext, FileInfo, FileWriter, ReadAt, StorageDriver } from 'stowage';
-import { syncDirectory } from './fsync.js';
+import { makeParentDirectories, syncDirectory, syncDirectoryOf, syncFileData } from './fsync.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
 import { openWriter, partialPathOf, removeClaims, uploadSizeOf } from './writer.js';
 
@@ -83,7 +83,7 @@ export class FilesystemDriver implements StorageDriver {
     try {
       try {
         await handle.writeFile(content, { signal });
-        await handle.sync();
+        await syncFileData(handle);
       } finally {
         await handle.close();
       }
@@ -103,8 +103,7 @@ export class FilesystemDriver implements StorageDriver {
    * a temporary sibling (`<missing>~<random>.tmp`, hidden from listings, on the same filesystem) and the
    * whole is renamed into place, so `missing` appears at once, holding the file. False when another writer
    * made `missing` meanwhile (the rename refuses a folder that is not empty; an empty one it replaces, which
-   * loses nothing). After the file's own fsync, the parent's fsync commits the rename; the folders made
-   * inside the temporary one were journalled before it (ext4, xfs), as `mkdir -p` folders always were here.
+   * loses nothing). The file and the staged folders are synced before the rename, the parent after it.
    */
   private async putInNewFolder(missing: string, file: string, content: Uint8Array, signal?: AbortSignal): Promise<boolean> {
     const staging = temporaryPathOf(missing);
@@ -114,10 +113,13 @@ export class FilesystemDriver implements StorageDriver {
       const handle = await open(stagedFile, 'wx');
       try {
         await handle.writeFile(content, { signal });
-        await handle.sync();
+        await syncFileData(handle);
       } finally {
         await handle.close();
       }
+      // the staged folders hold the file and each other: synced before the rename, so the folder that
+      // appears is whole on disk too, not only in the journal's order
+      await Promise.all(foldersFrom(dirname(stagedFile), staging).map(syncDirectoryOf));
       signal?.throwIfAborted();
       await rename(staging, missing);
     } catch (err) {
@@ -198,9 +200,11 @@ export class FilesystemDriver implements StorageDriver {
     } catch (err) {
       throw this.translate(err, sourcePath);
     }
-    await mkdir(dirname(dest), { recursive: true });
+    await makeParentDirectories(dest);
     signal?.throwIfAborted();
     await rename(source, dest);
+    // the object is at its new name for good only once that name's folder is synced
+    await syncDirectory(dest);
   }
 
   /**
@@ -275,4 +279,14 @@ async function firstMissingFolder(folder: string, root: string): Promise<string 
     // the root itself is made like any folder (a fresh storage folder)
     if (current === root || dirname(current) === current) return missing;
   }
+}
+
+/** `folder` and every folder above it up to `top`, both included (`folder` is `top` or below it). */
+function foldersFrom(folder: string, top: string): string[] {
+  const folders = [folder];
+  for (let current = folder; current !== top && dirname(current) !== current; ) {
+    current = dirname(current);
+    folders.push(current);
+  }
+  return folders;
 }

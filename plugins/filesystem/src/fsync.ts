@@ -1,12 +1,84 @@
-import { open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+/**
+ * Making names durable: a rename or a new file is on stable storage only once its directory is synced, and a
+ * new directory only once its parent is. Concurrent uploads sync the same directories over and over (a
+ * repository's `_layers/sha256`, `_uploads`, a blob prefix folder), so directory syncs are a group commit:
+ * a sync asked for while one of the same directory is running waits for the next one, and every request that
+ * arrives before that next one starts shares it. Each caller still returns only after a sync that started
+ * after its own change.
+ */
+import { mkdir, open } from 'node:fs/promises';
+import { dirname, relative, sep } from 'node:path';
 
-/** Makes a rename in the file's directory durable (the directory entry, not only the data, is synced). */
-export async function syncDirectory(file: string): Promise<void> {
-  const dir = await open(dirname(file), 'r');
+interface DirectorySync {
+  /** set when the sync has been started: later requests must wait for a fresh one */
+  started: boolean;
+  readonly done: Promise<void>;
+}
+
+/** per directory: the sync that a new request joins (queued or, when none is queued, running) */
+const pending = new Map<string, DirectorySync>();
+/** per directory: the sync that is running, which a queued one waits for */
+const running = new Map<string, Promise<void>>();
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
   try {
-    await dir.sync();
+    await handle.sync();
   } finally {
-    await dir.close();
+    await handle.close();
   }
+}
+
+/** Resolves once `dir` was synced by a sync that started after this call. */
+export function syncDirectoryOf(dir: string): Promise<void> {
+  const queued = pending.get(dir);
+  if (queued && !queued.started) return queued.done;
+  const before = running.get(dir) ?? Promise.resolve();
+  const next: DirectorySync = {
+    started: false,
+    done: before
+      .catch(() => undefined)
+      .then(async () => {
+        next.started = true;
+        if (pending.get(dir) === next) pending.delete(dir);
+        const run = fsyncDirectory(dir);
+        running.set(dir, run);
+        try {
+          await run;
+        } finally {
+          if (running.get(dir) === run) running.delete(dir);
+        }
+      }),
+  };
+  pending.set(dir, next);
+  return next.done;
+}
+
+/** Makes a rename or a new file `file` durable (its directory entry, not its data). */
+export const syncDirectory = (file: string): Promise<void> => syncDirectoryOf(dirname(file));
+
+/**
+ * `mkdir -p dirname(file)`, durably: every directory it created is synced (it holds the next one) and so is
+ * the parent of the first one, so the new folders survive a crash. The caller syncs the last folder itself
+ * after putting its file there.
+ */
+export async function makeParentDirectories(file: string): Promise<void> {
+  const dir = dirname(file);
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  const created = [first];
+  const below = relative(first, dir);
+  if (below !== '') {
+    let path = first;
+    for (const segment of below.split(sep)) {
+      path = `${path}${sep}${segment}`;
+      created.push(path);
+    }
+  }
+  await Promise.all([dirname(first), ...created.slice(0, -1)].map(syncDirectoryOf));
+}
+
+/** A file's data on stable storage: fdatasync (the size is included; timestamps are not needed). */
+export async function syncFileData(handle: { datasync(): Promise<void> }): Promise<void> {
+  await handle.datasync();
 }

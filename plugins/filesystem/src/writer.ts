@@ -1,7 +1,8 @@
 /**
  * The filesystem writer. Uncommitted bytes live in `<path>~partial`, next to where the object will be:
  * an appending writer opened later (even by another process after a restart) finds them there, and
- * commit is an fsync and a rename, so readers see the old object or the new one, never half of one.
+ * commit is an fdatasync, a rename and a sync of the folder, so readers see the old object or the new one, never
+ * half of one, and a committed object survives a crash.
  * `~` is outside the storage path grammar, so a partial file can never be mistaken for an object.
  *
  * Two writers opened at the same size (two processes on one folder) would both append, and the second
@@ -15,11 +16,14 @@
  * Opening a writer touches nothing: folders, the partial file and the claim are made by the first write
  * (or a commit), so a writer closed without being written to leaves the tree exactly as it found it.
  */
-import { type FileHandle, copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, copyFile, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FileWriter } from 'stowage';
 import { type HeldClaim, keepClaim, releaseClaim, takeClaim } from './claims.js';
-import { syncDirectory } from './fsync.js';
+import { makeParentDirectories, syncDirectory, syncFileData } from './fsync.js';
+
+/** Bytes written between two early syncs (see startEarlySync). */
+const EARLY_SYNC_BYTES = 16 * 1024 * 1024;
 
 export const partialPathOf = (file: string): string => `${file}~partial`;
 const claimPrefixOf = (file: string): string => `${basename(file)}~claim.`;
@@ -64,6 +68,10 @@ class FilesystemWriter implements FileWriter {
   private readonly startedAt: number;
   private claimed: Promise<void> | undefined;
   private held: HeldClaim | undefined;
+  /** the background fdatasync started by startEarlySync, if one runs */
+  private earlySync: Promise<void> | undefined;
+  /** `written` when the last early sync started */
+  private syncedUpTo: number;
 
   constructor(
     private readonly file: string,
@@ -74,6 +82,7 @@ class FilesystemWriter implements FileWriter {
   ) {
     this.written = size;
     this.startedAt = size;
+    this.syncedUpTo = size;
   }
 
   /** Claims the size this writer starts from, once; refuses the writer when another writer holds the claim. */
@@ -115,13 +124,36 @@ class FilesystemWriter implements FileWriter {
       offset += bytesWritten;
     }
     this.written += chunk.length;
+    this.startEarlySync(handle);
   }
 
   async close(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
     this.closed = true;
+    await this.earlySync;
     await handle?.close();
+  }
+
+  /**
+   * Starts writing back what was written so far while the upload goes on, without waiting for it. Linux
+   * starts writing dirty pages back only after 30 s or when gigabytes are dirty, so without this the whole
+   * blob would be written to disk by the commit's fdatasync, after the last byte arrived (about 0.2 s for
+   * 256 MiB here), while the client waits. Durability still comes from the commit's own fdatasync; this one
+   * only makes it short.
+   */
+  private startEarlySync(handle: FileHandle): void {
+    if (this.earlySync || this.written - this.syncedUpTo < EARLY_SYNC_BYTES) return;
+    this.syncedUpTo = this.written;
+    // a failing disk fails the commit's own fdatasync too: this one only has to be waited for
+    this.earlySync = handle.datasync().then(
+      () => {
+        this.earlySync = undefined;
+      },
+      () => {
+        this.earlySync = undefined;
+      },
+    );
   }
 
   async cancel(): Promise<void> {
@@ -135,7 +167,8 @@ class FilesystemWriter implements FileWriter {
   async commit(signal?: AbortSignal): Promise<void> {
     const handle = await this.openHandle('commit');
     await this.keepClaim();
-    await handle.sync();
+    await this.earlySync;
+    await syncFileData(handle);
     // the last moment to stop: after the rename the object is visible
     signal?.throwIfAborted();
     this.finished = 'committed';
@@ -154,7 +187,7 @@ class FilesystemWriter implements FileWriter {
     this.assertUsable(operation);
     if (this.handle) return this.handle;
     // the folder first: an appending writer on a path nothing was written to yet claims in it too
-    await mkdir(dirname(this.file), { recursive: true });
+    await makeParentDirectories(this.file);
     if (this.firstUse === 'replace') await removeClaims(this.file);
     await this.claim();
     try {

@@ -1,0 +1,255 @@
+/**
+ * Durability of acknowledged pushes, read from the system calls themselves: `stowage serve` runs under
+ * strace, clients push blobs (monolithic, small and large, and chunked, several at once so directory syncs are
+ * shared between uploads), and the trace must show, for every blob, before the first byte of its 201 left the
+ * server:
+ * - the blob's data synced (fdatasync or fsync of the file that was then renamed, through the upload's data,
+ *   into blobs/sha256/<xx>/<hex>/data) and its folder synced after that rename;
+ * - the repository link likewise: its file synced before being renamed into `_layers/sha256/<hex>/link`, and
+ *   that folder synced after;
+ * - every folder created on the way synced in its parent (a new folder is lost in a crash otherwise).
+ * A crash test (crash.test.ts) kills the process, which leaves the page cache intact; this test is what shows
+ * the bytes and names were on stable storage, not only in the kernel's cache.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deterministicBuffer, ensureDebianTools, freeLoopbackPort, PROJECT_ROOT, spawnServer, waitForRegistry, type ServerProcess } from '../support/index.js';
+
+const STRACE = { package: 'strace', binary: 'strace' };
+const REPOSITORY = 'durable/app';
+
+interface Call {
+  readonly name: string;
+  readonly args: string;
+  readonly result: string;
+  /** index of the line where the call started, and of the one where it returned */
+  readonly started: number;
+  readonly returned: number;
+}
+
+/** Parses `strace -f -y -s N` output into calls, joining `<unfinished ...>` with its `<... resumed>`. */
+function parseTrace(text: string): Call[] {
+  const calls: Call[] = [];
+  const pending = new Map<string, { name: string; args: string; started: number }>();
+  text.split('\n').forEach((line, index) => {
+    const match = /^(\d+)\s+(.*)$/.exec(line);
+    if (!match) return;
+    const [, pid, rest] = match as unknown as [string, string, string];
+    const unfinished = /^(\w+)\((.*) <unfinished \.\.\.>$/.exec(rest);
+    if (unfinished) {
+      pending.set(pid, { name: unfinished[1]!, args: unfinished[2]!, started: index });
+      return;
+    }
+    const resumed = /^<\.\.\. (\w+) resumed>(.*)\)\s+= (.*)$/.exec(rest);
+    if (resumed) {
+      const start = pending.get(pid);
+      pending.delete(pid);
+      if (start) calls.push({ name: start.name, args: start.args + resumed[2]!, result: resumed[3]!, started: start.started, returned: index });
+      return;
+    }
+    const whole = /^(\w+)\((.*)\)\s+= (.*)$/.exec(rest);
+    if (whole) calls.push({ name: whole[1]!, args: whole[2]!, result: whole[3]!, started: index, returned: index });
+  });
+  return calls;
+}
+
+/** The quoted paths of a call's arguments (`"..."`), and the paths strace -y prints for its descriptors (`<...>`). */
+const quotedPaths = (call: Call): string[] => [...call.args.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+const descriptorPath = (call: Call): string | undefined => /^\d+<([^>]*)>/.exec(call.args)?.[1];
+const succeeded = (call: Call): boolean => call.result.startsWith('0');
+const isSync = (call: Call): boolean => call.name === 'fsync' || call.name === 'fdatasync';
+
+/** Checks what must have happened, completed, before `deadline` (the line where the 201 started). */
+class Trace {
+  constructor(private readonly calls: Call[]) {}
+
+  responseLine(digest: string): number {
+    const write = this.calls.find((c) => /^(write|writev|sendmsg)$/.test(c.name) && c.args.includes('201 Created') && c.args.includes(digest));
+    expect(write, `the 201 for ${digest} is in the trace`).toBeDefined();
+    return write!.started;
+  }
+
+  /** The successful rename onto `target` that completed before `deadline`; answers its source. */
+  renameOnto(target: string, deadline: number): Call {
+    const rename = this.calls.find((c) => /^rename/.test(c.name) && succeeded(c) && c.returned < deadline && quotedPaths(c)[1] === target);
+    expect(rename, `${target} was renamed into place before the answer`).toBeDefined();
+    return rename!;
+  }
+
+  /** A sync of the file `file` (by its descriptor) that returned before `before`. */
+  expectFileSynced(file: string, before: number): void {
+    const sync = this.calls.find((c) => isSync(c) && succeeded(c) && c.returned < before && descriptorPath(c) === file);
+    expect(sync, `${file} was synced before it was renamed`).toBeDefined();
+  }
+
+  /** A sync of the folder `dir` that started after `after` and returned before `before`. */
+  expectDirectorySynced(dir: string, after: number, before: number, why: string): void {
+    const sync = this.calls.find((c) => isSync(c) && succeeded(c) && c.started > after && c.returned < before && descriptorPath(c) === dir);
+    expect(sync, `${dir} was synced (${why}) before the answer`).toBeDefined();
+  }
+
+  /** Folders on the way to `file` that a successful mkdir created before `before`. */
+  createdFolders(file: string, before: number): Call[] {
+    return this.calls.filter((c) => c.name === 'mkdir' && succeeded(c) && c.returned < before && file.startsWith(`${quotedPaths(c)[0]}/`));
+  }
+
+  /**
+   * `file` is durable before `deadline`: it reached its name by renames (each source synced before its
+   * rename, the first one at least), its folder was synced after the last rename, and every folder created
+   * for it was synced in its parent.
+   */
+  expectDurable(file: string, deadline: number): void {
+    const last = this.renameOnto(file, deadline);
+    this.expectDirectorySynced(path.dirname(file), last.returned, deadline, `after ${path.basename(file)} was renamed into it`);
+    // follow the renames back to the file that was written and synced
+    let source = quotedPaths(last)[0]!;
+    let before = last.started;
+    for (;;) {
+      const earlier = this.calls.find((c) => /^rename/.test(c.name) && succeeded(c) && c.returned < before && quotedPaths(c)[1] === source);
+      if (!earlier) break;
+      source = quotedPaths(earlier)[0]!;
+      before = earlier.started;
+    }
+    this.expectFileSynced(source, before);
+    for (const mkdirCall of this.createdFolders(file, deadline)) {
+      const created = quotedPaths(mkdirCall)[0]!;
+      this.expectDirectorySynced(path.dirname(created), mkdirCall.returned, deadline, `it holds the new folder ${path.basename(created)}`);
+    }
+  }
+}
+
+interface Pushed {
+  readonly digest: string;
+  readonly size: number;
+}
+
+const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+async function pushMonolithic(url: string, content: Buffer): Promise<Pushed> {
+  const digest = sha256(content);
+  const started = await fetch(`${url}/v2/${REPOSITORY}/blobs/uploads/`, { method: 'POST' });
+  expect(started.status).toBe(202);
+  const location = new URL(started.headers.get('location')!, url);
+  location.searchParams.set('digest', digest);
+  const put = await fetch(location, { method: 'PUT', body: content, headers: { 'content-type': 'application/octet-stream' } });
+  expect(put.status).toBe(201);
+  return { digest, size: content.length };
+}
+
+async function pushChunked(url: string, content: Buffer, chunkSize: number): Promise<Pushed> {
+  const digest = sha256(content);
+  const started = await fetch(`${url}/v2/${REPOSITORY}/blobs/uploads/`, { method: 'POST' });
+  let location = new URL(started.headers.get('location')!, url);
+  for (let start = 0; start < content.length; start += chunkSize) {
+    const chunk = content.subarray(start, Math.min(start + chunkSize, content.length));
+    const patched = await fetch(location, {
+      method: 'PATCH',
+      body: chunk,
+      headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${start + chunk.length - 1}` },
+    });
+    expect(patched.status).toBe(202);
+    location = new URL(patched.headers.get('location')!, url);
+  }
+  location.searchParams.set('digest', digest);
+  const put = await fetch(location, { method: 'PUT' });
+  expect(put.status).toBe(201);
+  return { digest, size: content.length };
+}
+
+/** The process strace started (the server), from /proc: strace is its parent. */
+function childOf(pid: number): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return children ? Number(children.split(/\s+/)[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('pushes on the filesystem driver, traced with strace', () => {
+  let workdir: string;
+  let tracer: ServerProcess;
+  let url: string;
+  let root: string;
+  const pushed: Pushed[] = [];
+  let trace: Trace;
+
+  beforeAll(async () => {
+    ensureDebianTools(STRACE);
+    // real path: strace prints descriptors by the kernel's path, without symlinks
+    workdir = await realpath(await mkdtemp(path.join(os.tmpdir(), 'stowage-durability-')));
+    root = path.join(workdir, 'storage');
+    await mkdir(root);
+    const port = await freeLoopbackPort();
+    const config = path.join(workdir, 'stowage.config.yaml');
+    await writeFile(
+      config,
+      ['version: 0.1', 'http:', `  addr: 127.0.0.1:${port}`, 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${JSON.stringify(root)}`, ''].join('\n'),
+    );
+    const traceFile = path.join(workdir, 'trace.txt');
+    const traced = ['fsync', 'fdatasync', 'rename', 'renameat', 'renameat2', 'mkdir', 'mkdirat', 'write', 'writev', 'sendmsg'].join(',');
+    tracer = spawnServer(
+      'strace',
+      ['-f', '-y', '-qq', '-s', '4096', '-e', `trace=${traced}`, '-e', 'signal=none', '-o', traceFile, process.execPath, path.join(PROJECT_ROOT, 'bin', 'stowage.js'), 'serve', '--config', config],
+      { PATH: process.env.PATH, HOME: workdir, NODE_ENV: 'production' },
+      PROJECT_ROOT,
+    );
+    url = `http://127.0.0.1:${port}`;
+    try {
+      await waitForRegistry(url, 60_000, () => tracer.isRunning());
+      // several at once, so uploads share folder syncs (a repository's _layers/sha256, _uploads)
+      const small = Array.from({ length: 12 }, (_, i) => deterministicBuffer(`durability-small-${i}`, 4096));
+      pushed.push(...(await Promise.all(small.map((content) => pushMonolithic(url, content)))));
+      const [large, chunked] = await Promise.all([
+        pushMonolithic(url, deterministicBuffer('durability-large', 3 * 1024 * 1024 + 17)),
+        pushChunked(url, deterministicBuffer('durability-chunked', 2 * 1024 * 1024 + 5), 1024 * 1024),
+      ]);
+      pushed.push(large, chunked);
+    } finally {
+      // strace only detaches on SIGTERM: stop the server itself, and strace ends with it
+      const server = childOf(tracer.pid);
+      if (server !== undefined) process.kill(server, 'SIGTERM');
+      await tracer.close(10_000);
+    }
+    trace = new Trace(parseTrace(await readFile(traceFile, 'utf8')));
+  }, 180_000);
+
+  afterAll(async () => {
+    if (tracer?.isRunning()) {
+      const server = childOf(tracer.pid);
+      if (server !== undefined) process.kill(server, 'SIGKILL');
+      await tracer.close();
+    }
+    if (workdir) await rm(workdir, { recursive: true, force: true });
+  });
+
+  it('syncs every blob, its folder and the folders made for it before answering 201', () => {
+    expect(pushed).toHaveLength(14);
+    for (const blob of pushed) {
+      const hex = blob.digest.slice('sha256:'.length);
+      const deadline = trace.responseLine(blob.digest);
+      trace.expectDurable(path.join(root, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data'), deadline);
+    }
+  });
+
+  it("syncs every repository link, its folder and the folders made for it before answering 201", () => {
+    for (const blob of pushed) {
+      const hex = blob.digest.slice('sha256:'.length);
+      const deadline = trace.responseLine(blob.digest);
+      trace.expectDurable(path.join(root, 'docker/registry/v2/repositories', REPOSITORY, '_layers/sha256', hex, 'link'), deadline);
+    }
+  });
+
+  it('stores what it synced: every pushed blob reads back whole', async () => {
+    for (const blob of pushed) {
+      const hex = blob.digest.slice('sha256:'.length);
+      const bytes = await readFile(path.join(root, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data'));
+      expect(bytes.length).toBe(blob.size);
+      expect(sha256(bytes)).toBe(blob.digest);
+    }
+  });
+});
