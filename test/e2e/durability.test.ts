@@ -5,8 +5,8 @@
  * server:
  * - the blob's data synced (fdatasync or fsync of the file that was then renamed, through the upload's data,
  *   into blobs/sha256/<xx>/<hex>/data) and its folder synced after that rename;
- * - the repository link likewise: its file synced before being renamed into `_layers/sha256/<hex>/link`, and
- *   that folder synced after;
+ * - the repository link likewise: its file synced before being renamed into `_layers/sha256/<hex>/link` (or
+ *   before its folder, built beside with the link in it, was renamed into place), and that folder synced;
  * - every folder created on the way synced in its parent (a new folder is lost in a crash otherwise).
  * A crash test (crash.test.ts) kills the process, which leaves the page cache intact; this test is what shows
  * the bytes and names were on stable storage, not only in the kernel's cache.
@@ -73,11 +73,14 @@ class Trace {
     return write!.started;
   }
 
-  /** The successful rename onto `target` that completed before `deadline`; answers its source. */
-  renameOnto(target: string, deadline: number): Call {
-    const rename = this.calls.find((c) => /^rename/.test(c.name) && succeeded(c) && c.returned < deadline && quotedPaths(c)[1] === target);
-    expect(rename, `${target} was renamed into place before the answer`).toBeDefined();
-    return rename!;
+  /**
+   * The last successful rename before `deadline` that put `file` in place: a rename onto `file`, or onto a
+   * folder above it (a folder built beside its place with the file in it, then renamed in).
+   */
+  renameOnto(file: string, deadline: number): Call {
+    const renames = this.calls.filter((c) => /^rename/.test(c.name) && succeeded(c) && c.returned < deadline && (file === quotedPaths(c)[1] || file.startsWith(`${quotedPaths(c)[1]}/`)));
+    expect(renames.length, `${file} was renamed into place before the answer`).toBeGreaterThan(0);
+    return renames.reduce((last, call) => (call.returned > last.returned ? call : last));
   }
 
   /** A sync of the file `file` (by its descriptor) that returned before `before`. */
@@ -104,9 +107,22 @@ class Trace {
    */
   expectDurable(file: string, deadline: number): void {
     const last = this.renameOnto(file, deadline);
-    this.expectDirectorySynced(path.dirname(file), last.returned, deadline, `after ${path.basename(file)} was renamed into it`);
+    const [from, onto] = quotedPaths(last) as [string, string];
+    this.expectDirectorySynced(path.dirname(onto), last.returned, deadline, `after ${path.basename(onto)} was renamed into it`);
+    let source = from;
+    if (onto !== file) {
+      // a staged folder renamed in: the file was written inside it, and the staged folders (which hold the
+      // file and each other) were synced before the rename, or under their new names after it
+      source = path.join(from, path.relative(onto, file));
+      for (let folder = path.dirname(file), staged = path.dirname(source); ; folder = path.dirname(folder), staged = path.dirname(staged)) {
+        const sync = this.calls.find(
+          (c) => isSync(c) && succeeded(c) && c.returned < deadline && (descriptorPath(c) === staged ? c.returned < last.started : descriptorPath(c) === folder && c.started > last.returned),
+        );
+        expect(sync, `${folder} (staged as ${staged}) was synced before the answer`).toBeDefined();
+        if (folder === onto) break;
+      }
+    }
     // follow the renames back to the file that was written and synced
-    let source = quotedPaths(last)[0]!;
     let before = last.started;
     for (;;) {
       const earlier = this.calls.find((c) => /^rename/.test(c.name) && succeeded(c) && c.returned < before && quotedPaths(c)[1] === source);
