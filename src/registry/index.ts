@@ -2,7 +2,7 @@
  * The registry domain service: what the HTTP API does, without HTTP. Every operation validates its
  * names and digests first and answers failures as RegistryError with the spec's codes.
  */
-import { annotationsOf, SearchIndex, type Annotations, type SearchHit, type SearchPage } from './search/index.js';
+import { annotationsOf, imageConfigOf, labelsOf, MAX_INDEXED_CONFIG_BYTES, SearchIndex, type Annotations, type SearchHit, type SearchPage } from './search/index.js';
 import { cachedDriver, type RegistryCaches } from './cache/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { withSignal } from '../storage/signal.js';
@@ -281,7 +281,7 @@ export class Registry {
     this.quotas.added(name, pushed.digest, content.length);
     const byTag = !reference.includes(':');
     // recorded before the 201, so a search through any process sharing the index finds the push at once
-    await this.searchIndex.manifestPushed(name, byTag ? [reference, ...tags] : tags, annotationsOf(content));
+    await this.searchIndex.manifestPushed(name, byTag ? [reference, ...tags] : tags, await this.searchAnnotations(content));
     return pushed;
   }
 
@@ -320,10 +320,37 @@ export class Registry {
   /** The annotations of the manifest `tag` names, for the search index: read without counting as a pull. */
   async tagAnnotations(name: string, tag: string): Promise<Annotations> {
     try {
-      return annotationsOf((await this.manifestStore.get(name, tag)).content);
+      return await this.searchAnnotations((await this.manifestStore.get(name, tag)).content);
     } catch {
       // untagged or deleted since the tag was listed: nothing to index
       return {};
+    }
+  }
+
+  /**
+   * What the search index keeps of a manifest: the labels of its image config (docker build's LABEL), with its
+   * own top-level annotations over them. A config that cannot be read only costs its labels.
+   */
+  private async searchAnnotations(content: Uint8Array): Promise<Annotations> {
+    const annotations = annotationsOf(content);
+    const config = imageConfigOf(content);
+    if (!config) return annotations;
+    try {
+      const body = await this.blobStore.open(parseDigest(config.digest), 0);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const chunk of body.stream as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > MAX_INDEXED_CONFIG_BYTES) return annotations;
+          chunks.push(chunk);
+        }
+      } finally {
+        body.stream.destroy();
+      }
+      return { ...labelsOf(Buffer.concat(chunks)), ...annotations };
+    } catch {
+      return annotations;
     }
   }
 

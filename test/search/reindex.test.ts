@@ -43,7 +43,7 @@ describe('stowage search reindex on the default SQLite file', () => {
     try {
       await pushImageTo(server.url, 'team/api', 'v1', { 'org.opencontainers.image.description': 'the public API' });
       await pushImageTo(server.url, 'team/api', 'v2');
-      await pushImageTo(server.url, 'team/worker', 'latest');
+      await pushImageTo(server.url, 'team/worker', 'latest', {}, { maintainer: 'night shift' });
     } finally {
       await server.close();
     }
@@ -63,6 +63,7 @@ describe('stowage search reindex on the default SQLite file', () => {
       const entries = await store.entries(['team/api', 'team/worker']);
       expect([...entries.get('team/api')!.keys()].sort()).toEqual(['v1', 'v2']);
       expect(entries.get('team/api')!.get('v1')).toEqual({ 'org.opencontainers.image.description': 'the public API' });
+      expect(entries.get('team/worker')!.get('latest')).toEqual({ maintainer: 'night shift' });
       expect(await store.builtAt()).toBeGreaterThan(0);
     } finally {
       await store.close();

@@ -41,6 +41,18 @@ describe('two stowage processes sharing storage and a PostgreSQL search index', 
     expect(await searchAt(first.url, 'webapp')).toEqual({ 'shared/webapp': ['v1.0', 'v2.0'] });
   });
 
+  it('indexes the labels of the image config (docker build\'s LABEL), the manifest\'s annotations over them', async () => {
+    await pushImageTo(first.url, 'shared/labelled', 'v1', { 'org.opencontainers.image.title': 'from the manifest' }, {
+      'org.opencontainers.image.description': 'described by a LABEL',
+      maintainer: 'the platform crew',
+      'org.opencontainers.image.title': 'from the config',
+    });
+    expect(await searchAt(second.url, 'platform crew')).toEqual({ 'shared/labelled': ['v1'] });
+    expect(await searchAt(second.url, 'from the config')).toEqual({});
+    const v1 = (await (await fetch(`${second.url}/v1/search?q=labelled`)).json()) as { results: { name: string; description: string }[] };
+    expect(v1.results).toEqual([expect.objectContaining({ name: 'shared/labelled', description: 'described by a LABEL' })]);
+  });
+
   it('a delete through one process is gone from the other', async () => {
     const digest = await pushImageTo(first.url, 'shared/batch', 'nightly');
     expect(await searchAt(second.url, 'nightly')).toEqual({ 'shared/batch': ['nightly'] });

@@ -12,9 +12,9 @@ async function pushBlob(url: string, repository: string, bytes: Uint8Array): Pro
   return { digest, size: bytes.length };
 }
 
-/** an image under `tag`, with `annotations` on its manifest; its digest */
-export async function pushImageTo(url: string, repository: string, tag: string, annotations: Record<string, string> = {}): Promise<string> {
-  const config = await pushBlob(url, repository, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', tag })));
+/** an image under `tag`, with `annotations` on its manifest and `labels` in its config (as docker build's LABEL); its digest */
+export async function pushImageTo(url: string, repository: string, tag: string, annotations: Record<string, string> = {}, labels: Record<string, string> = {}): Promise<string> {
+  const config = await pushBlob(url, repository, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels }, tag })));
   const layer = await pushBlob(url, repository, Buffer.from(`layer of ${repository}:${tag}`));
   const manifest = Buffer.from(
     JSON.stringify({

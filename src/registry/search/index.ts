@@ -38,6 +38,33 @@ export function annotationsOf(content: Uint8Array): Annotations {
   }
 }
 
+/** image config media types whose `config.Labels` are indexed (docker build's LABEL lands there, not in annotations) */
+const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
+/** a config larger than this is not read for labels (real ones are a few KiB) */
+export const MAX_INDEXED_CONFIG_BYTES = 1024 * 1024;
+
+/** the image config a manifest names, when its labels are worth reading */
+export function imageConfigOf(content: Uint8Array): { digest: string; size: number } | undefined {
+  try {
+    const config = (JSON.parse(Buffer.from(content).toString('utf8')) as { config?: { mediaType?: unknown; digest?: unknown; size?: unknown } }).config;
+    if (!config || typeof config.digest !== 'string' || typeof config.size !== 'number' || !IMAGE_CONFIG_TYPES.has(String(config.mediaType))) return undefined;
+    return config.size <= MAX_INDEXED_CONFIG_BYTES ? { digest: config.digest, size: config.size } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** an image config's string `config.Labels`; {} for anything else */
+export function labelsOf(configContent: Uint8Array): Annotations {
+  try {
+    const labels = (JSON.parse(Buffer.from(configContent).toString('utf8')) as { config?: { Labels?: unknown } }).config?.Labels;
+    if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) return {};
+    return Object.fromEntries(Object.entries(labels).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  } catch {
+    return {};
+  }
+}
+
 export interface SearchHit {
   readonly name: string;
   /** the repository's tags that contain the term (or whose manifest's annotations do), or all its tags when its name does */
