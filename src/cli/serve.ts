@@ -107,7 +107,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
   if (role) ops.metrics?.answerClusterPrimary();
   const periodic = runsPeriodicTasks(role);
   const purger = startUploadPurger(container.resolve(REGISTRY), { ...config.storage.maintenance.uploadpurging, ...(periodic ? {} : { enabled: false }) }, logger);
-  startSearchIndex(container.resolve(REGISTRY), logger);
+  startSearchIndex(container.resolve(REGISTRY), logger, { workers: role?.count ?? 1, builds: periodic });
   const collector = startGcScheduler(container.resolve(REGISTRY), { ...config.storage.maintenance.gc, ...(periodic ? {} : { enabled: false }), retention: config.storage.maintenance.retention.policies }, logger);
 
   let closing: Promise<void> | undefined;
