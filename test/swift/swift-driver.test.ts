@@ -87,8 +87,9 @@ describe('swift driver on a real Swift', () => {
     await writer.write(randomBytes((1 << 20) + 777));
     await writer.close();
     expect(await driver.uploadSize('/sized/data')).toBe((1 << 20) + 777);
-    // a status read writes nothing: the pending state is as the writer left it
-    expect(await countObjects(containerOf(driver), 'pending/sized/data~claim.')).toBe(1);
+    // a status read writes nothing: the upload's sidecars are as the writer left them (one claim, one state, one tail)
+    expect(await countObjects(containerOf(driver), 'files/sized/data~claim.')).toBe(1);
+    expect(await countObjects(containerOf(driver), 'files/sized/data~')).toBe(3);
     await expect(driver.uploadSize('/sized/none')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
 
     await driver.putContent('/sized/whole', Buffer.from('abc'));
@@ -122,15 +123,15 @@ describe('swift driver on a real Swift', () => {
     const renewing = await swiftDriver(endpoint, {}, driverContext('swift', logger));
     try {
       await renewing.putContent('/renew/a', Buffer.from('before'));
-      const client = (renewing as unknown as { client: { currentSession(): Promise<{ token: string }> } }).client;
-      const stale = (await client.currentSession()).token;
+      const sessions = (renewing as unknown as { store: { sessions: { current(): Promise<{ token: string }> } } }).store.sessions;
+      const stale = (await sessions.current()).token;
       await forgetToken(stale);
       const check = await request(`${endpoint.storageUrl}`, { headers: { 'x-auth-token': stale } });
       await check.body.dump();
       expect(check.statusCode).toBe(401);
 
       expect(Buffer.from(await renewing.getContent('/renew/a')).toString()).toBe('before');
-      expect((await client.currentSession()).token).not.toBe(stale);
+      expect((await sessions.current()).token).not.toBe(stale);
       expect(logger.lines.some((line) => line.msg?.includes('authenticating again'))).toBe(true);
     } finally {
       await renewing.close?.();
@@ -174,7 +175,7 @@ describe('swift driver on a real Swift', () => {
     }
   });
 
-  it('deletes a tree of large objects with bulk delete, segments included', async () => {
+  it('deletes a tree of large objects with their segments, and an unfinished upload in it with bulk delete', async () => {
     const logger = recordingLogger();
     const bulk = await swiftDriver(endpoint, { container: containerOf(driver) }, driverContext('swift', logger));
     try {
@@ -184,11 +185,16 @@ describe('swift driver on a real Swift', () => {
         await writer.commit();
         await writer.close();
       }
+      const unfinished = await bulk.writer('/bulk/b/unfinished', false);
+      await unfinished.write(randomBytes((3 << 20) + 10));
+      await unfinished.close();
       const segmentsBefore = await countObjects(containerOf(driver), 'segments/');
       await bulk.delete('/bulk');
       expect(logger.lines.some((line) => line.msg === 'swift bulk delete')).toBe(true);
       await expect(bulk.stat('/bulk')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
-      expect(segmentsBefore - (await countObjects(containerOf(driver), 'segments/'))).toBe(6);
+      // two segments for each committed object, three full ones for the unfinished upload
+      expect(segmentsBefore - (await countObjects(containerOf(driver), 'segments/'))).toBe(9);
+      expect(await countObjects(containerOf(driver), 'files/bulk')).toBe(0);
     } finally {
       await bulk.close?.();
     }
@@ -249,7 +255,43 @@ describe('swift driver on a real Swift', () => {
     await reopened.cancel();
     await expect(driver.stat('/cancelled/data')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
     expect(await countObjects(containerOf(driver), 'segments/')).toBe(before);
-    expect(await countObjects(containerOf(driver), 'pending/cancelled')).toBe(0);
+    // nothing temporary remains: no state, tail or claim next to the path
+    expect(await countObjects(containerOf(driver), 'files/cancelled')).toBe(0);
+  });
+
+  it('moves a segmented object over another one and commits over one, leaving exactly the segments the content needs', async () => {
+    const write = async (path: string, content: Buffer): Promise<void> => {
+      const writer = await driver.writer(path, false);
+      await writer.write(content);
+      await writer.commit();
+      await writer.close();
+    };
+    const segmentsOf = async (path: string): Promise<string[]> => {
+      const manifest = await request(`${endpoint.storageUrl}/${containerOf(driver)}/files${path}?multipart-manifest=get`, { headers: { 'x-auth-token': await token() } });
+      return ((await manifest.body.json()) as { name: string }[]).map((segment) => segment.name);
+    };
+    const before = await countObjects(containerOf(driver), 'segments/');
+    const moved = randomBytes((1 << 20) + 100);
+    await write('/replace/source', moved);
+    await write('/replace/dest', randomBytes((1 << 20) + 200));
+    const sourceSegments = await segmentsOf('/replace/source');
+    expect(await countObjects(containerOf(driver), 'segments/')).toBe(before + 4);
+
+    await driver.move('/replace/source', '/replace/dest');
+    await expect(driver.stat('/replace/source')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+    expect(sha(await readAll(await driver.reader('/replace/dest', 0)))).toBe(sha(moved));
+    // the destination now holds the source's segments; its own old ones are gone
+    expect(await segmentsOf('/replace/dest')).toEqual(sourceSegments);
+    expect(await countObjects(containerOf(driver), 'segments/')).toBe(before + 2);
+
+    const rewritten = randomBytes((2 << 20) + 300);
+    await write('/replace/dest', rewritten);
+    expect(sha(await readAll(await driver.reader('/replace/dest', 0)))).toBe(sha(rewritten));
+    expect(await countObjects(containerOf(driver), 'segments/')).toBe(before + 3);
+
+    await driver.delete('/replace');
+    expect(await countObjects(containerOf(driver), 'segments/')).toBe(before);
+    expect(await countObjects(containerOf(driver), 'files/replace')).toBe(0);
   });
 
   it('walks depth first in lexical order from one listing per directory, honouring skipDir, stop and startAfter', async () => {

@@ -4,22 +4,22 @@
  * plugin depends on like any other library. See README.md.
  */
 
-// The generic object-store driver (alioss, ufile, s3): a vendor implements ObjectStore, the kit does the rest.
-export type { ListedObject, ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeRead, RangeResult } from './object-store.js';
-export { storageFailed } from './object-store.js';
+// The generic object-store driver (alioss, ufile, s3, swift): a vendor implements ObjectStore, the kit does the rest.
+export type { ListedObject, ListPage, MultipartUpload, ObjectHead, ObjectStore, RangeRead, RangeResult, UploadedPart } from './object-store.js';
+export { keysUnder, storageFailed } from './object-store.js';
 export { ObjectDriver, type ObjectDriverOptions } from './object-driver.js';
 export { discardSavedUpload, loadSavedUpload, loadSavedUploadState, ObjectWriter, savedUploadSize, type SavedUpload, uploadStateKey, uploadTailKey } from './object-writer.js';
 export { type BufferedReply, HttpClient, type HttpClientOptions, type OutgoingRequest, type StreamedReply } from './http-client.js';
 export { HttpObjectStore, type StoreCall } from './http-object-store.js';
 // The signal of the storage call in progress, handed to HttpClient's requests (a client that left aborts them).
-export { currentSignal, passSignalsToRequests, withSignal } from './signal-scope.js';
+export { currentSignal, passSignalsToRequests, withoutSignal, withSignal } from './signal-scope.js';
 export { buildXml, parseXml, type XmlBody, type XmlElement, type XmlValue, xmlChildren, xmlText } from './xml.js';
 
-// Retries, resumable reads, listing walks and part-buffering writers (s3, swift).
+// Retries, resumable reads, listing walks and growing part sizes (ObjectDriver, ObjectWriter, swift's authentication).
 export { backoffMs, BackendError, isRetriable, isRetriableStatus, RETRY_EVENT, type RetryPolicy, withRetries } from './retry.js';
-export { type RangedRead, rangedReader, resumableReader, type ResumableSource } from './resumable-reader.js';
+export { resumableReader, type ResumableSource } from './resumable-reader.js';
 export { type ListDirectory, walkTree } from './walk.js';
-export { PartedWriter, partSizeAfter, PARTS_PER_SIZE } from './parted-writer.js';
+export { partSizeAfter, PARTS_PER_SIZE } from './part-size.js';
 export { type BackendResponse, headerValue, type ResponseHeaders } from './headers.js';
 
 // Durations in driver options: Go duration strings, bare numbers in seconds (every built-in driver).

@@ -7,10 +7,10 @@
  */
 import { Readable } from 'node:stream';
 import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, RedirectOptions, StorageDriver, WalkFn, WalkOptions } from 'stowage';
-import type { ObjectStore } from './object-store.js';
+import { keysUnder, type ObjectStore } from './object-store.js';
 import { discardSavedUpload, loadSavedUpload, loadSavedUploadState, ObjectWriter, savedUploadSize, type SavedUpload } from './object-writer.js';
 import { resumableReader } from './resumable-reader.js';
-import { passSignalsToRequests } from './signal-scope.js';
+import { passSignalsToRequests, withoutSignal } from './signal-scope.js';
 import { BackendError } from './retry.js';
 import { walkTree } from './walk.js';
 
@@ -215,10 +215,14 @@ export class ObjectDriver implements StorageDriver {
     if (!head) throw this.options.errors.pathNotFound(sourcePath);
     if (this.store.copy && head.size <= this.store.serverCopyLimit) {
       await this.store.copy(source, dest, head.size);
+      // A copy that shares the source's parts (a Swift SLO copied as its manifest) made them the
+      // destination's: the source goes alone. Once the copy is in place the move runs to its end, so
+      // an abort never leaves two names sharing those parts.
+      await withoutSignal(() => this.store.deleteKeys([source]));
     } else {
       await this.streamCopy(source, dest);
+      await withoutSignal(() => this.deleteContent([source]));
     }
-    await this.store.deleteKeys([source]);
   }
 
   /** Copies through this process, one part in memory at a time. */
@@ -241,20 +245,19 @@ export class ObjectDriver implements StorageDriver {
     const keys: string[] = [];
     if (path !== '/' && (await this.store.head(key))) keys.push(key);
     const prefixes = path === '/' ? [this.dirPrefix(path)] : [`${key}/`, `${key}~`];
-    for (const prefix of prefixes) {
-      let marker: string | undefined;
-      do {
-        const page = await this.store.list(prefix, '', marker, LIST_PAGE);
-        keys.push(...page.objects.map((o) => o.key));
-        marker = page.nextMarker;
-      } while (marker);
-    }
+    for (const prefix of prefixes) keys.push(...(await keysUnder(this.store, prefix)));
     const sidecars = keys.filter((k) => isHidden(this.pathOf(k)));
     const visible = keys.filter((k) => !isHidden(this.pathOf(k)));
     await this.discardUploads(sidecars);
     // Only sidecars (an upload never committed) or nothing: nothing visible was there.
     if (visible.length === 0) throw this.options.errors.pathNotFound(path);
-    for (let at = 0; at < visible.length; at += DELETE_BATCH) await this.store.deleteKeys(visible.slice(at, at + DELETE_BATCH));
+    // Content may be a manifest over parts of its own (Swift SLO): those go with it.
+    for (let at = 0; at < visible.length; at += DELETE_BATCH) await this.deleteContent(visible.slice(at, at + DELETE_BATCH));
+  }
+
+  /** Deletes content objects, with their parts where the store keeps parts as objects of their own (Swift SLO segments). */
+  private deleteContent(keys: readonly string[]): Promise<void> {
+    return this.store.deleteContent ? this.store.deleteContent(keys) : this.store.deleteKeys(keys);
   }
 
   /** Aborts the multipart uploads that saved writer state names, so none is left billing, then drops the sidecars. */
@@ -274,7 +277,7 @@ export class ObjectDriver implements StorageDriver {
 
   async redirectURL(path: string, options: RedirectOptions): Promise<string | undefined> {
     if (this.options.redirects === false) return undefined;
-    return this.store.presign(this.key(path), options.method, options.expiresIn ?? this.options.redirectExpiry ?? 1200);
+    return await this.store.presign(this.key(path), options.method, options.expiresIn ?? this.options.redirectExpiry ?? 1200);
   }
 
   async close(): Promise<void> {

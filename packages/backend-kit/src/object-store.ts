@@ -1,8 +1,8 @@
 /**
- * What the object-store driver needs from a vendor's API. The alioss, ufile and s3 plugins each
+ * What the object-store driver needs from a vendor's API. The alioss, ufile, s3 and swift plugins each
  * implement it over their own signed HTTP calls; object-driver.ts and object-writer.ts build the storage
  * driver contract on top, once for every vendor whose API has keys, delimiter listings and multipart
- * uploads.
+ * uploads (Swift's are segment objects assembled by a Static Large Object manifest).
  */
 import type { Readable } from 'node:stream';
 import type { RetryPolicy } from './retry.js';
@@ -24,6 +24,12 @@ export interface ListPage {
   readonly prefixes: readonly string[];
   /** where the next page starts; undefined on the last page */
   readonly nextMarker?: string;
+}
+
+/** A part an upload holds: the ETag the service gave it and its size (a Swift SLO manifest lists both). */
+export interface UploadedPart {
+  readonly etag: string;
+  readonly size: number;
 }
 
 export interface MultipartUpload {
@@ -65,23 +71,47 @@ export interface ObjectStore {
   putIfAbsent?(key: string, body: Buffer): Promise<boolean | 'unsupported'>;
   /** deletes the keys; missing keys are not an error */
   deleteKeys(keys: readonly string[]): Promise<void>;
+  /**
+   * For services whose large objects are manifests over parts that stay objects of their own (Swift's
+   * Static Large Objects): deletes content objects together with their parts (`?multipart-manifest=delete`),
+   * so none is left behind. The driver deletes content with it, sidecars with deleteKeys; a store
+   * without it deletes content with deleteKeys too.
+   */
+  deleteContent?(keys: readonly string[]): Promise<void>;
   list(prefix: string, delimiter: string, marker: string | undefined, limit: number): Promise<ListPage>;
-  /** service-side copy; only called for sources up to serverCopyLimit */
+  /**
+   * service-side copy; only called for sources up to serverCopyLimit. The source is deleted with
+   * deleteKeys afterwards (a move), so a store whose copy shares the source's parts (a Swift SLO copied
+   * as its manifest) hands them to the destination; it also drops the parts of what the destination held.
+   */
   copy?(sourceKey: string, destKey: string, size: number): Promise<void>;
   initMultipart(key: string): Promise<MultipartUpload>;
   /** `index` counts from 0; the store maps it onto the vendor's numbering. Returns the part's ETag. */
   uploadPart(key: string, uploadId: string, index: number, data: Buffer): Promise<string>;
   /**
-   * `size` is the total of the parts: when a retried complete finds the upload gone because the first
-   * attempt did complete it, an object of that size at the key counts as success.
+   * `parts` in order, with their sizes; `size` is their total: when a retried complete finds the upload
+   * gone because the first attempt did complete it, an object of that size at the key counts as success.
    */
-  completeMultipart(key: string, uploadId: string, etags: readonly string[], size: number): Promise<void>;
+  completeMultipart(key: string, uploadId: string, parts: readonly UploadedPart[], size: number): Promise<void>;
   abortMultipart(key: string, uploadId: string): Promise<void>;
-  presign(key: string, method: 'GET' | 'HEAD', expiresIn: number): string;
+  /** a URL the client may fetch the object from itself; undefined when the store has none to give (Swift without a TempURL key) */
+  presign(key: string, method: 'GET' | 'HEAD', expiresIn: number): string | undefined | Promise<string | undefined>;
   close(): Promise<void>;
 }
 
 /** An error that is not one of the contract's codes: the backend failed. */
 export function storageFailed(message: string, cause?: unknown): Error {
   return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code: 'STORAGE_FAILED' });
+}
+
+/** Every key under `prefix`, through as many listing pages as it takes. */
+export async function keysUnder(store: Pick<ObjectStore, 'list'>, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await store.list(prefix, '', marker, 1000);
+    keys.push(...page.objects.map((object) => object.key));
+    marker = page.nextMarker;
+  } while (marker);
+  return keys;
 }

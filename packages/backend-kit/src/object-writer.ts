@@ -22,8 +22,8 @@
  */
 import type { FileWriter } from 'stowage';
 import { CLAIM_RENEW_MS, type ClaimRecord, claimGeneration, claimIsAbandoned, claimNameOf, encodeClaimRecord, newClaimRecord } from './claim-lease.js';
-import { type ObjectStore, storageFailed } from './object-store.js';
-import { partSizeAfter } from './parted-writer.js';
+import { keysUnder, type ObjectStore, storageFailed } from './object-store.js';
+import { partSizeAfter } from './part-size.js';
 
 export interface SavedUpload {
   readonly uploadId?: string;
@@ -68,16 +68,7 @@ export async function loadSavedUpload(store: ObjectStore, key: string): Promise<
 
 /** Every sidecar of the upload at `key`: state, tails, claims. */
 async function sidecarKeys(store: ObjectStore, key: string): Promise<string[]> {
-  const keys = [uploadStateKey(key)];
-  for (const prefix of [uploadTailKey(key), claimPrefix(key)]) {
-    let marker: string | undefined;
-    do {
-      const page = await store.list(prefix, '', marker, 1000);
-      keys.push(...page.objects.map((object) => object.key));
-      marker = page.nextMarker;
-    } while (marker);
-  }
-  return keys;
+  return [uploadStateKey(key), ...(await keysUnder(store, uploadTailKey(key))), ...(await keysUnder(store, claimPrefix(key)))];
 }
 
 /** Aborts the multipart upload a saved state names and removes the sidecars. */
@@ -301,7 +292,7 @@ export class ObjectWriter implements FileWriter {
         await this.store.put(this.key, this.takePending(this.pendingSize));
       } else {
         if (this.pendingSize > 0 || this.parts.length === 0) await this.uploadPart(this.takePending(this.pendingSize));
-        await this.store.completeMultipart(this.key, this.uploadId, this.parts.map((part) => part.etag), this.written);
+        await this.store.completeMultipart(this.key, this.uploadId, this.parts, this.written);
       }
     } catch (err) {
       // Nothing of this writer is kept (what it took from the request was not acknowledged), and the size

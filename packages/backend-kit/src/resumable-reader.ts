@@ -1,58 +1,11 @@
 /**
  * A reader that survives a connection dropped mid-body: it asks again from the byte it got to, and
  * refuses to splice in bytes of another version of the object (the ETag must not change). How to ask
- * is the backend's business (`open`, `reopen`); when to give up follows the retry policy of retry.ts.
+ * again is the backend's business (`reopen`); when to give up follows the retry policy of retry.ts.
  */
 import { Readable } from 'node:stream';
-import type { DriverContext, DriverLogger } from 'stowage';
-import { type BackendResponse, headerValue } from './headers.js';
+import type { DriverLogger } from 'stowage';
 import { backoffMs, BackendError, isRetriable, type RetryPolicy } from './retry.js';
-
-export interface RangedRead {
-  /** the backend's name as it should read in the log line of a resumed read ('S3', 'swift') */
-  readonly backend: string;
-  readonly context: Pick<DriverContext, 'logger' | 'errors'>;
-  readonly path: string;
-  readonly offset: number;
-  readonly policy: RetryPolicy;
-  /** GETs the object from `position` (all of it at 0), handing 404 and 416 replies back instead of throwing */
-  open(position: number): Promise<BackendResponse<Readable>>;
-  /** the object's size, undefined when there is none */
-  size(): Promise<number | undefined>;
-}
-
-/** StorageDriver.reader over a backend that answers ranged GETs with 206, 404 and 416. */
-export async function rangedReader(read: RangedRead): Promise<Readable> {
-  const { path, offset } = read;
-  const { errors, logger } = read.context;
-  const response = await read.open(offset);
-  if (response.status === 404 || response.status === 416) {
-    response.body.resume();
-    // A range starting at the end is unsatisfiable to HTTP, but the contract reads it as empty.
-    const size = response.status === 416 ? await read.size() : undefined;
-    if (size === undefined) throw errors.pathNotFound(path);
-    if (offset === size) return Readable.from([]);
-    throw errors.invalidOffset(path, offset);
-  }
-  return resumableReader({
-    backend: read.backend,
-    logger,
-    path,
-    policy: read.policy,
-    offset,
-    length: Number(headerValue(response.headers, 'content-length') ?? 0),
-    etag: headerValue(response.headers, 'etag'),
-    first: response.body,
-    reopen: async (position) => {
-      const again = await read.open(position);
-      if (again.status !== 206 && again.status !== 200) {
-        again.body.resume();
-        throw new BackendError(`read ${path}: the object changed or vanished while it was being read (${again.status})`, again.status);
-      }
-      return { body: again.body, etag: headerValue(again.headers, 'etag') };
-    },
-  });
-}
 
 export interface ResumableSource {
   /** the backend's name as it should read in the log line of a resumed read ('S3', 'swift') */

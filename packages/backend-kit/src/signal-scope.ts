@@ -20,6 +20,14 @@ export function withSignal<T>(signal: AbortSignal | undefined, work: () => Promi
   return scope.run(signal, work);
 }
 
+/**
+ * Runs `work` outside any signal's scope: for the step that completes what a call already made visible
+ * (a move's delete of its source once the copy is in place), which an abort must not cut in half.
+ */
+export function withoutSignal<T>(work: () => Promise<T>): Promise<T> {
+  return scope.exit(work);
+}
+
 /** Where each contract method takes its signal (the contract's trailing parameter). */
 const DRIVER_SIGNAL_AT: Readonly<Record<string, number>> = {
   getContent: 1, putContent: 2, reader: 2, writer: 2, uploadSize: 1, stat: 1, list: 1, move: 2, delete: 1,

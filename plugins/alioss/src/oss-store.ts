@@ -15,6 +15,7 @@ import {
   parseXml,
   type RangeResult,
   type StoreCall,
+  type UploadedPart,
   storageFailed,
   xmlChildren,
   xmlText,
@@ -98,7 +99,7 @@ export class OssStore extends HttpObjectStore<Query> implements ObjectStore {
     return storageFailed(`alioss: ${this.describe(call)} failed: ${reply.status} ${code}${requestId ? ` [request ${requestId}]` : ''}`);
   }
 
-  async getFrom(key: string, offset: number): Promise<RangeResult> {
+  override async getFrom(key: string, offset: number): Promise<RangeResult> {
     // Without x-oss-range-behavior OSS answers an unsatisfiable range with the whole object (200).
     const call: Call = offset > 0
       ? { method: 'GET', key, headers: { range: `bytes=${offset}-`, 'x-oss-range-behavior': 'standard' } }
@@ -182,8 +183,8 @@ export class OssStore extends HttpObjectStore<Query> implements ObjectStore {
     return etag;
   }
 
-  async completeMultipart(key: string, uploadId: string, etags: readonly string[], size: number): Promise<void> {
-    const body = Buffer.from(buildXml({ CompleteMultipartUpload: { Part: etags.map((etag, index) => ({ PartNumber: index + 1, ETag: etag })) } }));
+  async completeMultipart(key: string, uploadId: string, parts: readonly UploadedPart[], size: number): Promise<void> {
+    const body = Buffer.from(buildXml({ CompleteMultipartUpload: { Part: parts.map((part, index) => ({ PartNumber: index + 1, ETag: part.etag })) } }));
     const call: Call = { method: 'POST', key, query: { uploadId }, body, headers: { 'content-type': 'application/xml' } };
     const reply = await this.send(call);
     if (reply.status === 200) return;

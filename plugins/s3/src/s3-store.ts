@@ -5,7 +5,6 @@
  * threshold, a parallel UploadPartCopy above it, never through this process) and multipart uploads.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { DriverLogger } from 'stowage';
 import {
   backendErrorCode,
@@ -18,8 +17,8 @@ import {
   type ObjectStore,
   type OutgoingRequest,
   parseXml,
-  type RangeResult,
   type StoreCall,
+  type UploadedPart,
   xmlChildren,
   xmlText,
 } from '@stowage/backend-kit';
@@ -142,18 +141,6 @@ export class S3Store extends HttpObjectStore<Query> implements ObjectStore {
     await this.expect({ method: 'PUT', key: '', body: Buffer.alloc(0) }, 200);
   }
 
-  async getFrom(key: string, offset: number): Promise<RangeResult> {
-    const call: Call = { method: 'GET', key, headers: offset > 0 ? { range: `bytes=${offset}-` } : {} };
-    const reply = await this.http.open(this.build(call), this.describe(call));
-    if (reply.status === 404) return 'not-found';
-    if (reply.status === 416) return 'unsatisfiable';
-    if (reply.status === 206 || (reply.status === 200 && offset === 0)) {
-      return { body: reply.body as Readable, length: Number(reply.headers['content-length'] ?? 0), etag: reply.headers.etag };
-    }
-    if (reply.status === 200) (reply.body as Readable).on('error', () => undefined).destroy(); // an unread undici body errors on destroy
-    throw this.fail(call, { ...reply, body: Buffer.isBuffer(reply.body) ? reply.body : Buffer.alloc(0) });
-  }
-
   /** Content-MD5 makes the server refuse a body damaged on the way instead of storing it. */
   async put(key: string, body: Buffer): Promise<void> {
     await this.expect({ method: 'PUT', key, body, headers: { ...this.creationHeaders(), 'content-md5': md5Base64(body) } }, 200);
@@ -223,11 +210,14 @@ export class S3Store extends HttpObjectStore<Query> implements ObjectStore {
     try {
       const chunk = this.options.copyChunkSize;
       const count = Math.ceil(size / chunk);
-      const etags = await inParallel(
+      const parts = await inParallel(
         this.options.copyConcurrency,
-        Array.from({ length: count }, (_, i) => () => this.uploadPartCopy(destKey, uploadId, i, sourceKey, i * chunk, Math.min((i + 1) * chunk, size))),
+        Array.from({ length: count }, (_, i) => async () => {
+          const [start, end] = [i * chunk, Math.min((i + 1) * chunk, size)];
+          return { etag: await this.uploadPartCopy(destKey, uploadId, i, sourceKey, start, end), size: end - start };
+        }),
       );
-      await this.completeMultipart(destKey, uploadId, etags, size);
+      await this.completeMultipart(destKey, uploadId, parts, size);
     } catch (err) {
       await this.abortMultipart(destKey, uploadId).catch(() => undefined);
       throw err;
@@ -263,8 +253,8 @@ export class S3Store extends HttpObjectStore<Query> implements ObjectStore {
     return etag;
   }
 
-  async completeMultipart(key: string, uploadId: string, etags: readonly string[], size: number): Promise<void> {
-    const body = Buffer.from(buildXml({ CompleteMultipartUpload: { Part: etags.map((etag, index) => ({ PartNumber: index + 1, ETag: etag })) } }));
+  async completeMultipart(key: string, uploadId: string, parts: readonly UploadedPart[], size: number): Promise<void> {
+    const body = Buffer.from(buildXml({ CompleteMultipartUpload: { Part: parts.map((part, index) => ({ PartNumber: index + 1, ETag: part.etag })) } }));
     const call: Call = { method: 'POST', key, query: { uploadId }, body, headers: { 'content-type': 'application/xml' } };
     const reply = await this.send(call);
     if (reply.status === 200 && errorCode(reply) === undefined) return;

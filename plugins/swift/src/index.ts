@@ -1,13 +1,13 @@
 /**
  * stowage-driver-swift: OpenStack Swift storage for stowage, with distribution 2.8's option names
- * and the docker-registry seed's `swift_*` keys (mapped by the manifest's legacyOptions).
+ * and the docker-registry seed's `swift_*` keys (mapped by the manifest's legacyOptions). The driver is
+ * the backend kit's ObjectDriver over a SwiftStore, the same one alioss, ufile and s3 use; this module
+ * authenticates, reads the cluster's `/info`, makes sure of the container and of the TempURL key.
  */
 import type { DriverContext, DriverFactory, StorageDriver } from 'stowage';
-import { BackendError, headerValue } from '@stowage/backend-kit';
-import { SwiftClient } from './client.js';
-import { SwiftDriver, type TempUrlSettings } from './driver.js';
+import { BackendError, headerValue, ObjectDriver } from '@stowage/backend-kit';
 import { resolveSwiftOptions, type ResolvedSwiftOptions, type SwiftOptions } from './options.js';
-import { SwiftStore, type BulkDeleteSupport } from './store.js';
+import { SwiftStore, type TempUrlSettings } from './swift-store.js';
 
 export type { SwiftOptions } from './options.js';
 export { SwiftOptionError } from './options.js';
@@ -19,14 +19,11 @@ interface ClusterInfo {
 }
 
 /** `/info` is public and optional: a cluster without it simply gets no bulk delete. */
-async function clusterInfo(client: SwiftClient, context: DriverContext): Promise<ClusterInfo> {
+async function clusterInfo(store: SwiftStore, context: DriverContext): Promise<ClusterInfo> {
   try {
-    const session = await client.currentSession();
-    const origin = new URL(session.storageUrl).origin;
-    const response = await client.dispatcher.request({ origin, path: '/info', method: 'GET', headersTimeout: client.options.timeoutMs, bodyTimeout: client.options.timeoutMs });
-    const body = await response.body.text();
-    if (response.statusCode !== 200) return {};
-    return JSON.parse(body) as ClusterInfo;
+    const reply = await store.clusterInfo();
+    if (reply.status !== 200) return {};
+    return JSON.parse(reply.body.toString('utf8')) as ClusterInfo;
   } catch (err) {
     context.logger.warn({ err: (err as Error).message }, 'swift /info unavailable; bulk delete and tempurl discovery off');
     return {};
@@ -34,10 +31,10 @@ async function clusterInfo(client: SwiftClient, context: DriverContext): Promise
 }
 
 async function ensureContainer(store: SwiftStore, options: ResolvedSwiftOptions): Promise<void> {
-  const head = await store.client.request({ method: 'HEAD', path: store.containerPath, accept: [404] }, `check container ${options.container}`);
+  const head = await store.containerCall('HEAD', {}, 404);
   if (head.status !== 404) return;
   if (!options.createContainer) throw new BackendError(`swift container ${options.container} does not exist (createcontainer is false)`, 404);
-  await store.client.request({ method: 'PUT', path: store.containerPath, body: '' }, `create container ${options.container}`);
+  await store.containerCall('PUT');
 }
 
 const versionAtLeast = (version: string | undefined, wanted: number[]): boolean => {
@@ -53,33 +50,39 @@ async function setUpTempUrl(store: SwiftStore, options: ResolvedSwiftOptions, in
   if (!options.secretKey) return undefined;
   const methods = options.tempUrlMethods ?? info.tempurl?.methods ?? ['GET', 'HEAD'];
   const onContainer = options.tempUrlContainerKey ?? (info.swift?.version ? versionAtLeast(info.swift.version, [2, 3, 0]) : true);
-  const path = onContainer ? store.containerPath : '';
   const header = onContainer ? 'x-container-meta-temp-url-key' : 'x-account-meta-temp-url-key';
-  const current = await store.client.request({ method: 'HEAD', path }, 'read the tempurl key');
+  const current = onContainer ? await store.containerCall('HEAD') : await store.accountCall('HEAD', {});
   if (headerValue(current.headers, header) !== options.secretKey) {
-    await store.client.request({ method: 'POST', path, headers: { [header]: options.secretKey }, body: '' }, 'set the tempurl key');
+    if (onContainer) await store.containerCall('POST', { [header]: options.secretKey });
+    else await store.accountCall('POST', { [header]: options.secretKey }, undefined, Buffer.alloc(0));
   }
   return { key: options.secretKey, methods };
 }
 
 export const createDriver: DriverFactory<SwiftOptions> = async (rawOptions, context): Promise<StorageDriver> => {
   const options = resolveSwiftOptions(rawOptions, context.baseDir);
-  const client = new SwiftClient(options, context.logger);
+  const store = new SwiftStore(options, context.logger);
   try {
-    await client.currentSession();
-    const info = await clusterInfo(client, context);
+    await store.sessions.current();
+    const info = await clusterInfo(store, context);
     const maxDeletes = info.bulk_delete?.max_deletes_per_request;
-    const bulk: BulkDeleteSupport | undefined = maxDeletes && maxDeletes > 0 ? { maxPerRequest: maxDeletes } : undefined;
-    const store = new SwiftStore(client, options.container, context.logger, options.listPageSize, bulk);
+    store.bulkDelete = maxDeletes && maxDeletes > 0 ? { maxPerRequest: maxDeletes } : undefined;
     await ensureContainer(store, options);
-    const tempUrlSettings = await setUpTempUrl(store, options, info);
+    store.tempUrlSettings = await setUpTempUrl(store, options, info);
     context.logger.info(
-      { container: options.container, authVersion: options.authVersion, bulkDelete: bulk !== undefined, tempUrl: tempUrlSettings !== undefined },
+      { container: options.container, authVersion: options.authVersion, bulkDelete: store.bulkDelete !== undefined, tempUrl: store.tempUrlSettings !== undefined },
       'swift driver ready',
     );
-    return new SwiftDriver(client, store, options, context, tempUrlSettings);
+    return new ObjectDriver({
+      name: 'swift',
+      store,
+      rootDirectory: store.filesRoot,
+      errors: context.errors,
+      logger: context.logger,
+      redirectExpiry: 20 * 60,
+    });
   } catch (err) {
-    await client.close();
+    await store.close();
     throw err;
   }
 };

@@ -1,7 +1,7 @@
 /** The ObjectStore over UCloud UFile's REST API: UCloud-signed requests, JSON replies, 0-based BlkSize parts. */
 import { Readable } from 'node:stream';
 import type { DriverLogger } from 'stowage';
-import { backendErrorCode, type BufferedReply, HttpObjectStore, type ListPage, type MultipartUpload, type ObjectStore, type OutgoingRequest, type RangeResult, type StoreCall, storageFailed } from '@stowage/backend-kit';
+import { backendErrorCode, type BufferedReply, HttpObjectStore, type ListPage, type MultipartUpload, type ObjectStore, type OutgoingRequest, type RangeResult, type StoreCall, storageFailed, type UploadedPart } from '@stowage/backend-kit';
 import type { ResolvedUFileOptions } from './options.js';
 import { presignQuery, ufileAuthorization } from './signing.js';
 
@@ -71,7 +71,7 @@ export class UFileStore extends HttpObjectStore<string> implements ObjectStore {
     return storageFailed(`ufile: ${this.describe(call)} failed: ${reply.status}${detail}${session ? ` [session ${session}]` : ''}`);
   }
 
-  async getFrom(key: string, offset: number): Promise<RangeResult> {
+  override async getFrom(key: string, offset: number): Promise<RangeResult> {
     const call: Call = offset > 0 ? { method: 'GET', key, headers: { Range: `bytes=${offset}-` } } : { method: 'GET', key };
     const reply = await this.http.open(this.build(call), this.describe(call));
     if (reply.status === 404) return 'not-found';
@@ -141,10 +141,10 @@ export class UFileStore extends HttpObjectStore<string> implements ObjectStore {
     return etag;
   }
 
-  async completeMultipart(key: string, uploadId: string, etags: readonly string[], size: number): Promise<void> {
+  async completeMultipart(key: string, uploadId: string, parts: readonly UploadedPart[], size: number): Promise<void> {
     const call: Call = {
       method: 'POST', key, query: `uploadId=${encodeURIComponent(uploadId)}&newKey=${encodeURIComponent(key)}`,
-      body: Buffer.from(etags.join(',')),
+      body: Buffer.from(parts.map((part) => part.etag).join(',')),
     };
     const reply = await this.send(call);
     if (reply.status === 200) return;
