@@ -93,6 +93,45 @@ describe('the Elliptics driver on three emulated nodes serving groups 1, 2 and 3
     await expect(driver.uploadSize('/abort/upload')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
   });
 
+  it('abandons a LOOKUP or READ still waiting for its reply when the signal aborts, and serves the next call', async () => {
+    const data = randomBytes(4096 * 3);
+    await driver.putContent('/abort/pending', data);
+    const unanswered = (): number => cluster.nodes.reduce((sum, node) => sum + node.unanswered, 0);
+    const untilStalledRequest = async (before: number): Promise<void> => {
+      while (unanswered() === before) await new Promise((resolve) => setImmediate(resolve));
+    };
+    try {
+      // getContent: its LOOKUPs hang on stalled nodes; the abort ends the call with the abort, not a timeout
+      let before = unanswered();
+      for (const node of cluster.nodes) node.stalled = true;
+      const looking = new AbortController();
+      const content = driver.getContent('/abort/pending', looking.signal);
+      await untilStalledRequest(before);
+      looking.abort();
+      await expect(content).rejects.toMatchObject({ name: 'AbortError' });
+
+      // LOOKUPs answered, the READ of the content hangs: the abort ends it too
+      for (const node of cluster.nodes) {
+        node.stalled = false;
+        node.stalledCommands.add('READ');
+      }
+      before = unanswered();
+      const reading = new AbortController();
+      const read = driver.getContent('/abort/pending', reading.signal);
+      await untilStalledRequest(before);
+      reading.abort();
+      await expect(read).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      for (const node of cluster.nodes) {
+        node.stalled = false;
+        node.stalledCommands.clear();
+      }
+    }
+    // the abandoned transactions do not stand in the way of the next calls on the same connections
+    expect(Buffer.from(await driver.getContent('/abort/pending')).equals(data)).toBe(true);
+    expect((await readAll(await driver.reader('/abort/pending', 4096))).equals(data.subarray(4096))).toBe(true);
+  });
+
   it('keeps an upload invisible until commit and resumes it with a new writer', async () => {
     const first = await driver.writer('/up/data', false);
     await first.write(Buffer.from('a'.repeat(5000)));

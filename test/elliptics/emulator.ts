@@ -86,6 +86,10 @@ export class EmulatorNode {
   readonly failing = new Set<string>();
   /** when set, requests are read and never answered (a hung node) */
   stalled = false;
+  /** commands whose requests are read and never answered, by name (a node hung in its disk reads) */
+  readonly stalledCommands = new Set<string>();
+  /** requests read while stalled, left unanswered */
+  unanswered = 0;
   /** requests served, by command name: lets tests see where traffic went */
   readonly served = new Map<string, number>();
   private server: Server | undefined;
@@ -196,7 +200,10 @@ export class EmulatorNode {
       }
       const batch: Buffer[][] = [];
       for (const frame of frames) {
-        if (this.stalled) continue;
+        if (this.stalled || this.stalledCommands.has(Object.entries(Command).find(([, v]) => v === frame.header.cmd)?.[0] ?? '')) {
+          this.unanswered += 1;
+          continue;
+        }
         const replies = this.handle(frame);
         if (replies === 'close') {
           socket.destroy();

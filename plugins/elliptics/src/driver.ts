@@ -7,6 +7,7 @@
  */
 import { addAbortSignal, Readable } from 'node:stream';
 import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, StorageDriver } from 'stowage';
+import { withSignal } from '@stowage/backend-kit';
 import { type ChunkEntry, ChunkStore, JournalChanged } from './chunked.js';
 import { DirectoryIndex, baseName, childPath, parentOf } from './listing.js';
 import { ObjectStore, rechunk, systemClock } from './objects.js';
@@ -76,15 +77,21 @@ export class EllipticsDriver implements StorageDriver {
     return stored.kind === 'record' ? this.objects.chunks(this.id(path), stored.replica, offset) : this.chunks.bytes(stored.chunks, offset);
   }
 
+  // The calls that only read run in the scope of their signal: a client that went away abandons the
+  // LOOKUP or READ in flight (client.ts), not only the next one. Calls that write are not cut short
+  // between their steps: they check the signal where stopping leaves storage consistent.
+
   async getContent(path: string, signal?: AbortSignal): Promise<Uint8Array> {
-    const stored = await this.requireStored(path);
-    if (stored.kind === 'record') return this.objects.readAll(this.id(path), stored.replica);
-    const parts: Buffer[] = [];
-    for await (const part of this.bytesOf(path, stored)) {
-      signal?.throwIfAborted();
-      parts.push(part);
-    }
-    return Buffer.concat(parts);
+    return withSignal(signal, async () => {
+      const stored = await this.requireStored(path);
+      if (stored.kind === 'record') return this.objects.readAll(this.id(path), stored.replica);
+      const parts: Buffer[] = [];
+      for await (const part of this.bytesOf(path, stored)) {
+        signal?.throwIfAborted();
+        parts.push(part);
+      }
+      return Buffer.concat(parts);
+    });
   }
 
   async putContent(path: string, content: Uint8Array): Promise<void> {
@@ -93,12 +100,15 @@ export class EllipticsDriver implements StorageDriver {
     await this.index.added(path);
   }
 
-  /** The stream ends with the signal: no READ is sent after it aborted. */
+  /** The stream ends with the signal, and so does the READ it is waiting on. */
   async reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable> {
-    const stored = await this.requireStored(path);
+    const stored = await withSignal(signal, () => this.requireStored(path));
     if (offset > stored.size) throw this.errors.invalidOffset(path, offset);
-    const stream = Readable.from(this.bytesOf(path, stored, offset), { objectMode: false });
-    return signal ? addAbortSignal(signal, stream) : stream;
+    if (!signal) return Readable.from(this.bytesOf(path, stored, offset), { objectMode: false });
+    // The stream is pulled from the HTTP response's context, not this call's: each step is put back in the signal's scope.
+    const bytes = this.bytesOf(path, stored, offset);
+    const steps = { [Symbol.asyncIterator]: () => ({ next: () => withSignal(signal, () => bytes.next()), return: () => bytes.return(undefined) }) };
+    return addAbortSignal(signal, Readable.from(steps, { objectMode: false }));
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
@@ -141,13 +151,19 @@ export class EllipticsDriver implements StorageDriver {
     return new EllipticsWriter(this, path, size, this.objects.chunkSize, noted, journal, prepare);
   }
 
-  async uploadSize(path: string): Promise<number> {
-    const staged = await this.chunks.staged(path);
-    if (staged) return staged.reduce((sum, [, bytes]) => sum + bytes, 0);
-    return (await this.requireStored(path)).size;
+  async uploadSize(path: string, signal?: AbortSignal): Promise<number> {
+    return withSignal(signal, async () => {
+      const staged = await this.chunks.staged(path);
+      if (staged) return staged.reduce((sum, [, bytes]) => sum + bytes, 0);
+      return (await this.requireStored(path)).size;
+    });
   }
 
-  async stat(path: string): Promise<FileInfo> {
+  async stat(path: string, signal?: AbortSignal): Promise<FileInfo> {
+    return withSignal(signal, () => this.statNow(path));
+  }
+
+  private async statNow(path: string): Promise<FileInfo> {
     if (path !== '/') {
       const stored = await this.storedAt(path);
       if (stored) return { path, size: stored.size, modTime: toDate(stored.replica.mtime), isDir: false };
@@ -159,8 +175,8 @@ export class EllipticsDriver implements StorageDriver {
     throw this.errors.pathNotFound(path);
   }
 
-  async list(path: string): Promise<string[]> {
-    const names = await this.index.children(path);
+  async list(path: string, signal?: AbortSignal): Promise<string[]> {
+    const names = await withSignal(signal, () => this.index.children(path));
     if (names.length === 0 && path !== '/') throw this.errors.pathNotFound(path);
     return names.map((name) => childPath(path, name));
   }

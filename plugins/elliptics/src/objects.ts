@@ -4,7 +4,7 @@
  * PREPARE / PLAIN_WRITE / COMMIT, which a 2.26 server keeps invisible until COMMIT).
  */
 import { IoFlags } from './protocol/constants.js';
-import { type EllipticsClient, QuorumError, type ReplicaInfo } from './protocol/client.js';
+import { type EllipticsClient, isCallerAbort, QuorumError, type ReplicaInfo } from './protocol/client.js';
 
 export interface Clock {
   now(): { tsec: number; tnsec: number };
@@ -46,7 +46,7 @@ export class ObjectStore {
       try {
         return (await this.client.read(groupId, id, offset, size)).data;
       } catch (err) {
-        if (groups.length === 1) throw err;
+        if (groups.length === 1 || isCallerAbort(err)) throw err;
         groups.shift();
       }
     }

@@ -7,6 +7,7 @@
  * quorum (groups/2 + 1); reads pick the newest replica.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { currentSignal } from '@stowage/backend-kit';
 import { IoFlags, Status, commandName } from './constants.js';
 import type { Frame } from './framer.js';
 import { EllipticsNetworkError, EllipticsStatusError, NodeConnection } from './connection.js';
@@ -82,6 +83,12 @@ export class QuorumError extends Error {
 
 export const isStatus = (err: unknown, status: number): boolean => err instanceof EllipticsStatusError && err.status === status;
 
+/** Whether `err` is the abort of the signal the current driver call runs under (its client went away). */
+export const isCallerAbort = (err: unknown): boolean => {
+  const signal = currentSignal();
+  return signal?.aborted === true && err === signal.reason;
+};
+
 export class EllipticsClient {
   private readonly nodes = new Map<string, NodeState>();
   private checker: NodeJS.Timeout | undefined;
@@ -144,13 +151,17 @@ export class EllipticsClient {
 
   // ------------------------------------------------------------ single-group operations
 
+  // LOOKUP and READ change nothing, so a caller that went away (the signal of the driver call they run
+  // under, signal-scope in @stowage/backend-kit) abandons them at once and their replies are skipped.
+  // WRITE and DEL run to their reply: the server carries them out anyway, and the driver must know.
+
   async lookup(groupId: number, id: Buffer): Promise<FileInfo> {
-    const frame = await this.request(groupId, id, () => lookupRequest(id, groupId), true);
+    const frame = await this.request(groupId, id, () => lookupRequest(id, groupId), true, currentSignal());
     return decodeFileInfoReply(frame);
   }
 
   async read(groupId: number, id: Buffer, offset: number, size: number): Promise<ReadReply> {
-    const frame = await this.request(groupId, id, (route) => readRequest(id, groupId, route.backendId, offset, size), true);
+    const frame = await this.request(groupId, id, (route) => readRequest(id, groupId, route.backendId, offset, size), true, currentSignal());
     return decodeReadReply(frame);
   }
 
@@ -165,9 +176,9 @@ export class EllipticsClient {
 
   // ------------------------------------------------------------ replicated operations
 
-  /** Runs `op` in every group at once and collects each group's outcome. */
+  /** Runs `op` in every group at once and collects each group's outcome; a caller's abort is not a group's failure, and is thrown. */
   async eachGroup<T>(op: (groupId: number) => Promise<T>): Promise<GroupResult<T>[]> {
-    return Promise.all(
+    const results = await Promise.all(
       this.options.groups.map(async (groupId): Promise<GroupResult<T>> => {
         try {
           return { groupId, ok: true, value: await op(groupId) };
@@ -176,6 +187,9 @@ export class EllipticsClient {
         }
       }),
     );
+    const aborted = results.find((r) => !r.ok && isCallerAbort(r.error));
+    if (aborted && !aborted.ok) throw aborted.error;
+    return results;
   }
 
   /** Writes to every group; resolves when a quorum of groups stored it. */
@@ -234,17 +248,17 @@ export class EllipticsClient {
    * Sends a request to the backend owning the key. A request lost with a dropped connection is sent once
    * more on a fresh connection when repeating it is harmless (everything but APPEND).
    */
-  private async request(groupId: number, id: Buffer, build: (route: RouteEntry) => Request, idempotent: boolean): Promise<Frame> {
+  private async request(groupId: number, id: Buffer, build: (route: RouteEntry) => Request, idempotent: boolean, signal?: AbortSignal): Promise<Frame> {
     const route = this.route(groupId, id);
     const command = commandName(build({ id, backendId: 0, node: '' }).header.cmd);
     if (!route) throw new EllipticsStatusError(Status.ENXIO, command, 'no-route', groupId);
     let frames: Frame[];
     try {
-      frames = await (await this.ensureConnected(route.node)).send(build(route), this.options.waitTimeoutMs);
+      frames = await (await this.ensureConnected(route.node)).send(build(route), this.options.waitTimeoutMs, undefined, signal);
     } catch (err) {
       if (!(idempotent && err instanceof EllipticsNetworkError && err.dropped)) throw err;
       this.options.logger.info({ node: route.node, command }, 'elliptics request lost with its connection; resending');
-      frames = await (await this.ensureConnected(route.node)).send(build(route), this.options.waitTimeoutMs);
+      frames = await (await this.ensureConnected(route.node)).send(build(route), this.options.waitTimeoutMs, undefined, signal);
     }
     const last = frames[frames.length - 1]!;
     if (last.header.status < 0) throw new EllipticsStatusError(last.header.status, command, route.node, groupId);

@@ -115,20 +115,44 @@ export class NodeConnection extends EventEmitter {
    * Sends one request and resolves with every frame of its transaction (the last one lacks MORE).
    * A negative status is not an error here: callers interpret it.
    */
-  send(request: Request, timeoutMs: number, trans = this.nextTrans++): Promise<Frame[]> {
+  send(request: Request, timeoutMs: number, trans = this.nextTrans++, signal?: AbortSignal): Promise<Frame[]> {
     if (this.closedError || !this.socket) {
       return Promise.reject(this.closedError ?? new EllipticsNetworkError(`not connected to ${this.label}`, this.label, { dropped: true }));
     }
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     const socket = this.socket;
     const payload = request.payload ?? [];
     const size = payload.reduce((n, part) => n + part.length, 0);
     const header = encodeCmdHeader({ ...request.header, trans, size });
     return new Promise<Frame[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      // Whichever ends the transaction first (reply, timeout, abort, a dropped connection) settles it; the
+      // others find it gone, and a reply that comes later is skipped like one to a timed-out request.
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         this.pending.delete(trans);
+      };
+      const onAbort = (): void => {
+        done();
+        reject(signal!.reason as Error);
+      };
+      const timer = setTimeout(() => {
+        done();
         reject(new EllipticsNetworkError(`${commandLabel(request)} to ${this.label} timed out after ${timeoutMs} ms`, this.label));
       }, timeoutMs);
-      this.pending.set(trans, { frames: [], resolve, reject, timer });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(trans, {
+        frames: [],
+        resolve: (frames) => {
+          done();
+          resolve(frames);
+        },
+        reject: (err) => {
+          done();
+          reject(err);
+        },
+        timer,
+      });
       // One frame goes out in one piece: cork so header and payload leave together.
       socket.cork();
       socket.write(header);
@@ -151,7 +175,7 @@ export class NodeConnection extends EventEmitter {
     }
     for (const frame of frames) {
       const pending = this.pending.get(frame.header.trans);
-      if (!pending) continue; // a late reply to a request that timed out
+      if (!pending) continue; // a late reply to a request that timed out or whose caller went away
       pending.frames.push(frame);
       if ((frame.header.flags & CmdFlags.MORE) === 0) {
         clearTimeout(pending.timer);
