@@ -79,6 +79,39 @@ describe('a new index on a storage that already holds repositories', () => {
   });
 });
 
+describe('an index that cannot be used', () => {
+  it('with the database unreachable: pushes and deletes still succeed, a search is 503 UNAVAILABLE saying nothing of the database', async () => {
+    const registry = await startTestRegistry({ deleteEnabled: true, search: { backend: 'postgres', url: 'postgresql://stowage:hunter2@127.0.0.1:1/registry' } });
+    try {
+      const pushed = await pushImage(registry, 'offline/app', 'v1');
+      expect((await registry.send('GET', '/v2/offline/app/manifests/v1')).status).toBe(200);
+      expect((await registry.send('DELETE', `/v2/offline/app/manifests/${pushed.digest}`)).status).toBe(202);
+      const answer = await registry.send('GET', '/v2/_stowage/search?q=app');
+      expect(answer.status).toBe(503);
+      const error = answer.json<{ errors: { code: string; message: string }[] }>().errors[0]!;
+      expect(error.code).toBe('UNAVAILABLE');
+      expect(error.message).toBe('the search index (postgres) cannot be read; try again later');
+      expect((await registry.send('GET', '/v1/search?q=app')).status).toBe(503);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('with search.backend none: both endpoints answer 405 UNSUPPORTED, and pushes go on', async () => {
+    const registry = await startTestRegistry({ search: { backend: 'none' } });
+    try {
+      await pushImage(registry, 'quiet/app', 'v1');
+      for (const endpoint of ['/v2/_stowage/search?q=app', '/v1/search?q=app']) {
+        const answer = await registry.send('GET', endpoint);
+        expect(answer.status).toBe(405);
+        expect(answer.json<{ errors: { code: string; message: string }[] }>().errors[0]).toMatchObject({ code: 'UNSUPPORTED', message: 'search is off on this registry (search.backend: none)' });
+      }
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
 describe.each(Object.keys(backends))('search from %s', (backend) => {
   let registry: TestRegistry;
   /** what storage holds, as the test pushed and deleted it */
