@@ -177,7 +177,7 @@ function searchOf(
     return { issue: { file, path: backendPath, message: `expected "sqlalchemy" (the only search backend), got ${JSON.stringify(backend)}` } };
   }
   if (database === undefined || isUnset(database.value)) return { search: { backend: 'sqlite' }, from: backendPath };
-  if (typeof database.value !== 'string') return { issue: { file, path: database.path, message: 'expected a database URL such as sqlite:////var/lib/stowage/search.sqlite or postgresql://user:password@host/database' } };
+  if (typeof database.value !== 'string') return { issue: { file, path: database.path, message: 'expected a database URL such as sqlite:////var/lib/stowage/search.sqlite or postgresql://host/database (with user and password before the host)' } };
   const translated = sqlalchemyDatabase(database.value);
   if ('error' in translated) return { issue: { file, path: database.path, message: translated.error } };
   return { search: translated.search, from: database.path };

@@ -82,7 +82,7 @@ export function sqlalchemyDatabase(url: string): { search: Mapping } | { error: 
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
   const what = scheme ? `the ${JSON.stringify(scheme)} database is not supported for search` : 'expected a database URL';
   // the URL itself is not repeated: it may hold a password
-  return { error: `${what}: use sqlite:///relative/file, sqlite:////absolute/file or postgresql://user:password@host/database` };
+  return { error: `${what}: use sqlite:///relative/file, sqlite:////absolute/file or postgresql://host/database (with user and password before the host)` };
 }
 
 /** the connection string's password, for the log redactor */
