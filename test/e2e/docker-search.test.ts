@@ -2,7 +2,8 @@
  * `docker search <host>/<term>` against stowage: the docker CLI asks a dockerd of the test's own (on vfs,
  * with its own containerd, as in auth-clients.test.ts), which pings `/v1/_ping` and calls `/v1/search` on
  * stowage over plain HTTP (127.0.0.0/8 is an insecure registry for dockerd by default). With htpasswd and
- * access rules, a `docker login`ed user sees only the repositories they may pull.
+ * access rules, a `docker login`ed user sees only the repositories they may pull. The first registry keeps its
+ * search index in an SQLite file (search.backend: sqlite).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -58,7 +59,8 @@ afterAll(async () => {
 describe('docker search', { timeout: 180_000 }, () => {
   let registry: TestRegistry;
   beforeAll(async () => {
-    registry = await startTestRegistry();
+    // the default persistent index (an SQLite file), as `stowage serve` on the filesystem driver keeps it
+    registry = await startTestRegistry({ search: { backend: 'sqlite', path: path.join(work, 'search.sqlite'), pathFrom: 'search.path' } });
     await pushImage(registry, 'web/frontend', 'v1');
     await pushImage(registry, 'tools/builder', 'frontend-base');
     await pushImage(registry, 'db/postgres', '16');
