@@ -17,6 +17,8 @@ import { startUploadPurger } from '../registry/upload-purger.js';
 import { startGcScheduler } from '../registry/gc/index.js';
 import { startSearchIndex } from '../registry/search/startup.js';
 import { searchSecrets } from '../config/search.js';
+import { startMirrorSync, syncedUpstreamsOf } from '../registry/mirror/sync-scheduler.js';
+import type { SyncReport } from '../registry/mirror/sync.js';
 import { HTTP_SERVER, REGISTRY } from '../tokens.js';
 import { storageSummary } from './describe-storage.js';
 import { CliFailure } from './failure.js';
@@ -34,6 +36,8 @@ export interface RunningStowage {
   readonly plugin: PreparedPlugin;
   readonly logger: Logger;
   readonly health: HealthView;
+  /** runs every scheduled sync entry (proxy.upstreams[].sync) once now, without waiting for its timer */
+  syncNow(): Promise<SyncReport[]>;
   close(): Promise<void>;
 }
 
@@ -109,6 +113,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
   const purger = startUploadPurger(container.resolve(REGISTRY), { ...config.storage.maintenance.uploadpurging, ...(periodic ? {} : { enabled: false }) }, logger);
   startSearchIndex(container.resolve(REGISTRY), logger, { workers: role?.count ?? 1, builds: periodic });
   const collector = startGcScheduler(container.resolve(REGISTRY), { ...config.storage.maintenance.gc, ...(periodic ? {} : { enabled: false }), retention: config.storage.maintenance.retention.policies }, logger);
+  const mirrorSync = startMirrorSync(syncedUpstreamsOf(config.mirror, container.resolve(REGISTRY)), logger, { timers: periodic });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -127,6 +132,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
       });
       await purger.stop();
       await collector.stop();
+      await mirrorSync.stop();
       await container.resolve(REGISTRY).flushPulls();
       await ops.close();
       await container.resolve(REGISTRY).closeCaches();
@@ -135,7 +141,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
     })();
     return closing;
   };
-  return { server, url, ...(ops.debugURL ? { debugURL: ops.debugURL } : {}), plugin, logger, health: ops.health, close };
+  return { server, url, ...(ops.debugURL ? { debugURL: ops.debugURL } : {}), plugin, logger, health: ops.health, syncNow: () => mirrorSync.runNow(), close };
 }
 
 export async function serveCommand(flags: ConfigFlag): Promise<void> {

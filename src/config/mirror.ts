@@ -4,6 +4,8 @@
  * `upstreams` add several, each mapped to a local namespace prefix. Both normalise to one list of
  * upstreams, the whole-namespace one (prefix '') last.
  */
+import type { SyncContentConfig } from '../registry/mirror/sync-rules.js';
+import { syncContentOf } from './mirror-sync.js';
 import type { Origins } from './origins.js';
 import type { ConfigIssue } from './types.js';
 
@@ -21,8 +23,8 @@ export interface UpstreamConfig {
   readonly prefix: string;
   /** the upstream's repositories sit under this prefix ('' : at its root), e.g. `library` */
   readonly remoteprefix: string;
-  /** scheduled sync entries, as written (the sync scheduler reads them) */
-  readonly sync: readonly Readonly<Record<string, unknown>>[];
+  /** scheduled sync entries (src/registry/mirror/sync-rules.ts), the default interval filled in */
+  readonly sync: readonly SyncContentConfig[];
   /** where the upstream was written, for messages (`proxy` or `proxy.upstreams[0]`) */
   readonly path: string;
 }
@@ -84,7 +86,7 @@ export function mirrorOf(document: Mapping): { mirror: MirrorConfig } | undefine
   if (!isMapping(proxy)) return undefined;
   const defaultTtl = text(proxy.ttl) ?? DEFAULT_MIRROR_TTL;
   const listed = (Array.isArray(proxy.upstreams) ? proxy.upstreams : []).filter(isMapping).map((upstream, index): UpstreamConfig => {
-    const sync = Array.isArray(upstream.sync) ? upstream.sync.filter(isMapping) : [];
+    const sync = Array.isArray(upstream.sync) ? upstream.sync.filter(isMapping).map(syncContentOf) : [];
     return {
       name: upstream.name as string,
       ...credentials(upstream),

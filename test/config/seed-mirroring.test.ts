@@ -57,10 +57,13 @@ describe('proxy.upstreams[].sync', () => {
   const file = (sync: string[]): string =>
     ['version: 0.1', 'storage:', '  inmemory: {}', 'proxy:', '  upstreams:', '    - name: hub', '      remoteurl: https://registry.example', '      prefix: hub', '      sync:', ...sync.map((line) => `        ${line}`), ''].join('\n');
 
-  it('keeps each entry as written for the scheduler', async () => {
-    const cwd = await workdir({ 'config.yml': file(['- repositories: [library/alpine, "team/*"]', '  tags: ["3.*", latest]', '  regex: "^[0-9]"', '  semver: false', '  interval: 30m']) });
+  it('hands each entry to the scheduler, one without interval every hour', async () => {
+    const cwd = await workdir({ 'config.yml': file(['- repositories: [library/alpine, "team/*"]', '  tags: ["3.*", latest]', '  regex: "^[0-9]"', '  semver: true', '  interval: 30m', '- repositories: [other]']) });
     const config = await loadConfig({ cwd, configFile: 'config.yml', env: {} });
-    expect(config.mirror?.upstreams[0]?.sync).toEqual([{ repositories: ['library/alpine', 'team/*'], tags: ['3.*', 'latest'], regex: '^[0-9]', semver: false, interval: '30m' }]);
+    expect(config.mirror?.upstreams[0]?.sync).toEqual([
+      { repositories: ['library/alpine', 'team/*'], tags: ['3.*', 'latest'], regex: '^[0-9]', semver: true, interval: '30m' },
+      { repositories: ['other'], interval: '1h' },
+    ]);
   });
 
   it('refuses an entry without repositories, an unknown key, a regex that does not compile and an interval that is no duration, each at its path', async () => {

@@ -117,8 +117,8 @@ export class PullThrough {
     throw new RegistryError('UNSUPPORTED', `${what} refused: ${under} from upstream ${upstream.name} (${upstream.remoteurl}); push to a repository outside the mirrored prefixes`, { repository: name, upstream: upstream.name });
   }
 
-  /** A manifest of a mirrored repository: local while fresh (tags) or stored (digests), else from the upstream. */
-  async manifest(route: PullRoute, name: string, reference: string): Promise<StoredManifest> {
+  /** A manifest of a mirrored repository: local while fresh (tags; `revalidate` asks the upstream anyway) or stored (digests), else from the upstream. */
+  async manifest(route: PullRoute, name: string, reference: string, options: { readonly revalidate?: boolean } = {}): Promise<StoredManifest> {
     const remote = route.remoteName;
     if (remote === undefined) throw unknownManifest(name, reference, route);
     const local = await this.stores.manifests.get(name, reference).catch((err: unknown) => {
@@ -129,7 +129,7 @@ export class PullThrough {
     if (local && byDigest) return local;
     if (local) {
       const record = await this.freshness.read(name, reference);
-      if (record && record.digest === local.digest && this.now() - record.fetchedAt < route.upstream.ttlMs) return local;
+      if (!options.revalidate && record && record.digest === local.digest && this.now() - record.fetchedAt < route.upstream.ttlMs) return local;
       try {
         const head = await route.upstream.client.headManifest(remote, reference);
         if (head.digest === local.digest) {
@@ -179,7 +179,8 @@ export class PullThrough {
       manifest: async (repository, reference, signal) => {
         signal.throwIfAborted();
         const { route, name } = local(repository);
-        const manifest = await this.manifest(route, name, reference);
+        // the sync has just listed the upstream's tags: a tag follows the upstream now, whatever its ttl
+        const manifest = await this.manifest(route, name, reference, { revalidate: true });
         return { digest: manifest.digest, content: manifest.content };
       },
       blob: async (repository, digest, signal) => {

@@ -16,6 +16,20 @@ export interface SyncedUpstream {
   readonly port: SyncPort;
 }
 
+/**
+ * The upstreams of the `proxy` section that have `sync` entries, each with the port its syncs store through
+ * (the registry's, onto the pull-through).
+ */
+export function syncedUpstreamsOf(
+  mirror: { readonly upstreams: readonly { readonly name: string; readonly sync: readonly SyncContentConfig[] }[] } | undefined,
+  registry: { mirrorSyncPort(upstream: string): SyncPort | undefined },
+): SyncedUpstream[] {
+  return (mirror?.upstreams ?? []).flatMap((upstream) => {
+    const port = upstream.sync.length > 0 ? registry.mirrorSyncPort(upstream.name) : undefined;
+    return port ? [{ name: upstream.name, sync: upstream.sync, port }] : [];
+  });
+}
+
 export interface MirrorSyncScheduler {
   /** runs every entry of every upstream once (waiting for a run of an entry already under way first) */
   runNow(): Promise<SyncReport[]>;
