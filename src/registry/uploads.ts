@@ -144,10 +144,13 @@ export class UploadSessions {
       }
       try {
         const blobPath = this.layout.blobData(expected);
-        if ((await this.storage.sizeOf(blobPath)) === undefined) {
-          await this.storage.driver.move(dataPath, blobPath);
-        }
-        await this.storage.writeLink(this.layout.layerLink(name, expected), expected);
+        const placeBlob = async (): Promise<void> => {
+          if ((await this.storage.sizeOf(blobPath)) === undefined) await this.storage.driver.move(dataPath, blobPath);
+        };
+        // Side by side, each durable before the answer: a link whose blob is not (yet) in place reads as
+        // an unknown blob (BlobStore.stat checks both), so neither order is ever visible as a broken blob,
+        // and the push waits for one chain of syncs instead of two.
+        await Promise.all([placeBlob(), this.storage.writeLink(this.layout.layerLink(name, expected), expected)]);
       } catch (err) {
         admission?.release();
         throw err;

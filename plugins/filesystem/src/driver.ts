@@ -8,7 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { DriverContext, FileInfo, FileWriter, ReadAt, StorageDriver } from 'stowage';
-import { makeParentDirectories, syncDirectory, syncDirectoryOf, syncFileData } from './fsync.js';
+import { makeParentDirectories, syncDirectory, syncDirectoryOf, writeNewFileDurably } from './fsync.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
 import { openWriter, partialPathOf, removeClaims, uploadSizeOf } from './writer.js';
 
@@ -73,20 +73,8 @@ export class FilesystemDriver implements StorageDriver {
   /** Writes `file` in its existing folder; false when the folder does not exist. */
   private async replaceFile(file: string, content: Uint8Array, signal?: AbortSignal): Promise<boolean> {
     const temp = temporaryPathOf(file);
-    let handle;
     try {
-      handle = await open(temp, 'wx');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
-    try {
-      try {
-        await handle.writeFile(content, { signal });
-        await syncFileData(handle);
-      } finally {
-        await handle.close();
-      }
+      if (!(await writeNewFileDurably(temp, content, signal))) return false;
       // the last moment to stop: after the rename the new content is in place
       signal?.throwIfAborted();
       await rename(temp, file);
@@ -110,13 +98,8 @@ export class FilesystemDriver implements StorageDriver {
     const stagedFile = join(staging, relative(missing, file));
     try {
       await mkdir(dirname(stagedFile), { recursive: true });
-      const handle = await open(stagedFile, 'wx');
-      try {
-        await handle.writeFile(content, { signal });
-        await syncFileData(handle);
-      } finally {
-        await handle.close();
-      }
+      // the staging folder was just made: only a concurrent removal (purging) makes it vanish
+      if (!(await writeNewFileDurably(stagedFile, content, signal))) throw Object.assign(new Error(`${staging} vanished`), { code: 'ENOENT' });
       // the staged folders hold the file and each other: synced before the rename, so the folder that
       // appears is whole on disk too, not only in the journal's order
       await Promise.all(foldersFrom(dirname(stagedFile), staging).map(syncDirectoryOf));
