@@ -8,10 +8,13 @@
  * left out. Sending never delays or fails a request: it happens after the response, and a mail the SMTP
  * server refuses is logged (without the password) and dropped.
  */
-import nodemailer from 'nodemailer';
+import type nodemailer from 'nodemailer';
+import { loadWhenNeeded } from '../load-when-needed.js';
 import type { EmailReportConfig } from '../config/reporting.js';
 import type { Exchange, HttpHook } from '../http/exchange.js';
 import type { RegistryLogger } from '../registry/logger.js';
+
+const mailer = loadWhenNeeded<typeof nodemailer>('nodemailer');
 
 export interface ServerErrorReport {
   readonly requestId: string;
@@ -34,7 +37,7 @@ export class ErrorMailer {
     private readonly logger: RegistryLogger,
     private readonly now: () => number = Date.now,
   ) {
-    this.transport = nodemailer.createTransport({
+    this.transport = mailer().createTransport({
       host: config.host,
       port: config.port,
       secure: config.secure,

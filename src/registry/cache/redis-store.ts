@@ -4,7 +4,8 @@
  * (reads) or nothing (fills); entries also expire after `ttlSeconds`, which bounds how long a value can
  * outlive an invalidation that could not reach redis.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { loadWhenNeeded } from '../../load-when-needed.js';
 import type { RegistryLogger } from '../logger.js';
 import type { CacheLookup, CacheStore } from './store.js';
 
@@ -19,6 +20,8 @@ export interface RedisSettings {
   /** how long one command may take before it counts as a miss */
   readonly commandTimeoutMs: number;
 }
+
+const ioredis = loadWhenNeeded<typeof import('ioredis')>('ioredis');
 
 const KEY_PREFIX = 'stowage:';
 
@@ -49,7 +52,7 @@ export class RedisStore implements CacheStore {
     purpose: string,
   ) {
     this.description = `redis ${settings.host}:${settings.port} db ${settings.db} (${purpose})`;
-    this.client = new Redis({
+    this.client = new (ioredis().Redis)({
       host: settings.host,
       port: settings.port,
       db: settings.db,

@@ -4,9 +4,12 @@
  * on first use, under an advisory lock so processes starting together do not race; each change is one
  * transaction, with the repository's row locked while it is refreshed.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { loadWhenNeeded } from '../../load-when-needed.js';
 import type { RegistryLogger } from '../logger.js';
 import { foldForSearch, foldedValues, SEARCH_SCHEMA_VERSION, type Annotations, type SearchStore, type TagAnnotations } from './store.js';
+
+const postgres = loadWhenNeeded<typeof pg>('pg');
 
 /** the advisory lock the schema migration holds (any constant, the same in every stowage) */
 const MIGRATION_LOCK = 0x5e4c_1d3;
@@ -52,7 +55,7 @@ export class PostgresSearchStore implements SearchStore {
 
   constructor(connectionString: string, logger?: RegistryLogger) {
     this.location = maskedConnectionString(connectionString);
-    this.pool = new pg.Pool({ connectionString, max: 4 });
+    this.pool = new (postgres().Pool)({ connectionString, max: 4 });
     // an idle connection that breaks must not end the process; the next query reconnects
     this.pool.on('error', (err) => logger?.warn({ err, index: this.location }, 'search index: a PostgreSQL connection failed'));
   }
