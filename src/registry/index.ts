@@ -18,7 +18,7 @@ import { ManifestStore, type PushedManifest, type StoredManifest } from './manif
 import { PullThrough, type PullThroughOptions } from './mirror/pull-through.js';
 import type { SyncPort } from './mirror/sync.js';
 import { checkName, isValidName, isValidUploadId } from './names.js';
-import type { Page, PageRequest } from './pagination.js';
+import { paginate, type Page, type PageRequest } from './pagination.js';
 import { purgeUploads, type PurgeResult } from './purge.js';
 import { ReferrersStore, type ReferrersIndex } from './referrers.js';
 import { RegistryStorage } from './storage.js';
@@ -383,6 +383,10 @@ export class Registry {
 
   async listTags(name: string, request: PageRequest): Promise<Page> {
     checkName(name);
+    const route = this.pullThrough?.routeOf(name);
+    // a mirrored repository lists its upstream's tags, as distribution's proxy does; its own when the upstream cannot answer
+    const upstreamTags = route ? await this.pullThrough!.upstreamTags(route, name) : undefined;
+    if (upstreamTags) return paginate(upstreamTags, request);
     return this.boundary(() => this.tagStore.list(name, request));
   }
 

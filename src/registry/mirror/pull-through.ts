@@ -221,6 +221,18 @@ export class PullThrough {
     }
   }
 
+  /** The upstream's tags of a mirrored repository; undefined when the upstream cannot say (the caller lists its own). */
+  async upstreamTags(route: PullRoute, name: string): Promise<string[] | undefined> {
+    if (route.remoteName === undefined) return undefined;
+    try {
+      return await route.upstream.client.listTags(route.remoteName);
+    } catch (err) {
+      if (!isUpstreamError(err)) throw err;
+      this.stores.logger.warn({ repository: name, err: err.message }, 'mirror: the upstream cannot list its tags; listing the stored ones');
+      return undefined;
+    }
+  }
+
   /** the blob's flight while it is being fetched: its bytes from `offset`, as they arrive */
   following(digest: string): BlobFlight | undefined {
     return this.fetcher.current(digest);

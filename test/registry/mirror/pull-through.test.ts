@@ -341,6 +341,28 @@ describe('mirrored and local namespaces, tag ttls, and an upstream that fails', 
     }
   });
 
+  it("a mirrored repository lists its upstream's tags (paged), and its stored ones while the upstream is down", async () => {
+    const mirror = await startMirror();
+    const listed = await get(`${mirror.url}/v2/mirror/dist/library/app/tags/list`);
+    expect(listed.status).toBe(200);
+    expect(JSON.parse(listed.body.toString())).toEqual({ name: 'mirror/dist/library/app', tags: ['v1'] });
+    const paged = await get(`${mirror.url}/v2/mirror/dist/library/app/tags/list?n=1&last=v1`);
+    expect(JSON.parse(paged.body.toString())).toEqual({ name: 'mirror/dist/library/app', tags: [] });
+    upstream.proxy.setDown(true);
+    try {
+      expect((await get(`${mirror.url}/v2/mirror/dist/library/app/tags/list`)).status).toBe(404);
+    } finally {
+      upstream.proxy.setDown(false);
+    }
+    await appManifest(mirror);
+    upstream.proxy.setDown(true);
+    try {
+      expect(JSON.parse((await get(`${mirror.url}/v2/mirror/dist/library/app/tags/list`)).body.toString())).toEqual({ name: 'mirror/dist/library/app', tags: ['v1'] });
+    } finally {
+      upstream.proxy.setDown(false);
+    }
+  });
+
   it('an unknown upstream repository or tag is 404 MANIFEST_UNKNOWN, as for a local one', async () => {
     const mirror = await startMirror();
     const missing = await get(`${mirror.url}/v2/mirror/dist/library/app/manifests/nope`, { accept: MANIFEST_ACCEPT });
