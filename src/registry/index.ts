@@ -15,7 +15,7 @@ import { silentLogger, type RegistryLogger } from './logger.js';
 import { QuotaTracker, type QuotaLimit, type QuotaUsage } from './gc/quota.js';
 import { applyRetention, collectGarbage, collectOnline, GcLease, hasUnfinishedRun, PullRecorder, type RetentionPolicy, type RetentionReport, systemClock, type GcClock, type GcOptions, type GcReport, type OnlineGcSettings } from './gc/index.js';
 import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
-import { PullThrough, type PullThroughOptions } from './mirror/pull-through.js';
+import { PullThrough, type PullRoute, type PullThroughOptions } from './mirror/pull-through.js';
 import type { SyncPort } from './mirror/sync.js';
 import { checkName, isValidName, isValidUploadId } from './names.js';
 import { paginate, type Page, type PageRequest } from './pagination.js';
@@ -152,7 +152,7 @@ export class Registry {
   async statBlob(name: string, digest: string): Promise<BlobDescriptor> {
     checkName(name);
     const parsed = parseDigest(digest);
-    const route = this.pullThrough?.routeOf(name);
+    const route = this.mirrorRoute(name);
     if (!route) return this.boundary(() => this.blobStore.stat(name, parsed), () => blobUnknown(name, parsed.value));
     const local = await this.boundary(() => this.blobStore.statOrUndefined(name, parsed));
     return local ?? this.boundary(() => this.pullThrough!.blob(route, name, parsed));
@@ -262,7 +262,7 @@ export class Registry {
 
   async getManifest(name: string, reference: string): Promise<StoredManifest> {
     checkName(name);
-    const route = this.pullThrough?.routeOf(name);
+    const route = this.mirrorRoute(name);
     const manifest = route
       ? await this.boundary(() => this.pullThrough!.manifest(route, name, reference), () => manifestUnknown(name, reference))
       : await this.boundary(() => this.manifestStore.get(name, reference), () => manifestUnknown(name, reference));
@@ -383,7 +383,7 @@ export class Registry {
 
   async listTags(name: string, request: PageRequest): Promise<Page> {
     checkName(name);
-    const route = this.pullThrough?.routeOf(name);
+    const route = this.mirrorRoute(name);
     // a mirrored repository lists its upstream's tags, as distribution's proxy does; its own when the upstream cannot answer
     const upstreamTags = route ? await this.pullThrough!.upstreamTags(route, name) : undefined;
     if (upstreamTags) return paginate(upstreamTags, request);
@@ -501,6 +501,14 @@ export class Registry {
     } catch (err) {
       throw registryErrorOf(err, vanished);
     }
+  }
+
+  /**
+   * The upstream that pulls of `name` fetch from; undefined for a local repository, and for every repository
+   * in read-only mode, where nothing is fetched (and stored) and only what is stored is served.
+   */
+  private mirrorRoute(name: string): PullRoute | undefined {
+    return this.readOnly ? undefined : this.pullThrough?.routeOf(name);
   }
 
   private checkWritable(): void {

@@ -69,8 +69,12 @@ function upstreamConfig(overrides: Partial<UpstreamConfig> = {}): UpstreamConfig
 }
 
 /** stowage on a fresh filesystem storage, mirroring `config`, its log lines kept (no redactor: nothing secret may reach them) */
-async function startMirror(config: MirrorConfig = { upstreams: [upstreamConfig()] }, now?: () => number): Promise<Mirror> {
-  const storage = await mkdtemp(path.join(os.tmpdir(), 'stowage-mirror-storage-'));
+async function startMirror(
+  config: MirrorConfig = { upstreams: [upstreamConfig()] },
+  now?: () => number,
+  options: { readonly readOnly?: boolean; readonly storage?: string } = {},
+): Promise<Mirror> {
+  const storage = options.storage ?? (await mkdtemp(path.join(os.tmpdir(), 'stowage-mirror-storage-')));
   const spool = await mkdtemp(path.join(os.tmpdir(), 'stowage-mirror-spool-'));
   cleanup.push(storage, spool);
   const logLines: string[] = [];
@@ -78,6 +82,7 @@ async function startMirror(config: MirrorConfig = { upstreams: [upstreamConfig()
   const registry = await startRegistry({
     driver: await createFilesystemDriver(storage),
     deleteEnabled: true,
+    readOnly: options.readOnly ?? false,
     logger: createLogger({ level: 'debug', destination }),
     mirror: { config, spoolDir: spool, ...(now ? { now } : {}) },
   });
@@ -339,6 +344,22 @@ describe('mirrored and local namespaces, tag ttls, and an upstream that fails', 
     } finally {
       upstream.proxy.setDown(false);
     }
+  });
+
+  it('in read-only mode nothing is fetched: what is stored is served, the rest is unknown, and the upstream is not asked', async () => {
+    const writer = await startMirror();
+    await appManifest(writer);
+    await writer.close();
+    started.splice(started.indexOf(writer), 1);
+    const mirror = await startMirror(undefined, undefined, { readOnly: true, storage: writer.storage });
+    const mark = upstream.proxy.requests.length;
+    expect(sha256((await get(`${mirror.url}/v2/mirror/dist/library/app/manifests/v1`, { accept: MANIFEST_ACCEPT })).body)).toBe(upstream.image.rootDigest);
+    const manifest = await appManifest(mirror);
+    const layer = await get(`${mirror.url}/v2/mirror/dist/library/app/blobs/${manifest.layers[0]!.digest}`);
+    expect(layer.status).toBe(404);
+    expect(JSON.parse(layer.body.toString())).toMatchObject({ errors: [{ code: 'BLOB_UNKNOWN' }] });
+    expect((await get(`${mirror.url}/v2/mirror/dist/library/multi/manifests/multi`, { accept: MANIFEST_ACCEPT })).status).toBe(404);
+    expect(upstream.proxy.requests.slice(mark)).toEqual([]);
   });
 
   it("a mirrored repository lists its upstream's tags (paged), and its stored ones while the upstream is down", async () => {
