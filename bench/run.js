@@ -3,7 +3,7 @@
 // Benchmarks stowage (filesystem driver) against CNCF distribution 2.8 (Debian docker-registry) on the same
 // machine and disk, over loopback only, scenario by scenario, one registry at a time. See docs/bench.md.
 // --baseline DIR adds a third target, "baseline": stowage from another built checkout (before/after a change).
-// --workers N|auto sets stowage's (and the baseline's) http.workers.
+// --workers N|auto sets stowage's (and the baseline's) http.workers; --node-flags '...' node options for them.
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,13 +21,16 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     // stowage's http.workers (a number or `auto`); unset: its default
     workers: { type: 'string' },
+    // node options for stowage's (and the baseline's) process, space-separated (e.g. `--max-semi-space-size=2`)
+    'node-flags': { type: 'string' },
   },
 });
 
+const nodeFlags = args['node-flags'] ? args['node-flags'].trim().split(/\s+/) : [];
 const STARTERS = {
   distribution: startDistribution,
-  stowage: (baseDir) => startStowage(baseDir, undefined, args.workers),
-  baseline: (baseDir) => startStowage(baseDir, path.resolve(args.baseline), args.workers),
+  stowage: (baseDir) => startStowage(baseDir, undefined, args.workers, nodeFlags),
+  baseline: (baseDir) => startStowage(baseDir, path.resolve(args.baseline), args.workers, nodeFlags),
 };
 const targets = args.targets.split(',').map((t) => t.trim());
 if (args.baseline && !targets.includes('baseline')) targets.push('baseline');
@@ -125,4 +128,5 @@ if (loaded) {
   console.log(`${loaded}, GET /v2/ latency p50/p95/p99 ms: ${targets.map((t) => `${t} ${fmt(latency(t).p50, 1)}/${fmt(latency(t).p95, 1)}/${fmt(latency(t).p99, 1)} (${latency(t).count} requests)`).join(', ')}`);
 }
 if (args.workers) console.log(`stowage http.workers: ${args.workers}`);
+if (nodeFlags.length > 0) console.log(`stowage node flags: ${nodeFlags.join(' ')}`);
 if (args.json) await writeFile(args.json, JSON.stringify(results, null, 2));

@@ -166,9 +166,10 @@ http: { addr: 127.0.0.1:${port} }
 /**
  * stowage from this checkout (`node bin/stowage.js serve`), filesystem driver. Needs `npm run build`.
  * `checkout`: another built checkout instead (the benchmark's `--baseline`); `workers`: its `http.workers`
- * (the benchmark's `--workers`; unset: the default, one process).
+ * (the benchmark's `--workers`; unset: the default, one process); `nodeFlags`: node options before the script
+ * (the benchmark's `--node-flags`, e.g. `--max-semi-space-size=2`).
  */
-export async function startStowage(baseDir, checkout = PROJECT_ROOT, workers = undefined) {
+export async function startStowage(baseDir, checkout = PROJECT_ROOT, workers = undefined, nodeFlags = []) {
   if (!existsSync(path.join(checkout, 'dist', 'cli', 'main.js'))) throw new Error(`stowage in ${checkout} is not built: run \`npm run build\` there first`);
   const workdir = await mkdtemp(path.join(baseDir, 'stowage-'));
   const root = path.join(workdir, 'storage');
@@ -186,7 +187,7 @@ storage:
 http: { addr: 127.0.0.1:${port}${workers === undefined ? '' : `, workers: ${workers}`} }
 `,
   );
-  return launch('stowage', process.execPath, [path.join(checkout, 'bin', 'stowage.js'), 'serve', '--config', config], workdir, port, {
+  return launch('stowage', process.execPath, [...nodeFlags, path.join(checkout, 'bin', 'stowage.js'), 'serve', '--config', config], workdir, port, {
     PATH: process.env.PATH,
     HOME: workdir,
     NODE_ENV: 'production',
