@@ -292,6 +292,26 @@ describe('swift driver on a real Swift', () => {
     await driver.delete('/replace');
     expect(await countObjects(containerOf(driver), 'segments/')).toBe(before);
     expect(await countObjects(containerOf(driver), 'files/replace')).toBe(0);
+    expect(await countObjects(containerOf(driver), 'segment-owners/')).toBe(0);
+  });
+
+  it('keeps a moved object whole when the move stopped after its copy and the source is deleted later', async () => {
+    const content = randomBytes((2 << 20) + 500);
+    const writer = await driver.writer('/interrupted/upload', false);
+    await writer.write(content);
+    await writer.commit();
+    await writer.close();
+    const before = await countObjects(containerOf(driver), 'segments/');
+    // the first step of a move, as a process killed before the second one (deleting the source) leaves it
+    const store = (driver as unknown as { store: { copy(source: string, dest: string): Promise<void> } }).store;
+    await store.copy('files/interrupted/upload', 'files/interrupted/blob');
+    // the leftover source goes, as the upload purger removes an abandoned upload; the blob keeps its segments
+    await driver.delete('/interrupted/upload');
+    expect(await countObjects(containerOf(driver), 'segments/')).toBe(before);
+    expect(sha(await readAll(await driver.reader('/interrupted/blob', 0)))).toBe(sha(content));
+    await driver.delete('/interrupted');
+    expect(await countObjects(containerOf(driver), 'segments/')).toBe(before - 3);
+    expect(await countObjects(containerOf(driver), 'segment-owners/')).toBe(0);
   });
 
   it('walks depth first in lexical order from one listing per directory, honouring skipDir, stop and startAfter', async () => {

@@ -6,8 +6,10 @@
  *    the upload id), made visible by a Static Large Object manifest (`?multipart-manifest=put`), so objects
  *    larger than Swift's 5 GB limit work and Swift checks every segment's ETag and size on commit;
  *  - a copy of an SLO copies its manifest (`?multipart-manifest=get`), so source and destination share the
- *    segments until the move deletes the source alone; content is deleted with its segments
- *    (`?multipart-manifest=delete`); what an overwritten manifest referred to is deleted after it;
+ *    segments until the move deletes the source alone; the segments are first marked as the destination's
+ *    (`<prefix>/segment-owners/<upload>`), so a source left behind by an interrupted move is later deleted
+ *    without them; content is deleted with the segments it owns (`?multipart-manifest=delete`); what an
+ *    overwritten manifest owned is deleted after it;
  *  - small objects (sidecars, segments of an aborted upload) go through the bulk delete middleware when the
  *    cluster offers it;
  *  - redirects are TempURLs signed with the container's (or account's) key.
@@ -76,6 +78,7 @@ export class SwiftStore extends HttpObjectStore<Query> implements ObjectStore {
   bulkDelete: BulkDeleteSupport | undefined;
   tempUrlSettings: TempUrlSettings | undefined;
   private readonly segmentRoot: string;
+  private readonly ownerRoot: string;
   private readonly logger: DriverLogger;
 
   constructor(
@@ -102,6 +105,7 @@ export class SwiftStore extends HttpObjectStore<Query> implements ObjectStore {
     this.logger = logger;
     this.partSizeHint = options.chunkSize;
     this.segmentRoot = options.prefix ? `${options.prefix}/segments` : 'segments';
+    this.ownerRoot = options.prefix ? `${options.prefix}/segment-owners` : 'segment-owners';
   }
 
   /** The driver's root: committed content and its upload sidecars, under `files` as in distribution's layout. */
@@ -197,18 +201,27 @@ export class SwiftStore extends HttpObjectStore<Query> implements ObjectStore {
   }
 
   /**
-   * Content, with the segments of any that is an SLO manifest (`?multipart-manifest=delete`, which Swift
-   * refuses for a plain object: those go through deleteKeys).
+   * Content, with the segments of any SLO manifest among it that it owns (`?multipart-manifest=delete`,
+   * which Swift refuses for a plain object: those go through deleteKeys). Segments a move handed to
+   * another manifest (see copy) stay with it.
    */
   async deleteContent(keys: readonly string[]): Promise<void> {
     const plain: string[] = [];
     for (const key of keys) {
-      if (!(await this.isManifest(key))) {
+      const segments = await this.manifestSegments(key);
+      if (segments === undefined) {
         plain.push(key);
         continue;
       }
-      const call: Call = { method: 'DELETE', key, query: { 'multipart-manifest': 'delete' }, headers: { accept: 'application/json' } };
-      this.checkBulkResult(await this.expect(call, 200), this.describe(call));
+      const owned = await this.ownedBy(key, segments);
+      if (owned.length === segments.length) {
+        const call: Call = { method: 'DELETE', key, query: { 'multipart-manifest': 'delete' }, headers: { accept: 'application/json' } };
+        this.checkBulkResult(await this.expect(call, 200), this.describe(call));
+      } else {
+        await this.expect({ method: 'DELETE', key }, 204, 404);
+        await this.deleteKeys(owned);
+      }
+      await this.deleteKeys(this.ownerMarkers(owned));
     }
     await this.deleteKeys(plain);
   }
@@ -240,32 +253,63 @@ export class SwiftStore extends HttpObjectStore<Query> implements ObjectStore {
     return { objects, prefixes, nextMarker: entries.length === pageSize && last ? (last.name ?? last.subdir) : undefined };
   }
 
-  /** Whether the object at `key` is an SLO manifest (false when there is none). */
-  private async isManifest(key: string): Promise<boolean> {
-    const call: Call = { method: 'HEAD', key };
-    const head = await this.expect(call, 200, 404);
-    return head.status === 200 && (head.headers['x-static-large-object'] ?? '').toLowerCase() === 'true';
-  }
-
-  /** The segments of the SLO manifest at `key`; [] for a plain object or none. */
-  private async manifestSegments(key: string): Promise<string[]> {
-    if (!(await this.isManifest(key))) return [];
+  /** The segments of the SLO manifest at `key`; undefined for a plain object or none. */
+  private async manifestSegments(key: string): Promise<string[] | undefined> {
+    const head = await this.expect({ method: 'HEAD', key }, 200, 404);
+    if (head.status !== 200 || (head.headers['x-static-large-object'] ?? '').toLowerCase() !== 'true') return undefined;
     const reply = await this.expect({ method: 'GET', key, query: { 'multipart-manifest': 'get' } }, 200, 404);
-    if (reply.status === 404) return [];
+    if (reply.status === 404) return undefined;
     const listed = JSON.parse(reply.body.toString('utf8')) as { name: string }[];
     const prefix = `/${this.options.container}/`;
     return listed.map((segment) => (segment.name.startsWith(prefix) ? segment.name.slice(prefix.length) : segment.name));
   }
 
-  /** Deletes the segments the manifest that was at a key referred to, but the new one there does not. */
-  private async dropReplaced(replaced: readonly string[], kept: ReadonlySet<string>): Promise<void> {
-    const unused = replaced.filter((segment) => !kept.has(segment));
-    if (unused.length > 0) await this.deleteKeys(unused);
+  /**
+   * Who owns an upload's segments once a move copied its manifest: `<prefix>/segment-owners/<upload>`
+   * names the destination, written before the copy. Until the move deleted its source both manifests
+   * share the segments; if the process dies in between, deleting the source later (the upload purger)
+   * must not take the destination's segments with it. No marker: the manifest they were written for.
+   */
+  private ownerMarker(uploadId: string): string {
+    return `${this.ownerRoot}/${uploadId.slice(this.segmentRoot.length + 1)}`;
   }
 
-  /** An SLO is copied as its manifest (`multipart-manifest=get`; a plain object as itself), so both share the segments. */
+  /** the segment prefixes (upload ids) of segments */
+  private uploadsOf(segments: readonly string[]): string[] {
+    return [...new Set(segments.filter((s) => s.startsWith(`${this.segmentRoot}/`)).map((s) => s.slice(0, s.lastIndexOf('/'))))];
+  }
+
+  private ownerMarkers(segments: readonly string[]): string[] {
+    return this.uploadsOf(segments).map((upload) => this.ownerMarker(upload));
+  }
+
+  /** The segments among `segments` that the manifest at `key` owns. */
+  private async ownedBy(key: string, segments: readonly string[]): Promise<string[]> {
+    const foreign = new Set<string>();
+    for (const upload of this.uploadsOf(segments)) {
+      const owner = await this.get(this.ownerMarker(upload));
+      if (owner !== undefined && owner.toString('utf8') !== key) foreign.add(upload);
+    }
+    return segments.filter((s) => !s.startsWith(`${this.segmentRoot}/`) || !foreign.has(s.slice(0, s.lastIndexOf('/'))));
+  }
+
+  /** Deletes the segments the manifest that was at `key` owned, but the new one there does not use. */
+  private async dropReplaced(key: string, replaced: readonly string[] | undefined, kept: ReadonlySet<string>): Promise<void> {
+    const unused = (replaced ?? []).filter((segment) => !kept.has(segment));
+    if (unused.length === 0) return;
+    const owned = await this.ownedBy(key, unused);
+    await this.deleteKeys(owned);
+    await this.deleteKeys(this.ownerMarkers(owned).filter((marker) => !this.ownerMarkers([...kept]).includes(marker)));
+  }
+
+  /**
+   * An SLO is copied as its manifest (`multipart-manifest=get`; a plain object as itself), so both share
+   * the segments: they are marked as the destination's first (the move deletes the source alone next).
+   */
   async copy(sourceKey: string, destKey: string): Promise<void> {
     const replaced = await this.manifestSegments(destKey);
+    const moved = (await this.manifestSegments(sourceKey)) ?? [];
+    for (const upload of this.uploadsOf(moved)) await this.put(this.ownerMarker(upload), Buffer.from(destKey, 'utf8'));
     await this.expect(
       {
         method: 'PUT',
@@ -276,7 +320,7 @@ export class SwiftStore extends HttpObjectStore<Query> implements ObjectStore {
       },
       201,
     );
-    if (replaced.length > 0) await this.dropReplaced(replaced, new Set(await this.manifestSegments(destKey)));
+    await this.dropReplaced(destKey, replaced, new Set(moved));
   }
 
   /** No request: the upload is a fresh segment prefix; the manifest written on complete makes it an object. */
@@ -303,13 +347,13 @@ export class SwiftStore extends HttpObjectStore<Query> implements ObjectStore {
    */
   async completeMultipart(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<void> {
     const replaced = await this.manifestSegments(key);
-    const segments = parts.map((part, index) => this.segmentKey(uploadId, index));
+    const segments = parts.map((_part, index) => this.segmentKey(uploadId, index));
     const manifest = parts.map((part, index) => ({ path: this.qualified(segments[index]!), etag: part.etag, size_bytes: part.size }));
     await this.expect(
       { method: 'PUT', key, query: { 'multipart-manifest': 'put' }, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from(JSON.stringify(manifest)) },
       201,
     );
-    await this.dropReplaced(replaced, new Set(segments));
+    await this.dropReplaced(key, replaced, new Set(segments));
   }
 
   /** Deletes every segment under the upload's prefix. */
