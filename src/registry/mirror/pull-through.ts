@@ -30,7 +30,7 @@ import { BlobFetcher, type BlobFlight } from './blob-flight.js';
 import { MirrorNamespace, type MirrorRoute } from './namespace.js';
 import type { SyncPort } from './sync.js';
 import { TagFreshness } from './tag-freshness.js';
-import { isUpstreamError, UpstreamClient, type UpstreamError } from './upstream.js';
+import { isUpstreamError, UpstreamClient, UpstreamError } from './upstream.js';
 
 export interface PullThroughOptions {
   readonly config: MirrorConfig;
@@ -247,7 +247,13 @@ export class PullThrough {
     const byDigest = reference.includes(':');
     const tags = byDigest ? [] : [reference];
     // stored by digest with the tag, as a push by digest with ?tag= would; the blobs follow on demand
-    await this.stores.manifests.put(name, fetched.digest, fetched.content, fetched.contentType, tags, { requireReferenced: false });
+    await this.stores.manifests.put(name, fetched.digest, fetched.content, fetched.contentType, tags, { requireReferenced: false }).catch((err: unknown) => {
+      // what the upstream sent is not a manifest stowage stores (schema 1, an unknown type, not JSON): its fault, not the puller's
+      if (err instanceof RegistryError && (err.code === 'MANIFEST_INVALID' || err.code === 'DIGEST_INVALID' || err.code === 'TAG_INVALID')) {
+        throw new UpstreamError('invalid', `upstream ${route.upstream.config.name} sent ${remote}:${reference} as something stowage cannot store: ${err.message}`, undefined, { cause: err });
+      }
+      throw err;
+    });
     if (!byDigest) await this.freshness.write(name, reference, fetched.digest, this.now());
     await this.stores.manifestStored?.(name, tags, fetched.content).catch((err: unknown) => this.stores.logger.warn({ err, repository: name }, 'mirror: the search index did not take a fetched manifest'));
     this.stores.logger.info({ repository: name, reference, digest: fetched.digest, upstream: route.upstream.config.name }, 'mirror: manifest fetched from the upstream');
