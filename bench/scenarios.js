@@ -320,8 +320,8 @@ const LINKED_DIGEST = `sha256:${'5'.repeat(64)}`;
 
 /**
  * Catalog and tag listing at size, on content written straight into each server's storage folder
- * (bench/layout.js): 1,000 then 100,000 repositories named `scale/gGG/rRRR`, and one repository with 5,000
- * tags. Self-contained, so `--only 'repositories:|5,000 tags'` runs them alone.
+ * (bench/layout.js): 1,000 then 100,000 repositories named `scale/gGG/rRRR`, and repositories with 1,000,
+ * 5,000 and 100,000 tags. Self-contained, so `--only 'repositories:|tags list'` runs them alone.
  */
 function scaleScenarios(n, budget) {
   let repositories = 0;
@@ -346,12 +346,26 @@ function scaleScenarios(n, budget) {
       return { samples };
     },
   });
-  const tagsRepository = 'scale/tags';
-  let tagsSeeded = false;
-  const seedTags = async (server) => {
-    if (!tagsSeeded) await writeTags(server.storageRoot, tagsRepository, 5000, LINKED_DIGEST);
-    tagsSeeded = true;
+  // one repository per size, seeded once per server; 100,000 tags without their index links (bench/layout.js)
+  const tagRepositories = new Map([
+    [1000, 'scale/tags1k'],
+    [5000, 'scale/tags'],
+    [100_000, 'scale/tags100k'],
+  ]);
+  const seededTags = new Set();
+  const seedTags = async (server, count) => {
+    if (!seededTags.has(count)) await writeTags(server.storageRoot, tagRepositories.get(count), count, LINKED_DIGEST, count <= 5000);
+    seededTags.add(count);
   };
+  const tagsPageOf100 = (count) => ({
+    name: `tags list ${count.toLocaleString('en')} tags: page of 100 (n=100, last mid-way)`,
+    async run(base, server) {
+      await seedTags(server, count);
+      const url = `${base}/v2/${tagRepositories.get(count)}/tags/list?n=100&last=${tagName(count / 2 - 1)}`;
+      const samples = await timed(n(200), budget, async () => expectAtLeast((await page(url, 'tags')).entries.length, 100, 'tags page'));
+      return { samples };
+    },
+  });
   return [
     pageOf100(1000),
     wholeWalk(1000, undefined, n(20)),
@@ -367,19 +381,14 @@ function scaleScenarios(n, budget) {
     {
       name: 'tags list 5,000 tags (whole list)',
       async run(base, server) {
-        await seedTags(server);
-        const samples = await timed(n(50), budget, async () => expectAtLeast((await page(`${base}/v2/${tagsRepository}/tags/list`, 'tags')).entries.length, 5000, 'tags list'));
+        await seedTags(server, 5000);
+        const samples = await timed(n(50), budget, async () => expectAtLeast((await page(`${base}/v2/${tagRepositories.get(5000)}/tags/list`, 'tags')).entries.length, 5000, 'tags list'));
         return { samples };
       },
     },
-    {
-      name: 'tags list 5,000 tags: page of 100 (n=100, last mid-way)',
-      async run(base, server) {
-        await seedTags(server);
-        const samples = await timed(n(200), budget, async () => expectAtLeast((await page(`${base}/v2/${tagsRepository}/tags/list?n=100&last=${tagName(2499)}`, 'tags')).entries.length, 100, 'tags page'));
-        return { samples };
-      },
-    },
+    tagsPageOf100(1000),
+    tagsPageOf100(5000),
+    tagsPageOf100(100_000),
     // Last: distribution re-walks from the first repository for every page, so this one takes minutes there.
     wholeWalk(100_000, 1000, 1),
   ];

@@ -4,8 +4,9 @@
  *
  * A page costs what it shows, not what the registry holds: the walk skips every folder whose names all sort
  * at or before `last` without listing it, and stops once it has one entry more than the page (which tells it
- * whether another page follows). Nothing is kept between requests, so several processes sharing the storage
- * always see what is stored now.
+ * whether another page follows). Listings come from the driver's `listAfter`, which the filesystem driver
+ * answers from a sorted listing it keeps only while the folder's times say it is unchanged, so several
+ * processes sharing the storage always see what is stored now.
  */
 import { basename, type StorageLayout } from './layout.js';
 import { lexical, type Page, type PageRequest } from './pagination.js';
@@ -13,6 +14,15 @@ import type { RegistryStorage } from './storage.js';
 
 /** sibling folders whose listings are read ahead of the one the walk is at */
 const LISTINGS_AHEAD = 8;
+/**
+ * Listings are read ahead only after one of at most this many entries: a repository's own folder
+ * (`_layers`, `_manifests`, `_uploads`), whose siblings are most likely repositories too. After a large
+ * listing (a namespace of 1,000 repositories) the siblings are more namespaces, and reading them ahead
+ * would list thousands of names the page never reaches.
+ */
+const READ_AHEAD_AFTER_AT_MOST = 16;
+/** no limit on a listing's length: a catalog folder is read whole */
+const WHOLE = Number.MAX_SAFE_INTEGER;
 
 /**
  * One step of the walk through a folder's child `entry`: its own repository (`descend` false), or the
@@ -45,13 +55,18 @@ export class Catalog {
     const limit = request.n ?? defaultLimit;
     if (limit === 0) return { entries: [] };
     const root = this.layout.repositories();
-    const rootListing = await this.storage.listOrUndefined(root);
+    const rootListing = await this.listing(root);
     const found: string[] = [];
     // one entry more than the page says whether another page follows
     if (rootListing) await this.visit(root, rootListing, '', request.last, limit + 1, found);
     if (found.length <= limit) return { entries: found };
     const entries = found.slice(0, limit);
     return { entries, next: entries[entries.length - 1] };
+  }
+
+  /** A folder's children (full paths), undefined when it is gone; from the driver's sorted listing, which the filesystem driver keeps while the folder is unchanged. */
+  private async listing(folder: string): Promise<string[] | undefined> {
+    return (await this.storage.listAfterOrUndefined(folder, undefined, WHOLE))?.children;
   }
 
   /**
@@ -74,15 +89,17 @@ export class Catalog {
     const listingOf = (entry: string): Promise<string[] | undefined> => {
       let pending = listings.get(entry);
       if (!pending) {
-        pending = this.storage.listOrUndefined(`${folder}/${entry}`);
+        pending = this.listing(`${folder}/${entry}`);
         listings.set(entry, pending);
       }
       return pending;
     };
     for (let i = 0; i < steps.length; i++) {
-      for (const ahead of steps.slice(i + 1, i + LISTINGS_AHEAD)) void listingOf(ahead.entry).catch(() => undefined);
       const step = steps[i];
       const childListing = await listingOf(step.entry);
+      if (childListing && childListing.length <= READ_AHEAD_AFTER_AT_MOST) {
+        for (const ahead of steps.slice(i + 1, i + LISTINGS_AHEAD)) void listingOf(ahead.entry).catch(() => undefined);
+      }
       // a folder removed since its parent was listed holds no repository any more
       if (!childListing) continue;
       if (!step.descend) {

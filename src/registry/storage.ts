@@ -1,5 +1,6 @@
 /** Small helpers over the driver for the registry's link files and existence checks. */
-import type { StorageDriver } from '../storage/driver.js';
+import type { ListedPage, StorageDriver } from '../storage/driver.js';
+import { listAfterFromListing } from '../storage/list-after.js';
 import { isPathNotFound } from '../storage/errors.js';
 import { tryParseDigest, type Digest } from './digest.js';
 
@@ -55,6 +56,17 @@ export class RegistryStorage {
   async listOrUndefined(path: string): Promise<string[] | undefined> {
     try {
       return await this.driver.list(path);
+    } catch (err) {
+      if (isPathNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Children sorting after `after`, sorted, at most `limit` (see the driver's `listAfter`); undefined when the directory does not exist. */
+  async listAfterOrUndefined(path: string, after: string | undefined, limit: number): Promise<ListedPage | undefined> {
+    try {
+      // a driver not wrapped by base.ts (a test's bare plugin driver) may have no listAfter of its own
+      return await (this.driver.listAfter ? this.driver.listAfter(path, after, limit) : listAfterFromListing(this.driver, path, after, limit));
     } catch (err) {
       if (isPathNotFound(err)) return undefined;
       throw err;

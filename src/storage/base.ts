@@ -6,13 +6,14 @@
  * - a call whose signal already aborted does not reach the driver; an abort passes through unstamped;
  * - errors carry the driver's name, and anything that is not a storage error becomes STORAGE_FAILED with
  *   the original as `cause`;
- * - `walk` comes from `list` + `stat` when the driver has none; `redirectURL` answers undefined when the
+ * - `walk` comes from `list` + `stat` and `listAfter` from `list` when the driver has none; `redirectURL` answers undefined when the
  *   driver has none.
  */
 import type { Readable } from 'node:stream';
 import type { FileWriter, StorageDriver, WalkFn, WalkOptions } from './driver.js';
 import { StorageError, driverErrors, isAbortError, storageErrorCode } from './errors.js';
 import { isValidDirectoryPath, isValidStoragePath } from './paths.js';
+import { listAfterFromListing } from './list-after.js';
 import { walkFromListing } from './walk.js';
 
 const wrapped = Symbol.for('stowage.storage.wrappedDriver');
@@ -73,6 +74,12 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
     async list(path, signal) {
       directory(path);
       return guard('list', path, signal, () => driver.list(path, signal));
+    },
+    async listAfter(path, after, limit, signal) {
+      directory(path);
+      // the fallback goes through the wrapper, so that its list errors are stamped
+      if (!driver.listAfter) return listAfterFromListing(wrapper, path, after, limit, signal);
+      return guard('listAfter', path, signal, () => driver.listAfter!(path, after, limit, signal));
     },
     async move(sourcePath, destPath, signal) {
       object(sourcePath);

@@ -61,6 +61,14 @@ export interface WalkOptions {
 export type WalkControl = void | 'skipDir' | 'stop';
 export type WalkFn = (info: FileInfo) => WalkControl | Promise<WalkControl>;
 
+/** One page of a sorted listing (`listAfter`). */
+export interface ListedPage {
+  /** full paths of the children, in lexical (code unit) order of their names */
+  readonly children: string[];
+  /** whether more children follow the last one */
+  readonly more: boolean;
+}
+
 export interface RedirectOptions {
   readonly method: 'GET' | 'HEAD';
   /** seconds the URL should stay valid */
@@ -142,6 +150,14 @@ export interface StorageDriver {
 
   /** A URL a client may fetch the object from directly, or undefined for "serve it yourself". */
   redirectURL?(path: string, options: RedirectOptions, signal?: AbortSignal): Promise<string | undefined>;
+  /**
+   * The direct children of a directory whose names sort after `after` (all when undefined), in lexical
+   * (code unit) order, at most `limit` of them; PATH_NOT_FOUND as `list`. A page of tags or of the catalog
+   * costs what it shows when this does: an object store lists from a marker, the filesystem driver keeps a
+   * folder's sorted listing while the folder's change time says it is unchanged. stowage falls back to one
+   * `list`, sorted, when a driver has none.
+   */
+  listAfter?(path: string, after: string | undefined, limit: number, signal?: AbortSignal): Promise<ListedPage>;
   /** Depth-first, lexically ordered walk. stowage falls back to list + stat when a driver has none. */
   walk?(path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal): Promise<void>;
   /** Releases connections and timers when the registry shuts down. */

@@ -53,6 +53,7 @@ export function instrumentDriver(driver: StorageDriver, observer: StorageObserve
     delete: (path, signal) => timed('delete', () => driver.delete(path, signal)),
     walk: (path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal) => timed('walk', () => walkOf(driver)(path, fn, options, signal)),
   };
+  if (driver.listAfter) instrumented.listAfter = (path, after, limit, signal) => timed('listAfter', () => driver.listAfter!(path, after, limit, signal));
   if (driver.redirectURL) instrumented.redirectURL = (path, options, signal) => timed('redirectURL', () => driver.redirectURL!(path, options, signal));
   if (driver.close) instrumented.close = () => driver.close!();
   return instrumented;

@@ -19,6 +19,7 @@ export function withSignal(driver: StorageDriver, signal: AbortSignal | undefine
     delete: (path) => driver.delete(path, signal),
   };
   if (driver.redirectURL) bound.redirectURL = (path, options) => driver.redirectURL!(path, options, signal);
+  if (driver.listAfter) bound.listAfter = (path, after, limit) => driver.listAfter!(path, after, limit, signal);
   if (driver.walk) bound.walk = (path, fn, options) => driver.walk!(path, fn, options, signal);
   return bound;
 }

@@ -7,8 +7,9 @@ import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { DriverContext, FileInfo, FileWriter, ReadAt, StorageDriver } from 'stowage';
+import type { DriverContext, FileInfo, FileWriter, ListedPage, ReadAt, StorageDriver } from 'stowage';
 import { makeParentDirectories, syncDirectory, syncDirectoryOf, writeNewFileDurably } from './fsync.js';
+import { pageAfter, SortedListings } from './sorted-listings.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
 import { openWriter, partialPathOf, removeClaims, uploadSizeOf } from './writer.js';
 
@@ -38,6 +39,7 @@ const isMissing = (err: unknown): boolean => MISSING.has((err as NodeJS.ErrnoExc
 
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem';
+  private readonly sortedListings = new SortedListings();
 
   constructor(
     private readonly root: string,
@@ -173,6 +175,18 @@ export class FilesystemDriver implements StorageDriver {
     const prefix = path === '/' ? '' : path;
     // Names with `~` are partial or temporary files, which are not objects.
     return names.filter((name) => !name.includes('~')).map((name) => `${prefix}/${name}`);
+  }
+
+  /** From the folder's sorted listing, read again only when the folder changed (sorted-listings.ts). */
+  async listAfter(path: string, after: string | undefined, limit: number): Promise<ListedPage> {
+    let names: readonly string[];
+    try {
+      names = await this.sortedListings.names(this.full(path));
+    } catch (err) {
+      if (path === '/' && isMissing(err)) return { children: [], more: false };
+      throw this.translate(err, path);
+    }
+    return pageAfter(path === '/' ? '/' : `${path}/`, names, after, limit);
   }
 
   async move(sourcePath: string, destPath: string, signal?: AbortSignal): Promise<void> {

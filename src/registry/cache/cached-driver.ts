@@ -135,6 +135,7 @@ export function cachedDriver(driver: StorageDriver, layout: StorageLayout, cache
     list: (path, signal) => driver.list(path, signal),
   };
   if (driver.redirectURL) wrapped.redirectURL = (path, options, signal) => driver.redirectURL!(path, options, signal);
+  if (driver.listAfter) wrapped.listAfter = (path, after, limit, signal) => driver.listAfter!(path, after, limit, signal);
   if (driver.walk) wrapped.walk = (path, fn, options, signal) => driver.walk!(path, fn, options, signal);
   if (driver.purgeTemporaries) wrapped.purgeTemporaries = (olderThan, dryRun, signal) => driver.purgeTemporaries!(olderThan, dryRun, signal);
   if (driver.close) wrapped.close = () => driver.close!();

@@ -1,0 +1,86 @@
+/**
+ * Sorted listings kept between calls (listAfter): a kept listing is used only while the folder is
+ * unchanged, whoever changes it (here a second driver on the same root, as a second process would be).
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDriverContext } from '../../../src/testing/index.js';
+import type { StorageDriver } from '../../../src/storage/driver.js';
+import { createDriver } from '../src/index.js';
+import { SortedListings } from '../src/sorted-listings.js';
+
+const roots: string[] = [];
+afterEach(async () => {
+  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
+});
+
+async function freshRoot(): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-filesystem-listings-'));
+  roots.push(root);
+  return root;
+}
+
+const driverOn = async (root: string): Promise<StorageDriver> => createDriver({ rootdirectory: root }, createDriverContext('filesystem'));
+
+/** Waits until the folder's times are old enough for its listing to be kept (sorted-listings.ts). */
+async function settled(folder: string): Promise<void> {
+  for (;;) {
+    const info = await stat(folder);
+    if (Date.now() - Math.max(info.mtimeMs, info.ctimeMs) > 1_100) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const names = async (driver: StorageDriver, after?: string, limit = 100): Promise<string[]> => (await driver.listAfter!('/tags', after, limit)).children.map((child) => child.slice('/tags/'.length));
+
+describe('filesystem: sorted listings kept while a folder is unchanged', () => {
+  it('keeps the listing of a settled folder, and reads it again once the folder changed', async () => {
+    const root = await freshRoot();
+    const driver = await driverOn(root);
+    for (const tag of ['b', 'a', 'c']) await driver.putContent(`/tags/${tag}/current/link`, Buffer.from(tag));
+    const listings = new SortedListings();
+    const folder = join(root, 'tags');
+    await settled(folder);
+    const first = await listings.names(folder);
+    expect(first).toEqual(['a', 'b', 'c']);
+    // the same array: kept, not read again
+    expect(await listings.names(folder)).toBe(first);
+    await driver.putContent('/tags/a0/current/link', Buffer.from('a0'));
+    expect(await listings.names(folder)).toEqual(['a', 'a0', 'b', 'c']);
+  });
+
+  it('a listing kept by one driver shows at once a tag another driver on the same storage added or removed', async () => {
+    const root = await freshRoot();
+    const [reader, writer] = [await driverOn(root), await driverOn(root)];
+    for (const tag of ['t1', 't2', 't3']) await writer.putContent(`/tags/${tag}/current/link`, Buffer.from(tag));
+    await settled(join(root, 'tags'));
+    expect(await names(reader)).toEqual(['t1', 't2', 't3']);
+    await writer.putContent('/tags/t4/current/link', Buffer.from('t4'));
+    expect(await names(reader)).toEqual(['t1', 't2', 't3', 't4']);
+    await settled(join(root, 'tags'));
+    expect(await names(reader)).toEqual(['t1', 't2', 't3', 't4']);
+    await writer.delete('/tags/t2');
+    expect(await names(reader)).toEqual(['t1', 't3', 't4']);
+    await expect(reader.listAfter!('/missing', undefined, 10)).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+    expect(await reader.listAfter!('/', undefined, 10)).toEqual({ children: ['/tags'], more: false });
+  });
+
+  it('any page after any name equals the page of a full sorted listing', async () => {
+    const root = await freshRoot();
+    const driver = await driverOn(root);
+    const stored = ['0', '9', 'A', 'Z', '_', 'a', 'a-b', 'a.b', 'a_b', 'ab', 'b', 'b-0', 'z'];
+    for (const name of stored) await driver.putContent(`/tags/${name}/current/link`, Buffer.from(name));
+    await fc.assert(
+      fc.asyncProperty(fc.option(fc.oneof(fc.constantFrom(...stored), fc.string({ maxLength: 3 })), { nil: undefined }), fc.integer({ min: 0, max: 15 }), async (after, limit) => {
+        const expected = stored.filter((name) => after === undefined || name > after);
+        const page = await driver.listAfter!('/tags', after, limit);
+        expect(page.children).toEqual(expected.slice(0, limit).map((name) => `/tags/${name}`));
+        expect(page.more).toBe(expected.length > limit);
+      }),
+      { numRuns: 80 },
+    );
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Two `stowage serve` processes on one storage folder: a tag or repository pushed or deleted through one is
+ * listed, or no longer listed, by the other at once, including when the other already answered a listing
+ * of that folder (the filesystem driver keeps sorted listings while a folder is unchanged), and pages
+ * followed across `last`/`n` hold every tag once, in order.
+ */
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getManifest, startStowageProcess, type StowageProcess } from '../support/index.js';
+
+const sha256 = (content: Buffer): string => `sha256:${createHash('sha256').update(content).digest('hex')}`;
+const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+
+async function call(url: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; link?: string }> {
+  const response = await request(url, { method, body, headers });
+  const link = response.headers.link;
+  return { status: response.statusCode, body: Buffer.from(await response.body.arrayBuffer()), ...(typeof link === 'string' ? { link } : {}) };
+}
+
+async function pushImage(url: string, repository: string, tags: readonly string[]): Promise<string> {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, repository }));
+  const layer = Buffer.from(`layer of ${repository}`);
+  for (const blob of [config, layer]) {
+    expect((await call(`${url}/v2/${repository}/blobs/uploads/?digest=${sha256(blob)}`, 'POST', blob, { 'content-type': 'application/octet-stream' })).status).toBe(201);
+  }
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MANIFEST_TYPE,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
+    }),
+  );
+  for (const tag of tags) expect((await call(`${url}/v2/${repository}/manifests/${tag}`, 'PUT', manifest, { 'content-type': MANIFEST_TYPE })).status).toBe(201);
+  return sha256(manifest);
+}
+
+/** Every entry, following the Link headers from `first` (a path and query). */
+async function walk(url: string, first: string, key: 'tags' | 'repositories'): Promise<string[]> {
+  const entries: string[] = [];
+  let next: string | undefined = first;
+  while (next !== undefined) {
+    const page = await call(`${url}${next}`, 'GET');
+    expect(page.status).toBe(200);
+    entries.push(...((JSON.parse(page.body.toString()) as Record<string, string[] | null>)[key] ?? []));
+    next = page.link ? /<([^>]+)>/.exec(page.link)?.[1] : undefined;
+  }
+  return entries;
+}
+
+/** Waits until a folder's times are old enough for a process to keep its listing (see the filesystem plugin's sorted-listings.ts). */
+async function settled(folder: string): Promise<void> {
+  for (;;) {
+    const info = await stat(folder);
+    if (Date.now() - Math.max(info.mtimeMs, info.ctimeMs) > 1_100) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const sorted = (values: readonly string[]): string[] => [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+describe('two stowage processes sharing one storage folder', () => {
+  let writer: StowageProcess;
+  let reader: StowageProcess;
+  beforeAll(async () => {
+    writer = await startStowageProcess();
+    reader = await startStowageProcess({ rootdirectory: writer.rootdirectory });
+  }, 60_000);
+  afterAll(async () => {
+    await reader?.close();
+    await writer?.close();
+  });
+
+  it('a tag pushed or deleted through one is listed, or not, by the other at once, and every listed tag resolves', async () => {
+    const tags = Array.from({ length: 23 }, (_, i) => `v${i}`).concat(['latest', 'A', '_x', 'v1.b', 'v1-b']);
+    const digest = await pushImage(writer.url, 'shared/app', tags);
+    const tagsFolder = path.join(writer.rootdirectory, 'docker/registry/v2/repositories/shared/app/_manifests/tags');
+    await settled(tagsFolder);
+    // the reader lists the settled folder (and keeps its listing), pages of 5 included
+    expect(await walk(reader.url, '/v2/shared/app/tags/list', 'tags')).toEqual(sorted(tags));
+    expect(await walk(reader.url, '/v2/shared/app/tags/list?n=5', 'tags')).toEqual(sorted(tags));
+
+    await pushImage(writer.url, 'shared/app', ['v1.c']);
+    expect(await walk(reader.url, '/v2/shared/app/tags/list?n=4&last=v1', 'tags')).toEqual(sorted([...tags, 'v1.c']).filter((tag) => tag > 'v1'));
+    expect((await call(`${writer.url}/v2/shared/app/manifests/v1-b`, 'DELETE')).status).toBe(202);
+    const listed = await walk(reader.url, '/v2/shared/app/tags/list?n=3', 'tags');
+    expect(listed).toEqual(sorted([...tags, 'v1.c']).filter((tag) => tag !== 'v1-b'));
+    for (const tag of listed) expect((await getManifest(reader.url, 'shared/app', tag)).dockerContentDigest, tag).toBe(digest);
+
+    // a manifest deleted by digest takes every tag naming it out of the other's listing
+    expect((await call(`${writer.url}/v2/shared/app/manifests/${digest}`, 'DELETE')).status).toBe(202);
+    expect(await walk(reader.url, '/v2/shared/app/tags/list', 'tags')).toEqual([]);
+  });
+
+  it('a repository pushed through one is in the other catalog at once, in order, across pages', async () => {
+    const names = ['shared/c', 'shared/a', 'shared/a.b', 'shared/a/b', 'shared/b'];
+    for (const name of names.slice(0, 3)) await pushImage(writer.url, name, ['latest']);
+    await settled(path.join(writer.rootdirectory, 'docker/registry/v2/repositories/shared'));
+    const before = await walk(reader.url, '/v2/_catalog?n=2', 'repositories');
+    expect(before.filter((name) => names.includes(name))).toEqual(sorted(names.slice(0, 3)));
+    for (const name of names.slice(3)) await pushImage(writer.url, name, ['latest']);
+    const after = await walk(reader.url, '/v2/_catalog?n=2', 'repositories');
+    expect(after.filter((name) => names.includes(name))).toEqual(sorted(names));
+    expect(after).toEqual(sorted(after));
+    expect(new Set(after).size).toBe(after.length);
+  });
+});
