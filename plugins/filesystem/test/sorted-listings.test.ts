@@ -29,7 +29,9 @@ const driverOn = async (root: string): Promise<StorageDriver> => createDriver({ 
 async function settled(folder: string): Promise<void> {
   for (;;) {
     const info = await stat(folder);
-    if (Date.now() - Math.max(info.mtimeMs, info.ctimeMs) > 1_100) return;
+    // fine times settle in 100 ms, whole-second ones in 2 s (sorted-listings.ts)
+    const wholeSeconds = info.mtimeMs % 1000 === 0 && info.ctimeMs % 1000 === 0;
+    if (Date.now() - Math.max(info.mtimeMs, info.ctimeMs) > (wholeSeconds ? 2_100 : 200)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
