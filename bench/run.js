@@ -8,6 +8,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureCeiling } from './ceiling.js';
 import { scenarios } from './scenarios.js';
 import { benchBaseDir, startDistribution, startStowage } from './servers.js';
 
@@ -73,6 +74,9 @@ const scale = args.quick ? 0.2 : 1;
 const baseDir = await benchBaseDir();
 const results = {};
 const servers = {};
+/** the machine's upload ceiling (bench/ceiling.js), measured right after the 256 MB monolithic pushes */
+let ceiling;
+const CEILING_AFTER = 'push monolithic 256 MB';
 try {
   for (const target of targets) {
     process.stderr.write(`starting ${target}...\n`);
@@ -90,6 +94,10 @@ try {
       const cpuBefore = servers[target].cpuMs();
       const result = await scenario.run(servers[target].url, servers[target]);
       results[target].scenarios[scenario.name] = summarise(result, servers[target].cpuMs() - cpuBefore);
+    }
+    if (plans[targets[0]][i].name === CEILING_AFTER) {
+      process.stderr.write('  ceiling: bare node:http PUT hashed with sha256\n');
+      ceiling = await measureCeiling({ sizeMiB: 256, count: Math.max(1, Math.round(3 * scale)) });
     }
   }
   for (const target of targets) results[target].peakRssMiB = servers[target].rss.peak() / (1024 * 1024);
@@ -127,6 +135,15 @@ if (loaded) {
   const latency = (t) => results[t].scenarios[loaded];
   console.log(`${loaded}, GET /v2/ latency p50/p95/p99 ms: ${targets.map((t) => `${t} ${fmt(latency(t).p50, 1)}/${fmt(latency(t).p95, 1)}/${fmt(latency(t).p99, 1)} (${latency(t).count} requests)`).join(', ')}`);
 }
+if (ceiling) {
+  const share = (t, name) => (results[t].scenarios[name] ? `${name} ${fmt((100 * results[t].scenarios[name].mbPerSecond) / ceiling.mbPerSecond, 0)} %` : undefined);
+  const ours = targets.filter((t) => t !== 'distribution');
+  const pushes = names.filter((name) => name.startsWith('push') && name.includes('256 MB'));
+  console.log(`ceiling: bare node:http PUT hashed with sha256 (bench/ceiling-server.js), 256 MB x ${ceiling.count}: ${fmt(ceiling.mbPerSecond)} MB/s, server cpu ${fmt(ceiling.cpuMsPerOp, 0)} ms/op`);
+  for (const t of [...ours, ...(targets.includes('distribution') ? ['distribution'] : [])]) {
+    console.log(`  ${t} MB/s as a share of the ceiling: ${pushes.map((name) => share(t, name)).filter(Boolean).join(', ')}`);
+  }
+}
 if (args.workers) console.log(`stowage http.workers: ${args.workers}`);
 if (nodeFlags.length > 0) console.log(`stowage node flags: ${nodeFlags.join(' ')}`);
-if (args.json) await writeFile(args.json, JSON.stringify(results, null, 2));
+if (args.json) await writeFile(args.json, JSON.stringify(ceiling ? { ...results, ceiling } : results, null, 2));
