@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { configCheckCommand } from './config-check.js';
 import { reportFailure } from './failure.js';
 import { garbageCollectCommand } from './garbage-collect.js';
+import { mirrorSyncCommand } from './mirror-sync.js';
 import { retentionCommand } from './retention.js';
 import { searchReindexCommand } from './search-reindex.js';
 import { pluginsListCommand } from './plugins-list.js';
@@ -43,6 +44,16 @@ export function buildProgram(): Command {
     .option('-d, --dry-run', 'list what the policies would delete, delete nothing')
     .option('--json', 'print the report as JSON')
     .action(retentionCommand);
+
+  program
+    .command('mirror')
+    .description('pull-through mirroring (the proxy section)')
+    .command('sync')
+    .description('run the scheduled sync entries (proxy.upstreams[].sync) once now, without a server; exit 1 when something could not be synced')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('-u, --upstream <name>', 'only the entries of this upstream')
+    .option('--json', 'print the reports as JSON')
+    .action(mirrorSyncCommand);
 
   program
     .command('search')

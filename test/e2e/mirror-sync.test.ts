@@ -9,7 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { htpasswdText, USERS } from '../auth/support.js';
+import { ensureBuilt, runCli } from '../cli/helpers.js';
 import { startDistribution } from '../support/distribution.js';
 import { startMirror, type RunningMirror } from '../support/mirror.js';
 import { buildImageLayout, buildMultiArchLayout, readLayout, type BuiltLayout } from '../support/oci-layout.js';
@@ -61,6 +63,36 @@ afterAll(async () => {
   await skopeo?.dispose();
   if (work) await rm(work, { recursive: true, force: true });
 }, 60_000);
+
+describe('stowage mirror sync (one run from the command line, no server)', { timeout: 120_000 }, () => {
+  const configFile = (sync: unknown[]): string =>
+    stringify({
+      version: 0.1,
+      log: { level: 'warn' },
+      storage: { filesystem: { rootdirectory: path.join(work, 'cli-storage') } },
+      proxy: { upstreams: [{ name: 'dist', remoteurl: upstream!.url, username: 'alice', password: USERS.alice, prefix: 'mirror/dist', sync }] },
+    });
+
+  it('stores what the entries select and reports it; exit 1 naming what failed, never the password', async () => {
+    await ensureBuilt();
+    await writeFile(path.join(work, 'cli.yaml'), configFile([{ repositories: ['team/tool', 'team/missing'], tags: ['v2.*'] }]));
+    const run = await runCli(['mirror', 'sync', '--config', 'cli.yaml', '--json'], { cwd: work });
+    const [report] = JSON.parse(run.stdout) as { tags: number; blobsFetched: number; failures: { repository: string }[] }[];
+    expect(report).toMatchObject({ tags: 1, blobsFetched: 2 });
+    expect(report!.failures.map((failure) => failure.repository)).toEqual(['team/missing']);
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).not.toContain(USERS.alice!);
+
+    await writeFile(path.join(work, 'cli.yaml'), configFile([{ repositories: ['team/tool'] }]));
+    const again = await runCli(['mirror', 'sync', '--config', 'cli.yaml'], { cwd: work });
+    expect(again.stdout).toBe('dist: 1 repositories, 1 tags, 1 manifests, 0 blobs fetched, 2 already held, 0 failures\n');
+    expect(again.code).toBe(0);
+
+    const unknown = await runCli(['mirror', 'sync', '--config', 'cli.yaml', '--upstream', 'nope'], { cwd: work });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no upstream named "nope" has sync entries');
+  });
+});
 
 describe('scheduled sync from distribution 2.8 with htpasswd', { timeout: 300_000 }, () => {
   it('one run stores the matching tags of the matching repositories, indexes with all their children', async () => {
