@@ -97,10 +97,8 @@ describe('stowage mirror sync (one run from the command line, no server)', { tim
 describe('scheduled sync from distribution 2.8 with htpasswd', { timeout: 300_000 }, () => {
   it('one run stores the matching tags of the matching repositories, indexes with all their children', async () => {
     const [report] = await mirror!.running.syncNow();
-    expect(report).toMatchObject({ upstream: 'dist', repositories: 2, tags: 4, failures: [] });
     // single (manifest, config, 2 layers) + multi (index, 2 × (manifest, config, 2 layers)) + tool (manifest, config, 1 layer)
-    expect(report!.manifests).toBe(1 + 3 + 1);
-    expect(report!.blobsFetched).toBe(3 + 6 + 2);
+    expect(report, JSON.stringify(report)).toMatchObject({ upstream: 'dist', repositories: 2, tags: 4, manifests: 1 + 3 + 1, blobsFetched: 3 + 6 + 2, blobsHeld: 0, failures: [] });
   });
 
   it('a second run finds everything stored and fetches no blob again', async () => {
