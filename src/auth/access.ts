@@ -2,11 +2,13 @@
  * Per-repository authorization rules (`auth.access`): who may pull, push or delete which repositories.
  * Nothing is allowed unless a rule (or the anonymous-pull list) says so.
  */
+import { repositoryGlobMatcher } from '../registry/repository-globs.js';
+
 export type Action = 'pull' | 'push' | 'delete';
 export const ACTIONS: readonly Action[] = ['pull', 'push', 'delete'];
 
 export interface AccessRule {
-  /** repository name globs: `*` matches within one path segment, `**` across segments */
+  /** repository name globs (src/registry/repository-globs.ts): `*` matches within one path segment, `**` across segments */
   readonly repositories: readonly string[];
   /** user names (htpasswd users, token subjects, client certificate CNs); `*` is any authenticated caller */
   readonly users: readonly string[];
@@ -22,22 +24,8 @@ export interface AccessConfig {
   readonly anonymouspull: readonly string[];
 }
 
-/** A glob as an anchored regular expression; every other character stands for itself. */
-export function globPattern(glob: string): RegExp {
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const char = glob[i]!;
-    if (char === '*' && glob[i + 1] === '*') {
-      source += '.*';
-      i++;
-    } else if (char === '*') source += '[^/]*';
-    else source += char.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
-}
-
 interface CompiledRule {
-  readonly repositories: readonly RegExp[];
+  readonly repositories: (repository: string) => boolean;
   readonly users: ReadonlySet<string>;
   readonly groups: readonly string[];
   readonly actions: ReadonlySet<Action>;
@@ -46,17 +34,17 @@ interface CompiledRule {
 /** The rules, compiled once: `allowed(user, repository)` answers which actions a caller holds there. */
 export class AccessPolicy {
   private readonly rules: readonly CompiledRule[];
-  private readonly anonymous: readonly RegExp[];
+  private readonly anonymous: (repository: string) => boolean;
   private readonly membership: ReadonlyMap<string, ReadonlySet<string>>;
 
   constructor(config: AccessConfig) {
     this.rules = config.rules.map((rule) => ({
-      repositories: rule.repositories.map(globPattern),
+      repositories: repositoryGlobMatcher(rule.repositories),
       users: new Set(rule.users),
       groups: rule.groups,
       actions: new Set(rule.actions),
     }));
-    this.anonymous = config.anonymouspull.map(globPattern);
+    this.anonymous = repositoryGlobMatcher(config.anonymouspull);
     const membership = new Map<string, Set<string>>();
     for (const [group, members] of Object.entries(config.groups)) {
       for (const member of members) {
@@ -71,11 +59,11 @@ export class AccessPolicy {
   /** The actions `user` (undefined: an anonymous caller) holds on `repository`. */
   allowed(user: string | undefined, repository: string): Set<Action> {
     const granted = new Set<Action>();
-    if (this.anonymous.some((pattern) => pattern.test(repository))) granted.add('pull');
+    if (this.anonymous(repository)) granted.add('pull');
     if (user === undefined) return granted;
     const groups = this.membership.get(user) ?? new Set<string>();
     for (const rule of this.rules) {
-      if (!rule.repositories.some((pattern) => pattern.test(repository))) continue;
+      if (!rule.repositories(repository)) continue;
       const member = rule.users.has(user) || rule.users.has('*') || rule.groups.some((group) => groups.has(group));
       if (member) for (const action of rule.actions) granted.add(action);
     }

@@ -10,7 +10,6 @@
  * deleted unless it was pulled within `keeppulledwithin`, or is a child of a kept index or a referrer of a
  * kept manifest.
  */
-import picomatch from 'picomatch';
 import { parseDurationMs } from '../duration.js';
 import type { StorageLayout } from '../layout.js';
 import type { RegistryLogger } from '../logger.js';
@@ -20,6 +19,7 @@ import type { GcClock } from './clock.js';
 import { listRepositories, modTimeOf, readRepository } from './inventory.js';
 import type { PullRecorder } from './pulls.js';
 import { removeManifest } from './sweep.js';
+import { repositoryGlobMatcher } from '../repository-globs.js';
 
 /** One policy, as storage.maintenance.retention.policies holds it. */
 export interface RetentionPolicy {
@@ -48,7 +48,7 @@ interface CompiledPolicy {
 
 export function compilePolicies(policies: readonly RetentionPolicy[]): CompiledPolicy[] {
   return policies.map((policy, index) => ({
-    matches: picomatch([...policy.repositories]),
+    matches: repositoryGlobMatcher(policy.repositories),
     ...(policy.keeplastpushed !== undefined ? { keepLast: policy.keeplastpushed } : {}),
     keepTags: (policy.keeptags ?? []).map((pattern) => {
       try {
