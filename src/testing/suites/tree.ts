@@ -52,6 +52,30 @@ export function treeTests(kit: KitHarness): void {
   });
 
   kit.test({
+    id: 'ListAfter',
+    sentence: 'listAfter pages the direct children in code-unit order of their names, after any name, and says whether more follow',
+    run: async () => {
+      const parent = kit.path(2);
+      // `-` and `.` sort before `/`, `_` after it: an object store's key order is not the names' order
+      const names = ['a', 'a-b', 'a.b', 'a_b', 'ab', 'B', '0'];
+      for (const [i, name] of names.entries()) {
+        await kit.driver.putContent(i % 2 === 0 ? `${parent}/${name}` : `${parent}/${name}/inner`, randomBytes(8));
+      }
+      const sorted = [...names].sort(lexicalOrder);
+      const listAfter = kit.driver.listAfter!.bind(kit.driver);
+      for (const after of [undefined, ...sorted, '', 'a/', 'aa', 'zz']) {
+        const expected = sorted.filter((name) => after === undefined || name > after);
+        for (const limit of [0, 1, 3, 100]) {
+          const page = await listAfter(parent, after, limit);
+          expect(page.children, `after ${after}, limit ${limit}`).toEqual(expected.slice(0, limit).map((name) => `${parent}/${name}`));
+          expect(page.more, `after ${after}, limit ${limit}`).toBe(expected.length > limit);
+        }
+      }
+      await kit.expectError(listAfter(`${parent}/missing`, undefined, 10), 'PATH_NOT_FOUND', `${parent}/missing`);
+    },
+  });
+
+  kit.test({
     id: 'Move',
     sentence: 'a moved object is at its destination and gone from its source',
     run: async () => {
