@@ -228,7 +228,11 @@ export class BlobFetcher {
     }
     const starting = this.begin(name, digest, start);
     this.flights.set(digest.value, starting);
-    starting.catch(() => this.flights.delete(digest.value));
+    // only this flight's own entry goes: a failed flight may already have been replaced by a newer one
+    const forget = (): void => {
+      if (this.flights.get(digest.value) === starting) this.flights.delete(digest.value);
+    };
+    starting.then((flight) => flight.settled()).then(forget, forget);
     return starting;
   }
 
@@ -255,7 +259,6 @@ export class BlobFetcher {
     const flight = new BlobFlight(digest, upstream.size, name, spool, spoolPath);
     this.started.set(digest.value, flight);
     void flight.run(upstream.body, this.store, this.logger).finally(() => {
-      this.flights.delete(digest.value);
       if (this.started.get(digest.value) === flight) this.started.delete(digest.value);
     });
     return flight;
