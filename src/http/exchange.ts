@@ -46,14 +46,15 @@ export function beginExchange(req: IncomingMessage, res: ServerResponse): Exchan
   const requestId = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
   res.setHeader(REQUEST_ID_HEADER, requestId);
   const exchange: { -readonly [K in keyof Exchange]: Exchange[K] } = { req, res, startedAt: process.hrtime.bigint(), requestId, bytesIn: 0, bytesOut: 0 };
-  // Counting without consuming: a 'data' listener would switch the body to flowing mode before its handler
-  // reads it, so the count is taken where node's parser hands each body chunk to the request stream (push)
-  // and where the handlers hand chunks to the response (write, end).
-  const push = req.push.bind(req);
-  req.push = (chunk: unknown, encoding?: BufferEncoding) => {
-    if (chunk !== null && chunk !== undefined) exchange.bytesIn += byteLength(chunk);
-    return push(chunk, encoding);
-  };
+  // Counting without consuming, through the stream's public API: a paused stream emits 'data' for every
+  // chunk its consumer takes (read(), async iteration, pipe), and a 'data' listener added while it is paused
+  // does not switch it to flowing mode, so the handler still reads the body at its own pace. Bodies nobody
+  // reads are drained by node at the response's end, in flowing mode, and counted then.
+  req.pause();
+  req.on('data', (chunk: unknown) => {
+    exchange.bytesIn += byteLength(chunk);
+  });
+  // The response side has no event per chunk: its public write and end are wrapped, as a counter in front.
   const write = res.write.bind(res) as (...args: unknown[]) => boolean;
   res.write = ((chunk: unknown, ...rest: unknown[]) => {
     exchange.bytesOut += bodyBytes(req, chunk);
