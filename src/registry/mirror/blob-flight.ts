@@ -10,7 +10,7 @@
  * so each client sees its response cut rather than a complete-looking wrong or truncated body.
  */
 import { randomUUID } from 'node:crypto';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Digest } from '../digest.js';
@@ -20,6 +20,9 @@ import { UpstreamError, type UpstreamBlob } from './upstream.js';
 
 /** bytes a follower reads from the spool at once */
 const FOLLOW_CHUNK = 1024 * 1024;
+const SPOOL_PREFIX = 'stowage-mirror-';
+/** a spool file untouched this long was left by a process that died mid-fetch (a live flight writes it all along) */
+const STALE_SPOOL_MS = 24 * 3600_000;
 
 /** where fetched bytes are committed (src/registry/mirror/pull-through.ts backs it with the upload sessions) */
 export interface FetchedBlobStore {
@@ -201,6 +204,7 @@ export class BlobFetcher {
   private readonly flights = new Map<string, Promise<BlobFlight>>();
   /** the flights past their headers, for followers that know only the digest */
   private readonly started = new Map<string, BlobFlight>();
+  private spoolSwept = false;
 
   constructor(
     private readonly store: FetchedBlobStore,
@@ -242,13 +246,31 @@ export class BlobFetcher {
     return flight?.running ? flight : undefined;
   }
 
+  /** removes the spool files processes that died mid-fetch left behind (once, at this process's first fetch) */
+  private async sweepStaleSpools(): Promise<void> {
+    const names = await readdir(this.spoolDir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!name.startsWith(SPOOL_PREFIX) || !name.endsWith('.part')) continue;
+      const file = path.join(this.spoolDir, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > STALE_SPOOL_MS) {
+        await unlink(file).catch(() => undefined);
+        this.logger.info({ file }, 'mirror: removed a spool file a stopped process left');
+      }
+    }
+  }
+
   private async begin(name: string, digest: Digest, start: FlightStart): Promise<BlobFlight> {
     const upstream = await start.open();
     if (upstream.size === undefined) {
       upstream.body.destroy();
       throw new UpstreamError('invalid', `the upstream sent blob ${digest.value} without a Content-Length`);
     }
-    const spoolPath = path.join(this.spoolDir, `stowage-mirror-${randomUUID()}.part`);
+    if (!this.spoolSwept) {
+      this.spoolSwept = true;
+      void this.sweepStaleSpools();
+    }
+    const spoolPath = path.join(this.spoolDir, `${SPOOL_PREFIX}${randomUUID()}.part`);
     let spool: FileHandle;
     try {
       spool = await open(spoolPath, 'w+', 0o600);

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
@@ -211,6 +211,20 @@ describe('pull-through mirroring of distribution 2.8 with htpasswd', () => {
     expect(again.status).toBe(200);
     expect(sha256(again.body)).toBe(layer.digest);
     expect(existsSync(blobPath(mirror.storage, layer.digest))).toBe(true);
+  });
+
+  it('spool files a dead process left (untouched for a day) are removed at the first fetch; a live one is left', async () => {
+    const mirror = await startMirror();
+    const stale = path.join(mirror.spool, 'stowage-mirror-00000000-dead.part');
+    const live = path.join(mirror.spool, 'stowage-mirror-11111111-live.part');
+    await writeFile(stale, 'half a blob');
+    await writeFile(live, 'another process fetching');
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
+    await utimes(stale, twoDaysAgo, twoDaysAgo);
+    const manifest = await appManifest(mirror);
+    expect((await get(`${mirror.url}/v2/mirror/dist/library/app/blobs/${manifest.config.digest}`)).status).toBe(200);
+    await expect.poll(() => readdir(mirror.spool)).toEqual([path.basename(live)]);
+    await rm(live);
   });
 
   it('bytes that do not match their digest are not stored, and no client gets a complete response', async () => {
