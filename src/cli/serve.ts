@@ -113,7 +113,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
   const purger = startUploadPurger(container.resolve(REGISTRY), { ...config.storage.maintenance.uploadpurging, ...(periodic ? {} : { enabled: false }) }, logger);
   startSearchIndex(container.resolve(REGISTRY), logger, { workers: role?.count ?? 1, builds: periodic });
   const collector = startGcScheduler(container.resolve(REGISTRY), { ...config.storage.maintenance.gc, ...(periodic ? {} : { enabled: false }), retention: config.storage.maintenance.retention.policies }, logger);
-  const mirrorSync = startMirrorSync(syncedUpstreamsOf(config.mirror, container.resolve(REGISTRY)), logger, { timers: periodic });
+  const mirrorSync = startMirrorSync(syncedUpstreamsOf(config.mirror, container.resolve(REGISTRY)), logger, { timers: periodic, ...syncCounting(ops) });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -188,6 +188,12 @@ export async function serveCommand(flags: ConfigFlag): Promise<void> {
   }
   // announced only once the signals are handled: whoever reads this line may stop us at once
   process.stdout.write(`stowage listening on ${running.url} (storage: ${storageSummary(running.plugin, config.baseDir)})\n`);
+}
+
+/** scheduled sync runs counted in the metrics, when metrics are on */
+function syncCounting(ops: Operations): { reported?: (report: SyncReport) => void } {
+  const counter = ops.mirrorSyncCounter();
+  return counter ? { reported: counter } : {};
 }
 
 /** the caches' lookups counted in the metrics, when metrics are on */

@@ -76,6 +76,18 @@ export class Operations {
     return metrics ? (kind, hit) => metrics.cacheLookups.inc({ kind, result: hit ? 'hit' : 'miss' }) : undefined;
   }
 
+  /** told of each scheduled sync run's counts (src/registry/mirror/sync-scheduler.ts), when metrics are on */
+  mirrorSyncCounter(): ((report: { upstream: string; tags: number; failures: readonly { tag?: string }[]; blobsFetched: number; blobsHeld: number }) => void) | undefined {
+    const metrics = this.metrics;
+    if (!metrics) return undefined;
+    return (report) => {
+      metrics.mirrorSyncTags.inc({ upstream: report.upstream, result: 'stored' }, report.tags);
+      metrics.mirrorSyncTags.inc({ upstream: report.upstream, result: 'failed' }, report.failures.filter((failure) => failure.tag !== undefined).length);
+      metrics.mirrorSyncBlobs.inc({ upstream: report.upstream, result: 'fetched' }, report.blobsFetched);
+      metrics.mirrorSyncBlobs.inc({ upstream: report.upstream, result: 'held' }, report.blobsHeld);
+    };
+  }
+
   /** The driver the registry should use: measured when metrics are on. */
   instrument(driver: StorageDriver): StorageDriver {
     return this.metrics ? instrumentDriver(driver, this.metrics.storageObserver) : driver;

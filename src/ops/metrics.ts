@@ -104,6 +104,20 @@ export class StowageMetrics {
     registers: [this.registry],
   });
 
+  readonly mirrorSyncTags = new (prom().Counter)({
+    name: 'stowage_mirror_sync_tags_total',
+    help: 'Tags handled by scheduled sync runs (proxy.upstreams[].sync), by upstream and result (stored, failed)',
+    labelNames: ['upstream', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly mirrorSyncBlobs = new (prom().Counter)({
+    name: 'stowage_mirror_sync_blobs_total',
+    help: 'Blobs of synced tags, by upstream and result (fetched from the upstream, held already)',
+    labelNames: ['upstream', 'result'] as const,
+    registers: [this.registry],
+  });
+
   /** Byte quotas per namespace (storage.quotas), read from the registry's count at each scrape. */
   watchQuotas(usage: () => Promise<readonly { namespace: string; limitBytes: number; usedBytes: number }[]>): void {
     new (prom().Gauge)({

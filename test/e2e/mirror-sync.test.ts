@@ -54,7 +54,7 @@ beforeAll(async () => {
         sync: [{ repositories: ['team/*'], tags: ['v*'], semver: true, interval: '24h' }],
       },
     ],
-  });
+  }, { http: { addr: '127.0.0.1:0', debug: { addr: '127.0.0.1:0', prometheus: { enabled: true, path: '/metrics' } } } });
 }, 300_000);
 
 afterAll(async () => {
@@ -99,6 +99,9 @@ describe('scheduled sync from distribution 2.8 with htpasswd', { timeout: 300_00
     const [report] = await mirror!.running.syncNow();
     // single (manifest, config, 2 layers) + multi (index, 2 × (manifest, config, 2 layers)) + tool (manifest, config, 1 layer)
     expect(report, JSON.stringify(report)).toMatchObject({ upstream: 'dist', repositories: 2, tags: 4, manifests: 1 + 3 + 1, blobsFetched: 3 + 6 + 2, blobsHeld: 0, failures: [] });
+    const metrics = await (await fetch(`${mirror!.running.debugURL}/metrics`)).text();
+    expect(metrics).toContain('stowage_mirror_sync_tags_total{upstream="dist",result="stored"} 4');
+    expect(metrics).toContain('stowage_mirror_sync_blobs_total{upstream="dist",result="fetched"} 11');
   });
 
   it('a second run finds everything stored and fetches no blob again', async () => {

@@ -42,6 +42,8 @@ export interface MirrorSyncOptions {
   readonly timers: boolean;
   readonly concurrency?: number;
   readonly random?: () => number;
+  /** told of each run's report (metrics) */
+  readonly reported?: (report: SyncReport) => void;
 }
 
 export function startMirrorSync(upstreams: readonly SyncedUpstream[], logger: RegistryLogger, options: MirrorSyncOptions): MirrorSyncScheduler {
@@ -64,7 +66,10 @@ export function startMirrorSync(upstreams: readonly SyncedUpstream[], logger: Re
       }),
     );
     entry.last = run.catch(() => undefined);
-    return run;
+    return run.then((report) => {
+      options.reported?.(report);
+      return report;
+    });
   };
   const tasks: PeriodicTask[] = [];
   if (options.timers) {
