@@ -2,12 +2,20 @@
  * htpasswd users (`auth.htpasswd.path`): bcrypt entries only, as distribution accepts. Passwords are checked
  * with bcryptjs; a successful check is remembered for a minute (by a SHA-256 of user and password, never
  * the password itself) because clients send Basic credentials on every request and bcrypt is slow on purpose.
+ *
+ * The file is read again when it changes, so adding, removing or changing a user needs no restart: a check
+ * re-stats it at most once a second (RECHECK_MS) and re-reads it when its size, modification time or inode
+ * moved (an editor's rename counts), forgetting every remembered check. A file caught half-written, or
+ * broken, is not taken: the users read last stay until a complete file is there.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import bcrypt from 'bcryptjs';
 
 const REMEMBER_MS = 60_000;
+/** how often a check looks at the file for changes, at most */
+export const RECHECK_MS = 1_000;
 /** compared against when the user is unknown, so that an unknown user costs as much time as a wrong password */
 const UNKNOWN_USER_HASH = '$2b$10$MD9xbvg1E8yNzHSaFcF92e5JZoaOEjNmPhzb00AjN07mCXdn4.Bzi';
 
@@ -30,22 +38,56 @@ export function parseHtpasswd(text: string, file: string): Map<string, string> {
   return users;
 }
 
+/** What identifies a version of the file: a change of any of these means it was written since. */
+const versionOf = (info: Stats): string => `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+
 export class HtpasswdUsers {
   private readonly remembered = new Map<string, number>();
+  private checkedAt = Date.now();
+  private checking: Promise<void> | undefined;
 
-  constructor(private readonly users: ReadonlyMap<string, string>) {}
+  constructor(
+    private users: ReadonlyMap<string, string>,
+    /** the file the users come from, watched for changes; none for users given directly */
+    private readonly source?: { readonly file: string; version: string },
+  ) {}
 
   static fromFile(file: string): HtpasswdUsers {
     let text: string;
+    let version: string;
     try {
+      version = versionOf(statSync(file));
       text = readFileSync(file, 'utf8');
     } catch (err) {
       throw new HtpasswdError(`cannot read the htpasswd file ${file} (auth.htpasswd.path): ${(err as Error).message}`);
     }
-    return new HtpasswdUsers(parseHtpasswd(text, file));
+    return new HtpasswdUsers(parseHtpasswd(text, file), { file, version });
+  }
+
+  /** Reads the file again when it changed since the last look (at most once per RECHECK_MS). */
+  private async refresh(): Promise<void> {
+    const source = this.source;
+    if (!source || Date.now() - this.checkedAt < RECHECK_MS) return;
+    this.checking ??= (async () => {
+      try {
+        const version = versionOf(await stat(source.file));
+        if (version === source.version) return;
+        const users = parseHtpasswd(await readFile(source.file, 'utf8'), source.file);
+        source.version = version;
+        this.users = users;
+        this.remembered.clear();
+      } catch {
+        // missing for a moment (an editor replacing it) or half-written: keep the users read last, look again later
+      } finally {
+        this.checkedAt = Date.now();
+        this.checking = undefined;
+      }
+    })();
+    await this.checking;
   }
 
   async verify(user: string, password: string): Promise<boolean> {
+    await this.refresh();
     const key = createHash('sha256').update(user).update('\0').update(password).digest('hex');
     const until = this.remembered.get(key);
     if (until !== undefined && until > Date.now()) return true;

@@ -1,3 +1,6 @@
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHtpasswd } from '../../src/auth/htpasswd.js';
 import { SPEC_ENDPOINTS } from './endpoints.js';
@@ -40,5 +43,43 @@ describe('htpasswd authentication without access rules (distribution: any valid 
     expect((await registry.send('GET', '/v2/', { headers: basic('alice') })).status).toBe(200);
     await pushImage(registry, 'team-a/app', 'v1', basic('alice'));
     expect((await registry.send('GET', '/v2/team-a/app/manifests/v1', { headers: basic('bob') })).status).toBe(200);
+  });
+});
+
+describe('an htpasswd file edited while the registry serves', () => {
+  let registry: AuthRegistry;
+  beforeAll(async () => {
+    registry = await startAuthRegistry((dir) => ({ htpasswd: { realm: 'stowage-test', path: `${dir}/htpasswd` } }));
+  });
+  afterAll(async () => registry?.close());
+
+  /** Asks /v2/ with `headers` until it answers `status` (the file is looked at again about once a second). */
+  async function untilStatus(headers: Record<string, string>, status: number): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const answered = (await registry.send('GET', '/v2/', { headers })).status;
+      if (answered === status) return;
+      if (Date.now() > deadline) throw new Error(`/v2/ still answers ${answered}, not ${status}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('lets a user added to the file log in, and refuses one removed from it, without a restart', async () => {
+    const file = path.join(registry.dir, 'htpasswd');
+    const dave = { authorization: `Basic ${Buffer.from('dave:dave-secret-4444').toString('base64')}` };
+    expect((await registry.send('GET', '/v2/', { headers: dave })).status).toBe(401);
+    expect((await registry.send('GET', '/v2/', { headers: basic('alice') })).status).toBe(200);
+
+    // an editor's save: the whole file written beside and renamed over, with dave in and alice out
+    const lines = htpasswdText().split('\n').filter((line) => !line.startsWith('alice:'));
+    lines.push(`dave:${bcrypt.hashSync('dave-secret-4444', 4)}`);
+    await writeFile(`${file}.new`, `${lines.join('\n')}\n`);
+    await rename(`${file}.new`, file);
+
+    await untilStatus(dave, 200);
+    // alice's check was remembered before the edit; the reload forgets it
+    expect((await registry.send('GET', '/v2/', { headers: basic('alice') })).status).toBe(401);
+    expect((await registry.send('GET', '/v2/', { headers: basic('bob') })).status).toBe(200);
+
   });
 });
