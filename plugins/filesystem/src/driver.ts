@@ -3,7 +3,7 @@
  * exactly as distribution lays them out, so a tree written by `registry:2` is served unchanged.
  */
 import { readFile as readFileCallback, stat as statCallback } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -211,6 +211,13 @@ export class FilesystemDriver implements StorageDriver {
    */
   async delete(path: string): Promise<void> {
     const target = this.full(path);
+    // A folder first: it is never an upload's object, so it has no partial file or claims beside it, and
+    // looking for them reads its parent's whole listing (`_uploads`, on every finished push).
+    const folder = await lstat(target).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+    if (folder) return this.deleteFolder(target, path);
     const partial = partialPathOf(target);
     const hadPartial = await lstat(partial).then(
       () => true,
@@ -231,14 +238,19 @@ export class FilesystemDriver implements StorageDriver {
       });
       return;
     }
+    await this.deleteFolder(target, path);
+  }
+
+  private async deleteFolder(target: string, path: string): Promise<void> {
     const aside = temporaryPathOf(target);
     try {
       await rename(target, aside);
     } catch (err) {
       throw this.translate(err, path);
     }
-    await rm(aside, { recursive: true, force: true });
+    await removeTree(aside);
   }
+
 
   /** Temporary files of `putContent` calls a crash interrupted (see temporaries.ts). */
   async purgeTemporaries(olderThan: Date, dryRun: boolean, signal?: AbortSignal): Promise<string[]> {
@@ -286,4 +298,23 @@ function foldersFrom(folder: string, top: string): string[] {
     folders.push(current);
   }
   return folders;
+}
+
+/**
+ * Removes a folder renamed aside, and everything in it. Files are unlinked side by side and the folder
+ * removed after; `rm -r` would first try the folder, fail on it, then stat every entry.
+ */
+async function removeTree(folder: string): Promise<void> {
+  const entries = await readdir(folder, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!entries) return;
+  await Promise.all(entries.map((entry) => (entry.isDirectory() ? removeTree(join(folder, entry.name)) : rm(join(folder, entry.name), { force: true }))));
+  await rmdir(folder).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return;
+    // something was made in it meanwhile (a request that resolved its path before the rename)
+    if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST') return rm(folder, { recursive: true, force: true });
+    throw err;
+  });
 }
