@@ -4,9 +4,22 @@
  * running server) share the file safely; over a network filesystem use PostgreSQL instead.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { foldForSearch, foldedValues, SEARCH_SCHEMA_VERSION, type Annotations, type SearchStore, type TagAnnotations } from './store.js';
+
+/**
+ * better-sqlite3 is an optional dependency (a native module: an install without a compiler or its prebuilt
+ * binary goes on without it), loaded only when an SQLite index is opened
+ */
+function loadSqlite(): typeof Database {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  } catch (err) {
+    throw new Error(`the SQLite search index needs the better-sqlite3 package, which did not load (${(err as Error).message.split('\n')[0]}); install it, or set search.backend to postgres or memory`, { cause: err });
+  }
+}
 
 /** how long a writer waits for another process's transaction before failing */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -46,7 +59,8 @@ export class SqliteSearchStore implements SearchStore {
     if (this.opened) return this.opened;
     if (this.closed) throw new Error(`the search index ${this.location} is closed`);
     mkdirSync(path.dirname(this.location), { recursive: true });
-    const db = new Database(this.location, { timeout: BUSY_TIMEOUT_MS });
+    const Sqlite = loadSqlite();
+    const db = new Sqlite(this.location, { timeout: BUSY_TIMEOUT_MS });
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
