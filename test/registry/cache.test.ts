@@ -21,17 +21,25 @@ const IMAGE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 interface Instance {
   readonly registry: Registry;
   readonly lookups: { kind: CacheKind; hit: boolean }[];
+  /** every path this instance read whole or opened for reading from its storage driver */
+  readonly reads: string[];
   close(): Promise<void>;
 }
 
 async function instance(rootdirectory: string, config: CacheConfig | undefined): Promise<Instance> {
-  const driver: StorageDriver = await createFilesystemDriver(rootdirectory);
+  const reads: string[] = [];
+  const storage = await createFilesystemDriver(rootdirectory);
+  const driver: StorageDriver = Object.assign(Object.create(storage) as StorageDriver, {
+    getContent: (target: string, signal?: AbortSignal) => (reads.push(target), storage.getContent(target, signal)),
+    reader: (target: string, offset: number, signal?: AbortSignal) => (reads.push(target), storage.reader(target, offset, signal)),
+  });
   const lookups: { kind: CacheKind; hit: boolean }[] = [];
   const caches = config ? createRegistryCaches(config, silentLogger, (kind, hit) => lookups.push({ kind, hit })) : undefined;
   const registry = new Registry({ driver, deleteEnabled: true, ...(caches ? { caches } : {}) });
   return {
     registry,
     lookups,
+    reads,
     async close() {
       await registry.closeCaches();
       await driver.close?.();
@@ -194,8 +202,13 @@ describe('the in-process cache (no redis)', () => {
       const first = await pushImage(a.registry, 'team/app', 'latest', 'first');
       expect((await b.registry.getManifest('team/app', 'latest')).digest).toBe(first);
       b.lookups.length = 0;
+      b.reads.length = 0;
       expect((await b.registry.getManifest('team/app', 'latest')).digest).toBe(first);
-      expect(b.lookups).toContainEqual({ kind: 'small_blob', hit: true });
+      // the manifest's bytes come from memory (the registry's digest-keyed copy or the small-blob cache) ...
+      const hex = first.slice('sha256:'.length);
+      expect(b.reads.filter((target) => target.includes(hex) && target.endsWith('/data'))).toEqual([]);
+      // ... while the tag is read from storage, never from a cache
+      expect(b.reads.some((target) => target.includes('/_manifests/tags/latest/'))).toBe(true);
       expect(b.lookups.map((lookup) => lookup.kind)).not.toContain('tag');
 
       const second = await pushImage(a.registry, 'team/app', 'latest', 'second');
