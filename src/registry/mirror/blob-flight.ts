@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import type { Digest } from '../digest.js';
 import { RegistryError } from '../errors.js';
 import type { RegistryLogger } from '../logger.js';
-import { UpstreamError, type UpstreamBlob } from './upstream.js';
+import { discardBody, UpstreamError, type UpstreamBlob } from './upstream.js';
 
 /** bytes a follower reads from the spool at once */
 const FOLLOW_CHUNK = 1024 * 1024;
@@ -92,7 +92,7 @@ export class BlobFlight {
         await store.link(name, this.digest).catch((err: unknown) => logger.warn({ err, repository: name, digest: this.digest.value }, 'mirror: could not link a fetched blob'));
       }
     } catch (err) {
-      body.destroy();
+      discardBody(body);
       this.failure = err;
       this.outcome = 'failed';
       logger.warn({ err, digest: this.digest.value, repository: this.startedBy }, 'mirror: fetching a blob from the upstream failed; nothing was stored');
@@ -263,7 +263,7 @@ export class BlobFetcher {
   private async begin(name: string, digest: Digest, start: FlightStart): Promise<BlobFlight> {
     const upstream = await start.open();
     if (upstream.size === undefined) {
-      upstream.body.destroy();
+      discardBody(upstream.body);
       throw new UpstreamError('invalid', `the upstream sent blob ${digest.value} without a Content-Length`);
     }
     if (!this.spoolSwept) {
@@ -275,7 +275,7 @@ export class BlobFetcher {
     try {
       spool = await open(spoolPath, 'w+', 0o600);
     } catch (err) {
-      upstream.body.destroy();
+      discardBody(upstream.body);
       throw err;
     }
     const flight = new BlobFlight(digest, upstream.size, name, spool, spoolPath);

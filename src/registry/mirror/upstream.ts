@@ -71,6 +71,15 @@ export interface UpstreamBlob {
   readonly body: Readable;
 }
 
+/**
+ * Drops a reply body nobody will read. undici's body, destroyed before its end, emits an AbortError; with no
+ * listener that is an uncaught exception, which would take the whole server down for one upstream's bad reply.
+ */
+export function discardBody(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 /** every manifest type stowage stores, OCI and Docker, lists and images */
 export const MANIFEST_ACCEPT = [OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST].join(', ');
 /** manifests larger than this are refused (the registry's own limit, src/registry/manifests.ts) */
