@@ -119,7 +119,7 @@ export class Registry {
             blobs: this.blobStore,
             uploads: this.uploads,
             logger,
-            manifestStored: (name, tags, content) => this.searchIndex.manifestPushed(name, tags, annotationsOf(content)),
+            manifestStored: (name, tags, content) => this.searchIndex.manifestPushed(name, tags, () => annotationsOf(content)),
           })
         : undefined);
   }
@@ -281,7 +281,7 @@ export class Registry {
     this.quotas.added(name, pushed.digest, content.length);
     const byTag = !reference.includes(':');
     // recorded before the 201, so a search through any process sharing the index finds the push at once
-    await this.searchIndex.manifestPushed(name, byTag ? [reference, ...tags] : tags, await this.searchAnnotations(content));
+    await this.searchIndex.manifestPushed(name, byTag ? [reference, ...tags] : tags, () => this.searchAnnotations(content));
     return pushed;
   }
 

@@ -9,7 +9,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchConfig } from '../../src/config/search.js';
-import { inMemoryDriver, pushImage, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
+import type { StorageDriver } from '../../src/storage/driver.js';
+import { inMemoryDriver, pushImage, sha256, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
 import { startPostgres, type RunningPostgres } from '../support/postgres.js';
 
 interface V2Answer {
@@ -109,6 +110,35 @@ describe('an index that cannot be used', () => {
     } finally {
       await registry.close();
     }
+  });
+
+  it('with search.backend none: a manifest push reads no image config, and a delete reads no tag back, for an index that keeps nothing', async () => {
+    // both images name the same config, '{}', which an index keeping labels reads on a push and on a delete's refresh
+    const configData = `/${sha256('{}').replace(':', '/').replace(/\/(..)/, '/$1/$1')}/data`;
+    /** the reads of that config while two images are pushed, then while one of them is deleted */
+    const configReads = async (search: SearchConfig): Promise<{ pushing: number; deleting: number }> => {
+      const storage = inMemoryDriver();
+      const reads: string[] = [];
+      const driver: StorageDriver = Object.assign(Object.create(storage) as StorageDriver, {
+        getContent: (target: string, signal?: AbortSignal) => (reads.push(target), storage.getContent(target, signal)),
+        reader: (target: string, offset: number, signal?: AbortSignal) => (reads.push(target), storage.reader(target, offset, signal)),
+      });
+      const registry = await startTestRegistry({ deleteEnabled: true, driver, search });
+      const count = () => reads.filter((target) => target.endsWith(configData)).length;
+      try {
+        const first = await pushImage(registry, 'quiet/app', 'v1');
+        await pushImage(registry, 'quiet/app', 'v2');
+        const pushing = count();
+        expect((await registry.send('DELETE', `/v2/quiet/app/manifests/${first.digest}`)).status).toBe(202);
+        return { pushing, deleting: count() - pushing };
+      } finally {
+        await registry.close();
+      }
+    };
+    const kept = await configReads({ backend: 'memory' });
+    expect(kept.pushing).toBeGreaterThan(0);
+    expect(kept.deleting).toBeGreaterThan(0);
+    expect(await configReads({ backend: 'none' })).toEqual({ pushing: 0, deleting: 0 });
   });
 });
 

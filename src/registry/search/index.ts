@@ -123,14 +123,24 @@ export class SearchIndex {
     private readonly now: () => number = searchClock,
   ) {}
 
-  /** A manifest with `annotations` was pushed to `name`, under `tags` (none for a push by digest). */
-  async manifestPushed(name: string, tags: readonly string[], annotations: Annotations): Promise<void> {
-    await this.recording(name, () => this.store.tagsPushed(name, tags, annotations, this.now()));
+  /**
+   * A manifest whose annotations `annotationsOf` reads was pushed to `name`, under `tags` (none for a push by
+   * digest). Read only when the store keeps them: they may cost a storage read of the image config.
+   */
+  async manifestPushed(name: string, tags: readonly string[], annotationsOf: () => Annotations | Promise<Annotations>): Promise<void> {
+    if (!this.records) return;
+    await this.recording(name, async () => this.store.tagsPushed(name, tags, await annotationsOf(), this.now()));
   }
 
   /** Something of `name` was deleted (a manifest, a tag, by the API, retention or gc): its tags are read again from storage. */
   async repositoryChanged(name: string, source: SearchSource): Promise<void> {
+    if (!this.records) return;
     await this.recording(name, () => this.refresh(name, source));
+  }
+
+  /** false with search off: then nothing is read from storage for a store that would throw it away */
+  private get records(): boolean {
+    return this.store.kind !== 'none';
   }
 
   /** The index is a cache: a store that fails must not fail the push or delete storage has already done. */
