@@ -1,39 +1,11 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../support/ports.js';
+import { IMAGE_MANIFEST, pushImageTo, sha256 } from '../support/push-by-url.js';
 import { startRedis, type RunningRedis } from '../support/redis.js';
 import { startStowageProcess, type StowageProcess } from '../support/stowage.js';
-
-const IMAGE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-async function pushBlob(url: string, repository: string, bytes: Uint8Array): Promise<{ digest: string; size: number }> {
-  const digest = sha256(bytes);
-  const response = await fetch(`${url}/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
-  await response.arrayBuffer();
-  expect(response.status).toBe(201);
-  return { digest, size: bytes.length };
-}
-
-async function pushImage(url: string, repository: string, tag: string, text: string): Promise<string> {
-  const config = await pushBlob(url, repository, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', text })));
-  const layer = await pushBlob(url, repository, Buffer.from(text));
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: IMAGE_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
-    }),
-  );
-  const response = await fetch(`${url}/v2/${repository}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'Content-Type': IMAGE_MANIFEST } });
-  await response.arrayBuffer();
-  expect(response.status).toBe(201);
-  return sha256(manifest);
-}
 
 async function pull(url: string, repository: string, reference: string): Promise<{ status: number; digest: string | null; bodyDigest: string }> {
   const response = await fetch(`${url}/v2/${repository}/manifests/${reference}`, { headers: { Accept: IMAGE_MANIFEST } });
@@ -73,18 +45,18 @@ describe('two stowage processes on one folder sharing one redis (storage.cache.b
   });
 
   it('a tag moved through process A is pulled at its new digest through process B, before and after redis goes down', async () => {
-    const first = await pushImage(a.url, 'shared/app', 'latest', 'first');
+    const first = await pushImageTo(a.url, 'shared/app', 'latest', {}, {}, 'first');
     // twice: the second answer comes from the cache B filled (its metrics count the tag hit)
     expect(await pull(b.url, 'shared/app', 'latest')).toEqual({ status: 200, digest: first, bodyDigest: first });
     const tagHitsBefore = await tagHits(debugPort);
     expect(await pull(b.url, 'shared/app', 'latest')).toEqual({ status: 200, digest: first, bodyDigest: first });
     expect(await tagHits(debugPort)).toBe(tagHitsBefore + 1);
 
-    const second = await pushImage(a.url, 'shared/app', 'latest', 'second');
+    const second = await pushImageTo(a.url, 'shared/app', 'latest', {}, {}, 'second');
     expect(await pull(b.url, 'shared/app', 'latest')).toEqual({ status: 200, digest: second, bodyDigest: second });
 
     await redis.stop();
-    const third = await pushImage(b.url, 'shared/app', 'latest', 'third');
+    const third = await pushImageTo(b.url, 'shared/app', 'latest', {}, {}, 'third');
     expect(await pull(a.url, 'shared/app', 'latest')).toEqual({ status: 200, digest: third, bodyDigest: third });
     expect(await pull(b.url, 'shared/app', 'latest')).toEqual({ status: 200, digest: third, bodyDigest: third });
     // the password is never logged, not even in the cache's complaint that redis is gone

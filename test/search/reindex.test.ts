@@ -13,7 +13,8 @@ import { SqliteSearchStore } from '../../src/registry/search/sqlite-store.js';
 import { ensureBuilt, runCli } from '../cli/helpers.js';
 import { startPostgres, type RunningPostgres } from '../support/postgres.js';
 import { startStowageProcess } from '../support/stowage.js';
-import { deleteManifestAt, pushImageTo, searchAt } from './support.js';
+import { pushImageTo } from '../support/push-by-url.js';
+import { deleteManifestAt, searchAt } from './support.js';
 
 const made: string[] = [];
 afterAll(async () => {

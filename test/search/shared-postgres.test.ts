@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type RunningPostgres } from '../support/postgres.js';
 import { startStowageProcess, type StowageProcess } from '../support/stowage.js';
-import { deleteManifestAt, pushImageTo, searchAt, searchV1At } from './support.js';
+import { pushImageTo } from '../support/push-by-url.js';
+import { deleteManifestAt, searchAt, searchV1At } from './support.js';
 
 describe('two stowage processes sharing storage and a PostgreSQL search index', () => {
   let postgres: RunningPostgres;
