@@ -15,6 +15,7 @@ import { silentLogger, type RegistryLogger } from './logger.js';
 import { QuotaTracker, type QuotaLimit, type QuotaUsage } from './gc/quota.js';
 import { applyRetention, collectGarbage, collectOnline, GcLease, hasUnfinishedRun, PullRecorder, type RetentionPolicy, type RetentionReport, systemClock, type GcClock, type GcOptions, type GcReport, type OnlineGcSettings } from './gc/index.js';
 import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
+import { ManifestBytesCache } from './manifest-bytes-cache.js';
 import { PullThrough, type PullRoute, type PullThroughOptions } from './mirror/pull-through.js';
 import type { SyncPort } from './mirror/sync.js';
 import { checkName, isValidName, isValidUploadId } from './names.js';
@@ -86,8 +87,17 @@ export class Registry {
   private readonly quotas: QuotaTracker;
   private readonly searchIndex: SearchIndex;
   private readonly pullThrough: PullThrough | undefined;
+  /** kept by the registry and shared with every per-request view: a copy made in one request serves the next */
+  private readonly manifestBytes: ManifestBytesCache;
 
-  constructor(options: RegistryOptions, uploadState: UploadSessionsState = new UploadSessionsState(), pulls?: PullRecorder, quotas?: QuotaTracker, pullThrough?: PullThrough) {
+  constructor(
+    options: RegistryOptions,
+    uploadState: UploadSessionsState = new UploadSessionsState(),
+    pulls?: PullRecorder,
+    quotas?: QuotaTracker,
+    pullThrough?: PullThrough,
+    manifestBytes: ManifestBytesCache = new ManifestBytesCache(),
+  ) {
     this.searchIndex = options.searchIndex ?? new SearchIndex(undefined, options.logger);
     this.options = { ...options, searchIndex: this.searchIndex };
     this.uploadState = uploadState;
@@ -104,7 +114,8 @@ export class Registry {
     this.readOnly = options.readOnly ?? false;
     this.blobStore = new BlobStore(storage, layout, { deleteEnabled: options.deleteEnabled, redirect: options.redirect ?? true });
     this.uploads = new UploadSessions(storage, layout, logger, uploadState);
-    this.manifestStore = new ManifestStore(storage, layout, this.blobStore, { deleteEnabled: options.deleteEnabled });
+    this.manifestBytes = manifestBytes;
+    this.manifestStore = new ManifestStore(storage, layout, this.blobStore, { deleteEnabled: options.deleteEnabled, bytesCache: manifestBytes });
     this.tagStore = new TagStore(storage, layout);
     this.referrersStore = new ReferrersStore(storage, layout, this.manifestStore);
     this.catalogStore = new Catalog(storage, layout);
@@ -129,7 +140,7 @@ export class Registry {
    * disconnects stops the backend work done for it. Upload sessions are shared with the whole registry.
    */
   forRequest(signal: AbortSignal): Registry {
-    return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls, this.quotas, this.pullThrough);
+    return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls, this.quotas, this.pullThrough, this.manifestBytes);
   }
 
   /**

@@ -81,14 +81,17 @@ export function storedMediaType(fields: ManifestFields | undefined): string {
 }
 
 export class ManifestStore {
-  private readonly bytesCache = new ManifestBytesCache();
+  private readonly bytesCache: ManifestBytesCache;
 
+  /** `bytesCache`: the registry's, shared by its per-request views (a store of its own when absent) */
   constructor(
     private readonly storage: RegistryStorage,
     private readonly layout: StorageLayout,
     private readonly blobs: BlobStore,
-    private readonly options: { readonly deleteEnabled: boolean },
-  ) {}
+    private readonly options: { readonly deleteEnabled: boolean; readonly bytesCache?: ManifestBytesCache },
+  ) {
+    this.bytesCache = options.bytesCache ?? new ManifestBytesCache();
+  }
 
   /** Resolves a tag or digest reference to the manifest's digest in `name`. */
   async resolve(name: string, reference: string): Promise<Digest> {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StorageDriver } from '../../src/storage/driver.js';
 import { inMemoryDriver, OCI_MANIFEST, pushImage, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
 
 const blobDataPath = (digest: string): string => {
@@ -55,6 +56,31 @@ describe('manifest bytes kept in memory (by digest) never outlive what storage s
       expect((await get(c, image.digest)).body.toString()).toBe(image.manifest);
     } finally {
       await c.close();
+    }
+  });
+});
+
+describe('manifest bytes kept in memory serve the next request', () => {
+  it('a manifest hashed on push is answered to every later GET from memory, not read from storage per request', async () => {
+    const storage = inMemoryDriver();
+    const dataReads: string[] = [];
+    // every whole read and every opened reader of a blob's data file, as the registry asks its driver
+    const driver: StorageDriver = Object.assign(Object.create(storage) as StorageDriver, {
+      getContent: (target: string, signal?: AbortSignal) => (target.endsWith('/data') && dataReads.push(target), storage.getContent(target, signal)),
+      reader: (target: string, offset: number, signal?: AbortSignal) => (target.endsWith('/data') && dataReads.push(target), storage.reader(target, offset, signal)),
+    });
+    const registry = await startTestRegistry({ driver });
+    try {
+      const image = await pushImage(registry, 'kept/app', 'latest', {}, 'kept layer');
+      dataReads.length = 0;
+      for (const reference of ['latest', image.digest, 'latest']) {
+        const answer = await registry.send('GET', `/v2/kept/app/manifests/${reference}`, { headers: { accept: OCI_MANIFEST } });
+        expect([answer.status, answer.body.toString()]).toEqual([200, image.manifest]);
+      }
+      // the push hashed the bytes it stored, so not even the first GET needs them from storage
+      expect(dataReads.filter((target) => target === blobDataPath(image.digest))).toEqual([]);
+    } finally {
+      await registry.close();
     }
   });
 });
