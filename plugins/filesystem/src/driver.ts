@@ -2,8 +2,8 @@
  * The filesystem driver: objects are files under `rootdirectory`, directories are directories,
  * exactly as distribution lays them out, so a tree written by `registry:2` is served unchanged.
  */
-import { readFile as readFileCallback, stat as statCallback } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { lstatSync, mkdirSync, readFile as readFileCallback, renameSync, rmdirSync, stat as statCallback, statSync } from 'node:fs';
+import { lstat, open, readdir, rm, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -79,7 +79,8 @@ export class FilesystemDriver implements StorageDriver {
       if (!(await writeNewFileDurably(temp, content, signal))) return false;
       // the last moment to stop: after the rename the new content is in place
       signal?.throwIfAborted();
-      await rename(temp, file);
+      // name operations are synchronous: they wait for no disk (see fsync.ts)
+      renameSync(temp, file);
     } catch (err) {
       await rm(temp, { force: true });
       throw err;
@@ -99,14 +100,14 @@ export class FilesystemDriver implements StorageDriver {
     const staging = temporaryPathOf(missing);
     const stagedFile = join(staging, relative(missing, file));
     try {
-      await mkdir(dirname(stagedFile), { recursive: true });
+      mkdirSync(dirname(stagedFile), { recursive: true });
       // the staging folder was just made: only a concurrent removal (purging) makes it vanish
       if (!(await writeNewFileDurably(stagedFile, content, signal))) throw Object.assign(new Error(`${staging} vanished`), { code: 'ENOENT' });
       // the staged folders hold the file and each other: synced before the rename, so the folder that
       // appears is whole on disk too, not only in the journal's order
       await Promise.all(foldersFrom(dirname(stagedFile), staging).map(syncDirectoryOf));
       signal?.throwIfAborted();
-      await rename(staging, missing);
+      renameSync(staging, missing);
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
       const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -193,13 +194,13 @@ export class FilesystemDriver implements StorageDriver {
     const source = this.full(sourcePath);
     const dest = this.full(destPath);
     try {
-      await lstat(source);
+      lstatSync(source);
     } catch (err) {
       throw this.translate(err, sourcePath);
     }
     await makeParentDirectories(dest);
     signal?.throwIfAborted();
-    await rename(source, dest);
+    renameSync(source, dest);
     // the object is at its new name for good only once that name's folder is synced
     await syncDirectory(dest);
   }
@@ -213,10 +214,12 @@ export class FilesystemDriver implements StorageDriver {
     const target = this.full(path);
     // A folder first: it is never an upload's object, so it has no partial file or claims beside it, and
     // looking for them reads its parent's whole listing (`_uploads`, on every finished push).
-    const folder = await lstat(target).then(
-      (info) => info.isDirectory(),
-      () => false,
-    );
+    let folder = false;
+    try {
+      folder = lstatSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    } catch {
+      // not a folder on the way (ENOTDIR): looked at as an object below
+    }
     if (folder) return this.deleteFolder(target, path);
     const partial = partialPathOf(target);
     const hadPartial = await lstat(partial).then(
@@ -244,7 +247,7 @@ export class FilesystemDriver implements StorageDriver {
   private async deleteFolder(target: string, path: string): Promise<void> {
     const aside = temporaryPathOf(target);
     try {
-      await rename(target, aside);
+      renameSync(target, aside);
     } catch (err) {
       throw this.translate(err, path);
     }
@@ -276,14 +279,7 @@ export class FilesystemDriver implements StorageDriver {
 async function firstMissingFolder(folder: string, root: string): Promise<string | undefined> {
   let missing: string | undefined;
   for (let current = folder; ; current = dirname(current)) {
-    const exists = await stat(current).then(
-      () => true,
-      (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return false;
-        throw err;
-      },
-    );
-    if (exists) return missing;
+    if (statSync(current, { throwIfNoEntry: false })) return missing;
     missing = current;
     // the root itself is made like any folder (a fresh storage folder)
     if (current === root || dirname(current) === current) return missing;
@@ -302,7 +298,9 @@ function foldersFrom(folder: string, top: string): string[] {
 
 /**
  * Removes a folder renamed aside, and everything in it. Files are unlinked side by side and the folder
- * removed after; `rm -r` would first try the folder, fail on it, then stat every entry.
+ * removed after; `rm -r` would first try the folder, fail on it, then stat every entry. The listing and the
+ * unlinks go to the thread pool (a folder may be large, and so may its files); removing the emptied folder
+ * waits for nothing and is synchronous (see fsync.ts).
  */
 async function removeTree(folder: string): Promise<void> {
   const entries = await readdir(folder, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
@@ -310,11 +308,20 @@ async function removeTree(folder: string): Promise<void> {
     throw err;
   });
   if (!entries) return;
-  await Promise.all(entries.map((entry) => (entry.isDirectory() ? removeTree(join(folder, entry.name)) : rm(join(folder, entry.name), { force: true }))));
-  await rmdir(folder).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return;
+  await Promise.all(entries.map((entry) => (entry.isDirectory() ? removeTree(join(folder, entry.name)) : unlinkIfPresent(join(folder, entry.name)))));
+  try {
+    rmdirSync(folder);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
     // something was made in it meanwhile (a request that resolved its path before the rename)
-    if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST') return rm(folder, { recursive: true, force: true });
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return rm(folder, { recursive: true, force: true });
     throw err;
+  }
+}
+
+async function unlinkIfPresent(file: string): Promise<void> {
+  await unlink(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
   });
 }

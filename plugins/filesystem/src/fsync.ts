@@ -6,8 +6,8 @@
  * arrives before that next one starts shares it. Each caller still returns only after a sync that started
  * after its own change.
  */
-import { closeSync, fdatasync, fsync, openSync, writeSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { closeSync, fdatasync, fsync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, relative, sep } from 'node:path';
 
 interface DirectorySync {
@@ -25,7 +25,10 @@ const running = new Map<string, Promise<void>>();
  * Opening and closing a folder or a small new file is a few microseconds in the kernel and never waits for
  * the disk, but each as a promise is a thread-pool round trip (tens of microseconds of CPU and a queue slot
  * behind running fsyncs): a small push made a dozen of them. So those steps are synchronous and only the
- * syncs, which wait for the disk, go to the thread pool.
+ * syncs, which wait for the disk, go to the thread pool. The same holds for the other name operations of
+ * an upload (mkdir, rename, unlinking a claim or a small file, stat): the driver makes them synchronous
+ * too, and keeps the thread pool for what waits for the disk or grows with the data (syncs, data writes,
+ * listing or unlinking what may be large).
  */
 const syncDescriptor = (fd: number, dataOnly: boolean): Promise<void> =>
   new Promise((resolve, reject) => (dataOnly ? fdatasync : fsync)(fd, (err) => (err ? reject(err) : resolve())));
@@ -74,7 +77,7 @@ export const syncDirectory = (file: string): Promise<void> => syncDirectoryOf(di
  */
 export async function makeParentDirectories(file: string): Promise<void> {
   const dir = dirname(file);
-  const first = await mkdir(dir, { recursive: true });
+  const first = mkdirSync(dir, { recursive: true });
   if (first === undefined) return;
   const created = [first];
   const below = relative(first, dir);

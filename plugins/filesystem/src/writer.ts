@@ -16,10 +16,11 @@
  * Opening a writer touches nothing: folders, the partial file and the claim are made by the first write
  * (or a commit), so a writer closed without being written to leaves the tree exactly as it found it.
  */
-import { type FileHandle, copyFile, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdirSync, renameSync, statSync } from 'node:fs';
+import { type FileHandle, copyFile, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FileWriter } from 'stowage';
-import { type HeldClaim, keepClaim, releaseClaim, takeClaim } from './claims.js';
+import { type HeldClaim, keepClaim, releaseClaim, removeClaimFile, takeClaim } from './claims.js';
 import { makeParentDirectories, syncDirectory, syncFileData } from './fsync.js';
 
 /** Bytes written between two early syncs (see startEarlySync). */
@@ -28,11 +29,19 @@ const EARLY_SYNC_BYTES = 16 * 1024 * 1024;
 export const partialPathOf = (file: string): string => `${file}~partial`;
 const claimPrefixOf = (file: string): string => `${basename(file)}~claim.`;
 
-/** Removes the claims of the upload at `file` (a new upload starts, or it is committed, cancelled or deleted). */
+/**
+ * Removes the claims of the upload at `file` (a new upload starts, or it is committed, cancelled or deleted).
+ * Synchronous (see fsync.ts): an upload's folder holds the upload and its claims, a handful of names.
+ */
 export async function removeClaims(file: string): Promise<void> {
-  const names = await readdir(dirname(file)).catch(() => [] as string[]);
+  let names: string[];
+  try {
+    names = readdirSync(dirname(file));
+  } catch {
+    return;
+  }
   const prefix = claimPrefixOf(file);
-  await Promise.all(names.filter((name) => name.startsWith(prefix)).map((name) => rm(join(dirname(file), name), { force: true })));
+  for (const name of names) if (name.startsWith(prefix)) removeClaimFile(join(dirname(file), name));
 }
 
 /** The error for a writer whose starting size another writer has already continued from. */
@@ -173,7 +182,7 @@ class FilesystemWriter implements FileWriter {
     signal?.throwIfAborted();
     this.finished = 'committed';
     await this.close();
-    await rename(this.partial, this.file);
+    renameSync(this.partial, this.file);
     await syncDirectory(this.file);
     await removeClaims(this.file);
   }
@@ -208,10 +217,12 @@ class FilesystemWriter implements FileWriter {
   }
 }
 
+/** Synchronous (see fsync.ts): a stat in an upload's own folder, asked once per upload request. */
 async function sizeOf(file: string): Promise<number | undefined> {
   try {
-    const info = await stat(file);
-    return info.isFile() ? info.size : undefined;
+    // no exception built for the usual absence (a fresh upload has neither file)
+    const info = statSync(file, { throwIfNoEntry: false });
+    return info?.isFile() ? info.size : undefined;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;
