@@ -300,8 +300,7 @@ export class Registry {
     checkName(name);
     this.checkWritable();
     this.pullThrough?.refuseWrite(name, 'deleting a manifest');
-    await this.boundary(() => this.manifestStore.delete(name, reference), () => manifestUnknown(name, reference));
-    await this.searchIndex.repositoryChanged(name, this);
+    await this.searchIndex.manifestDeleted(name, () => this.boundary(() => this.manifestStore.delete(name, reference), () => manifestUnknown(name, reference)));
   }
 
   // search

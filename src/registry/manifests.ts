@@ -164,15 +164,15 @@ export class ManifestStore {
     return { digest: digest.value, tags, ...(subject ? { subject: subject.value } : {}) };
   }
 
-  /** Deletes a tag (a tag reference) or a manifest with every tag naming it (a digest reference). */
-  async delete(name: string, reference: string): Promise<void> {
+  /** Deletes a tag (a tag reference) or a manifest with every tag naming it (a digest reference); answers the tags removed. */
+  async delete(name: string, reference: string): Promise<string[]> {
     if (!this.options.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deletes are disabled on this registry (storage.delete.enabled is false)');
     if (!reference.includes(':')) {
       if (!isValidTag(reference)) throw unknownManifest(name, reference);
       const current = await this.storage.readLink(this.layout.tagCurrentLink(name, reference));
       if (!current) throw unknownManifest(name, reference);
       await removeTag(this.storage, this.layout, name, reference);
-      return;
+      return [reference];
     }
     const digest = parseDigest(reference);
     if (!(await this.hasRevision(name, digest))) throw unknownManifest(name, reference);
@@ -180,13 +180,17 @@ export class ManifestStore {
     const subject = content ? subjectOf(parseManifestJson(content)) : undefined;
     // Tags before the revision: a crash part-way leaves a manifest still reachable by digest (the delete
     // was not acknowledged and can be repeated), never a tag naming a manifest that is gone.
+    const removed: string[] = [];
     for (const tagPath of (await this.storage.listOrUndefined(this.layout.tags(name))) ?? []) {
       const tag = basename(tagPath);
       const current = await this.storage.readLink(this.layout.tagCurrentLink(name, tag));
-      if (current?.value === digest.value) await removeTag(this.storage, this.layout, name, tag);
+      if (current?.value !== digest.value) continue;
+      await removeTag(this.storage, this.layout, name, tag);
+      removed.push(tag);
     }
     if (subject) await this.storage.deleteIfPresent(this.layout.referrerLink(name, subject, digest).replace(/\/link$/, ''));
     await this.storage.deleteIfPresent(this.layout.revisionLink(name, digest));
+    return removed;
   }
 
   /**

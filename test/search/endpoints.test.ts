@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchConfig } from '../../src/config/search.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
-import { inMemoryDriver, pushImage, sha256, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
+import { inMemoryDriver, OCI_MANIFEST, pushImage, sha256, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
 import { startPostgres, type RunningPostgres } from '../support/postgres.js';
 
 interface V2Answer {
@@ -137,8 +137,53 @@ describe('an index that cannot be used', () => {
     };
     const kept = await configReads({ backend: 'memory' });
     expect(kept.pushing).toBeGreaterThan(0);
-    expect(kept.deleting).toBeGreaterThan(0);
+    // a delete reads no config with any index: it only drops the deleted manifest's tags (see 'a delete with an index on')
+    expect(kept.deleting).toBe(0);
     expect(await configReads({ backend: 'none' })).toEqual({ pushing: 0, deleting: 0 });
+  });
+});
+
+describe('a delete with an index on', () => {
+  it("reads back nothing of the repository's other tags: only the deleted manifest's tags leave the index", async () => {
+    const storage = inMemoryDriver();
+    const reads: string[] = [];
+    const driver: StorageDriver = Object.assign(Object.create(storage) as StorageDriver, {
+      getContent: (target: string, signal?: AbortSignal) => (reads.push(target), storage.getContent(target, signal)),
+      reader: (target: string, offset: number, signal?: AbortSignal) => (reads.push(target), storage.reader(target, offset, signal)),
+    });
+    const registry = await startTestRegistry({ deleteEnabled: true, driver, search: { backend: 'memory' } });
+    const OTHERS = 30;
+    const search = async (term: string) => (await registry.send('GET', `/v2/_stowage/search?q=${term}`)).json<V2Answer>().repositories;
+    try {
+      // each tag its own manifest (its own layer), all described: a refresh would read every one and its config
+      const describe = (i: number) => ({ annotations: { 'org.opencontainers.image.description': `build number ${i}` } });
+      const doomed = await pushImage(registry, 'many/tags', 'doomed', describe(0), 'layer 0');
+      const second = await registry.send('PUT', '/v2/many/tags/manifests/doomed-too', { body: doomed.manifest, headers: { 'content-type': OCI_MANIFEST } });
+      expect(second.status).toBe(201);
+      for (let i = 1; i <= OTHERS; i++) await pushImage(registry, 'many/tags', `t${i}`, describe(i), `layer ${i}`);
+      const others = Array.from({ length: OTHERS }, (_, i) => `t${i + 1}`).sort();
+      // the first search builds the index from storage; what follows is the delete's own doing
+      expect(await search('many')).toEqual([{ name: 'many/tags', tags: ['doomed', 'doomed-too', ...others].sort(), description: 'build number 0' }]);
+
+      reads.length = 0;
+      expect((await registry.send('DELETE', `/v2/many/tags/manifests/${doomed.digest}`)).status).toBe(202);
+      // the delete reads each tag's current link once to find those naming the manifest, and the manifest once
+      // (for its subject); no other manifest, no image config, no tag read twice
+      const tagLinks = reads.filter((target) => target.includes('/_manifests/tags/'));
+      expect(tagLinks.length).toBeLessThanOrEqual(OTHERS + 2);
+      expect(new Set(tagLinks).size).toBe(tagLinks.length);
+      expect(reads.filter((target) => target.includes('/blobs/')).length).toBeLessThanOrEqual(1);
+      expect(await search('many')).toEqual([{ name: 'many/tags', tags: others, description: 'build number 1' }]);
+      expect(await search('number%200')).toEqual([]);
+
+      reads.length = 0;
+      expect((await registry.send('DELETE', '/v2/many/tags/manifests/t7')).status).toBe(202);
+      expect(reads.filter((target) => !target.includes('/_manifests/tags/t7/'))).toEqual([]);
+      expect((await search('number%207'))).toEqual([]);
+      expect((await search('number%208'))).toEqual([{ name: 'many/tags', tags: ['t8'], description: 'build number 8' }]);
+    } finally {
+      await registry.close();
+    }
   });
 });
 

@@ -83,6 +83,21 @@ describe.each(Object.keys(fresh))('the %s search store', (kind) => {
     expect(await tagsOf(store, 'gone/back')).toEqual(['y']);
   });
 
+  it("a manifest delete removes only the tags it removed, and not one pushed again after the delete began", async () => {
+    await store.tagsPushed('del/app', ['v1', 'v2', 'keep'], { title: 'x' }, 1000);
+    await store.tagsPushed('del/app', ['again'], {}, 3000);
+    // the delete began at 2000: v1 goes, "again" was pushed since and stays, an unknown tag changes nothing
+    await store.tagsRemoved('del/app', ['v1', 'again', 'never-pushed'], 2000);
+    expect(await tagsOf(store, 'del/app')).toEqual(['again', 'keep', 'v2']);
+    expect((await store.entries(['del/app'])).get('del/app')!.get('keep')).toEqual({ title: 'x' });
+    // every tag gone: the repository is still there (storage still holds it), with none
+    await store.tagsRemoved('del/app', ['again', 'keep', 'v2'], 4000);
+    expect((await store.entries(['del/app'])).has('del/app')).toBe(true);
+    expect(await tagsOf(store, 'del/app')).toEqual([]);
+    await store.tagsRemoved('del/unknown', ['x'], 4000);
+    expect((await store.entries(['del/unknown'])).has('del/unknown')).toBe(false);
+  });
+
   it('prune removes what the catalog no longer lists, keeping what was written since the build began', async () => {
     await store.tagsPushed('prune/stale', ['a'], {}, 1000);
     await store.tagsPushed('prune/listed', ['a'], {}, 1000);

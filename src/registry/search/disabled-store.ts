@@ -6,6 +6,7 @@ export class DisabledSearchStore implements SearchStore {
   readonly kind = 'none' as const;
   async tagsPushed(): Promise<void> {}
   async refresh(): Promise<void> {}
+  async tagsRemoved(): Promise<void> {}
   async prune(): Promise<void> {}
   async candidates(): Promise<string[]> {
     throw new RegistryError('UNSUPPORTED', 'search is off on this registry (search.backend: none)');

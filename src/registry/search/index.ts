@@ -1,9 +1,9 @@
 /**
  * The search index: every repository, its tags, and the top-level annotations of the manifest each tag
  * names, kept in a SearchStore (store.ts: memory, SQLite or PostgreSQL). It is a cache of storage: the
- * registry records each manifest push, re-reads a repository's tags from storage after each delete (and after
- * retention and garbage collection removed something), and `rebuild` reads all of storage again (`stowage
- * search reindex`, or the first search on an index never built). Storage stays the truth.
+ * registry records each manifest push, drops the tags a manifest or tag delete removed, re-reads a repository's
+ * tags from storage after retention and garbage collection removed something, and `rebuild` reads all of
+ * storage again (`stowage search reindex`, or the first search on an index never built). Storage stays the truth.
  */
 import type { Page, PageRequest } from '../pagination.js';
 import type { RegistryLogger } from '../logger.js';
@@ -132,7 +132,20 @@ export class SearchIndex {
     await this.recording(name, async () => this.store.tagsPushed(name, tags, await annotationsOf(), this.now()));
   }
 
-  /** Something of `name` was deleted (a manifest, a tag, by the API, retention or gc): its tags are read again from storage. */
+  /**
+   * `deletion` removes a manifest or a tag of `name` from storage and answers the tags it removed: only their
+   * rows go from the index (the repository's other tags name other manifests, whose annotations did not
+   * change), so a delete reads nothing back from storage. Its errors are the caller's; the index's are logged.
+   */
+  async manifestDeleted(name: string, deletion: () => Promise<readonly string[]>): Promise<void> {
+    // taken before storage changes: a push of one of these tags after it keeps its row (store.ts)
+    const startedAt = this.now();
+    const removed = await deletion();
+    if (!this.records || removed.length === 0) return;
+    await this.recording(name, () => this.store.tagsRemoved(name, removed, startedAt));
+  }
+
+  /** Something of `name` was deleted by retention or gc: its tags are read again from storage. */
   async repositoryChanged(name: string, source: SearchSource): Promise<void> {
     if (!this.records) return;
     await this.recording(name, () => this.refresh(name, source));

@@ -53,6 +53,12 @@ export class MemorySearchStore implements SearchStore {
     row.refreshedAt = readAt;
   }
 
+  async tagsRemoved(name: string, tags: readonly string[], at: number): Promise<void> {
+    const row = this.repositories.get(name);
+    if (!row) return;
+    for (const tag of tags) if ((row.tags.get(tag)?.at ?? at) < at) row.tags.delete(tag);
+  }
+
   async prune(present: ReadonlySet<string>, readAt: number): Promise<void> {
     for (const [name, row] of this.repositories) if (!present.has(name) && row.at < readAt) this.repositories.delete(name);
   }

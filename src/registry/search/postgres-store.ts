@@ -143,6 +143,11 @@ export class PostgresSearchStore implements SearchStore {
     });
   }
 
+  async tagsRemoved(name: string, tags: readonly string[], at: number): Promise<void> {
+    if (tags.length === 0) return;
+    await this.query('DELETE FROM stowage_search_tags WHERE repository = $1 AND tag = ANY($2) AND updated_at < $3', [name, tags.map(storable), at]);
+  }
+
   async prune(present: ReadonlySet<string>, readAt: number): Promise<void> {
     await this.transaction(async (client) => {
       const untouched = await client.query<{ name: string }>('SELECT name FROM stowage_search_repositories WHERE updated_at < $1', [readAt]);

@@ -120,6 +120,13 @@ export class SqliteSearchStore implements SearchStore {
     }).immediate();
   }
 
+  async tagsRemoved(name: string, tags: readonly string[], at: number): Promise<void> {
+    const remove = this.db.prepare('DELETE FROM tags WHERE repository = ? AND tag = ? AND updated_at < ?');
+    this.db.transaction(() => {
+      for (const tag of tags) remove.run(name, tag, at);
+    }).immediate();
+  }
+
   async prune(present: ReadonlySet<string>, readAt: number): Promise<void> {
     this.db.transaction(() => {
       const untouched = this.db.prepare<[number], { name: string }>('SELECT name FROM repositories WHERE updated_at < ?').all(readAt);

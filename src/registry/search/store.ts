@@ -6,7 +6,9 @@
  * - every row carries the time it was written (`at`, microseconds since the epoch);
  * - a refresh writes what storage held when it was read (`readAt`): it never overwrites or removes a tag row
  *   written after `readAt` (a push that storage had not shown the read yet), and it is skipped altogether when
- *   the repository was refreshed from a later read already (a delete's refresh saw more than this one).
+ *   the repository was refreshed from a later read already (a delete's refresh saw more than this one);
+ * - a manifest delete removes only the rows of the tags it removed from storage, and only those written before
+ *   the delete began (`at`): a push of one of them since keeps its row.
  * Matching is done twice: a store lists candidates whose folded name, tag or annotation values contain the
  * folded term (a superset), and the index (index.ts) decides on each with the exact rule.
  */
@@ -28,6 +30,11 @@ export interface SearchStore {
    * in storage at all. Rows written after `readAt` stay as they are.
    */
   refresh(name: string, tags: TagAnnotations | undefined, readAt: number): Promise<void>;
+  /**
+   * `tags` of `name` were removed from storage by a delete that began at `at` (a manifest delete: the tags that
+   * named it); their rows written before `at` go. The repository and its other tags stay as they are.
+   */
+  tagsRemoved(name: string, tags: readonly string[], at: number): Promise<void>;
   /** removes the repositories not in `present` (the catalog read from `readAt`) that nothing wrote since */
   prune(present: ReadonlySet<string>, readAt: number): Promise<void>;
   /**
