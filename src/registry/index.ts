@@ -15,6 +15,7 @@ import { silentLogger, type RegistryLogger } from './logger.js';
 import { QuotaTracker, type QuotaLimit, type QuotaUsage } from './gc/quota.js';
 import { applyRetention, collectGarbage, collectOnline, GcLease, hasUnfinishedRun, PullRecorder, type RetentionPolicy, type RetentionReport, systemClock, type GcClock, type GcOptions, type GcReport, type OnlineGcSettings } from './gc/index.js';
 import { ManifestStore, type PushedManifest, type StoredManifest } from './manifests.js';
+import { KeptLinks } from './kept-links.js';
 import { ManifestBytesCache } from './manifest-bytes-cache.js';
 import { PullThrough, type PullRoute, type PullThroughOptions } from './mirror/pull-through.js';
 import type { SyncPort } from './mirror/sync.js';
@@ -89,6 +90,8 @@ export class Registry {
   private readonly pullThrough: PullThrough | undefined;
   /** kept by the registry and shared with every per-request view: a copy made in one request serves the next */
   private readonly manifestBytes: ManifestBytesCache;
+  /** link files kept under the driver's content stamps, shared with every per-request view too */
+  private readonly keptLinks: KeptLinks;
 
   constructor(
     options: RegistryOptions,
@@ -97,12 +100,13 @@ export class Registry {
     quotas?: QuotaTracker,
     pullThrough?: PullThrough,
     manifestBytes: ManifestBytesCache = new ManifestBytesCache(),
+    keptLinks: KeptLinks = new KeptLinks(),
   ) {
     this.searchIndex = options.searchIndex ?? new SearchIndex(undefined, options.logger);
     this.options = { ...options, searchIndex: this.searchIndex };
     this.uploadState = uploadState;
     const layout = new StorageLayout(options.rootDirectory ?? '/');
-    const storage = new RegistryStorage(options.caches ? cachedDriver(options.driver, layout, options.caches) : options.driver);
+    const storage = new RegistryStorage(options.caches ? cachedDriver(options.driver, layout, options.caches) : options.driver, keptLinks);
     const logger = options.logger ?? silentLogger;
     // shared by every per-request view, and writing through the registry's own driver (its flushes outlive requests)
     this.pulls = pulls ?? new PullRecorder(storage, layout, logger);
@@ -115,6 +119,7 @@ export class Registry {
     this.blobStore = new BlobStore(storage, layout, { deleteEnabled: options.deleteEnabled, redirect: options.redirect ?? true });
     this.uploads = new UploadSessions(storage, layout, logger, uploadState);
     this.manifestBytes = manifestBytes;
+    this.keptLinks = keptLinks;
     this.manifestStore = new ManifestStore(storage, layout, this.blobStore, { deleteEnabled: options.deleteEnabled, bytesCache: manifestBytes });
     this.tagStore = new TagStore(storage, layout);
     this.referrersStore = new ReferrersStore(storage, layout, this.manifestStore);
@@ -140,7 +145,7 @@ export class Registry {
    * disconnects stops the backend work done for it. Upload sessions are shared with the whole registry.
    */
   forRequest(signal: AbortSignal): Registry {
-    return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls, this.quotas, this.pullThrough, this.manifestBytes);
+    return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls, this.quotas, this.pullThrough, this.manifestBytes, this.keptLinks);
   }
 
   /**

@@ -3,18 +3,34 @@ import type { ListedPage, StorageDriver } from '../storage/driver.js';
 import { listAfterFromListing } from '../storage/list-after.js';
 import { isPathNotFound } from '../storage/errors.js';
 import { tryParseDigest, type Digest } from './digest.js';
+import type { KeptLinks } from './kept-links.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export class RegistryStorage {
-  constructor(readonly driver: StorageDriver) {}
+  /** `keptLinks`: links kept under the driver's content stamps (kept-links.ts), when the driver stamps */
+  constructor(
+    readonly driver: StorageDriver,
+    private readonly keptLinks?: KeptLinks,
+  ) {}
 
-  /** A link file's digest, or undefined when it is missing (or holds something that is no digest). */
+  /**
+   * A link file's digest, or undefined when it is missing (or holds something that is no digest). Answered
+   * from memory while the driver stamps the file as it did when it was read (a synchronous local stat).
+   */
   async readLink(path: string): Promise<Digest | undefined> {
+    // taken before the read: a write in between leaves the read content under an older stamp, never the reverse
+    const stamp = this.keptLinks ? this.driver.contentStampSync?.(path) : undefined;
+    if (stamp !== undefined) {
+      const kept = this.keptLinks!.get(path, stamp);
+      if (kept) return kept;
+    }
     const content = await this.getOrUndefined(path);
     if (content === undefined) return undefined;
-    return tryParseDigest(decoder.decode(content).trim());
+    const digest = tryParseDigest(decoder.decode(content).trim());
+    if (digest && stamp !== undefined) this.keptLinks!.keep(path, stamp, digest);
+    return digest;
   }
 
   /** Link files hold the digest string and nothing else, as distribution writes them. */

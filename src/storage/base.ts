@@ -119,6 +119,17 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
       }
     },
   };
+  if (driver.contentStampSync) {
+    wrapper.contentStampSync = (path) => {
+      object(path);
+      try {
+        return driver.contentStampSync!(path);
+      } catch {
+        // a stamp that cannot be taken is no stamp: the caller reads the object instead
+        return undefined;
+      }
+    };
+  }
   if (driver.close) wrapper.close = () => guard('close', '/', undefined, () => driver.close!());
   if (driver.purgeTemporaries) {
     wrapper.purgeTemporaries = (olderThan, dryRun, signal) => guard('purgeTemporaries', '/', signal, () => driver.purgeTemporaries!(olderThan, dryRun, signal));

@@ -160,6 +160,16 @@ export interface StorageDriver {
   listAfter?(path: string, after: string | undefined, limit: number, signal?: AbortSignal): Promise<ListedPage>;
   /** Depth-first, lexically ordered walk. stowage falls back to list + stat when a driver has none. */
   walk?(path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal): Promise<void>;
+  /**
+   * A stamp of the object at `path` as it is now, taken synchronously and cheaply (a local stat, never a
+   * network request, since it holds up the whole process): the same stamp later means the object still holds
+   * the content it held when the first was taken, whoever wrote since (this process or another sharing the
+   * storage). Undefined when the driver cannot promise that now: no object there, or one changed too
+   * recently for its times to tell a later change apart. stowage keeps link files (a tag's digest, a
+   * revision link) in memory under their stamps, so a manifest GET checks its links with a stamp each
+   * instead of reading them. A driver without such a check has none, and its links are read every time.
+   */
+  contentStampSync?(path: string): string | undefined;
   /** Releases connections and timers when the registry shuts down. */
   close?(): Promise<void>;
   /**

@@ -21,6 +21,8 @@ export function withSignal(driver: StorageDriver, signal: AbortSignal | undefine
   if (driver.redirectURL) bound.redirectURL = (path, options) => driver.redirectURL!(path, options, signal);
   if (driver.listAfter) bound.listAfter = (path, after, limit) => driver.listAfter!(path, after, limit, signal);
   if (driver.walk) bound.walk = (path, fn, options) => driver.walk!(path, fn, options, signal);
+  // synchronous: nothing to stop
+  if (driver.contentStampSync) bound.contentStampSync = (path) => driver.contentStampSync!(path);
   return bound;
 }
 

@@ -30,6 +30,7 @@ export function adaptV1Driver(driver: StorageDriver | StorageDriverV1): StorageD
   };
   if (v1.redirectURL) adapted.redirectURL = (path, options, signal) => v1.redirectURL!(path, options, signal);
   if (v1.listAfter) adapted.listAfter = (path, after, limit, signal) => v1.listAfter!(path, after, limit, signal);
+  if (v1.contentStampSync) adapted.contentStampSync = (path) => v1.contentStampSync!(path);
   if (v1.walk) adapted.walk = (path, fn, options, signal) => v1.walk!(path, fn, options, signal);
   if (v1.close) adapted.close = () => v1.close!();
   return adapted;

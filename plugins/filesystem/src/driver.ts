@@ -2,13 +2,14 @@
  * The filesystem driver: objects are files under `rootdirectory`, directories are directories,
  * exactly as distribution lays them out, so a tree written by `registry:2` is served unchanged.
  */
-import { lstatSync, mkdirSync, readFile as readFileCallback, renameSync, rmdirSync, stat as statCallback, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFile as readFileCallback, renameSync, rmdirSync, stat as statCallback, statSync, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir, rm, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { DriverContext, FileInfo, FileWriter, ListedPage, ReadAt, StorageDriver } from 'stowage';
 import { makeParentDirectories, syncDirectory, syncDirectoryOf, writeNewFileDurably } from './fsync.js';
+import { timesSettled } from './settled-times.js';
 import { pageAfter, SortedListings } from './sorted-listings.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
 import { openWriter, partialPathOf, removeClaims, uploadSizeOf } from './writer.js';
@@ -163,6 +164,24 @@ export class FilesystemDriver implements StorageDriver {
     } catch (err) {
       throw this.translate(err, path);
     }
+  }
+
+  /**
+   * The file's device, inode, size and times, taken with one synchronous stat (no thread-pool round trip):
+   * the same stamp later means the same content, since every write of this driver, distribution's in-place
+   * rewrite and any other process's change give the path another inode or newer times. Undefined while the
+   * times are too recent to tell a later change apart (settled-times.ts), and for anything but a file.
+   */
+  contentStampSync(path: string): string | undefined {
+    const statedAt = Date.now();
+    let info: BigIntStats | undefined;
+    try {
+      info = statSync(this.full(path), { bigint: true, throwIfNoEntry: false });
+    } catch {
+      return undefined;
+    }
+    if (!info?.isFile() || !timesSettled(info, statedAt)) return undefined;
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
   }
 
   async list(path: string): Promise<string[]> {

@@ -4,18 +4,12 @@
  *
  * A folder's change and modification times move whenever an entry is added, removed or renamed, by this
  * process or any other on the same filesystem, so a kept listing is used only while the folder's device,
- * inode and both times (in nanoseconds) are what they were when it was read. A filesystem stamps times
- * from a coarse clock: two changes within one tick can leave the same time, and a listing read right after
- * the first would then look current after the second. So a listing is kept only when the folder's times
- * were already settled when its stat was taken, older than any later change can be stamped: a Linux
- * filesystem with fine times (ext4, xfs, btrfs, tmpfs) stamps from a clock at most one tick (4-10 ms) behind,
- * so 100 ms is ample; times in whole seconds (ext3, FAT and some network filesystems) get 2 s.
+ * inode and both times (in nanoseconds) are what they were when it was read, and only when those times were
+ * already settled when its stat was taken (settled-times.ts).
  */
 import { readdir as readdirCallback, stat as statCallback, type BigIntStats } from 'node:fs';
+import { timesSettled } from './settled-times.js';
 
-/** how old a folder's times must be for its listing to be kept, for fine and for whole-second times */
-const SETTLED_MS = 100;
-const SETTLED_WHOLE_SECONDS_MS = 2_000;
 /** how many names all kept listings hold at most (least recently used listings go first) */
 const MAX_KEPT_NAMES = 250_000;
 
@@ -56,9 +50,7 @@ export class SortedListings {
     }
     // read after the stat: a change in between makes the kept times older than the folder's, never newer
     const names = (await readdir(folder)).filter((name) => !name.includes('~')).sort(codeUnitOrder);
-    const wholeSeconds = info.mtimeNs % 1_000_000_000n === 0n && info.ctimeNs % 1_000_000_000n === 0n;
-    const settledBefore = BigInt(statedAt - (wholeSeconds ? SETTLED_WHOLE_SECONDS_MS : SETTLED_MS)) * 1_000_000n;
-    if (info.mtimeNs < settledBefore && info.ctimeNs < settledBefore && names.length <= MAX_KEPT_NAMES) {
+    if (timesSettled(info, statedAt) && names.length <= MAX_KEPT_NAMES) {
       this.keep(folder, { dev: info.dev, ino: info.ino, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, names });
     }
     return names;

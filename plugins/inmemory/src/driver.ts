@@ -20,6 +20,9 @@ export class InMemoryDriver implements StorageDriver {
   readonly name = 'inmemory';
   private readonly root: MemoryDirectory = newDirectory();
   private readonly pending = new Map<string, PendingUpload>();
+  /** content stamps, given out on first ask: every write stores a new file object, never changed after */
+  private readonly stamps = new WeakMap<MemoryFile, string>();
+  private stampsGiven = 0;
 
   constructor(private readonly context: DriverContext) {}
 
@@ -78,6 +81,18 @@ export class InMemoryDriver implements StorageDriver {
     if (!node || node.kind !== 'dir') throw this.context.errors.pathNotFound(path);
     const prefix = path === '/' ? '' : path;
     return [...node.children.keys()].map((name) => `${prefix}/${name}`);
+  }
+
+  /** The stored file object's own number: the same number is the same object, whose content never changes. */
+  contentStampSync(path: string): string | undefined {
+    const file = this.findFile(path);
+    if (!file) return undefined;
+    let stamp = this.stamps.get(file);
+    if (stamp === undefined) {
+      stamp = String(++this.stampsGiven);
+      this.stamps.set(file, stamp);
+    }
+    return stamp;
   }
 
   async move(sourcePath: string, destPath: string): Promise<void> {

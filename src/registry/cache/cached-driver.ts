@@ -136,6 +136,7 @@ export function cachedDriver(driver: StorageDriver, layout: StorageLayout, cache
   };
   if (driver.redirectURL) wrapped.redirectURL = (path, options, signal) => driver.redirectURL!(path, options, signal);
   if (driver.listAfter) wrapped.listAfter = (path, after, limit, signal) => driver.listAfter!(path, after, limit, signal);
+  if (driver.contentStampSync) wrapped.contentStampSync = (path) => driver.contentStampSync!(path);
   if (driver.walk) wrapped.walk = (path, fn, options, signal) => driver.walk!(path, fn, options, signal);
   if (driver.purgeTemporaries) wrapped.purgeTemporaries = (olderThan, dryRun, signal) => driver.purgeTemporaries!(olderThan, dryRun, signal);
   if (driver.close) wrapped.close = () => driver.close!();

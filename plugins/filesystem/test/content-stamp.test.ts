@@ -1,0 +1,97 @@
+/**
+ * contentStampSync: the same stamp only while a file holds the same content, whoever wrote it (this driver,
+ * another process, or an in-place rewrite as distribution's filesystem driver makes), and no stamp while the
+ * file's times are too recent to tell a later change apart.
+ */
+import type { BigIntStats } from 'node:fs';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDriverContext } from '../../../src/testing/index.js';
+import type { StorageDriver } from '../../../src/storage/driver.js';
+import { createDriver } from '../src/index.js';
+import { timesSettled } from '../src/settled-times.js';
+
+const roots: string[] = [];
+afterEach(async () => {
+  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
+});
+
+async function driverOnFreshRoot(): Promise<{ root: string; driver: StorageDriver }> {
+  const root = await mkdtemp(join(tmpdir(), 'stowage-filesystem-stamps-'));
+  roots.push(root);
+  return { root, driver: await createDriver({ rootdirectory: root }, createDriverContext('filesystem')) };
+}
+
+/** Waits until the file's times are old enough to be stamped (settled-times.ts: 100 ms, or 2 s for whole seconds). */
+async function settled(file: string): Promise<void> {
+  for (;;) {
+    const info = await stat(file);
+    const wholeSeconds = info.mtimeMs % 1000 === 0 && info.ctimeMs % 1000 === 0;
+    if (Date.now() - Math.max(info.mtimeMs, info.ctimeMs) > (wholeSeconds ? 2_100 : 200)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const DIGEST_A = `sha256:${'a'.repeat(64)}`;
+const DIGEST_B = `sha256:${'b'.repeat(64)}`;
+
+describe('filesystem: content stamps', () => {
+  it('stamps a settled file the same until it is replaced, rewritten in place or deleted', async () => {
+    const { root, driver } = await driverOnFreshRoot();
+    const link = '/repositories/app/_manifests/tags/latest/current/link';
+    const file = join(root, link);
+    await driver.putContent(link, Buffer.from(DIGEST_A));
+    await settled(file);
+    const first = driver.contentStampSync!(link);
+    expect(first).toEqual(expect.any(String));
+    expect(driver.contentStampSync!(link)).toBe(first);
+
+    // replaced by this driver (a new file renamed over it), with content of the same size
+    await driver.putContent(link, Buffer.from(DIGEST_B));
+    expect(driver.contentStampSync!(link)).not.toBe(first);
+    await settled(file);
+    const second = driver.contentStampSync!(link);
+    expect(second).toEqual(expect.any(String));
+    expect(second).not.toBe(first);
+
+    // rewritten in place, as distribution's driver does (same inode, same size)
+    await writeFile(file, DIGEST_A);
+    expect(driver.contentStampSync!(link)).not.toBe(second);
+    await settled(file);
+    const third = driver.contentStampSync!(link);
+    expect([third === undefined, third === first, third === second]).toEqual([false, false, false]);
+
+    await driver.delete('/repositories/app/_manifests/tags/latest');
+    expect(driver.contentStampSync!(link)).toBeUndefined();
+  });
+
+  it('gives no stamp for a folder or a path with nothing there', async () => {
+    const { root, driver } = await driverOnFreshRoot();
+    await driver.putContent('/folder/file', Buffer.from('x'));
+    await settled(join(root, 'folder'));
+    expect(driver.contentStampSync!('/folder')).toBeUndefined();
+    expect(driver.contentStampSync!('/folder/missing')).toBeUndefined();
+    expect(driver.contentStampSync!('/folder/file/below')).toBeUndefined();
+  });
+});
+
+describe('filesystem: settled times', () => {
+  const NOW = 1_765_000_000_123;
+  const ns = (ms: number): bigint => BigInt(ms) * 1_000_000n;
+  const info = (mtimeNs: bigint, ctimeNs: bigint) => ({ mtimeNs, ctimeNs }) as BigIntStats;
+  const cases: [string, bigint, bigint, boolean][] = [
+    ['fine times 150 ms old', ns(NOW - 150) + 7n, ns(NOW - 150) + 7n, true],
+    ['fine times 50 ms old', ns(NOW - 50) + 7n, ns(NOW - 50) + 7n, false],
+    ['an old mtime but a change time 50 ms old', ns(NOW - 60_000) + 7n, ns(NOW - 50) + 7n, false],
+    ['an old change time but an mtime 50 ms old', ns(NOW - 50) + 7n, ns(NOW - 60_000) + 7n, false],
+    ['times exactly 100 ms old', ns(NOW - 100), ns(NOW - 100), false],
+    ['whole-second times 1 s old', ns(Math.floor(NOW / 1000) * 1000 - 1000), ns(Math.floor(NOW / 1000) * 1000 - 1000), false],
+    ['whole-second times 3 s old', ns(Math.floor(NOW / 1000) * 1000 - 3000), ns(Math.floor(NOW / 1000) * 1000 - 3000), true],
+    ['times in the future (a clock stepped back)', ns(NOW + 5000), ns(NOW + 5000), false],
+  ];
+  it.each(cases)('%s: settled %s', (_, mtimeNs, ctimeNs, expected) => {
+    expect(timesSettled(info(mtimeNs, ctimeNs), NOW)).toBe(expected);
+  });
+});
