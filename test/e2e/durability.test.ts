@@ -7,7 +7,9 @@
  *   into blobs/sha256/<xx>/<hex>/data) and its folder synced after that rename;
  * - the repository link likewise: its file synced before being renamed into `_layers/sha256/<hex>/link` (or
  *   before its folder, built beside with the link in it, was renamed into place), and that folder synced;
- * - every folder created on the way synced in its parent (a new folder is lost in a crash otherwise).
+ * - every folder created on the way synced in its parent (a new folder is lost in a crash otherwise);
+ * and, before each 202 to a chunk (PATCH), the upload's partial file synced after the chunk's last write, and
+ * its folder after the partial file appeared in it.
  * A crash test (crash.test.ts) kills the process, which leaves the page cache intact; this test is what shows
  * the bytes and names were on stable storage, not only in the kernel's cache.
  */
@@ -93,6 +95,24 @@ class Trace {
   expectDirectorySynced(dir: string, after: number, before: number, why: string): void {
     const sync = this.calls.find((c) => isSync(c) && succeeded(c) && c.started > after && c.returned < before && descriptorPath(c) === dir);
     expect(sync, `${dir} was synced (${why}) before the answer`).toBeDefined();
+  }
+
+  /** The 202 answers to chunks (PATCH): the upload each is for, the last byte it acknowledges, and its line. */
+  acceptedChunks(): { upload: string; end: number; line: number }[] {
+    return this.calls
+      .filter((c) => /^(write|writev|sendmsg)$/.test(c.name) && c.args.includes('202 Accepted'))
+      .map((c) => ({ upload: /Docker-Upload-UUID: ([0-9a-f-]{36})/i.exec(c.args)?.[1] ?? '', end: Number(/Range: 0-(\d+)/i.exec(c.args)?.[1] ?? 0), line: c.started }))
+      .filter((answer) => answer.upload !== '' && answer.end > 0);
+  }
+
+  /** Writes to the file `file` (by its descriptor) that returned before `before`. */
+  writesTo(file: string, before: number): Call[] {
+    return this.calls.filter((c) => /^(write|pwrite64|writev|pwritev)$/.test(c.name) && /^[1-9]\d*/.test(c.result) && c.returned < before && descriptorPath(c) === file);
+  }
+
+  /** A sync of the file or folder `target` (by its descriptor) that started after `after` and returned before `before`. */
+  syncBetween(target: string, after: number, before: number): Call | undefined {
+    return this.calls.find((c) => isSync(c) && succeeded(c) && c.started > after && c.returned < before && descriptorPath(c) === target);
   }
 
   /** Folders on the way to `file` that a successful mkdir created before `before`. */
@@ -257,6 +277,21 @@ describe('pushes on the filesystem driver, traced with strace', () => {
       const hex = blob.digest.slice('sha256:'.length);
       const deadline = trace.responseLine(blob.digest);
       trace.expectDurable(path.join(root, 'docker/registry/v2/repositories', REPOSITORY, '_layers/sha256', hex, 'link'), deadline);
+    }
+  });
+
+  it('syncs every chunk before answering 202 to it, and the folder of the partial file the first chunk made', () => {
+    const accepted = trace.acceptedChunks();
+    // the chunked push: 2 MiB + 5 bytes in 1 MiB chunks
+    expect(accepted.map((answer) => answer.end)).toEqual([1024 * 1024 - 1, 2 * 1024 * 1024 - 1, 2 * 1024 * 1024 + 4]);
+    for (const { upload, end, line } of accepted) {
+      const folder = path.join(root, 'docker/registry/v2/repositories', REPOSITORY, '_uploads', upload);
+      const partial = path.join(folder, 'data~partial');
+      const writes = trace.writesTo(partial, line);
+      expect(writes.length, `chunk up to byte ${end} was written to ${partial}`).toBeGreaterThan(0);
+      const last = writes.at(-1)!;
+      expect(trace.syncBetween(partial, last.returned, line), `${partial} was synced after its last write and before the 202 for byte ${end}`).toBeDefined();
+      expect(trace.syncBetween(folder, writes[0]!.returned, line), `${folder} was synced after the partial file appeared in it, before the 202 for byte ${end}`).toBeDefined();
     }
   });
 

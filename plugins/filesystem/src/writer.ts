@@ -15,6 +15,10 @@
  *
  * Opening a writer touches nothing: folders, the partial file and the claim are made by the first write
  * (or a commit), so a writer closed without being written to leaves the tree exactly as it found it.
+ *
+ * Closing a writer that was written to makes what it appended durable (fdatasync, and the folder when the
+ * partial file is new): the registry answers 202 to a chunk once its writer is closed, and an acknowledged
+ * chunk must survive a crash like a committed blob.
  */
 import { readdirSync, renameSync, statSync } from 'node:fs';
 import { type FileHandle, copyFile, open, rm } from 'node:fs/promises';
@@ -23,8 +27,12 @@ import type { FileWriter } from 'stowage';
 import { type HeldClaim, keepClaim, releaseClaim, removeClaimFile, takeClaim } from './claims.js';
 import { makeParentDirectories, syncDirectory, syncFileData } from './fsync.js';
 
-/** Bytes written between two early syncs (see startEarlySync). */
-const EARLY_SYNC_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes written at least between two early syncs (see startEarlySync). Small, so that what a close or a
+ * commit still has to sync is at most a few MiB: a chunk's 202 waits for that tail, 32 times in a push of
+ * 256 MB in 8 MB chunks. A sync only starts when none runs, so a slow disk batches more per sync.
+ */
+const EARLY_SYNC_BYTES = 2 * 1024 * 1024;
 
 export const partialPathOf = (file: string): string => `${file}~partial`;
 const claimPrefixOf = (file: string): string => `${basename(file)}~claim.`;
@@ -54,15 +62,15 @@ export async function openWriter(file: string, append: boolean, refuse: Refusal)
   const partialSize = await sizeOf(partial);
   if (partialSize !== undefined) return new FilesystemWriter(file, partial, partialSize, 'continue', refuse);
   const committedSize = await sizeOf(file);
-  return new FilesystemWriter(file, partial, committedSize ?? 0, committedSize === undefined ? 'continue' : 'copyCommitted', refuse);
+  return new FilesystemWriter(file, partial, committedSize ?? 0, committedSize === undefined ? 'create' : 'copyCommitted', refuse);
 }
 
 /**
  * What the first write (or commit) does before appending: `replace` drops an older upload's claims and
  * truncates its partial file, `copyCommitted` starts the partial file from the committed object,
- * `continue` appends to the partial file as it is (creating it when there is none).
+ * `create` starts a partial file where there was none, `continue` appends to the partial file that was there.
  */
-type FirstUse = 'replace' | 'copyCommitted' | 'continue';
+type FirstUse = 'replace' | 'copyCommitted' | 'create' | 'continue';
 
 /** The bytes an appending writer at `file` would start from; undefined when there is neither a partial nor an object. */
 export async function uploadSizeOf(file: string): Promise<number | undefined> {
@@ -81,6 +89,13 @@ class FilesystemWriter implements FileWriter {
   private earlySync: Promise<void> | undefined;
   /** `written` when the last early sync started */
   private syncedUpTo: number;
+  /** bytes known to be on stable storage: what the writer started from, then what a finished sync covered */
+  private durableUpTo: number;
+  /**
+   * An early sync's failure, kept for close and commit: Linux reports a writeback error to one fsync of an
+   * open file only, so the later fdatasync on the same handle would succeed over the lost pages.
+   */
+  private syncFailure: unknown;
 
   constructor(
     private readonly file: string,
@@ -92,6 +107,7 @@ class FilesystemWriter implements FileWriter {
     this.written = size;
     this.startedAt = size;
     this.syncedUpTo = size;
+    this.durableUpTo = size;
   }
 
   /** Claims the size this writer starts from, once; refuses the writer when another writer holds the claim. */
@@ -140,27 +156,43 @@ class FilesystemWriter implements FileWriter {
     const handle = this.handle;
     this.handle = undefined;
     this.closed = true;
-    await this.earlySync;
-    await handle?.close();
+    if (!handle) return;
+    try {
+      await this.earlySync;
+      if (!this.finished) await this.makeDurable(handle);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Syncs what this writer appended that no sync covered yet, and the partial file's name when it is new. */
+  private async makeDurable(handle: FileHandle): Promise<void> {
+    if (this.syncFailure !== undefined) throw this.syncFailure;
+    if (this.written === this.durableUpTo) return;
+    await syncFileData(handle);
+    this.durableUpTo = this.written;
+    if (this.firstUse !== 'continue') await syncDirectory(this.partial);
   }
 
   /**
    * Starts writing back what was written so far while the upload goes on, without waiting for it. Linux
    * starts writing dirty pages back only after 30 s or when gigabytes are dirty, so without this the whole
-   * blob would be written to disk by the commit's fdatasync, after the last byte arrived (about 0.2 s for
-   * 256 MiB here), while the client waits. Durability still comes from the commit's own fdatasync; this one
-   * only makes it short.
+   * blob (or chunk) would be written to disk by the fdatasync of the commit (or close), after the last byte
+   * arrived (about 0.2 s for 256 MiB here), while the client waits. Durability still comes from that last
+   * fdatasync; this one only makes it short.
    */
   private startEarlySync(handle: FileHandle): void {
     if (this.earlySync || this.written - this.syncedUpTo < EARLY_SYNC_BYTES) return;
-    this.syncedUpTo = this.written;
-    // a failing disk fails the commit's own fdatasync too: this one only has to be waited for
+    const upTo = this.written;
+    this.syncedUpTo = upTo;
     this.earlySync = handle.datasync().then(
       () => {
         this.earlySync = undefined;
+        this.durableUpTo = Math.max(this.durableUpTo, upTo);
       },
-      () => {
+      (err: unknown) => {
         this.earlySync = undefined;
+        this.syncFailure ??= err;
       },
     );
   }
@@ -177,6 +209,7 @@ class FilesystemWriter implements FileWriter {
     const handle = await this.openHandle('commit');
     await this.keepClaim();
     await this.earlySync;
+    if (this.syncFailure !== undefined) throw this.syncFailure;
     await syncFileData(handle);
     // the last moment to stop: after the rename the object is visible
     signal?.throwIfAborted();
