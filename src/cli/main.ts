@@ -7,6 +7,7 @@ import { garbageCollectCommand } from './garbage-collect.js';
 import { mirrorSyncCommand } from './mirror-sync.js';
 import { retentionCommand } from './retention.js';
 import { searchReindexCommand } from './search-reindex.js';
+import { catalogRebuildCommand } from './catalog-rebuild.js';
 import { pluginsListCommand } from './plugins-list.js';
 import { pluginsNewCommand } from './plugins-new.js';
 import { pluginsVerifyCommand } from './plugins-verify.js';
@@ -62,6 +63,14 @@ export function buildProgram(): Command {
     .description('rebuild the search index (search.backend sqlite or postgres) from storage; safe while servers run')
     .option('-c, --config <file>', CONFIG_HELP)
     .action(searchReindexCommand);
+
+  program
+    .command('catalog')
+    .description('the catalog index behind /v2/_catalog')
+    .command('rebuild')
+    .description('walk the repository tree and write a new catalog index base (after something other than stowage added repositories); safe while servers run')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(catalogRebuildCommand);
 
   const config = program.command('config').description('work with the configuration');
   config

@@ -14,6 +14,7 @@ import type { HealthView } from '../ops/health.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { startUploadPurger } from '../registry/upload-purger.js';
+import { startCatalogIndex } from '../registry/catalog-startup.js';
 import { startGcScheduler } from '../registry/gc/index.js';
 import { startSearchIndex } from '../registry/search/startup.js';
 import { searchSecrets } from '../config/search.js';
@@ -112,6 +113,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
   const periodic = runsPeriodicTasks(role);
   const purger = startUploadPurger(container.resolve(REGISTRY), { ...config.storage.maintenance.uploadpurging, ...(periodic ? {} : { enabled: false }) }, logger);
   startSearchIndex(container.resolve(REGISTRY), logger, { workers: role?.count ?? 1, builds: periodic });
+  startCatalogIndex(container.resolve(REGISTRY), logger, { builds: periodic });
   const collector = startGcScheduler(container.resolve(REGISTRY), { ...config.storage.maintenance.gc, ...(periodic ? {} : { enabled: false }), retention: config.storage.maintenance.retention.policies }, logger);
   const mirrorSync = startMirrorSync(syncedUpstreamsOf(config.mirror, container.resolve(REGISTRY)), logger, { timers: periodic, ...syncCounting(ops) });
 

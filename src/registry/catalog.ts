@@ -2,12 +2,18 @@
  * The catalog: every repository holding manifests, found as distribution finds them (a folder with
  * `_manifests`; names nest, and a repository may hold others below it).
  *
- * A page costs what it shows, not what the registry holds: the walk skips every folder whose names all sort
- * at or before `last` without listing it, and stops once it has one entry more than the page (which tells it
- * whether another page follows). Listings come from the driver's `listAfter`, which the filesystem driver
- * answers from a sorted listing it keeps only while the folder's times say it is unchanged, so several
- * processes sharing the storage always see what is stored now.
+ * Pages come from the catalog index (catalog-index.ts): a lookup in the base a walk wrote, merged with the
+ * journal manifest PUTs append to, each name checked against its parent folder's listing. A page of 1,000
+ * costs a listing or two, not a listing per repository. On storage without an index yet (until `stowage
+ * serve` has built one at start, or `stowage catalog rebuild` has) pages walk the tree; a page never writes.
+ *
+ * The walk (`walk`, which builds the index) costs what it shows, not what the registry holds: it skips
+ * every folder whose names all sort at or before `last` without listing it, and stops once it has one entry
+ * more than the page (which tells it whether another page follows). Listings come from the driver's
+ * `listAfter`, which the filesystem driver answers from a sorted listing it keeps only while the folder's
+ * times say it is unchanged, so several processes sharing the storage always see what is stored now.
  */
+import type { CatalogIndex } from './catalog-index.js';
 import { basename, type StorageLayout } from './layout.js';
 import { lexical, type Page, type PageRequest } from './pagination.js';
 import type { RegistryStorage } from './storage.js';
@@ -49,19 +55,39 @@ export class Catalog {
   constructor(
     private readonly storage: RegistryStorage,
     private readonly layout: StorageLayout,
+    private readonly index: CatalogIndex,
   ) {}
 
   async list(request: PageRequest, defaultLimit: number): Promise<Page> {
     const limit = request.n ?? defaultLimit;
     if (limit === 0) return { entries: [] };
-    const root = this.layout.repositories();
-    const rootListing = await this.listing(root);
-    const found: string[] = [];
     // one entry more than the page says whether another page follows
-    if (rootListing) await this.visit(root, rootListing, '', request.last, limit + 1, found);
+    const found = (await this.fromIndex(request.last, limit + 1)) ?? (await this.walk(request.last, limit + 1));
     if (found.length <= limit) return { entries: found };
     const entries = found.slice(0, limit);
     return { entries, next: entries[entries.length - 1] };
+  }
+
+  /** The page from the index; undefined when storage has no index yet (`serve` builds one at start). */
+  private fromIndex(last: string | undefined, wanted: number): Promise<string[] | undefined> {
+    return this.index.page(last, wanted);
+  }
+
+  /**
+   * Writes a new index base from a walk of the whole tree (`stowage catalog rebuild`, and the first page on
+   * storage without one): every repository, including those something other than stowage added.
+   */
+  buildIndex(): Promise<number> {
+    return this.index.build(() => this.walk(undefined, Number.MAX_SAFE_INTEGER));
+  }
+
+  /** Up to `wanted` repositories after `last`, in lexical order, by walking the tree. */
+  async walk(last: string | undefined, wanted: number): Promise<string[]> {
+    const root = this.layout.repositories();
+    const rootListing = await this.listing(root);
+    const found: string[] = [];
+    if (rootListing) await this.visit(root, rootListing, '', last, wanted, found);
+    return found;
   }
 
   /** A folder's children (full paths), undefined when it is gone; from the driver's sorted listing, which the filesystem driver keeps while the folder is unchanged. */

@@ -8,6 +8,7 @@ import type { StorageDriver } from '../storage/driver.js';
 import { withSignal } from '../storage/signal.js';
 import { BlobStore, type BlobBody, type BlobDescriptor } from './blobs.js';
 import { Catalog } from './catalog.js';
+import { CatalogIndex, CatalogIndexState } from './catalog-index.js';
 import { isSupportedAlgorithm, parseDigest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import { StorageLayout } from './layout.js';
@@ -62,6 +63,8 @@ export interface RegistryOptions {
   readonly caches?: RegistryCaches;
   /** proxy: pull-through mirroring of the repositories under the upstreams' prefixes (src/registry/mirror) */
   readonly mirror?: PullThroughOptions;
+  /** the catalog index's state in this process (catalog-index.ts), shared by every per-request view; made when absent */
+  readonly catalogIndex?: CatalogIndexState;
 }
 
 /** The catalog's page size when `n` is not given, and the largest `n` accepted (distribution's defaults). */
@@ -79,6 +82,7 @@ export class Registry {
   private readonly tagStore: TagStore;
   private readonly referrersStore: ReferrersStore;
   private readonly catalogStore: Catalog;
+  private readonly catalogIndex: CatalogIndex;
   private readonly storage: RegistryStorage;
   private readonly layout: StorageLayout;
   private readonly logger: RegistryLogger;
@@ -103,7 +107,8 @@ export class Registry {
     keptLinks: KeptLinks = new KeptLinks(),
   ) {
     this.searchIndex = options.searchIndex ?? new SearchIndex(undefined, options.logger);
-    this.options = { ...options, searchIndex: this.searchIndex };
+    const catalogIndex = options.catalogIndex ?? new CatalogIndexState();
+    this.options = { ...options, searchIndex: this.searchIndex, catalogIndex };
     this.uploadState = uploadState;
     const layout = new StorageLayout(options.rootDirectory ?? '/');
     const storage = new RegistryStorage(options.caches ? cachedDriver(options.driver, layout, options.caches) : options.driver, keptLinks);
@@ -120,10 +125,12 @@ export class Registry {
     this.uploads = new UploadSessions(storage, layout, logger, uploadState);
     this.manifestBytes = manifestBytes;
     this.keptLinks = keptLinks;
-    this.manifestStore = new ManifestStore(storage, layout, this.blobStore, { deleteEnabled: options.deleteEnabled, bytesCache: manifestBytes });
+    const catalogIndexView = new CatalogIndex(storage, layout, catalogIndex);
+    this.manifestStore = new ManifestStore(storage, layout, this.blobStore, { deleteEnabled: options.deleteEnabled, bytesCache: manifestBytes, catalogIndex: catalogIndexView });
     this.tagStore = new TagStore(storage, layout);
     this.referrersStore = new ReferrersStore(storage, layout, this.manifestStore);
-    this.catalogStore = new Catalog(storage, layout);
+    this.catalogStore = new Catalog(storage, layout, catalogIndexView);
+    this.catalogIndex = catalogIndexView;
     // built once, on the registry's own view of storage: a fetch outlives the request that began it
     this.pullThrough =
       pullThrough ??
@@ -416,6 +423,19 @@ export class Registry {
       throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be at most ${CATALOG_MAX_ENTRIES}`, { n: request.n, max: CATALOG_MAX_ENTRIES });
     }
     return this.boundary(() => this.catalogStore.list(request, CATALOG_DEFAULT_PAGE));
+  }
+
+  /** `stowage catalog rebuild`: a new catalog index base from a walk of the whole tree (catalog-index.ts). */
+  async rebuildCatalogIndex(): Promise<number> {
+    this.checkWritable();
+    return this.boundary(() => this.catalogStore.buildIndex());
+  }
+
+  /** `stowage serve` at start: builds the catalog index when storage has none (false when it had one, or is read-only). */
+  async prepareCatalogIndex(): Promise<boolean> {
+    if (this.readOnly || (await this.boundary(() => this.catalogIndex.ready()))) return false;
+    await this.rebuildCatalogIndex();
+    return true;
   }
 
   // maintenance

@@ -35,6 +35,23 @@ export class StorageLayout {
   pullRecord(name: string, d: Digest): string {
     return `${this.stowageRoot}/pulls/${name}/_pulls/${d.algorithm}/${d.hex}`;
   }
+  /** the catalog index (src/registry/catalog-index.ts): which base holds every repository a walk found */
+  catalogPointer(): string {
+    return `${this.stowageRoot}/catalog/current`;
+  }
+  catalogBases(): string {
+    return `${this.stowageRoot}/catalog/base`;
+  }
+  catalogBase(id: string): string {
+    return `${this.catalogBases()}/${id}`;
+  }
+  /** one entry per repository created since the base (its name encoded, see catalog-index.ts) */
+  catalogJournal(): string {
+    return `${this.stowageRoot}/catalog/journal`;
+  }
+  catalogJournalEntry(entry: string): string {
+    return `${this.catalogJournal()}/${entry}`;
+  }
   /** where a blob waits, hidden, between being unreferenced and being deleted */
   gcTrash(d: Digest): string {
     return `${this.stowageRoot}/gc/trash/${d.algorithm}/${d.hex}`;

@@ -3,6 +3,7 @@
  * tags (`current` link plus an index entry per digest ever tagged, as distribution writes them).
  */
 import type { BlobStore } from './blobs.js';
+import type { CatalogIndex } from './catalog-index.js';
 import { digestBytes, parseDigest, tryParseDigest, verifyBytes, type Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { basename, type StorageLayout } from './layout.js';
@@ -88,7 +89,7 @@ export class ManifestStore {
     private readonly storage: RegistryStorage,
     private readonly layout: StorageLayout,
     private readonly blobs: BlobStore,
-    private readonly options: { readonly deleteEnabled: boolean; readonly bytesCache?: ManifestBytesCache },
+    private readonly options: { readonly deleteEnabled: boolean; readonly bytesCache?: ManifestBytesCache; readonly catalogIndex?: CatalogIndex },
   ) {
     this.bytesCache = options.bytesCache ?? new ManifestBytesCache();
   }
@@ -158,6 +159,8 @@ export class ManifestStore {
       await this.storage.driver.putContent(blobPath, content);
     }
     await this.storage.writeLink(this.layout.revisionLink(name, digest), digest);
+    // the repository is in the catalog before the push is acknowledged, for every process (catalog-index.ts)
+    await this.options.catalogIndex?.add(name);
     if (subject) await this.storage.writeLink(this.layout.referrerLink(name, subject, digest), digest);
     for (const tag of tags) await this.tag(name, tag, digest);
     this.bytesCache.remember(digest.value, content);

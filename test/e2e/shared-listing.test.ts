@@ -5,7 +5,7 @@
  * followed across `last`/`n` hold every tag once, in order.
  */
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,15 @@ async function settled(folder: string): Promise<void> {
   }
 }
 
+/** Waits until `stowage serve` has written the catalog index's base (it does at start, in the background). */
+async function catalogIndexBuilt(root: string): Promise<void> {
+  const pointer = path.join(root, '_stowage/catalog/current');
+  for (;;) {
+    if (await stat(pointer).then(() => true, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const sorted = (values: readonly string[]): string[] => [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
 describe('two stowage processes sharing one storage folder', () => {
@@ -108,5 +117,22 @@ describe('two stowage processes sharing one storage folder', () => {
     expect(after.filter((name) => names.includes(name))).toEqual(sorted(names));
     expect(after).toEqual(sorted(after));
     expect(new Set(after).size).toBe(after.length);
+  });
+
+  it('from the catalog index: a repository pushed through one is listed by the other after it kept the listings, and one removed by hand is not', async () => {
+    await catalogIndexBuilt(writer.rootdirectory);
+    const repositories = path.join(writer.rootdirectory, 'docker/registry/v2/repositories');
+    const ours = (names: readonly string[]): string[] => names.filter((name) => name.startsWith('indexed/'));
+    for (const name of ['indexed/a', 'indexed/c', 'indexed/a/deeper']) await pushImage(writer.url, name, ['latest']);
+    await settled(path.join(writer.rootdirectory, '_stowage/catalog/journal'));
+    await settled(path.join(repositories, 'indexed'));
+    expect(ours(await walk(reader.url, '/v2/_catalog?n=1000', 'repositories'))).toEqual(['indexed/a', 'indexed/a/deeper', 'indexed/c']);
+    await pushImage(writer.url, 'indexed/b', ['latest']);
+    expect(ours(await walk(reader.url, '/v2/_catalog?n=2&last=indexed/a', 'repositories'))).toEqual(['indexed/a/deeper', 'indexed/b', 'indexed/c']);
+    // registry:2's repository delete: the folder removed by hand, the one below it with it
+    await rm(path.join(repositories, 'indexed/a'), { recursive: true });
+    expect(ours(await walk(reader.url, '/v2/_catalog?n=1', 'repositories'))).toEqual(['indexed/b', 'indexed/c']);
+    await pushImage(reader.url, 'indexed/a', ['latest']);
+    expect(ours(await walk(writer.url, '/v2/_catalog?n=1000', 'repositories'))).toEqual(['indexed/a', 'indexed/b', 'indexed/c']);
   });
 });

@@ -1,7 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../src/registry/index.js';
-import { createInMemoryDriver } from '../support/stowage.js';
+import { createFilesystemDriver, createInMemoryDriver } from '../support/stowage.js';
 
 const repositories = '/docker/registry/v2/repositories';
 const digest = `sha256:${'a'.repeat(64)}`;
@@ -11,6 +14,12 @@ type Driver = Awaited<ReturnType<typeof createInMemoryDriver>>;
 /** A repository as distribution stores it: a folder with `_manifests` (here one tag's link). */
 async function addRepository(driver: Driver, name: string): Promise<void> {
   await driver.putContent(`${repositories}/${name}/_manifests/tags/latest/current/link`, Buffer.from(digest));
+}
+
+/** A push through the registry: an empty image index, which needs no blobs. */
+async function pushIndex(registry: Registry, name: string): Promise<void> {
+  const index = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] });
+  await registry.putManifest(name, 'latest', Buffer.from(index), 'application/vnd.oci.image.index.v1+json');
 }
 
 /** A folder with blob links but no manifests: not in the catalog. */
@@ -45,8 +54,12 @@ describe('catalog paging over nested repository names', () => {
           for (const name of withoutManifests) if (!names.includes(name)) await addFolderWithoutManifests(driver, name);
           const stored = names;
 
-          for (const last of [undefined, ...stored, ...withoutManifests, ...arbitraryLasts]) {
-            expect(await registry.catalog({ n, last })).toEqual(naivePage(stored, n, last));
+          // walked on storage without an index, then read from the index a walk built
+          for (const indexed of [false, true]) {
+            if (indexed) await registry.prepareCatalogIndex();
+            for (const last of [undefined, ...stored, ...withoutManifests, ...arbitraryLasts]) {
+              expect(await registry.catalog({ n, last })).toEqual(naivePage(stored, n, last));
+            }
           }
 
           // following `next` from the start visits every repository once, in order
@@ -65,15 +78,94 @@ describe('catalog paging over nested repository names', () => {
     );
   });
 
-  it('another registry sharing the storage sees a repository as soon as it is stored, and no longer once removed', async () => {
+  it('another registry sharing the storage sees a repository as soon as it is pushed, and no longer once its folder is removed', async () => {
     const driver = await createInMemoryDriver();
     const one = new Registry({ driver, deleteEnabled: true });
     const other = new Registry({ driver, deleteEnabled: true });
-    await addRepository(driver, 'x/one');
+    await one.prepareCatalogIndex();
+    await pushIndex(one, 'x/one');
     expect(await one.catalog({ n: 10 })).toEqual({ entries: ['x/one'] });
-    await addRepository(driver, 'x/two');
+    await pushIndex(one, 'x/two');
     expect(await other.catalog({ n: 10 })).toEqual({ entries: ['x/one', 'x/two'] });
+    // registry:2 deletes a repository by removing its folder by hand
     await driver.delete(`${repositories}/x/one`);
     expect(await one.catalog({ n: 10 })).toEqual({ entries: ['x/two'] });
+    await pushIndex(other, 'x/one');
+    expect(await one.catalog({ n: 10 })).toEqual({ entries: ['x/one', 'x/two'] });
+  });
+
+  it('storage without an index (registry:2 wrote it) is walked until one is built; what is written behind its back later shows after a rebuild', async () => {
+    const driver = await createInMemoryDriver();
+    await addRepository(driver, 'old/a');
+    await addFolderWithoutManifests(driver, 'old/blobs-only');
+    const registry = new Registry({ driver, deleteEnabled: true });
+    expect(await registry.catalog({ n: 10 })).toEqual({ entries: ['old/a'] });
+    expect(await registry.prepareCatalogIndex()).toBe(true);
+    expect(await registry.prepareCatalogIndex()).toBe(false);
+    expect(await registry.catalog({ n: 10 })).toEqual({ entries: ['old/a'] });
+    await addRepository(driver, 'old/b');
+    expect(await registry.catalog({ n: 10 })).toEqual({ entries: ['old/a'] });
+    await registry.rebuildCatalogIndex();
+    expect(await registry.catalog({ n: 10 })).toEqual({ entries: ['old/a', 'old/b'] });
+    // a registry in another process that never loaded the old base reads the new one
+    expect(await new Registry({ driver, deleteEnabled: true }).catalog({ n: 1, last: 'old/a' })).toEqual({ entries: ['old/b'] });
+  });
+
+  it('a catalog page writes nothing, and a read-only registry builds no index', async () => {
+    const driver = await createInMemoryDriver();
+    await addRepository(driver, 'ro/a');
+    expect(await new Registry({ driver, deleteEnabled: true }).catalog({ n: 10 })).toEqual({ entries: ['ro/a'] });
+    const registry = new Registry({ driver, deleteEnabled: true, readOnly: true });
+    expect(await registry.prepareCatalogIndex()).toBe(false);
+    expect(await registry.catalog({ n: 10 })).toEqual({ entries: ['ro/a'] });
+    expect(await driver.list('/')).toEqual(['/docker']);
+  });
+});
+
+describe('catalog index shared by two registries on one folder', () => {
+  // create: a push through either registry; remove: the folder deleted by hand (registry:2's repository delete)
+  const operation = fc.record({ kind: fc.constantFrom('create', 'create', 'remove'), name: repositoryName, through: fc.constantFrom(0, 1) });
+  const walkRequest = fc.record({ n: fc.integer({ min: 1, max: 5 }), last: fc.option(fc.oneof(repositoryName, fc.string({ maxLength: 4 })), { nil: undefined }) });
+
+  it('after any creates and removals through either, every page walk from any `last` equals the sorted truth: no duplicates, no gaps', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'stowage-catalog-index-'));
+    try {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(operation, walkRequest), { minLength: 1, maxLength: 10 }), fc.boolean(), fc.boolean(), async (steps, withIndex, rebuildHalfway) => {
+          const driver = await createFilesystemDriver(path.join(root, String(run++)));
+          const registries = [new Registry({ driver, deleteEnabled: true }), new Registry({ driver, deleteEnabled: true })];
+          // as `stowage serve` does at start; without it, pages walk the tree
+          if (withIndex) await registries[0]!.prepareCatalogIndex();
+          const truth = new Set<string>();
+          for (const [index, [step, request]] of steps.entries()) {
+            if (step.kind === 'create') {
+              await pushIndex(registries[step.through]!, step.name);
+              truth.add(step.name);
+            } else {
+              await driver.delete(`${repositories}/${step.name}`).catch(() => undefined);
+              // removing a folder removes every repository below it too
+              for (const name of truth) if (name === step.name || name.startsWith(`${step.name}/`)) truth.delete(name);
+            }
+            if (rebuildHalfway && index === steps.length >> 1) await registries[1 - step.through]!.rebuildCatalogIndex();
+            const reader = registries[(index + step.through) % 2]!;
+            const expected = naivePage([...truth], truth.size + 1, request.last).entries;
+            const walked: string[] = [];
+            let last = request.last;
+            for (;;) {
+              const page = await reader.catalog({ n: request.n, ...(last !== undefined ? { last } : {}) });
+              expect(page.entries.length).toBeLessThanOrEqual(request.n);
+              walked.push(...page.entries);
+              if (page.next === undefined) break;
+              last = page.next;
+            }
+            expect(walked).toEqual(expected);
+          }
+        }),
+        { numRuns: 25 },
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

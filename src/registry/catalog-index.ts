@@ -1,0 +1,267 @@
+/**
+ * The catalog's index of repository names, kept in storage beside distribution's tree (`_stowage/catalog`),
+ * so that a page costs a lookup instead of one listing per repository folder.
+ *
+ * - A **base**: every repository a walk of the tree found, one sorted text object (`base/<id>`), named by
+ *   the **pointer** object `current`. Written by `build` (`stowage serve` at start on storage that has
+ *   none, `stowage catalog rebuild`); never changed after, so a process keeps it in memory while `current`
+ *   names it. Until there is one, catalog pages walk the tree.
+ * - A **journal**: one small object per repository created since (`journal/<name, encoded>`), written by the
+ *   first manifest PUT of a repository before its 201, by whichever process takes it. Its folder is listed
+ *   in order from `last`, so a page reads only the journal entries it shows.
+ *
+ * Names only ever enter the index; a repository removed from the tree (registry:2 removes one by deleting its
+ * folder by hand) is left out of a page when its folder is no longer in its parent folder's listing, one
+ * sorted listing per parent on the page. Several processes sharing the storage therefore agree at once: a
+ * new repository is in the journal before its push is acknowledged, a removed one is gone from its parent.
+ * What the index cannot see is a repository added by something other than stowage (registry:2 writing the
+ * same storage, a copied tree): `stowage catalog rebuild` walks the tree again (docs/architecture.md).
+ */
+import { randomUUID } from 'node:crypto';
+import type { StorageLayout } from './layout.js';
+import { basename } from './layout.js';
+import type { RegistryStorage } from './storage.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Journal objects are named by the repository name with `/` (which a storage name cannot hold) and the
+ * characters around it shifted so that the names sort as the repositories do: `/`→`0`, `0`-`8`→`1`-`9`,
+ * `9`→`A`; `-`, `.`, `_` and `a`-`z` stay. The name grammar allows nothing else, and the length is kept, so
+ * a name of 255 characters still makes a valid file name.
+ */
+const ENCODE: Readonly<Record<string, string>> = { '/': '0', '0': '1', '1': '2', '2': '3', '3': '4', '4': '5', '5': '6', '6': '7', '7': '8', '8': '9', '9': 'A' };
+const DECODE: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(ENCODE).map(([from, to]) => [to, from]));
+const NAME_CHARACTER = /[a-z0-9._\-/]/;
+
+export const journalEntryOf = (name: string): string => name.replace(/[/0-9]/g, (c) => ENCODE[c]!);
+export const nameOfJournalEntry = (entry: string): string => entry.replace(/[0-9A]/g, (c) => DECODE[c]!);
+
+/**
+ * The journal entry every name sorting after `last` sorts after: `last`'s longest prefix a repository name
+ * can have, encoded (names after `last` sort after that prefix too; the caller drops those up to `last`).
+ */
+function journalKeyBefore(last: string | undefined): string | undefined {
+  if (last === undefined) return undefined;
+  let end = 0;
+  while (end < last.length && NAME_CHARACTER.test(last[end]!)) end++;
+  return end === 0 ? undefined : journalEntryOf(last.slice(0, end));
+}
+
+/** The first index of `sorted` holding a name after `last`. */
+function firstAfter(sorted: readonly string[], last: string | undefined): number {
+  if (last === undefined) return 0;
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! <= last) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** A name that sorts right before `leaf` (no folder name sorts between them), to list a folder from `leaf` on. */
+function justBefore(leaf: string): string {
+  return `${leaf.slice(0, -1)}${String.fromCharCode(leaf.charCodeAt(leaf.length - 1) - 1)}\uffff`;
+}
+
+const parentOf = (name: string): string => name.slice(0, Math.max(0, name.lastIndexOf('/')));
+
+interface Base {
+  readonly id: string;
+  readonly names: readonly string[];
+}
+
+/** What every per-request view of one registry shares: the loaded base and the names known to be indexed. */
+export class CatalogIndexState {
+  base: Base | undefined;
+  /** repositories this process has seen in the base or the journal (entries are never removed) */
+  readonly indexed = new Set<string>();
+  building: Promise<number> | undefined;
+}
+
+/** how many names this process remembers as indexed before it starts over (each costs one check again) */
+const MAX_REMEMBERED = 100_000;
+/** how long a replaced base is left in place */
+const OLD_BASE_MS = 60 * 60_000;
+/** journal entries read per listing */
+const JOURNAL_BATCH = 256;
+
+export class CatalogIndex {
+  constructor(
+    private readonly storage: RegistryStorage,
+    private readonly layout: StorageLayout,
+    private readonly state: CatalogIndexState,
+  ) {}
+
+  /**
+   * Records that repository `name` holds manifests: a journal entry, unless the base or the journal has it.
+   * Called by every manifest PUT before it answers; after the first, a memory lookup.
+   */
+  async add(name: string): Promise<void> {
+    if (this.state.indexed.has(name)) return;
+    const base = await this.currentBase();
+    const entry = this.layout.catalogJournalEntry(journalEntryOf(name));
+    const inBase = base !== undefined && base.names[firstAfter(base.names, name) - 1] === name;
+    if (!inBase && !(await this.storage.exists(entry))) await this.storage.driver.putContent(entry, encoder.encode(name));
+    if (this.state.indexed.size >= MAX_REMEMBERED) this.state.indexed.clear();
+    this.state.indexed.add(name);
+  }
+
+  /** Whether storage has a base to read pages from. */
+  async ready(): Promise<boolean> {
+    return (await this.currentBase()) !== undefined;
+  }
+
+  /**
+   * Writes a new base from `walk` (every repository of the tree, sorted) and points `current` at it; the
+   * bases it replaces are removed. Single flight per process. Repositories created while the walk runs
+   * are in the journal (their PUT writes it whether or not a base exists), so nothing falls between.
+   * Answers how many repositories the walk found.
+   */
+  build(walk: () => Promise<readonly string[]>): Promise<number> {
+    this.state.building ??= this.writeBase(walk).finally(() => {
+      this.state.building = undefined;
+    });
+    return this.state.building;
+  }
+
+  private async writeBase(walk: () => Promise<readonly string[]>): Promise<number> {
+    const names = await walk();
+    const id = `${Date.now().toString(36)}-${randomUUID()}`;
+    await this.storage.driver.putContent(this.layout.catalogBase(id), encoder.encode(names.join('\n')));
+    await this.storage.driver.putContent(this.layout.catalogPointer(), encoder.encode(id));
+    this.state.base = { id, names };
+    // Bases another build replaced an hour ago or more: a process that read `current` before it moved has
+    // long loaded its base (and one that finds its base gone reads `current` again, or walks).
+    const current = decoder.decode((await this.storage.getOrUndefined(this.layout.catalogPointer())) ?? new Uint8Array()).trim();
+    const replacedBefore = (Date.now() - OLD_BASE_MS).toString(36);
+    for (const old of (await this.storage.listOrUndefined(this.layout.catalogBases())) ?? []) {
+      const oldId = basename(old);
+      if (oldId !== current && oldId !== id && oldId < replacedBefore) await this.storage.deleteIfPresent(old);
+    }
+    return names.length;
+  }
+
+  /**
+   * Up to `wanted` repositories after `last`, in lexical order, from the base and the journal, each still
+   * in its parent folder's listing; undefined when there is no base (or it went away: build one).
+   */
+  async page(last: string | undefined, wanted: number): Promise<string[] | undefined> {
+    const base = await this.currentBase();
+    if (!base) return undefined;
+    const journal = new JournalCursor(this.storage, this.layout.catalogJournal(), last);
+    let next = firstAfter(base.names, last);
+    const found: string[] = [];
+    while (found.length < wanted) {
+      // candidates in order, base and journal merged; a name in both is taken once
+      const candidates: string[] = [];
+      const batch = Math.max(16, wanted - found.length);
+      while (candidates.length < batch) {
+        const fromJournal = await journal.peek();
+        const fromBase = base.names[next];
+        if (fromJournal === undefined && fromBase === undefined) break;
+        if (fromBase === undefined || (fromJournal !== undefined && fromJournal < fromBase)) {
+          candidates.push(journal.take());
+        } else {
+          if (fromJournal === fromBase) journal.take();
+          candidates.push(fromBase);
+          next++;
+        }
+      }
+      if (candidates.length === 0) break;
+      const present = await this.stillStored(candidates);
+      for (const name of candidates) {
+        if (!present.has(name)) continue;
+        found.push(name);
+        if (found.length === wanted) break;
+      }
+    }
+    return found;
+  }
+
+  /** The base `current` names, read again only when `current` changed; undefined when none is readable. */
+  private async currentBase(): Promise<Base | undefined> {
+    const pointer = await this.storage.getOrUndefined(this.layout.catalogPointer());
+    if (pointer === undefined) return undefined;
+    const id = decoder.decode(pointer).trim();
+    if (this.state.base?.id === id) return this.state.base;
+    const content = await this.storage.getOrUndefined(this.layout.catalogBase(id));
+    if (content === undefined) return undefined;
+    const text = decoder.decode(content);
+    this.state.base = { id, names: text === '' ? [] : text.split('\n') };
+    return this.state.base;
+  }
+
+  /** Which of `names` (sorted) are still in their parent folder's listing: one listing per parent, from the first of its names. */
+  private async stillStored(names: readonly string[]): Promise<Set<string>> {
+    const byParent = new Map<string, string[]>();
+    for (const name of names) {
+      const parent = parentOf(name);
+      const leaves = byParent.get(parent);
+      const leaf = parent === '' ? name : name.slice(parent.length + 1);
+      if (leaves) leaves.push(leaf);
+      else byParent.set(parent, [leaf]);
+    }
+    const present = new Set<string>();
+    await Promise.all(
+      [...byParent].map(async ([parent, leaves]) => {
+        const folder = parent === '' ? this.layout.repositories() : this.layout.repository(parent);
+        const wanted = new Set(leaves);
+        const lastLeaf = leaves[leaves.length - 1]!;
+        let after: string | undefined = justBefore(leaves[0]!);
+        for (;;) {
+          const listed = await this.storage.listAfterOrUndefined(folder, after, Math.max(JOURNAL_BATCH, leaves.length * 2));
+          if (!listed) return;
+          for (const child of listed.children) {
+            const leaf = basename(child);
+            if (wanted.has(leaf)) present.add(parent === '' ? leaf : `${parent}/${leaf}`);
+          }
+          const lastListed = listed.children.length > 0 ? basename(listed.children[listed.children.length - 1]!) : undefined;
+          if (!listed.more || lastListed === undefined || lastListed >= lastLeaf) return;
+          after = lastListed;
+        }
+      }),
+    );
+    return present;
+  }
+}
+
+/** The journal's names after `last`, in order, read a listing page at a time. */
+class JournalCursor {
+  private buffer: string[] = [];
+  private at = 0;
+  private more = true;
+  private after: string | undefined;
+
+  constructor(
+    private readonly storage: RegistryStorage,
+    private readonly folder: string,
+    private readonly last: string | undefined,
+  ) {
+    this.after = journalKeyBefore(last);
+  }
+
+  async peek(): Promise<string | undefined> {
+    while (this.at === this.buffer.length && this.more) {
+      const listed = await this.storage.listAfterOrUndefined(this.folder, this.after, JOURNAL_BATCH);
+      if (!listed || listed.children.length === 0) {
+        this.more = false;
+        break;
+      }
+      const entries = listed.children.map(basename);
+      this.after = entries[entries.length - 1];
+      this.more = listed.more;
+      this.buffer = entries.map(nameOfJournalEntry).filter((name) => this.last === undefined || name > this.last);
+      this.at = 0;
+    }
+    return this.buffer[this.at];
+  }
+
+  /** The name `peek` answered (call only after it answered one). */
+  take(): string {
+    return this.buffer[this.at++]!;
+  }
+}
