@@ -326,7 +326,10 @@ const LINKED_DIGEST = `sha256:${'5'.repeat(64)}`;
 function scaleScenarios(n, budget) {
   let repositories = 0;
   const seed = async (server, count) => {
-    if (repositories < count) await writeRepositories(server.storageRoot, 'scale', repositories, count, LINKED_DIGEST);
+    if (repositories < count) {
+      await writeRepositories(server.storageRoot, 'scale', repositories, count, LINKED_DIGEST);
+      await server.afterDirectWrites?.();
+    }
     repositories = Math.max(repositories, count);
   };
   const pageOf100 = (count) => ({

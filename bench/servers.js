@@ -1,5 +1,5 @@
 // Starting the two registries the benchmark compares, each as its own process on loopback.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -187,11 +188,23 @@ storage:
 http: { addr: 127.0.0.1:${port}${workers === undefined ? '' : `, workers: ${workers}`} }
 `,
   );
-  return launch('stowage', process.execPath, [...nodeFlags, path.join(checkout, 'bin', 'stowage.js'), 'serve', '--config', config], workdir, port, {
+  const server = await launch('stowage', process.execPath, [...nodeFlags, path.join(checkout, 'bin', 'stowage.js'), 'serve', '--config', config], workdir, port, {
     PATH: process.env.PATH,
     HOME: workdir,
     NODE_ENV: 'production',
   });
+  return {
+    ...server,
+    /**
+     * After bench/layout.js wrote repositories straight into storage: stowage's catalog index lists only
+     * what was pushed through stowage or found by a walk, so walk again (`stowage catalog rebuild`, as an
+     * operator does after adding repositories behind its back). A checkout from before the index has none.
+     */
+    async afterDirectWrites() {
+      if (!existsSync(path.join(checkout, 'dist', 'cli', 'catalog-rebuild.js'))) return;
+      await promisify(execFile)(process.execPath, [path.join(checkout, 'bin', 'stowage.js'), 'catalog', 'rebuild', '--config', config], { cwd: workdir, env: { PATH: process.env.PATH, HOME: workdir } });
+    },
+  };
 }
 
 export async function benchBaseDir() {
