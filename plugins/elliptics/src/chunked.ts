@@ -16,7 +16,8 @@
  *   Every line is appended with compare-and-swap against the journal its writer last saw (see `stage`), so
  *   of two writers that saw the same journal only the first to write adds to it; a commit first appends
  *   the line `commit` the same way, which claims the upload against writers that saw it before;
- * - `chunked:<path>`: the committed object's descriptor, JSON `{"size":n,"chunks":[[name,size],...]}`;
+ * - `chunked:<path>`: the committed object's descriptor, JSON `{"size":n,"chunks":[[name,size],...]}`, with
+ *   `"movingTo":"<path>"` while a move hands its chunks to another descriptor;
  * - `staged:<dir>`: names in `dir` that had an upload staged, one a line (APPEND), for recursive deletes.
  * An object written whole (`putContent`, and `move` of such an object) stays a plain record under `<path>`;
  * a reader looks there first and at `chunked:<path>` next.
@@ -32,6 +33,8 @@ export interface ChunkedObject {
   readonly size: number;
   readonly chunks: readonly ChunkEntry[];
   readonly replica: ReplicaInfo;
+  /** the path a move is giving these chunks to (see `markMoving`) */
+  readonly movingTo?: string;
 }
 
 const CHUNK_NAME = /^[0-9a-f]{32}$/;
@@ -182,8 +185,22 @@ export class ChunkStore {
     }
     const chunks = Array.isArray(parsed.chunks) ? parsed.chunks.map((entry) => parseEntry(Array.isArray(entry) ? entry.join(' ') : '', `the chunk list of ${path}`)) : undefined;
     const size = chunks?.reduce((sum, [, bytes]) => sum + bytes, 0);
-    if (!chunks || size === undefined || size !== parsed.size) throw new Error(`elliptics: the chunk list of ${path} is malformed`);
-    return { size, chunks, replica };
+    const movingTo = (parsed as { movingTo?: unknown }).movingTo;
+    if (!chunks || size === undefined || size !== parsed.size || (movingTo !== undefined && typeof movingTo !== 'string')) {
+      throw new Error(`elliptics: the chunk list of ${path} is malformed`);
+    }
+    return { size, chunks, replica, ...(movingTo !== undefined ? { movingTo } : {}) };
+  }
+
+  /**
+   * Notes in the descriptor of `path` that a move gives its chunks to `dest`, before `dest`'s descriptor
+   * names them: a crash between that write and the drop of this descriptor leaves two descriptors sharing
+   * chunks, and `drop` then keeps the ones `dest` names.
+   */
+  async markMoving(path: string, chunks: readonly ChunkEntry[], dest: string): Promise<void> {
+    const size = chunks.reduce((sum, [, bytes]) => sum + bytes, 0);
+    const body = Buffer.from(JSON.stringify({ size, chunks, movingTo: dest }), 'utf8');
+    await this.objects.write(this.idOf(`chunked:${path}`), body.length, [body]);
   }
 
   /** Writes the descriptor of `path` (replacing any), returning the chunks of the one it replaced. */
@@ -201,7 +218,11 @@ export class ChunkStore {
     const previous = await this.descriptor(path);
     if (!previous) return false;
     await this.client.removeQuorum(this.idOf(`chunked:${path}`));
-    if (!keepChunks) await this.removeChunks(previous.chunks);
+    if (keepChunks) return true;
+    // chunks a move handed on belong to its destination now (a crash kept this descriptor beside it)
+    const handedOn = previous.movingTo === undefined ? undefined : await this.descriptor(previous.movingTo);
+    const kept = new Set(handedOn?.chunks.map(([name]) => name));
+    await this.removeChunks(previous.chunks.filter(([name]) => !kept.has(name)));
     return true;
   }
 }

@@ -11,6 +11,7 @@ import { withSignal } from '@stowage/backend-kit';
 import { type ChunkEntry, ChunkStore, JournalChanged } from './chunked.js';
 import { DirectoryIndex, baseName, childPath, parentOf } from './listing.js';
 import { ObjectStore, rechunk, systemClock } from './objects.js';
+import { PendingDeletes } from './pending-deletes.js';
 import type { EllipticsClient, ReplicaInfo } from './protocol/client.js';
 import { keyId } from './protocol/ids.js';
 
@@ -37,6 +38,7 @@ export class EllipticsDriver implements StorageDriver {
   private readonly objects: ObjectStore;
   private readonly index: DirectoryIndex;
   private readonly chunks: ChunkStore;
+  private readonly pendingDeletes: PendingDeletes;
   private readonly errors: DriverErrorFactory;
   private readonly namespace: string;
   private readonly onClose: (() => void) | undefined;
@@ -49,6 +51,7 @@ export class EllipticsDriver implements StorageDriver {
     this.objects = new ObjectStore(parts.client, parts.chunkSize);
     this.index = new DirectoryIndex(parts.client, this.objects, (dir) => this.id(`dir:${dir}`), systemClock);
     this.chunks = new ChunkStore(parts.client, this.objects, (key) => this.id(key), systemClock);
+    this.pendingDeletes = new PendingDeletes(parts.client, this.objects, this.id('pending-deletes'), systemClock);
   }
 
   private id(key: string): Buffer {
@@ -190,21 +193,64 @@ export class EllipticsDriver implements StorageDriver {
       await this.objects.write(this.id(destPath), source.size, this.bytesOf(sourcePath, source));
       await this.chunks.drop(destPath);
       await this.index.added(destPath);
+      // the source leaves the listing before it goes (see `delete`); its directory's journal still names it
+      await this.index.removed(sourcePath);
       await this.client.removeQuorum(this.id(sourcePath));
     } else {
       // A chunked object moves by its descriptor: the chunks stay where they are.
+      await this.chunks.markMoving(sourcePath, source.chunks, destPath);
       await this.client.removeQuorum(this.id(destPath));
       await this.chunks.removeChunks(await this.chunks.publish(destPath, source.chunks));
       await this.index.added(destPath);
+      await this.index.removed(sourcePath);
       await this.chunks.drop(sourcePath, true);
     }
-    await this.index.removed(sourcePath);
   }
 
+  /**
+   * Takes `path` out of the listings first and removes what it holds after, so a process killed in between
+   * leaves at worst objects no listing names, never a listed name that is gone (a tag that does not
+   * resolve). The delete is noted in `pending-deletes` for its duration, and upload purging finishes one a
+   * crash cut short (`purgeTemporaries`). Before the top leaves its parent's listing, every directory below
+   * it is emptied in its own journal, deepest first: a put below a directory a crash left then sees it empty
+   * and lists it in its parent again, as it would a new one (see listing.ts, `added`).
+   */
   async delete(path: string): Promise<void> {
-    const found = await this.deleteTree(path);
-    if (!found) throw this.errors.pathNotFound(path);
+    const tree = await this.collectTree(path);
+    const present = tree.get(path)?.present.length
+      ? true
+      : path !== '/' && ((await this.index.lists(parentOf(path), baseName(path))) || (await this.holdsObject(path)));
+    // a directory no listing names may still hold what a crashed delete left: only its removal tells
+    if (!present && tree.size === 0) throw this.errors.pathNotFound(path);
+    const token = await this.pendingDeletes.begin(path);
+    for (const [dir, names] of [...tree].reverse()) await this.index.unlist(dir, names.present);
     await this.index.removed(path);
+    const removed = await this.removeTree(path, tree);
+    await this.pendingDeletes.end(token);
+    if (!present && !removed) throw this.errors.pathNotFound(path);
+  }
+
+  /**
+   * Finishes the deletes a crash cut short that began before `olderThan`: what they left is removed unless
+   * their path is listed again (the crash came before it left its listing, or a put since made it anew;
+   * either way a client sees it and can delete it). Answers a line per delete finished (or that would be).
+   */
+  async purgeTemporaries(olderThan: Date, dryRun: boolean, signal?: AbortSignal): Promise<string[]> {
+    const finished: string[] = [];
+    for (const pending of await this.pendingDeletes.list()) {
+      signal?.throwIfAborted();
+      if (pending.startedAt >= olderThan) continue;
+      finished.push(`pending-deletes: ${pending.path} (begun ${pending.startedAt.toISOString()})`);
+      if (dryRun) continue;
+      if (!(await this.index.lists(parentOf(pending.path), baseName(pending.path)))) {
+        const tree = await this.collectTree(pending.path);
+        for (const [dir, names] of [...tree].reverse()) await this.index.unlist(dir, names.present);
+        await this.removeTree(pending.path, tree);
+      }
+      await this.pendingDeletes.end(pending.token);
+    }
+    if (!dryRun && finished.length > 0) await this.pendingDeletes.compact();
+    return finished;
   }
 
   async close(): Promise<void> {
@@ -212,19 +258,37 @@ export class EllipticsDriver implements StorageDriver {
     this.onClose?.();
   }
 
-  /** Removes the object at `path` and everything listed below it; false when there was nothing. */
-  private async deleteTree(path: string): Promise<boolean> {
-    const children = await this.index.children(path);
-    for (const name of children) await this.deleteTree(childPath(path, name));
-    if (children.length > 0) await this.index.drop(path);
+  /**
+   * The directories at and below `path` with the names their journals list now and ever listed, read
+   * before anything changes; parents before their children (a Map keeps that order).
+   */
+  private async collectTree(path: string, tree = new Map<string, { present: string[]; everListed: string[] }>()): Promise<Map<string, { present: string[]; everListed: string[] }>> {
+    const names = await this.index.names(path);
+    if (names.everListed.length === 0) return tree;
+    tree.set(path, names);
+    for (const name of names.everListed) await this.collectTree(childPath(path, name), tree);
+    return tree;
+  }
+
+  /** Whether an object (written whole, committed by a writer, or staged) or a staged upload below it is at `path`. */
+  private async holdsObject(path: string): Promise<boolean> {
+    return (await this.storedAt(path)) !== undefined || (await this.chunks.staged(path)) !== undefined || (await this.chunks.stagedNames(path)).length > 0;
+  }
+
+  /** Removes the object at `path` and everything its directory journals in `tree` ever listed below it; false when nothing was stored. */
+  private async removeTree(path: string, tree: ReadonlyMap<string, { everListed: string[] }>): Promise<boolean> {
+    let removed = false;
+    const names = tree.get(path)?.everListed ?? [];
+    for (const name of names) removed = (await this.removeTree(childPath(path, name), tree)) || removed;
+    if (names.length > 0) await this.index.drop(path);
     // uploads staged in this directory: no listing names them, so they are found through `staged:<dir>`
     const stagedNames = await this.chunks.stagedNames(path);
-    for (const name of stagedNames) await this.discard(childPath(path, name));
+    for (const name of stagedNames) removed = (await this.discard(childPath(path, name))) || removed;
     if (stagedNames.length > 0) await this.chunks.forgetStagedNames(path);
     const removedRecord = await this.client.removeQuorum(this.id(path));
     const removedChunked = await this.chunks.drop(path);
     const discarded = await this.discard(path);
-    return removedRecord || removedChunked || discarded || children.length > 0;
+    return removed || removedRecord || removedChunked || discarded;
   }
 
   // ---- used by the writer
@@ -276,8 +340,11 @@ export class EllipticsDriver implements StorageDriver {
   /** @internal drops the upload staged for `path` with its chunks; false when there was none */
   async discard(path: string): Promise<boolean> {
     const staged = await this.chunks.staged(path);
-    if (staged) await this.chunks.unstage(path, staged);
-    return staged !== undefined;
+    if (!staged) return false;
+    // the chunks before the journal naming them: a crash in between leaves a journal a later delete finds
+    await this.chunks.removeChunks(staged);
+    await this.chunks.unstage(path, 'keep-chunks');
+    return true;
   }
 }
 

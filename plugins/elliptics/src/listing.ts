@@ -29,6 +29,8 @@ const COMPACT_MIN_LINES = 16;
 /** A journal folded: who is present, which name last turned it from empty to non-empty, and what was read. */
 interface Folded {
   present: Set<string>;
+  /** every name the journal ever added, present or not (what a delete of the directory looks for) */
+  everListed: Set<string>;
   filledBy?: string;
   lines: number;
   journal?: { bytes: Buffer; replica: ReplicaInfo };
@@ -89,12 +91,32 @@ export class DirectoryIndex {
     return [...(await this.fold(dir)).present].sort();
   }
 
+  /** The children of `dir` listed now, and every name its journal ever added (see `foldJournal`). */
+  async names(dir: string): Promise<{ present: string[]; everListed: string[] }> {
+    const { present, everListed } = await this.fold(dir);
+    return { present: [...present].sort(), everListed: [...everListed].sort() };
+  }
+
+  /** Whether the journal of `dir` lists `name` now. */
+  async lists(dir: string, name: string): Promise<boolean> {
+    return (await this.fold(dir)).present.has(name);
+  }
+
+  /**
+   * Takes `names` out of the listing of `dir` in one APPEND, leaving the directory's journal folding to
+   * nothing while its objects are still there: what a delete does to each directory it is about to remove,
+   * so that the next put below a directory a crash left behind lists it in its parent again (its journal
+   * says it was empty), and the names stay in the journal for the delete that finishes the job.
+   */
+  async unlist(dir: string, names: readonly string[]): Promise<void> {
+    if (names.length > 0) await this.append(dir, names.map((name) => `-${name}\n`).join(''));
+  }
+
   /** The journal folded: who is present, and which name last turned the directory from empty to non-empty. */
   private async fold(dir: string): Promise<Folded> {
     const id = this.idOf(dir);
     const replica = await this.client.newest(id);
-    const present = new Set<string>();
-    if (!replica || replica.size === 0) return { present, lines: 0 };
+    if (!replica || replica.size === 0) return { present: new Set(), everListed: new Set(), lines: 0 };
     const bytes = await this.objects.readAll(id, replica);
     return { ...foldJournal(bytes.toString('utf8')), journal: { bytes, replica } };
   }
@@ -125,9 +147,13 @@ export class DirectoryIndex {
   }
 }
 
-/** Folds journal text in order: `+name` adds, `-name` removes; `filledBy` is the last name added to an empty set. */
-export function foldJournal(journal: string): { present: Set<string>; filledBy?: string; lines: number } {
+/**
+ * Folds journal text in order: `+name` adds, `-name` removes; `filledBy` is the last name added to an empty
+ * set; `everListed` every name added (a compaction keeps only the live ones and the filler).
+ */
+export function foldJournal(journal: string): { present: Set<string>; everListed: Set<string>; filledBy?: string; lines: number } {
   const present = new Set<string>();
+  const everListed = new Set<string>();
   let filledBy: string | undefined;
   let lines = 0;
   for (const line of journal.split('\n')) {
@@ -135,13 +161,14 @@ export function foldJournal(journal: string): { present: Set<string>; filledBy?:
     if (line.startsWith('+')) {
       if (present.size === 0) filledBy = name;
       present.add(name);
+      everListed.add(name);
       lines++;
     } else if (line.startsWith('-')) {
       present.delete(name);
       lines++;
     }
   }
-  return { present, filledBy, lines };
+  return { present, everListed, filledBy, lines };
 }
 
 /**
