@@ -42,17 +42,12 @@ export const startUpload: Handler = async (ctx) => {
     }
   }
   const digest = query(ctx, 'digest');
-  const upload = await registry.startUpload(name, query(ctx, 'digest-algorithm'));
   if (digest !== undefined && mount === undefined) {
-    try {
-      const blob = await registry.finishUpload(name, upload.id, digest, requestBody(req));
-      sendBlobCreated(ctx, blob.digest);
-    } catch (err) {
-      await registry.cancelUpload(name, upload.id).catch(() => undefined);
-      throw err;
-    }
+    const blob = await registry.pushBlob(name, digest, requestBody(req), query(ctx, 'digest-algorithm'));
+    sendBlobCreated(ctx, blob.digest);
     return;
   }
+  const upload = await registry.startUpload(name, query(ctx, 'digest-algorithm'));
   sendUploadStatus(ctx, 202, upload);
 };
 

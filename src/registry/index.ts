@@ -249,6 +249,24 @@ export class Registry {
     return this.boundary(() => this.uploads.start(name, chosen));
   }
 
+  /**
+   * A monolithic push, POST ?digest= with the blob as body: a small blob is stored with no upload session at
+   * all (src/registry/small-body.ts), a larger one through a session that is gone again when this returns.
+   */
+  async pushBlob(name: string, digest: string, body: AsyncIterable<Uint8Array>, algorithm?: string): Promise<BlobDescriptor> {
+    checkName(name);
+    const expected = parseDigest(digest);
+    this.checkWritable();
+    this.pullThrough?.refuseWrite(name, 'pushing a blob');
+    let chosen: DigestAlgorithm = 'sha256';
+    if (algorithm !== undefined) {
+      if (!isSupportedAlgorithm(algorithm)) throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm ${JSON.stringify(algorithm)}`, { algorithm });
+      chosen = algorithm;
+    }
+    await this.quotas.prepare(name);
+    return this.boundary(() => this.uploads.push(name, expected, body, chosen, (blob) => this.quotas.reserve(name, blob.digest, blob.size)));
+  }
+
   async uploadStatus(name: string, id: string): Promise<UploadStatus> {
     this.checkUpload(name, id);
     return this.boundary(() => this.uploads.status(name, id), () => uploadUnknown(name, id));

@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import type { FileWriter } from '../storage/driver.js';
 import { isPathNotFound, storageErrorCode } from '../storage/errors.js';
 import type { BlobDescriptor } from './blobs.js';
-import { Digester, digestStream, type Digest, type DigestAlgorithm } from './digest.js';
+import { Digester, digestBytes, digestStream, type Digest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { StorageLayout } from './layout.js';
+import { readSmallBody } from './small-body.js';
 import { writeBody } from './upload-body.js';
 import type { RegistryLogger } from './logger.js';
 import type { RegistryStorage } from './storage.js';
@@ -27,6 +28,9 @@ export interface UploadAdmission {
   commit(): void;
   release(): void;
 }
+
+/** Admits a verified blob before it is linked (the quota); throws to refuse it. */
+export type Admit = (blob: BlobDescriptor) => UploadAdmission;
 
 export interface UploadStatus {
   readonly id: string;
@@ -106,59 +110,116 @@ export class UploadSessions {
    * cancels the session: nothing becomes visible. So does a refusal by `admit` (the quota), asked with
    * the verified blob before it is linked: what it admits is committed once linked, released otherwise.
    */
-  async finish(name: string, id: string, expected: Digest, body: AsyncIterable<Uint8Array> | undefined, range?: ChunkRange, admit?: (blob: BlobDescriptor) => UploadAdmission): Promise<BlobDescriptor> {
+  async finish(name: string, id: string, expected: Digest, body: AsyncIterable<Uint8Array> | undefined, range?: ChunkRange, admit?: Admit): Promise<BlobDescriptor> {
     return this.serialised(name, id, async () => {
       await this.requireSession(name, id);
-      const dataPath = this.layout.uploadData(name, id);
-      const writer = await this.openWriter(name, id);
-      try {
-        if (body) await this.writeChunk(name, id, writer, body, range);
-        await writer.commit();
-      } catch (err) {
-        await writer.close().catch(() => undefined);
-        throw await this.overtaken(name, id, err);
+      // A session that received nothing and is closed with the whole blob in the body (POST, then PUT
+      // ?digest= with the data): a small blob goes to the blob store whole, never to the session's data.
+      if (body && range === undefined && (await this.receivedBytes(name, id)) === 0) {
+        const read = await readSmallBody(body);
+        if (read.small) {
+          const blob = await this.storeWhole(name, expected, read.bytes, admit, () => this.cancel(name, id, false));
+          await this.cancel(name, id, false);
+          return blob;
+        }
+        body = read.body;
       }
-      await writer.close();
-      const size = writer.size;
-
-      const digester = this.digesters.get(key(name, id));
-      let actual: string;
-      if (digester && digester.algorithm === expected.algorithm && digester.size === size) {
-        actual = digester.digest();
-      } else {
-        this.logger.debug({ repository: name, upload: id }, 're-hashing upload data from storage');
-        actual = (await digestStream(await this.storage.driver.reader(dataPath, 0), expected.algorithm)).digest;
-      }
-      if (actual !== expected.value) {
-        await this.cancel(name, id, false);
-        throw new RegistryError('DIGEST_INVALID', `uploaded content has digest ${actual}, not ${expected.value}`, { expected: expected.value, actual });
-      }
-
-      const blob = { digest: expected.value, size };
-      let admission: UploadAdmission | undefined;
-      try {
-        admission = admit?.(blob);
-      } catch (err) {
-        await this.cancel(name, id, false);
-        throw err;
-      }
-      try {
-        const blobPath = this.layout.blobData(expected);
-        const placeBlob = async (): Promise<void> => {
-          if ((await this.storage.sizeOf(blobPath)) === undefined) await this.storage.driver.move(dataPath, blobPath);
-        };
-        // Side by side, each durable before the answer: a link whose blob is not (yet) in place reads as
-        // an unknown blob (BlobStore.stat checks both), so neither order is ever visible as a broken blob,
-        // and the push waits for one chain of syncs instead of two.
-        await Promise.all([placeBlob(), this.storage.writeLink(this.layout.layerLink(name, expected), expected)]);
-      } catch (err) {
-        admission?.release();
-        throw err;
-      }
-      admission?.commit();
-      await this.cancel(name, id, false);
-      return blob;
+      return this.finishSession(name, id, expected, body, range, admit);
     });
+  }
+
+  /**
+   * A monolithic push (POST ?digest= with the blob as body): a small blob is verified in memory and stored
+   * whole, with no upload session at all; a larger one goes through a session like any upload, which is
+   * cancelled when it fails.
+   */
+  async push(name: string, expected: Digest, body: AsyncIterable<Uint8Array>, algorithm: DigestAlgorithm, admit?: Admit): Promise<BlobDescriptor> {
+    const read = await readSmallBody(body);
+    if (read.small) return this.storeWhole(name, expected, read.bytes, admit, async () => undefined);
+    const { id } = await this.start(name, algorithm);
+    try {
+      return await this.serialised(name, id, () => this.finishSession(name, id, expected, read.body, undefined, admit));
+    } catch (err) {
+      await this.cancel(name, id, false).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Verifies `bytes` against `expected`, then stores them at the blob's content address with one putContent
+   * (written beside its place and renamed in: never partly visible) side by side with the repository's link.
+   * `refused` runs when verification or the quota refuses the blob, before the error is thrown.
+   */
+  private async storeWhole(name: string, expected: Digest, bytes: Buffer, admit: Admit | undefined, refused: () => Promise<void>): Promise<BlobDescriptor> {
+    const actual = digestBytes(bytes, expected.algorithm);
+    if (actual !== expected.value) {
+      await refused();
+      throw new RegistryError('DIGEST_INVALID', `uploaded content has digest ${actual}, not ${expected.value}`, { expected: expected.value, actual });
+    }
+    const blobPath = this.layout.blobData(expected);
+    return this.admitAndLink(name, expected, { digest: expected.value, size: bytes.length }, admit, refused, async () => {
+      if ((await this.storage.sizeOf(blobPath)) === undefined) await this.storage.driver.putContent(blobPath, bytes);
+    });
+  }
+
+  /**
+   * Asks `admit` (the quota) about the verified blob, then puts the blob in place and links it into the
+   * repository side by side, each durable before the answer: a link whose blob is not (yet) in place reads as
+   * an unknown blob (BlobStore.stat checks both), so neither order is ever visible as a broken blob, and the
+   * push waits for one chain of syncs instead of two. What `admit` admitted is committed once linked,
+   * released otherwise; `refused` runs when it refuses.
+   */
+  private async admitAndLink(name: string, expected: Digest, blob: BlobDescriptor, admit: Admit | undefined, refused: () => Promise<void>, placeBlob: () => Promise<void>): Promise<BlobDescriptor> {
+    let admission: UploadAdmission | undefined;
+    try {
+      admission = admit?.(blob);
+    } catch (err) {
+      await refused();
+      throw err;
+    }
+    try {
+      await Promise.all([placeBlob(), this.storage.writeLink(this.layout.layerLink(name, expected), expected)]);
+    } catch (err) {
+      admission?.release();
+      throw err;
+    }
+    admission?.commit();
+    return blob;
+  }
+
+  /** The session's data path of finish: write the last chunk, commit, verify, move into the blob store and link. */
+  private async finishSession(name: string, id: string, expected: Digest, body: AsyncIterable<Uint8Array> | undefined, range: ChunkRange | undefined, admit: Admit | undefined): Promise<BlobDescriptor> {
+    const dataPath = this.layout.uploadData(name, id);
+    const writer = await this.openWriter(name, id);
+    try {
+      if (body) await this.writeChunk(name, id, writer, body, range);
+      await writer.commit();
+    } catch (err) {
+      await writer.close().catch(() => undefined);
+      throw await this.overtaken(name, id, err);
+    }
+    await writer.close();
+    const size = writer.size;
+
+    const digester = this.digesters.get(key(name, id));
+    let actual: string;
+    if (digester && digester.algorithm === expected.algorithm && digester.size === size) {
+      actual = digester.digest();
+    } else {
+      this.logger.debug({ repository: name, upload: id }, 're-hashing upload data from storage');
+      actual = (await digestStream(await this.storage.driver.reader(dataPath, 0), expected.algorithm)).digest;
+    }
+    if (actual !== expected.value) {
+      await this.cancel(name, id, false);
+      throw new RegistryError('DIGEST_INVALID', `uploaded content has digest ${actual}, not ${expected.value}`, { expected: expected.value, actual });
+    }
+
+    const blobPath = this.layout.blobData(expected);
+    const blob = await this.admitAndLink(name, expected, { digest: expected.value, size }, admit, () => this.cancel(name, id, false), async () => {
+      if ((await this.storage.sizeOf(blobPath)) === undefined) await this.storage.driver.move(dataPath, blobPath);
+    });
+    await this.cancel(name, id, false);
+    return blob;
   }
 
   /** Discards the session and everything it received. */

@@ -176,6 +176,14 @@ async function pushMonolithic(url: string, content: Buffer): Promise<Pushed> {
   return { digest, size: content.length };
 }
 
+/** One request: POST ?digest= with the blob as body (no upload session for a small blob). */
+async function pushInOneRequest(url: string, content: Buffer): Promise<Pushed> {
+  const digest = sha256(content);
+  const posted = await fetch(`${url}/v2/${REPOSITORY}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: content, headers: { 'content-type': 'application/octet-stream' } });
+  expect(posted.status).toBe(201);
+  return { digest, size: content.length };
+}
+
 async function pushChunked(url: string, content: Buffer, chunkSize: number): Promise<Pushed> {
   const digest = sha256(content);
   const started = await fetch(`${url}/v2/${REPOSITORY}/blobs/uploads/`, { method: 'POST' });
@@ -212,6 +220,8 @@ describe('pushes on the filesystem driver, traced with strace', () => {
   let url: string;
   let root: string;
   const pushed: Pushed[] = [];
+  /** pushed whole, each in one body of at most 64 KiB: stored with no session data (src/registry/small-body.ts) */
+  const small: Pushed[] = [];
   let trace: Trace;
 
   beforeAll(async () => {
@@ -238,8 +248,14 @@ describe('pushes on the filesystem driver, traced with strace', () => {
     try {
       await waitForRegistry(url, 60_000, () => tracer.isRunning());
       // several at once, so uploads share folder syncs (a repository's _layers/sha256, _uploads)
-      const small = Array.from({ length: 12 }, (_, i) => deterministicBuffer(`durability-small-${i}`, 4096));
-      pushed.push(...(await Promise.all(small.map((content) => pushMonolithic(url, content)))));
+      const smallContents = Array.from({ length: 12 }, (_, i) => deterministicBuffer(`durability-small-${i}`, i === 11 ? 64 * 1024 : 4096));
+      small.push(
+        ...(await Promise.all([
+          ...smallContents.slice(0, 8).map((content) => pushMonolithic(url, content)),
+          ...smallContents.slice(8).map((content) => pushInOneRequest(url, content)),
+        ])),
+      );
+      pushed.push(...small);
       const [large, chunked] = await Promise.all([
         pushMonolithic(url, deterministicBuffer('durability-large', 3 * 1024 * 1024 + 17)),
         pushChunked(url, deterministicBuffer('durability-chunked', 2 * 1024 * 1024 + 5), 1024 * 1024),
@@ -292,6 +308,18 @@ describe('pushes on the filesystem driver, traced with strace', () => {
       const last = writes.at(-1)!;
       expect(trace.syncBetween(partial, last.returned, line), `${partial} was synced after its last write and before the 202 for byte ${end}`).toBeDefined();
       expect(trace.syncBetween(folder, writes[0]!.returned, line), `${folder} was synced after the partial file appeared in it, before the 202 for byte ${end}`).toBeDefined();
+    }
+  });
+
+  it('writes a small blob beside its place in the blob store and renames it in, never through an upload session', () => {
+    expect(small).toHaveLength(12);
+    for (const blob of small) {
+      const hex = blob.digest.slice('sha256:'.length);
+      const file = path.join(root, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+      const source = quotedPaths(trace.renameOnto(file, trace.responseLine(blob.digest)))[0]!;
+      // the file itself, or the outermost folder it needed, built beside its place (`blobs~<random>.tmp` on a fresh storage)
+      expect(source.startsWith(path.join(root, 'docker/registry/v2/blobs')), `${source} is in the blob store`).toBe(true);
+      expect(source).not.toContain('_uploads');
     }
   });
 
