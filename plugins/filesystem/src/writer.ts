@@ -158,20 +158,25 @@ class FilesystemWriter implements FileWriter {
     this.closed = true;
     if (!handle) return;
     try {
-      await this.earlySync;
-      if (!this.finished) await this.makeDurable(handle);
+      if (!this.finished && this.written !== this.durableUpTo) await this.syncWritten(handle, this.firstUse !== 'continue');
+      else await this.earlySync;
     } finally {
       await handle.close();
     }
   }
 
-  /** Syncs what this writer appended that no sync covered yet, and the partial file's name when it is new. */
-  private async makeDurable(handle: FileHandle): Promise<void> {
+  /**
+   * Makes every byte written so far durable, and with `name` the partial file's entry in its folder. The
+   * fdatasync starts at once, beside a running early sync rather than after it: a sync covers all that was
+   * written before it started, whatever other syncs run, and waits for pages the early one is still writing.
+   */
+  private async syncWritten(handle: FileHandle, name: boolean): Promise<void> {
+    const upTo = this.written;
+    const outcomes = await Promise.allSettled([this.earlySync, syncFileData(handle), name ? syncDirectory(this.partial) : undefined]);
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     if (this.syncFailure !== undefined) throw this.syncFailure;
-    if (this.written === this.durableUpTo) return;
-    await syncFileData(handle);
-    this.durableUpTo = this.written;
-    if (this.firstUse !== 'continue') await syncDirectory(this.partial);
+    this.durableUpTo = Math.max(this.durableUpTo, upTo);
   }
 
   /**
@@ -208,9 +213,8 @@ class FilesystemWriter implements FileWriter {
   async commit(signal?: AbortSignal): Promise<void> {
     const handle = await this.openHandle('commit');
     await this.keepClaim();
-    await this.earlySync;
-    if (this.syncFailure !== undefined) throw this.syncFailure;
-    await syncFileData(handle);
+    // always, even when this writer wrote nothing: the bytes may be those of a writer whose process died unsynced
+    await this.syncWritten(handle, false);
     // the last moment to stop: after the rename the object is visible
     signal?.throwIfAborted();
     this.finished = 'committed';
