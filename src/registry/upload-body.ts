@@ -9,93 +9,112 @@
  * the next one fills, so reading the socket and hashing go on during the write instead of waiting for it,
  * and there are four times fewer writes (thread-pool round trips) than pieces. Not 1 MiB: a 1 MiB write into the
  * page cache cost this kernel 6-10 times the system time of four 256 KiB ones (docs/bench.md).
+ *
+ * The batches come from one pool shared by all uploads (buffer-pool.ts): an upload holds one only while it
+ * has bytes to write, so memory stays bounded however many uploads run, and an upload whose client stalls
+ * holds none once what it sent is written.
  */
 import type { FileWriter } from '../storage/driver.js';
+import { BufferPool } from './buffer-pool.js';
 
 /** Bytes per writer call. */
 export const UPLOAD_BATCH_SIZE = 256 * 1024;
-/** Batches kept for the next uploads once no upload needs them (at most 2 MiB held while idle). */
-const MAX_SPARE_BATCHES = 8;
-const spare: Buffer[] = [];
+/**
+ * Batches in use at once by all uploads together (8 MiB). One upload uses two at most (one filling while
+ * the other is written), so 16 uploads go at full speed side by side; more wait their turn for a batch.
+ */
+const UPLOAD_BATCHES = 32;
 
-const takeBatch = (): Buffer => spare.pop() ?? Buffer.allocUnsafeSlow(UPLOAD_BATCH_SIZE);
-const giveBack = (batch: Buffer): void => {
-  if (spare.length < MAX_SPARE_BATCHES) spare.push(batch);
-};
+/** The batches every upload of this process shares. */
+export const uploadBatches = new BufferPool(UPLOAD_BATCH_SIZE, UPLOAD_BATCHES);
 
 /** What sees every byte as it is read (the upload's running hash); called before the bytes are written. */
 export type BodyObserver = (piece: Uint8Array) => void;
 
 /**
- * Writes all of `body` with `writer`, one batch in flight at a time; a batch goes out when it is full or when
- * the write before it has returned. When the body fails (the client went away), what was read before is still
- * written if storage takes it, so the upload keeps what it received and stays resumable from there; then the
- * body's error is thrown. A failed write is thrown as it is, and its batch is
- * not reused (the writer may still hold it).
+ * Writes all of `body` with `writer`, one batch in flight at a time; a batch goes out when it is full, or
+ * when storage is idle while the body is awaited (at once, or as soon as the write in flight returns).
+ * When the body fails (the client went away), what was read before is still written if storage takes it,
+ * so the upload keeps what it received and stays resumable from there; then the body's error is thrown. A
+ * failed write is thrown as it is, and its batch is not reused (the writer may still hold it).
  */
-export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWriter, observe: BodyObserver): Promise<void> {
+export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWriter, observe: BodyObserver, pool: BufferPool = uploadBatches): Promise<void> {
   let filling: Buffer | undefined;
   let filled = 0;
-  let inFlight: Promise<Buffer> | undefined;
-  /** whether the write in flight has returned (its batch can be taken back without waiting) */
-  let inFlightDone = false;
-  let writeFailed = false;
-  /** Waits for the write in flight (the contract allows one at a time); answers its batch, free again. */
-  const settle = async (): Promise<Buffer | undefined> => {
-    const pending = inFlight;
-    inFlight = undefined;
-    if (!pending) return undefined;
-    try {
-      return await pending;
-    } catch (err) {
-      writeFailed = true;
-      throw err;
-    }
-  };
-  /** Sends the filled batch once the one before it is written; that one's buffer fills next. */
-  const flush = async (): Promise<void> => {
-    const free = await settle();
-    const full = filling!;
-    const written = writer.write(full.subarray(0, filled)).then(() => full);
-    // awaited by the next settle; until then a rejection must not count as unhandled
-    written.then(
-      () => (inFlightDone = true),
-      () => (inFlightDone = true),
-    );
-    inFlightDone = false;
-    inFlight = written;
-    filling = free;
+  /** the write in flight (the contract allows one at a time); it never rejects: a failure is kept in `writeFailure` */
+  let writing: Promise<void> | undefined;
+  let writeFailure: { readonly error: unknown } | undefined;
+  /** whether the loop is waiting for the body's next piece (a returning write then sends what is filled) */
+  let awaitingBody = false;
+
+  /** Sends the filled part of the batch; only when no write is in flight. The batch is the write's until it returns. */
+  const send = (): void => {
+    const batch = filling!;
+    const length = filled;
+    filling = undefined;
     filled = 0;
+    writing = writer.write(batch.subarray(0, length)).then(
+      () => {
+        pool.giveBack(batch);
+        writing = undefined;
+        // what arrived during the write goes out now rather than wait for more of a body that may stall
+        if (awaitingBody && filled > 0) send();
+      },
+      (error: unknown) => {
+        pool.discard();
+        writeFailure = { error };
+        writing = undefined;
+      },
+    );
+  };
+  /** Waits until no write is in flight; throws the failure of one that failed. */
+  const settle = async (): Promise<void> => {
+    while (writing) await writing;
+    if (writeFailure) throw writeFailure.error;
   };
   const drain = async (): Promise<void> => {
-    if (filled > 0) await flush();
-    const last = await settle();
-    if (last) giveBack(last);
+    await settle();
+    if (filled > 0) send();
+    await settle();
+  };
+
+  /** Storage idle: what arrived goes to it now rather than when the batch is full (see below). */
+  const sendIfIdle = (): void => {
+    if (filled > 0 && !writing && !writeFailure) send();
   };
   try {
+    // A slow body is thus stored as it arrives (a client that goes away loses only what came during the
+    // last write), and a fast one still fills whole batches, since a write is in flight whenever pieces
+    // come quickly. `awaitingBody` is true exactly while the loop waits for the next piece.
+    awaitingBody = true;
     for await (const piece of body) {
+      awaitingBody = false;
+      if (writeFailure) throw writeFailure.error;
       observe(piece);
       let offset = 0;
       while (offset < piece.length) {
-        filling ??= takeBatch();
-        const count = Math.min(UPLOAD_BATCH_SIZE - filled, piece.length - offset);
+        filling ??= await pool.borrow();
+        const count = Math.min(filling.length - filled, piece.length - offset);
         filling.set(count === piece.length ? piece : piece.subarray(offset, offset + count), filled);
         filled += count;
         offset += count;
-        if (filled === UPLOAD_BATCH_SIZE) await flush();
+        if (filled === filling.length) {
+          await settle();
+          send();
+        }
       }
-      // Storage idle: what arrived goes to it now rather than when the batch is full. A slow body is thus
-      // stored as it arrives (a client that goes away loses only what came during the last write), and a
-      // fast one still fills whole batches, since a write is in flight whenever pieces come quickly.
-      if (filled > 0 && (!inFlight || inFlightDone)) await flush();
+      sendIfIdle();
+      awaitingBody = true;
     }
+    awaitingBody = false;
     await drain();
   } catch (err) {
+    awaitingBody = false;
     // The body failed (the client went away): what was read is still written, so the upload resumes from
     // there. After a failed write nothing more is written, and the write's error is the one thrown.
-    if (!writeFailed) await drain().catch(() => undefined);
+    if (!writeFailure) await drain().catch(() => undefined);
     throw err;
   } finally {
-    if (filling) giveBack(filling);
+    if (filling) pool.giveBack(filling);
   }
 }
