@@ -27,6 +27,7 @@ import { isUnderNpm, watchLauncher } from './launcher-watch.js';
 import { configFor, type ConfigFlag } from './load-config.js';
 import { reportToPrimary } from './worker-messages.js';
 import { superviseWorkers } from './worker-supervisor.js';
+import { keepYoungGenerationSmall } from './young-generation.js';
 import { runsPeriodicTasks, workerCount, workerQueueDir, workerRole, type WorkerRole } from './workers.js';
 
 export interface RunningStowage {
@@ -147,6 +148,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
 }
 
 export async function serveCommand(flags: ConfigFlag): Promise<void> {
+  keepYoungGenerationSmall();
   const config = await configFor(flags);
   const count = workerCount(config);
   if (count > 1 && cluster.isPrimary) return superviseWorkers(config, count);
