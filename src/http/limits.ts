@@ -36,7 +36,9 @@ export function checkRequestHead(req: IncomingMessage): void {
  * written before (resumable). Returns the function that stops watching.
  */
 export function watchBodyIdle(req: IncomingMessage, idleMs: number): () => void {
-  if (!(idleMs > 0) || req.complete) return () => undefined;
+  // a request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 6.3): no timer per GET
+  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  if (!(idleMs > 0) || req.complete || !hasBody) return stopNothing;
   const socket = req.socket;
   let lastBytes = socket.bytesRead;
   const timer = setInterval(() => {
@@ -54,6 +56,8 @@ export function watchBodyIdle(req: IncomingMessage, idleMs: number): () => void 
   timer.unref();
   return () => clearInterval(timer);
 }
+
+const stopNothing = (): void => undefined;
 
 export class BodyIdleError extends Error {
   readonly code = 'BODY_IDLE';

@@ -32,11 +32,22 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
 
   const hooks = options.hooks ?? [];
   const handle: http.RequestListener = async (req, res) => {
-    // A client that goes away before its response is complete aborts the storage work done for it.
-    const aborter = new AbortController();
+    // A client that goes away before its response is complete aborts the storage work done for it. The
+    // controller is made when storage work first asks for its signal: most GETs of a manifest do none.
+    let aborter: AbortController | undefined;
+    let clientGone = false;
     res.once('close', () => {
-      if (!res.writableFinished) aborter.abort();
+      if (res.writableFinished) return;
+      clientGone = true;
+      aborter?.abort();
     });
+    const requestSignal = (): AbortSignal => {
+      if (!aborter) {
+        aborter = new AbortController();
+        if (clientGone) aborter.abort();
+      }
+      return aborter.signal;
+    };
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     for (const [header, value] of Object.entries(config.headers)) res.setHeader(header, value);
     const exchange = beginExchange(req, res);
@@ -56,10 +67,12 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       if (runHooks(hooks, 'onRequest', exchange)) return;
       // routing runs on the path as sent, never on a resolved one (see request-path.ts)
       const target = parseRequestTarget(req.url ?? '/');
-      const url = new URL(`${target.path}${target.query ? `?${target.query}` : ''}`, 'http://registry.invalid');
+      // parsed when a handler reads its query: a GET of a manifest or blob has none to read
+      let url: URL | undefined;
+      const requestUrl = (): URL => (url ??= new URL(`${target.path}${target.query ? `?${target.query}` : ''}`, 'http://registry.invalid'));
       let path = target.path;
       if (options.auth?.issuer && path === options.auth.issuer.path) {
-        await options.auth.issuer.server.handle(req, res, url);
+        await options.auth.issuer.server.handle(req, res, requestUrl());
         return;
       }
       if (prefix) {
@@ -83,8 +96,10 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       const ctx: RequestContext = {
         req,
         res,
-        url,
-        registry: registry.forRequest(aborter.signal),
+        get url() {
+          return requestUrl();
+        },
+        registry: registry.forRequest(requestSignal),
         logger,
         http: config,
         name: match.name,
@@ -94,7 +109,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       await match.handler(ctx);
     } catch (err) {
       // an abort of this request's storage work (its client disconnected) is the client going away too
-      if (isClientGone(req, err) || aborter.signal.aborted) {
+      if (isClientGone(req, err) || clientGone) {
         // nobody is left to answer, and a client hanging up is not the registry failing
         logger.debug({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, url: req.url }, 'client went away');
         res.destroy();

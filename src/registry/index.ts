@@ -151,7 +151,7 @@ export class Registry {
    * This registry as one request sees it: every storage call it makes carries `signal`, so a client that
    * disconnects stops the backend work done for it. Upload sessions are shared with the whole registry.
    */
-  forRequest(signal: AbortSignal): Registry {
+  forRequest(signal: AbortSignal | (() => AbortSignal)): Registry {
     return new Registry({ ...this.options, driver: withSignal(this.options.driver, signal) }, this.uploadState, this.pulls, this.quotas, this.pullThrough, this.manifestBytes, this.keptLinks);
   }
 

@@ -11,15 +11,21 @@ const MAX_BYTES = 4 * 1024 * 1024;
 /** a larger manifest (up to MAX_MANIFEST_SIZE) is read from storage each time rather than crowd out the rest */
 const MAX_ENTRY_BYTES = 256 * 1024;
 
-export class ManifestBytesCache {
-  private readonly entries = new LRUCache<string, Uint8Array>({ maxSize: MAX_BYTES, sizeCalculation: (content, digest) => content.length + digest.length });
+/** a manifest's bytes and the media type they are served with, worked out once from the bytes */
+export interface KeptManifest {
+  readonly content: Uint8Array;
+  readonly mediaType: string;
+}
 
-  get(digest: string): Uint8Array | undefined {
+export class ManifestBytesCache {
+  private readonly entries = new LRUCache<string, KeptManifest>({ maxSize: MAX_BYTES, sizeCalculation: (kept, digest) => kept.content.length + digest.length + kept.mediaType.length });
+
+  get(digest: string): KeptManifest | undefined {
     return this.entries.get(digest);
   }
 
-  /** `content` must be the verified bytes of `digest` (read from its blob, or hashed on push) */
-  remember(digest: string, content: Uint8Array): void {
-    if (content.length <= MAX_ENTRY_BYTES) this.entries.set(digest, content);
+  /** `content` must be the verified bytes of `digest` (read from its blob, or hashed on push), `mediaType` what they say (storedMediaType) */
+  remember(digest: string, content: Uint8Array, mediaType: string): void {
+    if (content.length <= MAX_ENTRY_BYTES) this.entries.set(digest, { content, mediaType });
   }
 }

@@ -110,6 +110,9 @@ export class ManifestStore {
 
   async get(name: string, reference: string): Promise<StoredManifest> {
     const digest = await this.resolve(name, reference);
+    // the kept copy carries its media type: no parse of the manifest per GET
+    const kept = this.bytesCache.get(digest.value);
+    if (kept) return { digest: digest.value, mediaType: kept.mediaType, content: kept.content };
     const content = await this.readContent(digest);
     if (!content) throw unknownManifest(name, reference);
     return { digest: digest.value, mediaType: storedMediaType(parseManifestJson(content)), content };
@@ -163,7 +166,7 @@ export class ManifestStore {
     await this.options.catalogIndex?.add(name);
     if (subject) await this.storage.writeLink(this.layout.referrerLink(name, subject, digest), digest);
     for (const tag of tags) await this.tag(name, tag, digest);
-    this.bytesCache.remember(digest.value, content);
+    this.bytesCache.remember(digest.value, content, storedMediaType(fields));
     return { digest: digest.value, tags, ...(subject ? { subject: subject.value } : {}) };
   }
 
@@ -212,7 +215,7 @@ export class ManifestStore {
    */
   async readContent(digest: Digest): Promise<Uint8Array | undefined> {
     const cached = this.bytesCache.get(digest.value);
-    if (cached) return cached;
+    if (cached) return cached.content;
     const path = this.layout.blobData(digest);
     const size = await this.storage.sizeOf(path);
     if (size === undefined || size > MAX_MANIFEST_SIZE) return undefined;
@@ -220,7 +223,7 @@ export class ManifestStore {
     // grown since the stat (a concurrent writer): still not something to hand out as a manifest
     if (!content || content.length > MAX_MANIFEST_SIZE) return undefined;
     // only bytes that hash to their digest are kept (a blob file damaged on disk is served as stored, but not remembered)
-    if (digestBytes(content, digest.algorithm) === digest.value) this.bytesCache.remember(digest.value, content);
+    if (digestBytes(content, digest.algorithm) === digest.value) this.bytesCache.remember(digest.value, content, storedMediaType(parseManifestJson(content)));
     return content;
   }
 

@@ -1,26 +1,30 @@
 /**
  * A driver view whose every call carries one AbortSignal: the registry builds one per request, so the
  * request's signal reaches the driver without every registry function taking a `signal` parameter.
+ * The signal may be given as a function that makes it on first use: a request answered from memory (a
+ * manifest GET whose links are kept) then never makes one, and an AbortController costs more than the
+ * rest of such a request's bookkeeping.
  */
 import type { FileWriter, StorageDriver } from './driver.js';
 
-export function withSignal(driver: StorageDriver, signal: AbortSignal | undefined): StorageDriver {
+export function withSignal(driver: StorageDriver, signal: AbortSignal | (() => AbortSignal) | undefined): StorageDriver {
   if (!signal) return driver;
+  const signalOf = typeof signal === 'function' ? signal : () => signal;
   const bound: StorageDriver = {
     name: driver.name,
-    getContent: (path) => driver.getContent(path, signal),
-    putContent: (path, content) => driver.putContent(path, content, signal),
-    reader: (path, offset) => driver.reader(path, offset, signal),
-    writer: async (path, append) => writerWithSignal(await driver.writer(path, append, signal), signal),
-    uploadSize: (path) => driver.uploadSize(path, signal),
-    stat: (path) => driver.stat(path, signal),
-    list: (path) => driver.list(path, signal),
-    move: (sourcePath, destPath) => driver.move(sourcePath, destPath, signal),
-    delete: (path) => driver.delete(path, signal),
+    getContent: (path) => driver.getContent(path, signalOf()),
+    putContent: (path, content) => driver.putContent(path, content, signalOf()),
+    reader: (path, offset) => driver.reader(path, offset, signalOf()),
+    writer: async (path, append) => writerWithSignal(await driver.writer(path, append, signalOf()), signalOf()),
+    uploadSize: (path) => driver.uploadSize(path, signalOf()),
+    stat: (path) => driver.stat(path, signalOf()),
+    list: (path) => driver.list(path, signalOf()),
+    move: (sourcePath, destPath) => driver.move(sourcePath, destPath, signalOf()),
+    delete: (path) => driver.delete(path, signalOf()),
   };
-  if (driver.redirectURL) bound.redirectURL = (path, options) => driver.redirectURL!(path, options, signal);
-  if (driver.listAfter) bound.listAfter = (path, after, limit) => driver.listAfter!(path, after, limit, signal);
-  if (driver.walk) bound.walk = (path, fn, options) => driver.walk!(path, fn, options, signal);
+  if (driver.redirectURL) bound.redirectURL = (path, options) => driver.redirectURL!(path, options, signalOf());
+  if (driver.listAfter) bound.listAfter = (path, after, limit) => driver.listAfter!(path, after, limit, signalOf());
+  if (driver.walk) bound.walk = (path, fn, options) => driver.walk!(path, fn, options, signalOf());
   // synchronous: nothing to stop
   if (driver.contentStampSync) bound.contentStampSync = (path) => driver.contentStampSync!(path);
   return bound;

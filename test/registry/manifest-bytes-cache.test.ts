@@ -84,3 +84,24 @@ describe('manifest bytes kept in memory serve the next request', () => {
     }
   });
 });
+
+describe('the media type of a manifest kept in memory', () => {
+  it.each([
+    ['its own mediaType', {}],
+    ['no mediaType field (served by its shape)', { mediaType: undefined }],
+  ])('is the one storage gives, for a manifest with %s', async (_, extra) => {
+    const driver = inMemoryDriver();
+    const pusher = await startTestRegistry({ driver });
+    const fresh = await startTestRegistry({ driver });
+    try {
+      const image = await pushImage(pusher, 'typed/app', 'latest', extra, 'typed layer');
+      const fromMemory = await pusher.send('GET', '/v2/typed/app/manifests/latest');
+      const fromStorage = await fresh.send('GET', '/v2/typed/app/manifests/latest');
+      expect([fromMemory.status, fromMemory.headers['content-type'], fromMemory.body.toString()]).toEqual([200, OCI_MANIFEST, image.manifest]);
+      expect([fromStorage.status, fromStorage.headers['content-type'], fromStorage.body.toString()]).toEqual([200, OCI_MANIFEST, image.manifest]);
+    } finally {
+      await pusher.close();
+      await fresh.close();
+    }
+  });
+});
