@@ -72,6 +72,8 @@ const parentOf = (name: string): string => name.slice(0, Math.max(0, name.lastIn
 interface Base {
   readonly id: string;
   readonly names: readonly string[];
+  /** the driver's stamp of `current` when it was read naming this base */
+  readonly pointerStamp?: string | undefined;
 }
 
 /** What every per-request view of one registry shares: the loaded base and the names known to be indexed. */
@@ -133,6 +135,7 @@ export class CatalogIndex {
     const id = `${Date.now().toString(36)}-${randomUUID()}`;
     await this.storage.driver.putContent(this.layout.catalogBase(id), encoder.encode(names.join('\n')));
     await this.storage.driver.putContent(this.layout.catalogPointer(), encoder.encode(id));
+    // its stamp is unknown here: the next page reads `current` once
     this.state.base = { id, names };
     // Bases another build replaced an hour ago or more: a process that read `current` before it moved has
     // long loaded its base (and one that finds its base gone reads `current` again, or walks).
@@ -182,16 +185,27 @@ export class CatalogIndex {
     return found;
   }
 
-  /** The base `current` names, read again only when `current` changed; undefined when none is readable. */
+  /**
+   * The base `current` names, read again only when `current` changed; undefined when none is readable.
+   * Where the driver stamps objects (a synchronous local stat, see `contentStampSync`) `current` is read
+   * only when its stamp moved: the stamp is taken before the read, so a write in between leaves the read
+   * id under an older stamp, never the reverse.
+   */
   private async currentBase(): Promise<Base | undefined> {
+    const stamp = this.storage.driver.contentStampSync?.(this.layout.catalogPointer());
+    const kept = this.state.base;
+    if (stamp !== undefined && kept?.pointerStamp === stamp) return kept;
     const pointer = await this.storage.getOrUndefined(this.layout.catalogPointer());
     if (pointer === undefined) return undefined;
     const id = decoder.decode(pointer).trim();
-    if (this.state.base?.id === id) return this.state.base;
+    if (kept?.id === id) {
+      this.state.base = { ...kept, pointerStamp: stamp };
+      return this.state.base;
+    }
     const content = await this.storage.getOrUndefined(this.layout.catalogBase(id));
     if (content === undefined) return undefined;
     const text = decoder.decode(content);
-    this.state.base = { id, names: text === '' ? [] : text.split('\n') };
+    this.state.base = { id, names: text === '' ? [] : text.split('\n'), pointerStamp: stamp };
     return this.state.base;
   }
 

@@ -2,7 +2,7 @@
  * Sorted listings kept between calls (listAfter): a kept listing is used only while the folder is
  * unchanged, whoever changes it (here a second driver on the same root, as a second process would be).
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -84,5 +84,17 @@ describe('filesystem: sorted listings kept while a folder is unchanged', () => {
       }),
       { numRuns: 80 },
     );
+  });
+
+  it('answers names in code-unit order where their bytes sort otherwise (readdir answers them by bytes), without the ~ temporaries', async () => {
+    const root = await freshRoot();
+    const folder = join(root, 'names');
+    await mkdir(folder);
+    // U+FFFD sorts before U+1F600 by UTF-8 bytes, after it by UTF-16 code units (a surrogate pair, D83D DE00)
+    const written = ['b', 'a-b', 'a', '\uFFFD', '\u{1F600}', 'a.b', 'c~x.tmp', 'B', '_x'];
+    for (const name of written) await writeFile(join(folder, name), name);
+    const expected = written.filter((name) => !name.includes('~')).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    expect(expected.indexOf('\u{1F600}')).toBeLessThan(expected.indexOf('\uFFFD'));
+    expect(await new SortedListings().names(folder)).toEqual(expected);
   });
 });
