@@ -44,19 +44,23 @@ function percentile(sorted, p) {
   return sorted[Math.max(0, index)];
 }
 
+/** `result`: per-operation `samples` (ms), or a load generator's own `count` and `percentiles` (bench/wrk.js) */
 function summarise(result, cpuMs) {
-  const sorted = [...result.samples].sort((a, b) => a - b);
+  const sorted = [...(result.samples ?? [])].sort((a, b) => a - b);
+  const count = result.count ?? sorted.length;
   const totalMs = result.wallMs ?? sorted.reduce((sum, ms) => sum + ms, 0);
+  const at = (p) => result.percentiles?.[`p${p}`] ?? percentile(sorted, p);
   return {
-    count: sorted.length,
+    count,
     // CPU time (all threads, user + system) the server used over the scenario, per operation: unlike
     // ops/s it hardly depends on what else the machine is doing (10 ms ticks: read it over many operations)
-    cpuMsPerOp: cpuMs / sorted.length,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-    opsPerSecond: sorted.length / (totalMs / 1000),
-    mbPerSecond: result.bytesPerOp ? (result.bytesPerOp * sorted.length) / (1024 * 1024) / (totalMs / 1000) : undefined,
+    cpuMsPerOp: cpuMs / count,
+    p50: at(50),
+    p95: at(95),
+    p99: at(99),
+    opsPerSecond: count / (totalMs / 1000),
+    mbPerSecond: result.bytesPerOp ? (result.bytesPerOp * count) / (1024 * 1024) / (totalMs / 1000) : undefined,
+    ...(result.generator ? { generator: result.generator } : {}),
   };
 }
 
@@ -144,6 +148,8 @@ if (ceiling) {
     console.log(`  ${t} MB/s as a share of the ceiling: ${pushes.map((name) => share(t, name)).filter(Boolean).join(', ')}`);
   }
 }
+const generated = names.filter((name) => results[targets[0]].scenarios[name].generator);
+for (const name of generated) console.log(`${name}: load from ${results[targets[0]].scenarios[name].generator} (one thread), its own latency percentiles`);
 if (args.workers) console.log(`stowage http.workers: ${args.workers}`);
 if (nodeFlags.length > 0) console.log(`stowage node flags: ${nodeFlags.join(' ')}`);
 if (args.json) await writeFile(args.json, JSON.stringify(ceiling ? { ...results, ceiling } : results, null, 2));

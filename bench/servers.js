@@ -22,7 +22,7 @@ async function freePort() {
   });
 }
 
-function ensureDebianPackage(pkg, binary) {
+export function ensureDebianPackage(pkg, binary) {
   if (spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0) return;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (spawnSync('apt-cache', ['show', pkg], { stdio: 'ignore' }).status !== 0) spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
