@@ -2,14 +2,14 @@
  * The registry domain service: what the HTTP API does, without HTTP. Every operation validates its
  * names and digests first and answers failures as RegistryError with the spec's codes.
  */
-import { annotationsOf, imageConfigOf, labelsOf, MAX_INDEXED_CONFIG_BYTES, SearchIndex, type Annotations, type SearchHit, type SearchPage } from './search/index.js';
+import { annotationsOf, indexedFieldsOf, labelsOf, MAX_INDEXED_CONFIG_BYTES, SearchIndex, type Annotations, type SearchHit, type SearchPage } from './search/index.js';
 import { cachedDriver, type RegistryCaches } from './cache/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { withSignal } from '../storage/signal.js';
 import { BlobStore, type BlobBody, type BlobDescriptor } from './blobs.js';
 import { Catalog } from './catalog.js';
 import { CatalogIndex, CatalogIndexState } from './catalog-index.js';
-import { isSupportedAlgorithm, parseDigest, type DigestAlgorithm } from './digest.js';
+import { digestBytes, isSupportedAlgorithm, parseDigest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import { StorageLayout } from './layout.js';
 import { silentLogger, type RegistryLogger } from './logger.js';
@@ -369,14 +369,17 @@ export class Registry {
 
   /**
    * What the search index keeps of a manifest: the labels of its image config (docker build's LABEL), with its
-   * own top-level annotations over them. A config that cannot be read only costs its labels.
+   * own top-level annotations over them. A config that cannot be read only costs its labels; one read before
+   * (the same image under another tag) is not read again (search/config-labels.ts).
    */
   private async searchAnnotations(content: Uint8Array): Promise<Annotations> {
-    const annotations = annotationsOf(content);
-    const config = imageConfigOf(content);
+    const { annotations, config } = indexedFieldsOf(content);
     if (!config) return annotations;
+    const known = this.searchIndex.configLabels.get(config.digest);
+    if (known) return { ...known, ...annotations };
     try {
-      const body = await this.blobStore.open(parseDigest(config.digest), 0);
+      const digest = parseDigest(config.digest);
+      const body = await this.blobStore.open(digest, 0);
       const chunks: Buffer[] = [];
       let size = 0;
       try {
@@ -388,7 +391,11 @@ export class Registry {
       } finally {
         body.stream.destroy();
       }
-      return { ...labelsOf(Buffer.concat(chunks)), ...annotations };
+      const configContent = Buffer.concat(chunks);
+      const labels = labelsOf(configContent);
+      // only labels of the bytes the digest names are kept (a blob file damaged on disk is read again next time)
+      if (digestBytes(configContent, digest.algorithm) === digest.value) this.searchIndex.configLabels.remember(digest.value, labels);
+      return { ...labels, ...annotations };
     } catch {
       return annotations;
     }

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchConfig } from '../../src/config/search.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
-import { inMemoryDriver, OCI_MANIFEST, pushImage, sha256, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
+import { inMemoryDriver, OCI_MANIFEST, pushBlob, pushImage, sha256, startTestRegistry, type TestRegistry } from '../http/support/registry.js';
 import { startPostgres, type RunningPostgres } from '../support/postgres.js';
 
 interface V2Answer {
@@ -181,6 +181,49 @@ describe('a delete with an index on', () => {
       expect(reads.filter((target) => !target.includes('/_manifests/tags/t7/'))).toEqual([]);
       expect((await search('number%207'))).toEqual([]);
       expect((await search('number%208'))).toEqual([{ name: 'many/tags', tags: ['t8'], description: 'build number 8' }]);
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
+describe('the labels of image configs', () => {
+  it('are read from storage once per config: the same image under more tags reads it no more, and its labels are found on every tag', async () => {
+    const storage = inMemoryDriver();
+    const reads: string[] = [];
+    const driver: StorageDriver = Object.assign(Object.create(storage) as StorageDriver, {
+      getContent: (target: string, signal?: AbortSignal) => (reads.push(target), storage.getContent(target, signal)),
+      reader: (target: string, offset: number, signal?: AbortSignal) => (reads.push(target), storage.reader(target, offset, signal)),
+    });
+    const registry = await startTestRegistry({ driver, search: { backend: 'memory' } });
+    const blobData = (digest: string) => `/${digest.replace(':', '/').replace(/\/(..)/, '/$1/$1')}/data`;
+    const readsOf = (digest: string) => reads.filter((target) => target.endsWith(blobData(digest))).length;
+    const push = async (tag: string, labels: Record<string, string>): Promise<string> => {
+      const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels } });
+      const configDigest = await pushBlob(registry, 'labelled/app', config);
+      const layerDigest = await pushBlob(registry, 'labelled/app', 'one layer');
+      const manifest = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: 'one layer'.length }],
+      });
+      expect((await registry.send('PUT', `/v2/labelled/app/manifests/${tag}`, { body: manifest, headers: { 'content-type': OCI_MANIFEST } })).status).toBe(201);
+      return configDigest;
+    };
+    const search = async (term: string) => (await registry.send('GET', `/v2/_stowage/search?q=${term}`)).json<V2Answer>().repositories;
+    try {
+      // built before the pushes, so that what the index holds is what the pushes recorded
+      expect(await search('labelled')).toEqual([]);
+      const blue = await push('v1', { team: 'blue squad' });
+      expect(readsOf(blue)).toBe(1);
+      await push('v1-again', { team: 'blue squad' });
+      await push('latest', { team: 'blue squad' });
+      expect(readsOf(blue)).toBe(1);
+      const red = await push('other', { team: 'red squad' });
+      expect(readsOf(red)).toBe(1);
+      expect(await search('blue%20squad')).toEqual([{ name: 'labelled/app', tags: ['latest', 'v1', 'v1-again'] }]);
+      expect(await search('red%20squad')).toEqual([{ name: 'labelled/app', tags: ['other'] }]);
     } finally {
       await registry.close();
     }

@@ -10,6 +10,7 @@ import type { RegistryLogger } from '../logger.js';
 import { foldForSearch, type Annotations, type SearchStore, type TagAnnotations } from './store.js';
 import { MemorySearchStore } from './memory-store.js';
 import { RegistryError } from '../errors.js';
+import { ConfigLabelsCache } from './config-labels.js';
 
 export type { Annotations, SearchStore } from './store.js';
 export { MemorySearchStore } from './memory-store.js';
@@ -28,14 +29,26 @@ export const DESCRIPTION_ANNOTATION = 'org.opencontainers.image.description';
 
 /** a manifest's top-level string annotations; {} for anything else (the registry validated the manifest already) */
 export function annotationsOf(content: Uint8Array): Annotations {
+  return indexedFieldsOf(content).annotations;
+}
+
+/** what the index reads of a manifest, from one parse: its annotations, and the image config worth reading for labels */
+export function indexedFieldsOf(content: Uint8Array): { annotations: Annotations; config?: { digest: string; size: number } } {
+  let parsed: { annotations?: unknown; config?: { mediaType?: unknown; digest?: unknown; size?: unknown } };
   try {
-    const parsed = JSON.parse(Buffer.from(content).toString('utf8')) as { annotations?: unknown };
-    const raw = parsed.annotations;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return {};
-    return Object.fromEntries(Object.entries(raw).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+    parsed = JSON.parse(Buffer.from(content).toString('utf8')) as typeof parsed;
   } catch {
-    return {};
+    return { annotations: {} };
   }
+  if (parsed === null || typeof parsed !== 'object') return { annotations: {} };
+  const raw = parsed.annotations;
+  const annotations =
+    raw === null || typeof raw !== 'object' || Array.isArray(raw)
+      ? {}
+      : Object.fromEntries(Object.entries(raw).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  const config = parsed.config;
+  if (!config || typeof config.digest !== 'string' || typeof config.size !== 'number' || !IMAGE_CONFIG_TYPES.has(String(config.mediaType))) return { annotations };
+  return config.size <= MAX_INDEXED_CONFIG_BYTES ? { annotations, config: { digest: config.digest, size: config.size } } : { annotations };
 }
 
 /** image config media types whose `config.Labels` are indexed (docker build's LABEL lands there, not in annotations) */
@@ -45,13 +58,7 @@ export const MAX_INDEXED_CONFIG_BYTES = 1024 * 1024;
 
 /** the image config a manifest names, when its labels are worth reading */
 export function imageConfigOf(content: Uint8Array): { digest: string; size: number } | undefined {
-  try {
-    const config = (JSON.parse(Buffer.from(content).toString('utf8')) as { config?: { mediaType?: unknown; digest?: unknown; size?: unknown } }).config;
-    if (!config || typeof config.digest !== 'string' || typeof config.size !== 'number' || !IMAGE_CONFIG_TYPES.has(String(config.mediaType))) return undefined;
-    return config.size <= MAX_INDEXED_CONFIG_BYTES ? { digest: config.digest, size: config.size } : undefined;
-  } catch {
-    return undefined;
-  }
+  return indexedFieldsOf(content).config;
 }
 
 /** an image config's string `config.Labels`; {} for anything else */
@@ -114,6 +121,8 @@ function hitOf(name: string, tagged: TagAnnotations, term: string): SearchHit | 
 export const searchClock = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 export class SearchIndex {
+  /** shared by every per-request view of the registry, as the index is */
+  readonly configLabels = new ConfigLabelsCache();
   private building: Promise<number> | undefined;
   private closing = false;
 

@@ -46,6 +46,9 @@ export class SqliteSearchStore implements SearchStore {
   readonly kind = 'sqlite' as const;
   private opened: Database.Database | undefined;
   private closed = false;
+  /** compiled once per SQL text: better-sqlite3 compiles a statement on every prepare, a push's largest cost here */
+  private readonly statements = new Map<string, Database.Statement<unknown[]>>();
+  private immediate: Database.Transaction<(run: () => void) => void> | undefined;
 
   /** the file is opened (and made, with its folder) at the first use, or by open() */
   constructor(readonly location: string) {}
@@ -81,13 +84,22 @@ export class SqliteSearchStore implements SearchStore {
     return db;
   }
 
+  private statement<P extends unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let compiled = this.statements.get(sql);
+    if (!compiled) {
+      compiled = this.db.prepare(sql);
+      this.statements.set(sql, compiled);
+    }
+    return compiled as unknown as Database.Statement<P, R>;
+  }
+
   private upsertRepository(name: string, at: number): void {
-    this.db.prepare('INSERT INTO repositories (name, updated_at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at)').run(name, at);
+    this.statement('INSERT INTO repositories (name, updated_at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at)').run(name, at);
   }
 
   private upsertTag(name: string, tag: string, annotations: Annotations, at: number, onlyOlderThan: boolean): void {
-    this.db
-      .prepare(
+    this
+      .statement(
         `INSERT INTO tags (repository, tag, annotations, tag_folded, values_folded, updated_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (repository, tag) DO UPDATE SET annotations = excluded.annotations, values_folded = excluded.values_folded, updated_at = excluded.updated_at
          WHERE tags.updated_at ${onlyOlderThan ? '<' : '<='} excluded.updated_at`,
@@ -96,10 +108,10 @@ export class SqliteSearchStore implements SearchStore {
   }
 
   async tagsPushed(name: string, tags: readonly string[], annotations: Annotations, at: number): Promise<void> {
-    this.db.transaction(() => {
+    this.transaction(() => {
       this.upsertRepository(name, at);
       for (const tag of tags) this.upsertTag(name, tag, annotations, at, false);
-    }).immediate();
+    });
   }
 
   async refresh(name: string, tags: TagAnnotations | undefined, readAt: number): Promise<void> {
@@ -121,10 +133,10 @@ export class SqliteSearchStore implements SearchStore {
   }
 
   async tagsRemoved(name: string, tags: readonly string[], at: number): Promise<void> {
-    const remove = this.db.prepare('DELETE FROM tags WHERE repository = ? AND tag = ? AND updated_at < ?');
-    this.db.transaction(() => {
+    const remove = this.statement('DELETE FROM tags WHERE repository = ? AND tag = ? AND updated_at < ?');
+    this.transaction(() => {
       for (const tag of tags) remove.run(name, tag, at);
-    }).immediate();
+    });
   }
 
   async prune(present: ReadonlySet<string>, readAt: number): Promise<void> {
@@ -169,8 +181,15 @@ export class SqliteSearchStore implements SearchStore {
     this.db.prepare("INSERT INTO search_meta (key, value) VALUES ('built_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(at));
   }
 
+  /** one IMMEDIATE transaction (the write lock taken at its start); the wrapper, like a statement, is made once */
+  private transaction(work: () => void): void {
+    this.immediate ??= this.db.transaction((run: () => void) => run());
+    this.immediate.immediate(work);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.statements.clear();
     if (this.opened?.open) this.opened.close();
   }
 }
