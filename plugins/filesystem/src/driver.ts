@@ -101,12 +101,14 @@ export class FilesystemDriver implements StorageDriver {
     const staging = temporaryPathOf(missing);
     const stagedFile = join(staging, relative(missing, file));
     try {
-      mkdirSync(dirname(stagedFile), { recursive: true });
+      // top down: a recursive mkdir tries the deepest folder first and fails its way up
+      const stagedFolders = foldersFrom(dirname(stagedFile), staging);
+      for (const folder of [...stagedFolders].reverse()) mkdirSync(folder);
       // the staging folder was just made: only a concurrent removal (purging) makes it vanish
       if (!(await writeNewFileDurably(stagedFile, content, signal))) throw Object.assign(new Error(`${staging} vanished`), { code: 'ENOENT' });
       // the staged folders hold the file and each other: synced before the rename, so the folder that
       // appears is whole on disk too, not only in the journal's order
-      await Promise.all(foldersFrom(dirname(stagedFile), staging).map(syncDirectoryOf));
+      await Promise.all(stagedFolders.map(syncDirectoryOf));
       signal?.throwIfAborted();
       renameSync(staging, missing);
     } catch (err) {
