@@ -15,6 +15,7 @@ import { PassThrough } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimIsAbandoned, encodeClaimRecord, newClaimRecord } from '../../packages/backend-kit/src/claim-lease.js';
+import { EmulatorCluster } from '../elliptics/emulator.js';
 import { startOssEmulator } from '../oss/emulator.js';
 import { startStowageProcessOn } from '../oss/stowage-process.js';
 import { deterministicBuffer, startStowageProcess } from '../support/index.js';
@@ -130,6 +131,37 @@ describe('an upload whose registry process was killed mid-PATCH', () => {
 
     await first.close();
     const second = await startStowageProcess({ rootdirectory: root });
+    cleanups.push(() => second.close());
+    await resumeAndFinish(second.url, location.replace(first.url, second.url));
+  }, 120_000);
+});
+
+describe('an upload whose registry process on Elliptics was killed mid-PATCH', () => {
+  it('resumes at the durable offset on the restarted process (elliptics on emulated nodes, chunks of the interrupted PATCH staged)', async () => {
+    const cluster = await new EmulatorCluster([{ groups: [1, 2] }, { groups: [1, 2] }], { idsPerBackend: 2 }).start();
+    cleanups.push(() => cluster.stop());
+    const lines = ['  elliptics:', `    nodes: "${cluster.remotes.join(' ')}"`, '    groups: [1, 2]', '    chunksize: 4096'];
+    const first = await startStowageProcessOn(lines);
+    cleanups.push(() => first.close());
+
+    let location = await startUpload(first.url);
+    const opening = await patch(location, 0, FIRST);
+    expect(opening.status).toBe(202);
+    location = opening.location;
+    const liveBefore = cluster.liveBytes();
+
+    // the next chunk arrives in part; the writer stages what arrived, a chunk at a time
+    const body = new PassThrough();
+    const interrupted = request(location, { method: 'PATCH', body, headers: { 'content-type': 'application/octet-stream', 'content-range': `${FIRST}-${content.length - 1}` } }).catch((err: unknown) => err);
+    body.write(content.subarray(FIRST, FIRST + 40 * 1024));
+    await waitFor(() => cluster.liveBytes() > liveBefore + 32 * 1024, 'the writer to stage the chunks that arrived');
+    const exited = once(first.server.child, 'exit');
+    first.server.child.kill('SIGKILL');
+    await exited;
+    body.destroy();
+    await interrupted;
+
+    const second = await startStowageProcessOn(lines);
     cleanups.push(() => second.close());
     await resumeAndFinish(second.url, location.replace(first.url, second.url));
   }, 120_000);

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../src/storage/driver.js';
 import { keyId } from '../../plugins/elliptics/src/protocol/ids.js';
@@ -145,6 +147,49 @@ describe('the Elliptics driver on three emulated nodes serving groups 1, 2 and 3
     const stored = text(await driver.getContent('/up/data'));
     expect(stored).toBe('a'.repeat(5000) + 'b'.repeat(10));
   });
+
+  it('leaves a writer\'s chunks out of the upload until it closes, and refuses another writer while the first one lives', async () => {
+    const first = await driver.writer('/claimed/data', false);
+    await first.write(Buffer.from('a'.repeat(4096)));
+    await first.close();
+    const holder = await driver.writer('/claimed/data', true);
+    await holder.write(Buffer.from('b'.repeat(8192)));
+    expect(await driver.uploadSize('/claimed/data'), 'chunks of a writer not closed are not acknowledged').toBe(4096);
+    const other = await driver.writer('/claimed/data', true);
+    expect(other.size).toBe(4096);
+    await expect(other.write(Buffer.from('c'.repeat(4096)))).rejects.toMatchObject({ code: 'INVALID_OFFSET' });
+    await holder.close();
+    expect(await driver.uploadSize('/claimed/data')).toBe(4096 + 8192);
+  });
+
+  it('takes over, once, the claim of a writer whose process was killed, leaving its chunks out', async () => {
+    const first = await driver.writer('/orphan/data', false);
+    await first.write(Buffer.from('a'.repeat(4096)));
+    await first.close();
+    // a writer of a process killed after staging two chunks of its PATCH
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', [
+      `const { createDriver } = await import(${JSON.stringify(new URL('../../plugins/elliptics/src/index.ts', import.meta.url).pathname)});`,
+      `const { driverErrors } = await import(${JSON.stringify(new URL('../../src/storage/errors.ts', import.meta.url).pathname)});`,
+      `const logger = { debug() {}, info() {}, warn() {}, error() {} };`,
+      `const driver = await createDriver({ nodes: ${JSON.stringify([cluster.remotes[0]])}, groups: [1, 2, 3], chunksize: 4096 }, { logger, errors: driverErrors('elliptics'), baseDir: process.cwd() });`,
+      `const writer = await driver.writer('/orphan/data', true);`,
+      `await writer.write(Buffer.alloc(8192, 98));`,
+      `console.log('staged'); setInterval(() => {}, 1000);`,
+    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+    expect(line.toString().trim()).toBe('staged');
+    const live = await driver.writer('/orphan/data', true);
+    await expect(live.write(Buffer.from('x'.repeat(4096))), 'refused while the holder lives').rejects.toMatchObject({ code: 'INVALID_OFFSET' });
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+    expect(await driver.uploadSize('/orphan/data')).toBe(4096);
+    const [one, two] = [await driver.writer('/orphan/data', true), await driver.writer('/orphan/data', true)];
+    await one.write(Buffer.from('c'.repeat(4096)));
+    await expect(two.write(Buffer.from('d'.repeat(4096))), 'one writer takes the claim over').rejects.toMatchObject({ code: 'INVALID_OFFSET' });
+    await one.commit();
+    expect(text(await driver.getContent('/orphan/data'))).toBe('a'.repeat(4096) + 'c'.repeat(4096));
+  }, 60_000);
 
   it('lists direct children, deletes recursively and prunes emptied directories', async () => {
     await driver.putContent('/tree/a/one', Buffer.from('1'));

@@ -15,7 +15,13 @@
  *   (atomic on the server; eblob grows an appended record geometrically, so the journal stays linear).
  *   Every line is appended with compare-and-swap against the journal its writer last saw (see `stage`), so
  *   of two writers that saw the same journal only the first to write adds to it; a commit first appends
- *   the line `commit` the same way, which claims the upload against writers that saw it before;
+ *   the line `commit` the same way, which claims the upload against writers that saw it before.
+ *   A writer's first line is `claim <record>` (its holder, see @stowage/backend-kit claim-lease.ts), and it
+ *   ends with `closed` when the writer closes: the chunks of a claim not closed are not acknowledged (the
+ *   upload's size leaves them out), and a writer that finds a claim in progress is refused while its holder
+ *   lives, and takes it over (its own `claim` line, whose chunks replace the other's) once the holder is
+ *   dead or silent for the lease, so a process killed mid-PATCH never leaves the upload refusing for ever.
+ *   Chunk lines before any claim (an older stowage's) count as closed;
  * - `chunked:<path>`: the committed object's descriptor, JSON `{"size":n,"chunks":[[name,size],...]}`, with
  *   `"movingTo":"<path>"` while a move hands its chunks to another descriptor;
  * - `staged:<dir>`: names in `dir` that had an upload staged, one a line (APPEND), for recursive deletes.
@@ -23,6 +29,7 @@
  * a reader looks there first and at `chunked:<path>` next.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { type ClaimRecord, claimIsAbandoned, decodeClaimRecord, encodeClaimRecord } from '@stowage/backend-kit';
 import type { ObjectStore } from './objects.js';
 import { type EllipticsClient, QuorumError, type ReplicaInfo, isStatus } from './protocol/client.js';
 import { IoFlags, Status } from './protocol/constants.js';
@@ -40,10 +47,23 @@ export interface ChunkedObject {
 const CHUNK_NAME = /^[0-9a-f]{32}$/;
 /** The journal line a commit appends to claim the upload (it adds no bytes). */
 const COMMIT_LINE = 'commit';
+/** The journal line a writer appends when it closes: its chunks are acknowledged. */
+const CLOSED_LINE = 'closed';
+const CLAIM_PREFIX = 'claim ';
+
+/** The journal line that starts a writer's claim. */
+export const claimLine = (record: ClaimRecord): string => `${CLAIM_PREFIX}${encodeClaimRecord(record).toString('utf8')}\n`;
 
 /** An uncommitted upload as read: its chunks, and the journal's bytes (what the next append expects to find). */
 export interface StagedUpload {
+  /** the chunks of the upload in order: those writers closed on, then those of the claim in progress */
   readonly entries: ChunkEntry[];
+  /** how many of `entries` writers closed on: the upload's acknowledged size is theirs */
+  readonly closedCount: number;
+  /** a writer's claim in progress (not closed), and whether its holder is gone (see claim-lease.ts) */
+  readonly claim?: { readonly abandoned: boolean };
+  /** chunks of claims taken over, which the upload no longer holds (removed with it) */
+  readonly orphaned: ChunkEntry[];
   readonly journal: Buffer;
 }
 
@@ -90,9 +110,10 @@ export class ChunkStore {
 
   // ---- uncommitted uploads
 
-  /** The chunks staged for `path`, in order, or undefined when no upload is staged there. */
+  /** Every chunk staged for `path` (a claim in progress's and orphaned ones too), or undefined when no upload is staged there. */
   async staged(path: string): Promise<ChunkEntry[] | undefined> {
-    return (await this.stagedUpload(path))?.entries;
+    const upload = await this.stagedUpload(path);
+    return upload && [...upload.entries, ...upload.orphaned];
   }
 
   /** The upload staged for `path` with its journal's bytes, or undefined when none is staged there. */
@@ -101,25 +122,50 @@ export class ChunkStore {
     const replica = await this.client.newest(id);
     if (!replica) return undefined;
     const journal = replica.size === 0 ? Buffer.alloc(0) : await this.objects.readAll(id, replica);
-    const entries = journal
-      .toString('utf8')
-      .split('\n')
-      .filter((line) => line !== '' && line !== COMMIT_LINE)
-      .map((line) => parseEntry(line, `the staged upload of ${path}`));
-    return { entries, journal };
+    const entries: ChunkEntry[] = [];
+    const orphaned: ChunkEntry[] = [];
+    let closedCount = 0;
+    let claim: ClaimRecord | 'unreadable' | undefined;
+    for (const line of journal.toString('utf8').split('\n')) {
+      if (line === '' || line === COMMIT_LINE) continue;
+      if (line === CLOSED_LINE) {
+        closedCount = entries.length;
+        claim = undefined;
+      } else if (line.startsWith(CLAIM_PREFIX)) {
+        // a claim after another not closed took it over: the other's chunks are no longer the upload's
+        orphaned.push(...entries.splice(closedCount));
+        claim = decodeClaimRecord(Buffer.from(line.slice(CLAIM_PREFIX.length), 'utf8')) ?? 'unreadable';
+      } else {
+        entries.push(parseEntry(line, `the staged upload of ${path}`));
+        if (claim === undefined) closedCount = entries.length;
+      }
+    }
+    if (claim === undefined) return { entries, closedCount, orphaned, journal };
+    // the holder renews its claim by every line it appends: the journal's time is its last renewal
+    const modified = replica.mtime.tsec * 1000 + Math.floor(replica.mtime.tnsec / 1e6);
+    const abandoned =
+      claim === 'unreadable'
+        ? claimIsAbandoned(undefined, new Date(modified))
+        : claimIsAbandoned(encodeClaimRecord({ ...claim, renewedAt: Math.max(claim.renewedAt, modified) }), new Date(modified));
+    return { entries, closedCount, claim: { abandoned }, orphaned, journal };
   }
 
   /**
    * Adds a chunk to the upload staged for `path`, if its journal still holds exactly `seen` (undefined: no
    * journal); resolves to the journal's bytes after the append, and throws JournalChanged otherwise.
    */
-  async stage(path: string, entry: ChunkEntry, seen: Buffer | undefined): Promise<Buffer> {
-    return this.appendClaimed(path, `${entry[0]} ${entry[1]}\n`, seen);
+  async stage(path: string, entry: ChunkEntry, seen: Buffer | undefined, claim = ''): Promise<Buffer> {
+    return this.appendClaimed(path, `${claim}${entry[0]} ${entry[1]}\n`, seen);
   }
 
   /** Claims the upload staged for `path` for a commit, if its journal still holds exactly `seen`. */
-  async claimCommit(path: string, seen: Buffer | undefined): Promise<void> {
-    await this.appendClaimed(path, `${COMMIT_LINE}\n`, seen);
+  async claimCommit(path: string, seen: Buffer | undefined, claim = ''): Promise<void> {
+    await this.appendClaimed(path, `${claim}${COMMIT_LINE}\n`, seen);
+  }
+
+  /** Marks the chunks of the writer's claim acknowledged, if the journal still holds exactly `seen`. */
+  async closeClaim(path: string, seen: Buffer | undefined): Promise<Buffer> {
+    return this.appendClaimed(path, `${CLOSED_LINE}\n`, seen);
   }
 
   /**

@@ -8,7 +8,8 @@
 import { addAbortSignal, Readable } from 'node:stream';
 import type { DriverErrorFactory, DriverLogger, FileInfo, FileWriter, StorageDriver } from 'stowage';
 import { withSignal } from '@stowage/backend-kit';
-import { type ChunkEntry, ChunkStore, JournalChanged } from './chunked.js';
+import { newClaimRecord } from '@stowage/backend-kit';
+import { type ChunkEntry, ChunkStore, JournalChanged, claimLine } from './chunked.js';
 import { DirectoryIndex, baseName, childPath, parentOf } from './listing.js';
 import { ObjectStore, rechunk, systemClock } from './objects.js';
 import { PendingDeletes } from './pending-deletes.js';
@@ -116,7 +117,7 @@ export class EllipticsDriver implements StorageDriver {
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
     const upload = await this.chunks.stagedUpload(path);
-    const staged = upload?.entries;
+    const staged = upload && [...upload.entries, ...upload.orphaned];
     // a staged upload was noted in its directory when its first chunk was stored (the note outlives it)
     let noted = staged !== undefined;
     let size = 0;
@@ -126,8 +127,9 @@ export class EllipticsDriver implements StorageDriver {
     // writer closed without being written to changes nothing.
     let prepare: (() => Promise<Upload>) | undefined;
     if (append) {
-      if (staged) {
-        size = staged.reduce((sum, [, bytes]) => sum + bytes, 0);
+      if (upload) {
+        // the acknowledged chunks: a claim in progress is another writer's, taken over or refused at the first write
+        size = closedSize(upload);
       } else {
         // Appending to committed content continues from it, as a file system would: its bytes are staged
         // as new chunks (never shared, so deleting either object leaves the other whole).
@@ -137,27 +139,28 @@ export class EllipticsDriver implements StorageDriver {
           prepare = async () => {
             let copied = 0;
             for await (const piece of rechunk(this.bytesOf(path, committed), this.objects.chunkSize)) {
-              journal = await this.stage(path, piece, !noted, journal, copied);
+              journal = await this.stage(path, piece, !noted, journal, copied, copied === 0 ? claimLine(newClaimRecord()) : '');
               copied += piece.length;
               noted = true;
             }
-            return { noted, journal };
+            return { noted, journal, claimed: true };
           };
         }
       }
     } else if (staged) {
       prepare = async () => {
         await this.chunks.unstage(path, staged);
-        return { noted, journal: undefined };
+        return { noted, journal: undefined, claimed: false };
       };
     }
-    return new EllipticsWriter(this, path, size, this.objects.chunkSize, noted, journal, prepare);
+    const heldByOther = append && upload?.claim ? upload.claim : undefined;
+    return new EllipticsWriter(this, path, size, this.objects.chunkSize, noted, journal, prepare, heldByOther);
   }
 
   async uploadSize(path: string, signal?: AbortSignal): Promise<number> {
     return withSignal(signal, async () => {
-      const staged = await this.chunks.staged(path);
-      if (staged) return staged.reduce((sum, [, bytes]) => sum + bytes, 0);
+      const upload = await this.chunks.stagedUpload(path);
+      if (upload) return closedSize(upload);
       return (await this.requireStored(path)).size;
     });
   }
@@ -298,11 +301,11 @@ export class EllipticsDriver implements StorageDriver {
    * first), if the upload's journal is still `seen`; resolves to the journal after it. A writer overtaken by
    * another (the journal changed) is refused with INVALID_OFFSET at `offset`, and its chunk removed.
    */
-  async stage(path: string, data: Buffer, first: boolean, seen: Buffer | undefined, offset: number): Promise<Buffer> {
+  async stage(path: string, data: Buffer, first: boolean, seen: Buffer | undefined, offset: number, claim: string): Promise<Buffer> {
     if (first) await this.chunks.noteStaged(parentOf(path), baseName(path));
     const entry = await this.chunks.writeChunk(data);
     try {
-      return await this.chunks.stage(path, entry, seen);
+      return await this.chunks.stage(path, entry, seen, claim);
     } catch (err) {
       if (!(err instanceof JournalChanged)) throw err;
       await this.chunks.removeChunks([entry]);
@@ -311,18 +314,35 @@ export class EllipticsDriver implements StorageDriver {
   }
 
   /** @internal claims the upload staged for `path` for a commit, if its journal is still `seen` (INVALID_OFFSET otherwise) */
-  async claimCommit(path: string, seen: Buffer | undefined, offset: number): Promise<void> {
+  async claimCommit(path: string, seen: Buffer | undefined, offset: number, claim: string): Promise<void> {
     try {
-      await this.chunks.claimCommit(path, seen);
+      await this.chunks.claimCommit(path, seen, claim);
     } catch (err) {
       if (err instanceof JournalChanged) throw this.errors.invalidOffset(path, offset);
       throw err;
     }
   }
 
+  /** @internal acknowledges the chunks of the writer's claim on `path`, if its journal is still `seen` (INVALID_OFFSET otherwise) */
+  async closeClaim(path: string, seen: Buffer | undefined, offset: number): Promise<Buffer> {
+    try {
+      return await this.chunks.closeClaim(path, seen);
+    } catch (err) {
+      if (err instanceof JournalChanged) throw this.errors.invalidOffset(path, offset);
+      throw err;
+    }
+  }
+
+  /** @internal the refusal of a writer at `offset` whose upload another writer holds */
+  refused(path: string, offset: number): Error {
+    return this.errors.invalidOffset(path, offset);
+  }
+
   /** @internal makes the staged upload of `path`, exactly `size` bytes, the object at `path` */
   async publish(path: string, size: number): Promise<void> {
-    const staged = (await this.chunks.staged(path)) ?? [];
+    // the committing writer holds the claim in progress, so the entries are the closed ones and its own
+    const upload = await this.chunks.stagedUpload(path);
+    const staged = upload?.entries ?? [];
     const chunks: ChunkEntry[] = [];
     let total = 0;
     for (const entry of staged) {
@@ -334,7 +354,7 @@ export class EllipticsDriver implements StorageDriver {
     await this.client.removeQuorum(this.id(path));
     await this.chunks.removeChunks(await this.chunks.publish(path, chunks));
     await this.index.added(path);
-    await this.chunks.unstage(path, staged.slice(chunks.length));
+    await this.chunks.unstage(path, [...staged.slice(chunks.length), ...(upload?.orphaned ?? [])]);
   }
 
   /** @internal drops the upload staged for `path` with its chunks; false when there was none */
@@ -353,7 +373,13 @@ export class EllipticsDriver implements StorageDriver {
 interface Upload {
   readonly noted: boolean;
   readonly journal: Buffer | undefined;
+  /** whether the writer's claim is in the journal */
+  readonly claimed: boolean;
 }
+
+/** The bytes of the chunks writers closed on: what the upload acknowledged. */
+const closedSize = (upload: { entries: readonly ChunkEntry[]; closedCount: number }): number =>
+  upload.entries.slice(0, upload.closedCount).reduce((sum, [, bytes]) => sum + bytes, 0);
 
 class EllipticsWriter implements FileWriter {
   private pending: Buffer[] = [];
@@ -372,14 +398,26 @@ class EllipticsWriter implements FileWriter {
     private journal: Buffer | undefined,
     /** what storage needs before the first chunk (dropping an older upload, staging committed bytes), run once */
     private prepare: (() => Promise<Upload>) | undefined,
+    /** another writer's claim in progress when this one opened: refused while its holder lives, else taken over */
+    private readonly heldByOther: { readonly abandoned: boolean } | undefined,
   ) {
     this.flushed = size;
   }
 
+  /** whether this writer's claim is in the journal */
+  private claimed = false;
+
   private async prepared(): Promise<void> {
     if (!this.prepare) return;
-    ({ noted: this.noted, journal: this.journal } = await this.refusedUnless(this.prepare()));
+    ({ noted: this.noted, journal: this.journal, claimed: this.claimed } = await this.refusedUnless(this.prepare()));
     this.prepare = undefined;
+  }
+
+  /** The claim line to put before this writer's first line ('' once it holds the claim); refused while another holds it. */
+  private claimToAppend(): string {
+    if (this.claimed) return '';
+    if (this.heldByOther && !this.heldByOther.abandoned) throw this.driver.refused(this.path, this.flushed);
+    return claimLine(newClaimRecord());
   }
 
   get size(): number {
@@ -397,6 +435,8 @@ class EllipticsWriter implements FileWriter {
 
   async close(): Promise<void> {
     if (this.state === 'open') await this.flush();
+    // what this writer staged becomes the upload's (a writer that staged nothing writes nothing)
+    if (this.state === 'open' && this.claimed) this.journal = await this.refusedUnless(this.driver.closeClaim(this.path, this.journal, this.flushed));
     if (this.state === 'open') this.state = 'closed';
   }
 
@@ -412,7 +452,8 @@ class EllipticsWriter implements FileWriter {
     this.assertOpen('commit');
     await this.prepared();
     await this.flush();
-    await this.refusedUnless(this.driver.claimCommit(this.path, this.journal, this.flushed));
+    await this.refusedUnless(Promise.resolve().then(() => this.driver.claimCommit(this.path, this.journal, this.flushed, this.claimToAppend())));
+    this.claimed = true;
     await this.driver.publish(this.path, this.flushed);
     this.state = 'committed';
   }
@@ -426,7 +467,8 @@ class EllipticsWriter implements FileWriter {
     this.pendingBytes = 0;
     for await (const piece of rechunk(pending, this.chunkSize)) {
       signal?.throwIfAborted();
-      this.journal = await this.refusedUnless(this.driver.stage(this.path, piece, !this.noted, this.journal, this.flushed));
+      this.journal = await this.refusedUnless(Promise.resolve().then(() => this.driver.stage(this.path, piece, !this.noted, this.journal, this.flushed, this.claimToAppend())));
+      this.claimed = true;
       this.noted = true;
       this.flushed += piece.length;
     }
