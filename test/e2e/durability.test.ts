@@ -69,6 +69,11 @@ const isSync = (call: Call): boolean => call.name === 'fsync' || call.name === '
 class Trace {
   constructor(private readonly calls: Call[]) {}
 
+  /** the lines where each 201 naming `digest` started, in the order they were sent */
+  responseLines(digest: string): number[] {
+    return this.calls.filter((c) => /^(write|writev|sendmsg)$/.test(c.name) && c.args.includes('201 Created') && c.args.includes(digest)).map((c) => c.started);
+  }
+
   responseLine(digest: string): number {
     const write = this.calls.find((c) => /^(write|writev|sendmsg)$/.test(c.name) && c.args.includes('201 Created') && c.args.includes(digest));
     expect(write, `the 201 for ${digest} is in the trace`).toBeDefined();
@@ -204,6 +209,25 @@ async function pushChunked(url: string, content: Buffer, chunkSize: number): Pro
   return { digest, size: content.length };
 }
 
+const IMAGE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+function imageManifest(config: Pushed, layer: Pushed): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: IMAGE_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer.digest, size: layer.size }],
+    }),
+  );
+}
+
+async function pushManifest(url: string, tag: string, content: Buffer): Promise<void> {
+  const put = await fetch(`${url}/v2/${REPOSITORY}/manifests/${tag}`, { method: 'PUT', body: content, headers: { 'content-type': IMAGE_MANIFEST } });
+  await put.arrayBuffer();
+  expect(put.status).toBe(201);
+}
+
 /** The process strace started (the server), from /proc: strace is its parent. */
 function childOf(pid: number): number | undefined {
   try {
@@ -220,6 +244,8 @@ describe('pushes on the filesystem driver, traced with strace', () => {
   let url: string;
   let root: string;
   const pushed: Pushed[] = [];
+  let manifest: Buffer;
+  const manifestPushes = ['v1', 'v2', 'v1'];
   /** pushed whole, each in one body of at most 64 KiB: stored with no session data (src/registry/small-body.ts) */
   const small: Pushed[] = [];
   let trace: Trace;
@@ -261,6 +287,11 @@ describe('pushes on the filesystem driver, traced with strace', () => {
         pushChunked(url, deterministicBuffer('durability-chunked', 2 * 1024 * 1024 + 5), 1024 * 1024),
       ]);
       pushed.push(large, chunked);
+      // a manifest under a new tag (its bytes, revision and tag folder all new), the same manifest under a second
+      // new tag (revision link rewritten, bytes already there), then the first tag again (both tag links rewritten
+      // in their folders); one after the other, so the n-th 201 naming the manifest answers the n-th push
+      manifest = imageManifest(small[0]!, small[1]!);
+      for (const tag of manifestPushes) await pushManifest(url, tag, manifest);
     } finally {
       // strace only detaches on SIGTERM: stop the server itself, and strace ends with it
       const server = childOf(tracer.pid);
@@ -320,6 +351,24 @@ describe('pushes on the filesystem driver, traced with strace', () => {
       // the file itself, or the outermost folder it needed, built beside its place (`blobs~<random>.tmp` on a fresh storage)
       expect(source.startsWith(path.join(root, 'docker/registry/v2/blobs')), `${source} is in the blob store`).toBe(true);
       expect(source).not.toContain('_uploads');
+    }
+  });
+
+  it('syncs a manifest\'s bytes, its revision link and its tag links, with the folders made for them, before answering 201', () => {
+    const digest = sha256(manifest);
+    const hex = digest.slice('sha256:'.length);
+    const deadlines = trace.responseLines(digest);
+    expect(deadlines).toHaveLength(manifestPushes.length);
+    const repository = path.join(root, 'docker/registry/v2/repositories', REPOSITORY);
+    for (const [i, tag] of manifestPushes.entries()) {
+      const deadline = deadlines[i]!;
+      trace.expectDurable(path.join(root, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data'), deadline);
+      trace.expectDurable(path.join(repository, '_manifests/revisions/sha256', hex, 'link'), deadline);
+      trace.expectDurable(path.join(repository, '_manifests/tags', tag, 'current/link'), deadline);
+      trace.expectDurable(path.join(repository, '_manifests/tags', tag, 'index/sha256', hex, 'link'), deadline);
+      // each push wrote its tag's current link itself, after the answer before it
+      const placed = trace.renameOnto(path.join(repository, '_manifests/tags', tag, 'current/link'), deadline);
+      expect(placed.started, `push ${i + 1} (${tag}) placed its tag link after the previous answer`).toBeGreaterThan(deadlines[i - 1] ?? -1);
     }
   });
 
