@@ -104,11 +104,11 @@ export class FilesystemDriver implements StorageDriver {
       // top down: a recursive mkdir tries the deepest folder first and fails its way up
       const stagedFolders = foldersFrom(dirname(stagedFile), staging);
       for (const folder of [...stagedFolders].reverse()) mkdirSync(folder);
+      // The staged folders hold the file and each other: synced before the rename, so the folder that
+      // appears is whole on disk too, not only in the journal's order; side by side with the file's own sync.
+      const syncStagedFolders = (): Promise<unknown> => Promise.all(stagedFolders.map(syncDirectoryOf));
       // the staging folder was just made: only a concurrent removal (purging) makes it vanish
-      if (!(await writeNewFileDurably(stagedFile, content, signal))) throw Object.assign(new Error(`${staging} vanished`), { code: 'ENOENT' });
-      // the staged folders hold the file and each other: synced before the rename, so the folder that
-      // appears is whole on disk too, not only in the journal's order
-      await Promise.all(stagedFolders.map(syncDirectoryOf));
+      if (!(await writeNewFileDurably(stagedFile, content, signal, syncStagedFolders))) throw Object.assign(new Error(`${staging} vanished`), { code: 'ENOENT' });
       signal?.throwIfAborted();
       renameSync(staging, missing);
     } catch (err) {
