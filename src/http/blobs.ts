@@ -5,8 +5,8 @@ import { parseRange } from './ranges.js';
 
 export const getBlob: Handler = async (ctx) => {
   const { registry, req, res, name, reference } = ctx;
-  const blob = await registry.statBlob(name, reference);
   const head = req.method === 'HEAD';
+  const blob = await registry.statBlob(name, reference, { forHead: head });
   res.setHeader('Docker-Content-Digest', blob.digest);
   res.setHeader('ETag', `"${blob.digest}"`);
   res.setHeader('Cache-Control', 'max-age=31536000');

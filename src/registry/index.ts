@@ -172,13 +172,15 @@ export class Registry {
 
   // blobs
 
-  async statBlob(name: string, digest: string): Promise<BlobDescriptor> {
+  /** The blob's descriptor; under a mirrored prefix `forHead` asks the upstream with HEAD only, fetching nothing. */
+  async statBlob(name: string, digest: string, options: { readonly forHead?: boolean } = {}): Promise<BlobDescriptor> {
     checkName(name);
     const parsed = parseDigest(digest);
     const route = this.mirrorRoute(name);
     if (!route) return this.boundary(() => this.blobStore.stat(name, parsed), () => blobUnknown(name, parsed.value));
     const local = await this.boundary(() => this.blobStore.statOrUndefined(name, parsed));
-    return local ?? this.boundary(() => this.pullThrough!.blob(route, name, parsed));
+    if (local) return local;
+    return this.boundary(() => (options.forHead ? this.pullThrough!.blobHead(route, name, parsed) : this.pullThrough!.blob(route, name, parsed)));
   }
 
   /**

@@ -160,6 +160,27 @@ export class PullThrough {
   }
 
   /**
+   * What a HEAD of a blob of a mirrored repository that `name` does not hold yet answers: its size from the
+   * upstream's own HEAD, fetching nothing (a client checking which layers it needs must not start a fetch
+   * of each); a fetch already in flight, or content stored under another repository, answers as a GET would.
+   */
+  async blobHead(route: PullRoute, name: string, digest: Digest): Promise<BlobDescriptor> {
+    const remote = route.remoteName;
+    if (remote === undefined) throw unknownBlob(name, digest, route);
+    const flight = this.fetcher.current(digest.value);
+    if (flight) return { digest: digest.value, size: flight.size };
+    let size: number | undefined;
+    try {
+      if ((await this.stores.blobs.existsGlobally(digest)) !== undefined) return await this.blob(route, name, digest);
+      size = await route.upstream.client.headBlob(remote, digest.value);
+    } catch (err) {
+      throw pullFailure(err, route, name, 'BLOB_UNKNOWN', `blob ${digest.value}`);
+    }
+    // an upstream that does not say the size: only the bytes can
+    return size === undefined ? this.blob(route, name, digest) : { digest: digest.value, size };
+  }
+
+  /**
    * The port a scheduled sync of upstream `upstreamName` goes through (sync.ts): the upstream's repository
    * names mapped under its prefix, and every fetch the on-demand one (ttl, single flight, verification).
    */

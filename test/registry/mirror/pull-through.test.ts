@@ -174,6 +174,29 @@ describe('pull-through mirroring of distribution 2.8 with htpasswd', () => {
     expect(existsSync(blobPath(mirror.storage, layer.digest))).toBe(true);
   });
 
+  it('a HEAD of a blob not stored yet asks the upstream with HEAD only and stores nothing; a GET then fetches it', async () => {
+    const mirror = await startMirror();
+    const manifest = await appManifest(mirror);
+    const layer = manifest.layers.reduce((a, b) => (a.size > b.size ? a : b));
+    const atUpstream = new RegExp(`^/v2/library/app/blobs/${layer.digest}$`);
+    const [gets, heads] = [upstream.proxy.count('GET', atUpstream), upstream.proxy.count('HEAD', atUpstream)];
+    const head = await request(`${mirror.url}/v2/mirror/dist/library/app/blobs/${layer.digest}`, { method: 'HEAD' });
+    await head.body.dump();
+    expect({ status: head.statusCode, length: Number(head.headers['content-length']), digest: head.headers['docker-content-digest'] }).toEqual({ status: 200, length: layer.size, digest: layer.digest });
+    expect(upstream.proxy.count('HEAD', atUpstream) - heads, 'the upstream was asked with HEAD').toBe(1);
+    expect(upstream.proxy.count('GET', atUpstream) - gets, 'and nothing was fetched').toBe(0);
+    expect(existsSync(blobPath(mirror.storage, layer.digest))).toBe(false);
+    expect(await uploadsOf(mirror.storage, 'mirror/dist/library/app')).toEqual([]);
+
+    const unknown = await request(`${mirror.url}/v2/mirror/dist/library/app/blobs/sha256:${'2'.repeat(64)}`, { method: 'HEAD' });
+    await unknown.body.dump();
+    expect(unknown.statusCode, 'a blob the upstream does not know either').toBe(404);
+
+    expect(sha256((await get(`${mirror.url}/v2/mirror/dist/library/app/blobs/${layer.digest}`)).body)).toBe(layer.digest);
+    expect(upstream.proxy.count('GET', atUpstream) - gets, 'a GET fetches').toBe(1);
+    expect(existsSync(blobPath(mirror.storage, layer.digest))).toBe(true);
+  });
+
   it('content by digest is never fetched again: blob and manifest GETs by digest after the first stay local', async () => {
     const mirror = await startMirror();
     const manifest = await appManifest(mirror);
