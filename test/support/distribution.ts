@@ -20,10 +20,12 @@ export interface DistributionOptions {
   readonly secret?: string;
   /** an htpasswd file (bcrypt lines): the registry then asks every request for Basic credentials */
   readonly htpasswd?: string;
+  /** runs as a pull-through cache of `remoteurl` (distribution's `proxy` section) */
+  readonly proxy?: { readonly remoteurl: string; readonly username?: string; readonly password?: string };
 }
 
 /** The distribution config.yml for a loopback instance on the filesystem driver. */
-export function distributionConfig(rootdirectory: string, port: number, deleteEnabled: boolean, secret?: string, htpasswd?: string): string {
+export function distributionConfig(rootdirectory: string, port: number, deleteEnabled: boolean, secret?: string, htpasswd?: string, proxy?: DistributionOptions['proxy']): string {
   return [
     'version: 0.1',
     'log:',
@@ -42,6 +44,14 @@ export function distributionConfig(rootdirectory: string, port: number, deleteEn
     `  addr: 127.0.0.1:${port}`,
     ...(secret ? [`  secret: ${JSON.stringify(secret)}`] : []),
     ...(htpasswd ? ['auth:', '  htpasswd:', '    realm: distribution-test', `    path: ${JSON.stringify(htpasswd)}`] : []),
+    ...(proxy
+      ? [
+          'proxy:',
+          `  remoteurl: ${JSON.stringify(proxy.remoteurl)}`,
+          ...(proxy.username !== undefined ? [`  username: ${JSON.stringify(proxy.username)}`] : []),
+          ...(proxy.password !== undefined ? [`  password: ${JSON.stringify(proxy.password)}`] : []),
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -54,7 +64,7 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
   await mkdir(rootdirectory, { recursive: true });
   const port = options.port ?? (await freeLoopbackPort());
   const configFile = path.join(workdir, 'config.yml');
-  await writeFile(configFile, distributionConfig(rootdirectory, port, options.deleteEnabled ?? true, options.secret, options.htpasswd));
+  await writeFile(configFile, distributionConfig(rootdirectory, port, options.deleteEnabled ?? true, options.secret, options.htpasswd, options.proxy));
   const server = spawnServer('docker-registry', ['serve', configFile], { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workdir });
   const url = `http://127.0.0.1:${port}`;
   try {

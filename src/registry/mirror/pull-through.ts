@@ -301,7 +301,11 @@ function pullFailure(err: unknown, route: PullRoute, name: string, unknown: Regi
   const upstream = route.upstream.config.name;
   if (err.failure === 'not-found') return new RegistryError(unknown, `${what} is not known to repository ${name} nor to its upstream ${upstream}`, { upstream }, { cause: err });
   if (err.failure === 'too-many-requests') return new RegistryError('TOOMANYREQUESTS', err.message, { upstream }, { cause: err });
-  return new RegistryError('UNAVAILABLE', `${what} of repository ${name} cannot be fetched: ${err.message}`, { upstream }, { cause: err });
+  // Refused credentials are the mirror's configuration, not the client's: 503, as distribution 2.8's cache
+  // answers 500 UNKNOWN (and a tag 404 MANIFEST_UNKNOWN, which would hide the cause); the detail says which
+  // upstream answered what, the message which user, never a secret.
+  const detail = { upstream, ...(err.status !== undefined ? { upstreamStatus: err.status } : {}), ...(err.failure === 'unauthorized' || err.failure === 'denied' ? { reason: `credentials-${err.failure}` } : {}) };
+  return new RegistryError('UNAVAILABLE', `${what} of repository ${name} cannot be fetched: ${err.message}`, detail, { cause: err });
 }
 
 const unknownManifest = (name: string, reference: string, route: PullRoute): RegistryError =>

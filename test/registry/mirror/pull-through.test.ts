@@ -14,7 +14,7 @@ import { startRegistry, type RunningRegistry } from '../../../src/embed.js';
 import { createLogger } from '../../../src/logger.js';
 import { silentLogger } from '../../../src/registry/logger.js';
 import { runSync } from '../../../src/registry/mirror/sync.js';
-import { garbageCollectWithDistribution } from '../../support/distribution.js';
+import { garbageCollectWithDistribution, startDistribution } from '../../support/distribution.js';
 import { buildImageLayout, readLayout } from '../../support/oci-layout.js';
 import { dockerRef, ociRef } from '../../support/skopeo.js';
 import { createFilesystemDriver } from '../../support/stowage.js';
@@ -431,15 +431,31 @@ describe('mirrored and local namespaces, tag ttls, and an upstream that fails', 
     expect(JSON.parse(blob.body.toString())).toMatchObject({ errors: [{ code: 'BLOB_UNKNOWN' }] });
   });
 
-  it('wrong upstream credentials answer 503 UNAVAILABLE naming the upstream; the password is in no answer and no log line', async () => {
+  it('wrong upstream credentials answer 503 UNAVAILABLE naming the upstream, its status and the user, where distribution 2.8 answers 500; the password is in no answer and no log line', async () => {
     const password = 'definitely-wrong-password-4711';
+    const blob = [...upstream.image.blobDigests][0]!;
+    const paths = ['manifests/v1', `manifests/${upstream.image.rootDigest}`, `blobs/${blob}`];
+    // distribution 2.8 as a pull-through cache with the same wrong password: a server error for content,
+    // and for the tag a 404 that hides the cause; stowage keeps a 5xx and says why
+    const distribution = await startDistribution({ proxy: { remoteurl: upstream.proxy.url, username: upstream.user, password } });
+    try {
+      for (const target of paths.slice(1)) {
+        const answer = await get(`${distribution.url}/v2/library/app/${target}`, { accept: MANIFEST_ACCEPT });
+        expect(answer.status, `distribution's cache on ${target}`).toBe(500);
+      }
+    } finally {
+      await distribution.close();
+    }
     const mirror = await startMirror({ upstreams: [upstreamConfig({ password })] });
-    const response = await get(`${mirror.url}/v2/mirror/dist/library/app/manifests/v1`, { accept: MANIFEST_ACCEPT });
-    expect(response.status).toBe(503);
-    const body = response.body.toString();
-    expect(JSON.parse(body)).toMatchObject({ errors: [{ code: 'UNAVAILABLE' }] });
-    expect(body).toContain('refused the credentials');
-    expect(body).not.toContain(password);
+    for (const [method, target] of [...paths.map((p) => ['GET', p] as const), ['HEAD', `blobs/${blob}`] as const]) {
+      const response = await request(`${mirror.url}/v2/mirror/dist/library/app/${target}`, { method, headers: { accept: MANIFEST_ACCEPT } });
+      const body = await response.body.text();
+      expect(response.statusCode, `${method} ${target}`).toBe(503);
+      if (method === 'HEAD') continue;
+      expect(JSON.parse(body), `${method} ${target}`).toMatchObject({ errors: [{ code: 'UNAVAILABLE', detail: { upstream: 'dist', upstreamStatus: 401, reason: 'credentials-unauthorized' } }] });
+      expect(body).toContain(`refused the credentials configured for it (user ${upstream.user})`);
+      expect(body).not.toContain(password);
+    }
     expect(mirror.logLines.length).toBeGreaterThan(0);
     expect(mirror.logLines.join('\n')).not.toContain(password);
     expect(mirror.logLines.join('\n')).not.toContain(Buffer.from(`${upstream.user}:${password}`).toString('base64'));
