@@ -9,6 +9,7 @@ import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { DriverContext, FileInfo, FileWriter, ListedPage, ReadAt, StorageDriver } from 'stowage';
 import { makeParentDirectories, syncDirectory, syncDirectoryOf, writeNewFileDurably } from './fsync.js';
+import { onLocalFilesystem } from './local-filesystem.js';
 import { timesSettled } from './settled-times.js';
 import { pageAfter, SortedListings } from './sorted-listings.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
@@ -41,6 +42,7 @@ const isMissing = (err: unknown): boolean => MISSING.has((err as NodeJS.ErrnoExc
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem';
   private readonly sortedListings = new SortedListings();
+  private rootIsLocal: boolean | undefined;
 
   constructor(
     private readonly root: string,
@@ -172,9 +174,11 @@ export class FilesystemDriver implements StorageDriver {
    * The file's device, inode, size and times, taken with one synchronous stat (no thread-pool round trip):
    * the same stamp later means the same content, since every write of this driver, distribution's in-place
    * rewrite and any other process's change give the path another inode or newer times. Undefined while the
-   * times are too recent to tell a later change apart (settled-times.ts), and for anything but a file.
+   * times are too recent to tell a later change apart (settled-times.ts), for anything but a file, and on a
+   * filesystem that may answer a stat from a cache (local-filesystem.ts).
    */
   contentStampSync(path: string): string | undefined {
+    if (!this.onLocalFilesystem()) return undefined;
     const statedAt = Date.now();
     let info: BigIntStats | undefined;
     try {
@@ -184,6 +188,12 @@ export class FilesystemDriver implements StorageDriver {
     }
     if (!info?.isFile() || !timesSettled(info, statedAt)) return undefined;
     return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+  }
+
+  /** whether the root is on a local filesystem, found out once (local-filesystem.ts) */
+  private onLocalFilesystem(): boolean {
+    this.rootIsLocal ??= onLocalFilesystem(this.root);
+    return this.rootIsLocal === true;
   }
 
   async list(path: string): Promise<string[]> {

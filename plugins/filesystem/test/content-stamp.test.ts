@@ -4,13 +4,14 @@
  * file's times are too recent to tell a later change apart.
  */
 import type { BigIntStats } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDriverContext } from '../../../src/testing/index.js';
 import type { StorageDriver } from '../../../src/storage/driver.js';
 import { createDriver } from '../src/index.js';
+import { isLocalFilesystemType, onLocalFilesystem } from '../src/local-filesystem.js';
 import { timesSettled } from '../src/settled-times.js';
 
 const roots: string[] = [];
@@ -37,7 +38,8 @@ async function settled(file: string): Promise<void> {
 const DIGEST_A = `sha256:${'a'.repeat(64)}`;
 const DIGEST_B = `sha256:${'b'.repeat(64)}`;
 
-describe('filesystem: content stamps', () => {
+// stamps are given on local filesystems only (local-filesystem.ts): the temporary folder has to be on one
+describe.runIf(onLocalFilesystem(tmpdir()) === true)('filesystem: content stamps', () => {
   it('stamps a settled file the same until it is replaced, rewritten in place or deleted', async () => {
     const { root, driver } = await driverOnFreshRoot();
     const link = '/repositories/app/_manifests/tags/latest/current/link';
@@ -93,5 +95,29 @@ describe('filesystem: settled times', () => {
   ];
   it.each(cases)('%s: settled %s', (_, mtimeNs, ctimeNs, expected) => {
     expect(timesSettled(info(mtimeNs, ctimeNs), NOW)).toBe(expected);
+  });
+});
+
+describe('filesystem: stamps only where a stat tells what is stored now', () => {
+  it.each([
+    ['ext4', 0xef53, true],
+    ['xfs', 0x58465342, true],
+    ['btrfs', 0x9123683e, true],
+    ['tmpfs', 0x01021994, true],
+    ['overlayfs', 0x794c7630, true],
+    ['NFS', 0x6969, false],
+    ['SMB2', 0xfe534d42, false],
+    ['CIFS', 0xff534d42, false],
+    ['FUSE (s3fs, sshfs)', 0x65735546, false],
+    ['Ceph', 0x00c36400, false],
+    ['an unknown type', 0x12345678, false],
+  ])('%s: stamped %s', (_, type, stamped) => {
+    expect(isLocalFilesystemType(type)).toBe(stamped);
+  });
+
+  it('takes the root folder it can examine for what it is, and one it cannot for nothing yet', async () => {
+    const { root } = await driverOnFreshRoot();
+    expect(onLocalFilesystem(root)).toBe(isLocalFilesystemType((await statfs(root)).type));
+    expect(onLocalFilesystem(join(root, 'not-made-yet'))).toBeUndefined();
   });
 });
