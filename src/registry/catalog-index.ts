@@ -67,6 +67,18 @@ function justBefore(leaf: string): string {
   return `${leaf.slice(0, -1)}${String.fromCharCode(leaf.charCodeAt(leaf.length - 1) - 1)}\uffff`;
 }
 
+/**
+ * A base's names, in order and once each. stowage writes them so; a base edited or cut short by hand is
+ * put in order rather than trusted, since every page's binary search relies on it.
+ */
+function namesOfBase(text: string): string[] {
+  const lines = text.split('\n').filter((line) => line !== '');
+  for (let i = 1; i < lines.length; i++) {
+    if (!(lines[i - 1]! < lines[i]!)) return [...new Set(lines)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+  return lines;
+}
+
 const parentOf = (name: string): string => name.slice(0, Math.max(0, name.lastIndexOf('/')));
 
 interface Base {
@@ -204,8 +216,7 @@ export class CatalogIndex {
     }
     const content = await this.storage.getOrUndefined(this.layout.catalogBase(id));
     if (content === undefined) return undefined;
-    const text = decoder.decode(content);
-    this.state.base = { id, names: text === '' ? [] : text.split('\n'), pointerStamp: stamp };
+    this.state.base = { id, names: namesOfBase(decoder.decode(content)), pointerStamp: stamp };
     return this.state.base;
   }
 

@@ -111,6 +111,18 @@ describe('catalog paging over nested repository names', () => {
     expect(await new Registry({ driver, deleteEnabled: true }).catalog({ n: 1, last: 'old/a' })).toEqual({ entries: ['old/b'] });
   });
 
+  it('a base edited by hand (out of order, repeated, blank lines) is read in order, each name once', async () => {
+    const driver = await createInMemoryDriver();
+    for (const name of ['m/a', 'm/b', 'm/c']) await addRepository(driver, name);
+    const writer = new Registry({ driver, deleteEnabled: true });
+    await writer.prepareCatalogIndex();
+    const [base] = await driver.list('/_stowage/catalog/base');
+    await driver.putContent(base!, Buffer.from('m/c\n\nm/a\nm/c\nm/b\n'));
+    const reader = new Registry({ driver, deleteEnabled: true });
+    expect(await reader.catalog({ n: 10 })).toEqual({ entries: ['m/a', 'm/b', 'm/c'] });
+    expect(await reader.catalog({ n: 1, last: 'm/a' })).toEqual({ entries: ['m/b'], next: 'm/b' });
+  });
+
   it('a catalog page writes nothing, and a read-only registry builds no index', async () => {
     const driver = await createInMemoryDriver();
     await addRepository(driver, 'ro/a');
