@@ -20,8 +20,8 @@
  * partial file is new): the registry answers 202 to a chunk once its writer is closed, and an acknowledged
  * chunk must survive a crash like a committed blob.
  */
-import { readdirSync, renameSync, statSync } from 'node:fs';
-import { type FileHandle, copyFile, open, rm } from 'node:fs/promises';
+import { closeSync, fdatasync, openSync, readdirSync, renameSync, statSync, write as writeToFile } from 'node:fs';
+import { copyFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FileWriter } from 'stowage';
 import { type HeldClaim, keepClaim, releaseClaim, removeClaimFile, takeClaim } from './claims.js';
@@ -35,6 +35,32 @@ import { makeParentDirectories, syncDirectory, syncFileData } from './fsync.js';
 const EARLY_SYNC_BYTES = 2 * 1024 * 1024;
 
 export const partialPathOf = (file: string): string => `${file}~partial`;
+
+/**
+ * The partial file, open, by its descriptor: opening and closing it are synchronous (neither waits for the
+ * disk, see fsync.ts), so a chunk's 202 does not wait for a thread-pool round trip to close the file after
+ * its sync, nor its first write for one to open it; writes and syncs go to the thread pool.
+ */
+class PartialFile {
+  private constructor(private readonly fd: number) {}
+
+  static open(path: string, flags: 'a' | 'w'): PartialFile {
+    return new PartialFile(openSync(path, flags));
+  }
+
+  write(chunk: Uint8Array, offset: number, length: number): Promise<number> {
+    return new Promise((resolve, reject) => writeToFile(this.fd, chunk, offset, length, null, (err, written) => (err ? reject(err) : resolve(written))));
+  }
+
+  datasync(): Promise<void> {
+    return new Promise((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Only once no write or sync on the descriptor is pending. */
+  close(): void {
+    closeSync(this.fd);
+  }
+}
 const claimPrefixOf = (file: string): string => `${basename(file)}~claim.`;
 
 /**
@@ -78,7 +104,7 @@ export async function uploadSizeOf(file: string): Promise<number | undefined> {
 }
 
 class FilesystemWriter implements FileWriter {
-  private handle: FileHandle | undefined;
+  private handle: PartialFile | undefined;
   private closed = false;
   private written: number;
   private finished: 'committed' | 'cancelled' | 'refused' | undefined;
@@ -145,8 +171,7 @@ class FilesystemWriter implements FileWriter {
         this.written += offset;
         signal.throwIfAborted();
       }
-      const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-      offset += bytesWritten;
+      offset += await handle.write(chunk, offset, chunk.length - offset);
     }
     this.written += chunk.length;
     this.startEarlySync(handle);
@@ -161,7 +186,7 @@ class FilesystemWriter implements FileWriter {
       if (!this.finished && this.written !== this.durableUpTo) await this.syncWritten(handle, this.firstUse !== 'continue');
       else await this.earlySync;
     } finally {
-      await handle.close();
+      handle.close();
     }
   }
 
@@ -170,7 +195,7 @@ class FilesystemWriter implements FileWriter {
    * fdatasync starts at once, beside a running early sync rather than after it: a sync covers all that was
    * written before it started, whatever other syncs run, and waits for pages the early one is still writing.
    */
-  private async syncWritten(handle: FileHandle, name: boolean): Promise<void> {
+  private async syncWritten(handle: PartialFile, name: boolean): Promise<void> {
     const upTo = this.written;
     const outcomes = await Promise.allSettled([this.earlySync, syncFileData(handle), name ? syncDirectory(this.partial) : undefined]);
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
@@ -186,7 +211,7 @@ class FilesystemWriter implements FileWriter {
    * arrived (about 0.2 s for 256 MiB here), while the client waits. Durability still comes from that last
    * fdatasync; this one only makes it short.
    */
-  private startEarlySync(handle: FileHandle): void {
+  private startEarlySync(handle: PartialFile): void {
     if (this.earlySync || this.written - this.syncedUpTo < EARLY_SYNC_BYTES) return;
     const upTo = this.written;
     this.syncedUpTo = upTo;
@@ -229,7 +254,7 @@ class FilesystemWriter implements FileWriter {
     if (this.closed) throw new Error(`${operation} on a closed writer`);
   }
 
-  private async openHandle(operation: string): Promise<FileHandle> {
+  private async openHandle(operation: string): Promise<PartialFile> {
     this.assertUsable(operation);
     if (this.handle) return this.handle;
     // the folder first: an appending writer on a path nothing was written to yet claims in it too
@@ -238,10 +263,10 @@ class FilesystemWriter implements FileWriter {
     await this.claim();
     try {
       if (this.firstUse === 'replace') {
-        this.handle = await open(this.partial, 'w');
+        this.handle = PartialFile.open(this.partial, 'w');
       } else {
         if (this.firstUse === 'copyCommitted') await copyFile(this.file, this.partial);
-        this.handle = await open(this.partial, 'a');
+        this.handle = PartialFile.open(this.partial, 'a');
       }
     } catch (err) {
       // nothing was appended: the size stays free for the next request
