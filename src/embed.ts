@@ -37,6 +37,8 @@ export interface StartRegistryOptions {
   readonly search?: SearchConfig;
   /** the `proxy` section, normalised (src/config/mirror.ts): pull-through mirroring; `now` and `spoolDir` for tests */
   readonly mirror?: { readonly config: MirrorConfig; readonly now?: () => number; readonly spoolDir?: string };
+  /** storage.quotas: byte quotas per namespace */
+  readonly quotas?: readonly { readonly namespace: string; readonly limit: number | string }[];
 }
 
 export interface RunningRegistry {
@@ -60,6 +62,7 @@ export function startRegistryConfig(options: StartRegistryOptions): StowageConfi
       delete: { enabled: options.deleteEnabled },
       redirect: { disable: options.redirect === false },
       maintenance: { uploadpurging: { enabled: false }, readonly: { enabled: options.readOnly ?? false } },
+      ...(options.quotas ? { quotas: options.quotas } : {}),
     },
   });
   return {

@@ -143,6 +143,7 @@ export class Registry {
             uploads: this.uploads,
             logger,
             manifestStored: (name, tags, content) => this.searchIndex.manifestPushed(name, tags, () => annotationsOf(content)),
+            quotas: this.quotas,
           })
         : undefined);
   }

@@ -25,6 +25,7 @@ import type { RegistryLogger } from '../logger.js';
 import { parseManifestJson, storedMediaType, type ManifestStore, type StoredManifest } from '../manifests.js';
 import type { RegistryStorage } from '../storage.js';
 import { isValidName } from '../names.js';
+import type { QuotaTracker } from '../gc/quota.js';
 import type { UploadSessions } from '../uploads.js';
 import { BlobFetcher, type BlobFlight } from './blob-flight.js';
 import { MirrorNamespace, type MirrorRoute } from './namespace.js';
@@ -50,6 +51,8 @@ export interface PullThroughStores {
   readonly logger: RegistryLogger;
   /** told of each manifest stored from an upstream, with the tags it got (the search index) */
   readonly manifestStored?: (name: string, tags: readonly string[], content: Uint8Array) => Promise<void>;
+  /** the registry's byte quotas: what the mirror stores is admitted and counted as a push is */
+  readonly quotas?: Pick<QuotaTracker, 'prepare' | 'reserve' | 'added'>;
 }
 
 interface Upstream {
@@ -88,15 +91,18 @@ export class PullThrough {
     this.fetcher = new BlobFetcher(
       {
         store: async (name, digest, body) => {
+          await stores.quotas?.prepare(name);
           const session = await stores.uploads.start(name, digest.algorithm);
           try {
-            await stores.uploads.finish(name, session.id, digest, body);
+            // admitted against the namespace's quota before it becomes visible, as a push is
+            const admit = stores.quotas && ((blob: BlobDescriptor) => stores.quotas!.reserve(name, blob.digest, blob.size));
+            await stores.uploads.finish(name, session.id, digest, body, undefined, admit);
           } catch (err) {
             await stores.uploads.cancel(name, session.id, false).catch(() => undefined);
             throw err;
           }
         },
-        link: (name, digest) => stores.blobs.link(name, digest),
+        link: async (name, digest) => this.linkCharged(name, digest, (await stores.blobs.existsGlobally(digest)) ?? 0),
       },
       options.spoolDir ?? os.tmpdir(),
       stores.logger,
@@ -229,7 +235,7 @@ export class PullThrough {
       if (stored !== undefined) {
         // content is never fetched twice; the upstream only confirms this repository has it
         await client.headBlob(remote, digest.value);
-        await this.stores.blobs.link(name, digest);
+        await this.linkCharged(name, digest, stored);
         return { descriptor: { digest: digest.value, size: stored } };
       }
       const flight = await this.fetcher.join(name, digest, {
@@ -265,6 +271,7 @@ export class PullThrough {
 
   private async fetchManifest(route: PullRoute, remote: string, name: string, reference: string): Promise<StoredManifest> {
     const fetched = await route.upstream.client.getManifest(remote, reference);
+    await this.stores.quotas?.prepare(name);
     const byDigest = reference.includes(':');
     const tags = byDigest ? [] : [reference];
     // stored by digest with the tag, as a push by digest with ?tag= would; the blobs follow on demand
@@ -275,10 +282,26 @@ export class PullThrough {
       }
       throw err;
     });
+    // a manifest's bytes count towards its namespace, as a pushed one's do
+    this.stores.quotas?.added(name, parseDigest(fetched.digest).value, fetched.content.length);
     if (!byDigest) await this.freshness.write(name, reference, fetched.digest, this.now());
     await this.stores.manifestStored?.(name, tags, fetched.content).catch((err: unknown) => this.stores.logger.warn({ err, repository: name }, 'mirror: the search index did not take a fetched manifest'));
     this.stores.logger.info({ repository: name, reference, digest: fetched.digest, upstream: route.upstream.config.name }, 'mirror: manifest fetched from the upstream');
     return { digest: parseDigest(fetched.digest).value, mediaType: storedMediaType(parseManifestJson(fetched.content)), content: fetched.content };
+  }
+
+  /** Links stored content into `name`, admitted against its namespace's quota first (DENIED over it, nothing linked). */
+  private async linkCharged(name: string, digest: Digest, size: number): Promise<void> {
+    const quotas = this.stores.quotas;
+    await quotas?.prepare(name);
+    const reservation = quotas?.reserve(name, digest.value, size);
+    try {
+      await this.stores.blobs.link(name, digest);
+    } catch (err) {
+      reservation?.release();
+      throw err;
+    }
+    reservation?.commit();
   }
 
   private servedLocally(local: StoredManifest, err: UpstreamError, name: string, reference: string): StoredManifest {

@@ -72,7 +72,7 @@ function upstreamConfig(overrides: Partial<UpstreamConfig> = {}): UpstreamConfig
 async function startMirror(
   config: MirrorConfig = { upstreams: [upstreamConfig()] },
   now?: () => number,
-  options: { readonly readOnly?: boolean; readonly storage?: string } = {},
+  options: { readonly readOnly?: boolean; readonly storage?: string; readonly quotas?: readonly { namespace: string; limit: number }[] } = {},
 ): Promise<Mirror> {
   const storage = options.storage ?? (await mkdtemp(path.join(os.tmpdir(), 'stowage-mirror-storage-')));
   const spool = await mkdtemp(path.join(os.tmpdir(), 'stowage-mirror-spool-'));
@@ -83,6 +83,7 @@ async function startMirror(
     driver: await createFilesystemDriver(storage),
     deleteEnabled: true,
     readOnly: options.readOnly ?? false,
+    ...(options.quotas ? { quotas: options.quotas } : {}),
     logger: createLogger({ level: 'debug', destination }),
     mirror: { config, spoolDir: spool, ...(now ? { now } : {}) },
   });
@@ -459,6 +460,32 @@ describe('mirrored and local namespaces, tag ttls, and an upstream that fails', 
     expect(mirror.logLines.length).toBeGreaterThan(0);
     expect(mirror.logLines.join('\n')).not.toContain(password);
     expect(mirror.logLines.join('\n')).not.toContain(Buffer.from(`${upstream.user}:${password}`).toString('base64'));
+  });
+
+  it('fetched content counts toward its namespace\'s quota as it lands, and a fetch the quota cannot take stores nothing', async () => {
+    const usage = async (mirror: Mirror): Promise<{ usedBytes: number; blobs: number }> => {
+      const [quota] = (JSON.parse((await get(`${mirror.url}/v2/_stowage/quotas`)).body.toString()) as { quotas: { usedBytes: number; blobs: number }[] }).quotas;
+      return { usedBytes: quota!.usedBytes, blobs: quota!.blobs };
+    };
+    const roomy = await startMirror(undefined, undefined, { quotas: [{ namespace: 'mirror/dist', limit: 1024 * 1024 * 1024 }] });
+    expect(await usage(roomy), 'counted before anything was fetched').toEqual({ usedBytes: 0, blobs: 0 });
+    const manifestBytes = (await get(`${roomy.url}/v2/mirror/dist/library/app/manifests/v1`, { accept: MANIFEST_ACCEPT })).body;
+    const manifest = JSON.parse(manifestBytes.toString()) as ImageManifest;
+    const blobs = [manifest.config, ...manifest.layers];
+    for (const blob of blobs) expect(sha256((await get(`${roomy.url}/v2/mirror/dist/library/app/blobs/${blob.digest}`)).body)).toBe(blob.digest);
+    // no recount ran: the fetches themselves were counted
+    expect(await usage(roomy)).toEqual({ usedBytes: manifestBytes.length + blobs.reduce((sum, blob) => sum + blob.size, 0), blobs: blobs.length + 1 });
+
+    const largest = manifest.layers.reduce((a, b) => (a.size > b.size ? a : b));
+    const tight = await startMirror(undefined, undefined, { quotas: [{ namespace: 'mirror/dist', limit: manifestBytes.length + largest.size - 1 }] });
+    await get(`${tight.url}/v2/mirror/dist/library/app/manifests/v1`, { accept: MANIFEST_ACCEPT });
+    const refused = await request(`${tight.url}/v2/mirror/dist/library/app/blobs/${largest.digest}`);
+    const received = await refused.body.arrayBuffer().then((body) => Buffer.from(body), () => undefined);
+    // the response ends (cut short) only once the fetch's outcome is decided: clients are held a byte short until then
+    expect(received === undefined || sha256(received) !== largest.digest, `no client gets the refused blob whole (status ${refused.statusCode})`).toBe(true);
+    const layerLink = path.join(tight.storage, 'docker/registry/v2/repositories/mirror/dist/library/app/_layers/sha256', largest.digest.slice(7), 'link');
+    expect(existsSync(layerLink), 'the refused blob is not linked').toBe(false);
+    expect((await usage(tight)).usedBytes).toBe(manifestBytes.length);
   });
 
   it('fetched content is stored as a push stores it: garbage collection (distribution 2.8 and stowage) keeps it', async () => {
