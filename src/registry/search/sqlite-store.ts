@@ -189,7 +189,9 @@ export class SqliteSearchStore implements SearchStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    // both belong to the connection closed below
     this.statements.clear();
+    this.immediate = undefined;
     if (this.opened?.open) this.opened.close();
   }
 }
