@@ -10,6 +10,7 @@ import { adaptV1Driver } from '../storage/v1-adapter.js';
 import { KitHarness } from './harness.js';
 import { type ConformanceProfile, type ConformanceSizes, profiles, resolveProfile } from './profiles.js';
 import { concurrencyTests } from './suites/concurrency.js';
+import { contentStampTests } from './suites/content-stamp.js';
 import { contentTests } from './suites/content.js';
 import { redirectTests } from './suites/redirect.js';
 import { streamTests } from './suites/streams.js';
@@ -67,6 +68,7 @@ export function runDriverConformance(options: DriverConformanceOptions): void {
     uploadTests(kit);
     twoWriterTests(kit);
     redirectTests(kit);
+    contentStampTests(kit);
 
     const unknown = kit.unknownSkips();
     if (unknown.length > 0) throw new Error(`stowage/testing: skip names no test: ${unknown.join(', ')}`);
