@@ -28,7 +28,7 @@ import { configFor, type ConfigFlag } from './load-config.js';
 import { reportToPrimary } from './worker-messages.js';
 import { superviseWorkers } from './worker-supervisor.js';
 import { keepYoungGenerationSmall } from './young-generation.js';
-import { runsPeriodicTasks, workerCount, workerQueueDir, workerRole, type WorkerRole } from './workers.js';
+import { orphanedQueueRoots, runsPeriodicTasks, workerCount, workerQueueDir, workerRole, type WorkerRole } from './workers.js';
 
 export interface RunningStowage {
   readonly server: http.Server;
@@ -60,7 +60,12 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
   refuseUnhonouredSettings(config);
   const redactor = processRedactor;
   const configuredOps = config.ops ?? opsConfigOf({}, config.baseDir);
-  const opsConfig = role ? { ...configuredOps, notifications: { ...configuredOps.notifications, queuedir: workerQueueDir(configuredOps.notifications.queuedir, role) } } : configuredOps;
+  const notifications = {
+    ...configuredOps.notifications,
+    queuedir: workerQueueDir(configuredOps.notifications.queuedir, role),
+    adoptfrom: await orphanedQueueRoots(configuredOps.notifications.queuedir, role),
+  };
+  const opsConfig = { ...configuredOps, notifications };
   if (opsConfig.errorMail?.password) redactor.add([opsConfig.errorMail.password]);
   const processLogger = createLogger({ level: config.log.level, redactor, formatter: opsConfig.log.formatter });
   // each worker's lines say which worker wrote them

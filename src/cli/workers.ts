@@ -7,6 +7,7 @@
  * per worker, is placed here.
  */
 import cluster from 'node:cluster';
+import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { StowageConfig } from '../config/index.js';
@@ -41,3 +42,20 @@ export const runsPeriodicTasks = (role: WorkerRole | undefined): boolean => role
  * replacement worker takes over the queue of the one it replaces, so events left by a crash are still sent.
  */
 export const workerQueueDir = (queuedir: string, role: WorkerRole | undefined): string => (role ? path.join(queuedir, `worker-${role.index}`) : queuedir);
+
+/**
+ * Queue folders no running process owns, which worker 0 (or a process serving alone) drains into its own
+ * queues at start so that events queued before a restart with fewer workers are still sent: every
+ * `<queuedir>/worker-<n>` with n at or past the worker count (serving alone: every one), and, under workers,
+ * `<queuedir>` itself, where a process that served alone kept its endpoints' folders.
+ */
+export async function orphanedQueueRoots(queuedir: string, role: WorkerRole | undefined): Promise<string[]> {
+  if (role && role.index !== 0) return [];
+  const roots: string[] = [];
+  for (const entry of await readdir(queuedir, { withFileTypes: true }).catch(() => [])) {
+    const index = /^worker-(\d+)$/.exec(entry.name)?.[1];
+    if (entry.isDirectory() && index !== undefined && (!role || Number(index) >= role.count)) roots.push(path.join(queuedir, entry.name));
+  }
+  if (role) roots.push(queuedir);
+  return roots;
+}

@@ -54,6 +54,11 @@ export interface NotificationsConfig {
   readonly queuedir: string;
   /** events kept per endpoint at most; beyond it new events are dropped (and logged, and counted) */
   readonly queuelimit: number;
+  /**
+   * not a config key: queue folders no running process owns (a worker's of a larger `http.workers`), which
+   * this process drains into its own queues at start; set by `stowage serve` (src/cli/workers.ts)
+   */
+  readonly adoptfrom?: readonly string[];
 }
 
 export interface OpsConfig {

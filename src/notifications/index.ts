@@ -4,6 +4,7 @@
  * delivers its queue on its own, so a slow or failing endpoint delays neither requests nor other endpoints.
  */
 import { randomUUID } from 'node:crypto';
+import { rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { NotificationsConfig } from '../config/operations.js';
 import type { Exchange, HttpHook } from '../http/exchange.js';
@@ -49,6 +50,7 @@ export class Notifier {
     for (const endpoint of options.config.endpoints) {
       if (endpoint.disabled) continue;
       const queue = await DiskQueue.open(path.join(options.config.queuedir, endpoint.name), options.config.queuelimit);
+      for (const root of options.config.adoptfrom ?? []) await adoptQueue(path.join(root, endpoint.name), queue, options.logger, endpoint.name);
       const sender = new EndpointSender(endpoint, queue, options.logger, options.counters);
       const ignoredTypes = new Set(endpoint.ignoredMediaTypes);
       const ignoredActions = new Set(endpoint.ignoredActions);
@@ -92,4 +94,25 @@ export class Notifier {
       }
     }
   }
+}
+
+/**
+ * Moves the events of a queue folder no process owns any more (a worker's of a larger worker count) to the
+ * end of `queue`, oldest first, each on disk in `queue` before it leaves the old folder (a crash in between
+ * sends it twice, never loses it); what does not fit the queue's limit stays for the next start.
+ */
+async function adoptQueue(folder: string, queue: DiskQueue, logger: RegistryLogger, endpoint: string): Promise<void> {
+  if (folder === queue.folder || !(await stat(folder).then((s) => s.isDirectory(), () => false))) return;
+  const orphaned = await DiskQueue.open(folder, Number.MAX_SAFE_INTEGER);
+  let moved = 0;
+  for (const event of await orphaned.head(orphaned.length)) {
+    if (!(await queue.append(event.payload))) break;
+    await orphaned.drop(1);
+    moved += 1;
+  }
+  if (orphaned.length === 0) {
+    await rmdir(folder).catch(() => undefined);
+    await rmdir(path.dirname(folder)).catch(() => undefined);
+  }
+  if (moved > 0) logger.info({ endpoint, from: folder, events: moved, left: orphaned.length }, 'notification events of a queue no worker owns any more will be sent');
 }
