@@ -204,7 +204,13 @@ describe('storage folders are interchangeable between distribution 2.8 and stowa
 
   it('the same push leaves the same files, with the same link contents, under both registries', async () => {
     const byDistribution = await storedFiles(path.join(workdir, 'written-by-distribution'));
-    const byStowage = await storedFiles(path.join(workdir, 'written-by-stowage'));
+    const withOwnObjects = await storedFiles(path.join(workdir, 'written-by-stowage'));
+    // stowage's own objects live beside distribution's tree, where distribution never looks: here the catalog
+    // index (the base `stowage serve` writes at start, and a journal entry per repository pushed; docs/api.md)
+    const own = [...withOwnObjects.keys()].filter((file) => file.startsWith('_stowage/'));
+    expect(own.length).toBeGreaterThan(0);
+    for (const file of own) expect(file).toMatch(/^_stowage\/catalog\/(current|base\/[^/]+|journal\/[^/]+)$/);
+    const byStowage = new Map([...withOwnObjects].filter(([file]) => !file.startsWith('_stowage/')));
     // 14 blobs and their links at least: the comparison is not between two empty trees
     expect(byDistribution.size).toBeGreaterThan(30);
     expect([...byStowage.keys()].sort()).toEqual([...byDistribution.keys()].sort());
