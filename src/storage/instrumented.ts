@@ -54,6 +54,9 @@ export function instrumentDriver(driver: StorageDriver, observer: StorageObserve
     walk: (path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal) => timed('walk', () => walkOf(driver)(path, fn, options, signal)),
   };
   if (driver.listAfter) instrumented.listAfter = (path, after, limit, signal) => timed('listAfter', () => driver.listAfter!(path, after, limit, signal));
+  if (driver.purgeTemporaries) {
+    instrumented.purgeTemporaries = (olderThan, dryRun, signal) => timed('purgeTemporaries', () => driver.purgeTemporaries!(olderThan, dryRun, signal));
+  }
   if (driver.redirectURL) instrumented.redirectURL = (path, options, signal) => timed('redirectURL', () => driver.redirectURL!(path, options, signal));
   // a local stat, cheaper than timing it: not measured
   if (driver.contentStampSync) instrumented.contentStampSync = (path) => driver.contentStampSync!(path);
