@@ -6,6 +6,8 @@ export default defineConfig({
     alias: {
       // Tests import the plugins from src/; the kit they share should be its src/ too, not a dist/ a
       // forgotten rebuild left stale (outside vitest the name resolves to node_modules -> packages/backend-kit/dist).
+      // the subpath first: an alias also matches the names under it
+      '@stowage/backend-kit/claim-lease': fileURLToPath(new URL('./packages/backend-kit/src/claim-lease.ts', import.meta.url)),
       '@stowage/backend-kit': fileURLToPath(new URL('./packages/backend-kit/src/index.ts', import.meta.url)),
     },
   },

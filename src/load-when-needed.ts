@@ -1,5 +1,6 @@
 /**
- * CommonJS packages that only some configurations use (redis caches, error mail, a PostgreSQL search index),
+ * CommonJS packages that only some configurations or commands use (redis caches, error mail, a PostgreSQL
+ * search index, undici for upstreams and notification endpoints, pino-pretty for text logs, cli-progress),
  * loaded the first time they are needed instead of at start-up. Each costs several MiB of resident memory
  * in every process that imports it, used or not (docs/bench.md, peak RSS); `import type` keeps their types.
  */

@@ -5,7 +5,10 @@
  * the logger's redactor then.
  */
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
-import { PinoPretty as pinoPretty } from 'pino-pretty';
+import { loadWhenNeeded } from './load-when-needed.js';
+
+/** pino-pretty, loaded only for `log.formatter: text` */
+const pinoPretty = loadWhenNeeded<typeof import('pino-pretty')>('pino-pretty');
 
 export const REDACTED = '[REDACTED]';
 
@@ -60,7 +63,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const stdout = options.destination ?? pino.destination({ dest: 1, sync: true });
   // secrets are scrubbed from the JSON line first; pino-pretty then renders the scrubbed line
   const target: DestinationStream =
-    options.formatter === 'text' ? pinoPretty({ destination: stdout, sync: true, colorize: false, singleLine: true, translateTime: 'SYS:standard', ignore: 'pid,hostname,name' }) : stdout;
+    options.formatter === 'text' ? pinoPretty().PinoPretty({ destination: stdout, sync: true, colorize: false, singleLine: true, translateTime: 'SYS:standard', ignore: 'pid,hostname,name' }) : stdout;
   const scrubbing: DestinationStream = { write: (line: string) => target.write(redactor.scrub(line)) };
   return pino(
     {

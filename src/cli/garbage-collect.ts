@@ -4,12 +4,16 @@
  * while it runs has no manifest yet and would be swept. The online collector (storage.maintenance.gc) is
  * the one that is safe under traffic.
  */
-import cliProgress from 'cli-progress';
+import type CliProgress from 'cli-progress';
+import { loadWhenNeeded } from '../load-when-needed.js';
 import type { GcPhase, GcProgress, GcReport } from '../registry/index.js';
 import { REGISTRY } from '../tokens.js';
 import { storageSummary } from './describe-storage.js';
 import { configFor, type ConfigFlag } from './load-config.js';
 import { openOfflineStowage } from './offline-stowage.js';
+
+/** cli-progress, loaded by this command only (`serve` never draws a progress bar) */
+const progressBars = loadWhenNeeded<typeof CliProgress>('cli-progress');
 
 export interface GarbageCollectFlags extends ConfigFlag {
   readonly dryRun?: boolean;
@@ -22,6 +26,7 @@ const PHASE_LABEL: Readonly<Record<GcPhase, string>> = { mark: 'marking reposito
 /** A progress bar on stderr, only when stderr is a terminal (a log file or a pipe gets the summary alone). */
 function progressBar(): { update(progress: GcProgress): void; stop(): void } {
   if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const cliProgress = progressBars();
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format: '{phase} [{bar}] {value}/{total}', hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,

@@ -3,11 +3,14 @@
  * retried at once until `threshold` failures in a row, then every `backoff` until the endpoint accepts; the
  * events stay on disk all along. Success is a status below 400, as distribution's HTTP sink counts it.
  */
-import { request } from 'undici';
 import type { NotificationEndpointConfig } from '../config/operations.js';
+import { loadWhenNeeded } from '../load-when-needed.js';
 import type { RegistryLogger } from '../registry/logger.js';
 import type { DiskQueue } from './disk-queue.js';
 import { EVENTS_MEDIA_TYPE } from './event.js';
+
+/** undici, loaded by the first delivery (only a configuration with notification endpoints has one) */
+const undici = loadWhenNeeded<typeof import('undici')>('undici');
 
 const BATCH = 25;
 
@@ -84,7 +87,7 @@ export class EndpointSender {
   private async deliver(body: string): Promise<void> {
     const headers: Record<string, string | string[]> = { ...this.endpoint.headers, 'content-type': EVENTS_MEDIA_TYPE };
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.endpoint.timeoutMs)]);
-    const reply = await request(this.endpoint.url, { method: 'POST', headers, body, signal });
+    const reply = await undici().request(this.endpoint.url, { method: 'POST', headers, body, signal });
     await reply.body.dump();
     if (reply.statusCode >= 400) throw new Error(`${this.endpoint.url} answered ${reply.statusCode}`);
   }

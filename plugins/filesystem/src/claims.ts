@@ -8,7 +8,7 @@
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CLAIM_RENEW_MS, type ClaimRecord, claimGeneration, claimIsAbandoned, claimNameOf, encodeClaimRecord, newClaimRecord } from '@stowage/backend-kit';
+import { CLAIM_RENEW_MS, type ClaimRecord, claimGeneration, claimIsAbandoned, claimNameOf, encodeClaimRecord, newClaimRecord } from '@stowage/backend-kit/claim-lease';
 
 const sizeClaimPathOf = (file: string, size: number): string => `${file}~claim.${String(size).padStart(16, '0')}`;
 

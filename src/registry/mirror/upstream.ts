@@ -8,10 +8,14 @@
  * origin changes. Nothing here logs or puts into an error message a credential or a token.
  */
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { loadWhenNeeded } from '../../load-when-needed.js';
 import { digestBytes, tryParseDigest } from '../digest.js';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, bareMediaType } from '../media-types.js';
 import { parseChallenges, type AuthChallenge } from './challenge.js';
+
+/** undici, loaded by the first upstream (only a configuration with a proxy section has one) */
+const undici = loadWhenNeeded<typeof import('undici')>('undici');
 
 /** what an upstream failure means to the puller */
 export type UpstreamFailure = 'not-found' | 'unauthorized' | 'denied' | 'too-many-requests' | 'unavailable' | 'invalid';
@@ -123,7 +127,7 @@ export class UpstreamClient {
     this.listPageSize = options.listPageSize ?? LIST_PAGE_SIZE;
     this.base = new URL(endpoint.remoteurl.endsWith('/') ? endpoint.remoteurl : `${endpoint.remoteurl}/`);
     const headersTimeout = options.headersTimeoutMs ?? 30_000;
-    this.agent = new Agent({ headersTimeout, bodyTimeout: options.bodyTimeoutMs ?? 60_000, connect: { timeout: headersTimeout } });
+    this.agent = new (undici().Agent)({ headersTimeout, bodyTimeout: options.bodyTimeoutMs ?? 60_000, connect: { timeout: headersTimeout } });
   }
 
   /** A manifest by tag or digest, its digest verified against its bytes. */
@@ -246,7 +250,7 @@ export class UpstreamClient {
       const { Authorization: _dropped, ...anonymous } = headers;
       let reply: Reply;
       try {
-        reply = await request(url, { method, headers: sameOrigin ? headers : anonymous, dispatcher: this.agent, ...(signal ? { signal } : {}) });
+        reply = await undici().request(url, { method, headers: sameOrigin ? headers : anonymous, dispatcher: this.agent, ...(signal ? { signal } : {}) });
       } catch (err) {
         if (signal?.aborted) throw err;
         throw new UpstreamError('unavailable', `upstream ${this.endpoint.name} (${this.base.origin}) cannot be reached: ${(err as Error).message}`, undefined, { cause: err });
@@ -296,7 +300,7 @@ export class UpstreamClient {
     const headers: Headers = this.endpoint.username !== undefined ? { Authorization: this.basic() } : {};
     let reply: Reply;
     try {
-      reply = await request(realm, { method: 'GET', headers, dispatcher: this.agent, ...(signal ? { signal } : {}) });
+      reply = await undici().request(realm, { method: 'GET', headers, dispatcher: this.agent, ...(signal ? { signal } : {}) });
     } catch (err) {
       if (signal?.aborted) throw err;
       throw new UpstreamError('unavailable', `the token server of upstream ${this.endpoint.name} (${realm.origin}) cannot be reached: ${(err as Error).message}`, undefined, { cause: err });
