@@ -27,7 +27,6 @@ import { isUnderNpm, watchLauncher } from './launcher-watch.js';
 import { configFor, type ConfigFlag } from './load-config.js';
 import { reportToPrimary } from './worker-messages.js';
 import { superviseWorkers } from './worker-supervisor.js';
-import { keepYoungGenerationSmall } from './young-generation.js';
 import { orphanedQueueRoots, runsPeriodicTasks, workerCount, workerQueueDir, workerRole, type WorkerRole } from './workers.js';
 
 export interface RunningStowage {
@@ -153,7 +152,6 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
 }
 
 export async function serveCommand(flags: ConfigFlag): Promise<void> {
-  keepYoungGenerationSmall();
   const config = await configFor(flags);
   const count = workerCount(config);
   if (count > 1 && cluster.isPrimary) return superviseWorkers(config, count);
