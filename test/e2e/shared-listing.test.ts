@@ -10,6 +10,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getManifest, startStowageProcess, type StowageProcess } from '../support/index.js';
+import { settled } from '../support/settled.js';
 
 const sha256 = (content: Buffer): string => `sha256:${createHash('sha256').update(content).digest('hex')}`;
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
@@ -49,17 +50,6 @@ async function walk(url: string, first: string, key: 'tags' | 'repositories'): P
     next = page.link ? /<([^>]+)>/.exec(page.link)?.[1] : undefined;
   }
   return entries;
-}
-
-/** Waits until a folder's times are old enough for a process to keep its listing (see the filesystem plugin's sorted-listings.ts). */
-async function settled(folder: string): Promise<void> {
-  for (;;) {
-    const info = await stat(folder);
-    // fine times settle in 100 ms, whole-second ones in 2 s (sorted-listings.ts)
-    const wholeSeconds = info.mtimeMs % 1000 === 0 && info.ctimeMs % 1000 === 0;
-    if (Date.now() - Math.max(info.mtimeMs, info.ctimeMs) > (wholeSeconds ? 2_100 : 200)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Waits until `stowage serve` has written the catalog index's base (it does at start, in the background). */

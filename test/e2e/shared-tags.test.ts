@@ -4,11 +4,12 @@
  * very next GET, although the other keeps the link files it read in memory (src/registry/kept-links.ts).
  */
 import { createHash } from 'node:crypto';
-import { stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStowageProcess, type StowageProcess } from '../support/index.js';
+import { settled } from '../support/settled.js';
 
 const sha256 = (content: Buffer): string => `sha256:${createHash('sha256').update(content).digest('hex')}`;
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
@@ -37,21 +38,6 @@ async function pushImage(url: string, repository: string, tag: string, text: str
   );
   expect((await call(`${url}/v2/${repository}/manifests/${tag}`, 'PUT', manifest, { 'content-type': MANIFEST_TYPE })).status).toBe(201);
   return sha256(manifest);
-}
-
-/**
- * Waits until the files' times are old enough for the filesystem driver to stamp them (its settled-times.ts:
- * 100 ms for fine times, 2 s for whole seconds), so that the reader keeps what it reads next.
- */
-async function settled(...files: string[]): Promise<void> {
-  for (const file of files) {
-    for (;;) {
-      const info = await stat(file);
-      const wholeSeconds = info.mtimeMs % 1000 === 0 && info.ctimeMs % 1000 === 0;
-      if (Date.now() - Math.max(info.mtimeMs, info.ctimeMs) > (wholeSeconds ? 2_100 : 200)) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 }
 
 describe('two stowage processes sharing one storage folder, one answering manifest GETs', () => {
