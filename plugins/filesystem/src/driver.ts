@@ -41,7 +41,7 @@ const isMissing = (err: unknown): boolean => MISSING.has((err as NodeJS.ErrnoExc
 
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem';
-  private readonly sortedListings = new SortedListings();
+  private readonly sortedListings = new SortedListings(() => this.onLocalFilesystem());
   private rootIsLocal: boolean | undefined;
 
   constructor(

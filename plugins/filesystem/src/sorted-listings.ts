@@ -5,7 +5,8 @@
  * A folder's change and modification times move whenever an entry is added, removed or renamed, by this
  * process or any other on the same filesystem, so a kept listing is used only while the folder's device,
  * inode and both times (in nanoseconds) are what they were when it was read, and only when those times were
- * already settled when its stat was taken (settled-times.ts).
+ * already settled when its stat was taken (settled-times.ts), and only on a filesystem whose stat answers what
+ * is stored now (local-filesystem.ts): on a network filesystem a folder's times can come from a client cache.
  */
 import { readdir as readdirCallback, stat as statCallback, type BigIntStats } from 'node:fs';
 import { timesSettled } from './settled-times.js';
@@ -32,6 +33,9 @@ export class SortedListings {
   private readonly kept = new Map<string, KeptListing>();
   private keptNames = 0;
 
+  /** `timesTrusted`: whether the folders' stat answers what is stored now (false on network filesystems) */
+  constructor(private readonly timesTrusted: () => boolean = () => true) {}
+
   /**
    * The names in `folder`, sorted by code unit, without the `~` temporaries. Rejects as `stat`/`readdir`
    * do (ENOENT, ENOTDIR).
@@ -50,7 +54,7 @@ export class SortedListings {
     }
     // read after the stat: a change in between makes the kept times older than the folder's, never newer
     const names = (await readdir(folder)).filter((name) => !name.includes('~')).sort(codeUnitOrder);
-    if (timesSettled(info, statedAt) && names.length <= MAX_KEPT_NAMES) {
+    if (timesSettled(info, statedAt) && names.length <= MAX_KEPT_NAMES && this.timesTrusted()) {
       this.keep(folder, { dev: info.dev, ino: info.ino, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, names });
     }
     return names;

@@ -2,7 +2,7 @@
  * Sorted listings kept between calls (listAfter): a kept listing is used only while the folder is
  * unchanged, whoever changes it (here a second driver on the same root, as a second process would be).
  */
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -11,6 +11,7 @@ import { createDriverContext } from '../../../src/testing/index.js';
 import type { StorageDriver } from '../../../src/storage/driver.js';
 import { createDriver } from '../src/index.js';
 import { SortedListings } from '../src/sorted-listings.js';
+import { settled } from '../../../test/support/settled.js';
 
 const roots: string[] = [];
 afterEach(async () => {
@@ -24,17 +25,6 @@ async function freshRoot(): Promise<string> {
 }
 
 const driverOn = async (root: string): Promise<StorageDriver> => createDriver({ rootdirectory: root }, createDriverContext('filesystem'));
-
-/** Waits until the folder's times are old enough for its listing to be kept (sorted-listings.ts). */
-async function settled(folder: string): Promise<void> {
-  for (;;) {
-    const info = await stat(folder);
-    // fine times settle in 100 ms, whole-second ones in 2 s (sorted-listings.ts)
-    const wholeSeconds = info.mtimeMs % 1000 === 0 && info.ctimeMs % 1000 === 0;
-    if (Date.now() - Math.max(info.mtimeMs, info.ctimeMs) > (wholeSeconds ? 2_100 : 200)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const names = async (driver: StorageDriver, after?: string, limit = 100): Promise<string[]> => (await driver.listAfter!('/tags', after, limit)).children.map((child) => child.slice('/tags/'.length));
 
@@ -52,6 +42,20 @@ describe('filesystem: sorted listings kept while a folder is unchanged', () => {
     expect(await listings.names(folder)).toBe(first);
     await driver.putContent('/tags/a0/current/link', Buffer.from('a0'));
     expect(await listings.names(folder)).toEqual(['a', 'a0', 'b', 'c']);
+  });
+
+  it('keeps nothing where folder times cannot be trusted (a network filesystem): every call reads the folder', async () => {
+    const root = await freshRoot();
+    const driver = await driverOn(root);
+    for (const tag of ['b', 'a']) await driver.putContent(`/tags/${tag}/current/link`, Buffer.from(tag));
+    const listings = new SortedListings(() => false);
+    const folder = join(root, 'tags');
+    await settled(folder);
+    const first = await listings.names(folder);
+    expect(first).toEqual(['a', 'b']);
+    const second = await listings.names(folder);
+    expect(second).toEqual(['a', 'b']);
+    expect(second).not.toBe(first);
   });
 
   it('a listing kept by one driver shows at once a tag another driver on the same storage added or removed', async () => {
