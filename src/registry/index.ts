@@ -73,6 +73,13 @@ export const CATALOG_MAX_ENTRIES = 1000;
 /** the offline collector's lease, renewed between steps */
 const OFFLINE_LEASE_MS = 10 * 60_000;
 
+/** The digest algorithm an upload hashes with: sha256 unless the client asked for another one stowage supports. */
+function uploadAlgorithmOf(algorithm: string | undefined): DigestAlgorithm {
+  if (algorithm === undefined) return 'sha256';
+  if (!isSupportedAlgorithm(algorithm)) throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm ${JSON.stringify(algorithm)}`, { algorithm });
+  return algorithm;
+}
+
 export class Registry {
   readonly deleteEnabled: boolean;
   private readonly readOnly: boolean;
@@ -244,11 +251,7 @@ export class Registry {
     checkName(name);
     this.checkWritable();
     this.pullThrough?.refuseWrite(name, 'pushing a blob');
-    let chosen: DigestAlgorithm = 'sha256';
-    if (algorithm !== undefined) {
-      if (!isSupportedAlgorithm(algorithm)) throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm ${JSON.stringify(algorithm)}`, { algorithm });
-      chosen = algorithm;
-    }
+    const chosen = uploadAlgorithmOf(algorithm);
     return this.boundary(() => this.uploads.start(name, chosen));
   }
 
@@ -261,11 +264,7 @@ export class Registry {
     const expected = parseDigest(digest);
     this.checkWritable();
     this.pullThrough?.refuseWrite(name, 'pushing a blob');
-    let chosen: DigestAlgorithm = 'sha256';
-    if (algorithm !== undefined) {
-      if (!isSupportedAlgorithm(algorithm)) throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm ${JSON.stringify(algorithm)}`, { algorithm });
-      chosen = algorithm;
-    }
+    const chosen = uploadAlgorithmOf(algorithm);
     await this.quotas.prepare(name);
     return this.boundary(() => this.uploads.push(name, expected, body, chosen, (blob) => this.quotas.reserve(name, blob.digest, blob.size)));
   }

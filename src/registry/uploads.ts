@@ -123,7 +123,7 @@ export class UploadSessions {
           const removed = this.cancel(name, id, false);
           removed.catch(() => undefined);
           try {
-            const blob = await this.storeWhole(name, expected, read.bytes, admit, async () => undefined);
+            const blob = await this.storeWhole(name, expected, read.bytes, admit);
             await removed;
             return blob;
           } catch (err) {
@@ -144,7 +144,7 @@ export class UploadSessions {
    */
   async push(name: string, expected: Digest, body: AsyncIterable<Uint8Array>, algorithm: DigestAlgorithm, admit?: Admit): Promise<BlobDescriptor> {
     const read = await readSmallBody(body);
-    if (read.small) return this.storeWhole(name, expected, read.bytes, admit, async () => undefined);
+    if (read.small) return this.storeWhole(name, expected, read.bytes, admit);
     const { id } = await this.start(name, algorithm);
     try {
       return await this.serialised(name, id, () => this.finishSession(name, id, expected, read.body, undefined, admit));
@@ -157,16 +157,13 @@ export class UploadSessions {
   /**
    * Verifies `bytes` against `expected`, then stores them at the blob's content address with one putContent
    * (written beside its place and renamed in: never partly visible) side by side with the repository's link.
-   * `refused` runs when verification or the quota refuses the blob, before the error is thrown.
+   * Nothing is held for it, so a refusal (of the digest or by the quota) has nothing to undo.
    */
-  private async storeWhole(name: string, expected: Digest, bytes: Buffer, admit: Admit | undefined, refused: () => Promise<void>): Promise<BlobDescriptor> {
+  private async storeWhole(name: string, expected: Digest, bytes: Buffer, admit: Admit | undefined): Promise<BlobDescriptor> {
     const actual = digestBytes(bytes, expected.algorithm);
-    if (actual !== expected.value) {
-      await refused();
-      throw new RegistryError('DIGEST_INVALID', `uploaded content has digest ${actual}, not ${expected.value}`, { expected: expected.value, actual });
-    }
+    if (actual !== expected.value) throw digestMismatch(expected, actual);
     const blobPath = this.layout.blobData(expected);
-    return this.admitAndLink(name, expected, { digest: expected.value, size: bytes.length }, admit, refused, async () => {
+    return this.admitAndLink(name, expected, { digest: expected.value, size: bytes.length }, admit, async () => undefined, async () => {
       if ((await this.storage.sizeOf(blobPath)) === undefined) await this.storage.driver.putContent(blobPath, bytes);
     });
   }
@@ -220,7 +217,7 @@ export class UploadSessions {
     }
     if (actual !== expected.value) {
       await this.cancel(name, id, false);
-      throw new RegistryError('DIGEST_INVALID', `uploaded content has digest ${actual}, not ${expected.value}`, { expected: expected.value, actual });
+      throw digestMismatch(expected, actual);
     }
 
     const blobPath = this.layout.blobData(expected);
@@ -334,3 +331,8 @@ export class UploadSessions {
 
 const key = (name: string, id: string): string => `${name}\u0000${id}`;
 const ignore = (): void => undefined;
+
+/** DIGEST_INVALID for content that hashes to `actual` where the client named `expected`. */
+function digestMismatch(expected: Digest, actual: string): RegistryError {
+  return new RegistryError('DIGEST_INVALID', `uploaded content has digest ${actual}, not ${expected.value}`, { expected: expected.value, actual });
+}
