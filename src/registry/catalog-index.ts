@@ -20,6 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StorageLayout } from './layout.js';
 import { basename } from './layout.js';
+import { lexical } from './pagination.js';
 import type { RegistryStorage } from './storage.js';
 
 const encoder = new TextEncoder();
@@ -74,7 +75,7 @@ function justBefore(leaf: string): string {
 function namesOfBase(text: string): string[] {
   const lines = text.split('\n').filter((line) => line !== '');
   for (let i = 1; i < lines.length; i++) {
-    if (!(lines[i - 1]! < lines[i]!)) return [...new Set(lines)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (!(lines[i - 1]! < lines[i]!)) return [...new Set(lines)].sort(lexical);
   }
   return lines;
 }
