@@ -3,41 +3,20 @@
  * filesystem driver writes) or deleted through one, and a manifest deleted, are answered by the other on its
  * very next GET, although the other keeps the link files it read in memory (src/registry/kept-links.ts).
  */
-import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStowageProcess, type StowageProcess } from '../support/index.js';
+import { IMAGE_MANIFEST, pushImageTo } from '../support/push-by-url.js';
 import { settled } from '../support/settled.js';
 
-const sha256 = (content: Buffer): string => `sha256:${createHash('sha256').update(content).digest('hex')}`;
-const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 
 async function call(url: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; digest?: string }> {
   const response = await request(url, { method, body, headers });
   await response.body.dump();
   const digest = response.headers['docker-content-digest'];
   return { status: response.statusCode, ...(typeof digest === 'string' ? { digest } : {}) };
-}
-
-/** Pushes a one-layer image whose layer says `text` under `tag`; answers the manifest's digest. */
-async function pushImage(url: string, repository: string, tag: string, text: string): Promise<string> {
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-  const layer = Buffer.from(text);
-  for (const blob of [config, layer]) {
-    expect((await call(`${url}/v2/${repository}/blobs/uploads/?digest=${sha256(blob)}`, 'POST', blob, { 'content-type': 'application/octet-stream' })).status).toBe(201);
-  }
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MANIFEST_TYPE,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
-    }),
-  );
-  expect((await call(`${url}/v2/${repository}/manifests/${tag}`, 'PUT', manifest, { 'content-type': MANIFEST_TYPE })).status).toBe(201);
-  return sha256(manifest);
 }
 
 describe('two stowage processes sharing one storage folder, one answering manifest GETs', () => {
@@ -52,19 +31,19 @@ describe('two stowage processes sharing one storage folder, one answering manife
     await writer?.close();
   });
 
-  const get = (reference: string) => call(`${reader.url}/v2/shared/tags/manifests/${reference}`, 'GET', undefined, { accept: MANIFEST_TYPE });
+  const get = (reference: string) => call(`${reader.url}/v2/shared/tags/manifests/${reference}`, 'GET', undefined, { accept: IMAGE_MANIFEST });
   const repository = () => path.join(writer.rootdirectory, 'docker/registry/v2/repositories/shared/tags/_manifests');
   const tagLink = (tag: string) => path.join(repository(), 'tags', tag, 'current', 'link');
   const revisionLink = (digest: string) => path.join(repository(), 'revisions', 'sha256', digest.slice('sha256:'.length), 'link');
 
   it('sees a tag moved, rewritten in place or deleted by the other process on its very next GET', async () => {
-    const first = await pushImage(writer.url, 'shared/tags', 'latest', 'first layer');
+    const first = await pushImageTo(writer.url, 'shared/tags', 'latest', {}, {}, 'first layer');
     await settled(tagLink('latest'), revisionLink(first));
     // read twice: the second answer comes from the link kept under the file's stamp
     expect(await get('latest')).toEqual({ status: 200, digest: first });
     expect(await get('latest')).toEqual({ status: 200, digest: first });
 
-    const second = await pushImage(writer.url, 'shared/tags', 'latest', 'second layer');
+    const second = await pushImageTo(writer.url, 'shared/tags', 'latest', {}, {}, 'second layer');
     expect(await get('latest')).toEqual({ status: 200, digest: second });
 
     // distribution rewrites a link in place (same file, same size): its new content is seen all the same
@@ -80,7 +59,7 @@ describe('two stowage processes sharing one storage folder, one answering manife
   });
 
   it('sees a manifest deleted by the other process on its very next GET by digest', async () => {
-    const digest = await pushImage(writer.url, 'shared/tags', 'doomed', 'doomed layer');
+    const digest = await pushImageTo(writer.url, 'shared/tags', 'doomed', {}, {}, 'doomed layer');
     await settled(tagLink('doomed'), revisionLink(digest));
     expect(await get(digest)).toEqual({ status: 200, digest });
     expect(await get('doomed')).toEqual({ status: 200, digest });
