@@ -5,10 +5,11 @@
  * the next generation, `<path>~claim.<size>.<n>`, exclusively too: of writers racing for a take-over only
  * one creates it, so a conflicting append is still refused while a client's retry after a crash goes on.
  */
-import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, unlinkSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CLAIM_RENEW_MS, type ClaimRecord, claimGeneration, claimIsAbandoned, claimNameOf, encodeClaimRecord, newClaimRecord } from '@stowage/backend-kit/claim-lease';
+import { writeAllSync } from './fsync.js';
 
 const sizeClaimPathOf = (file: string, size: number): string => `${file}~claim.${String(size).padStart(16, '0')}`;
 
@@ -35,9 +36,7 @@ function createExclusive(path: string, record: ClaimRecord): boolean {
     throw err;
   }
   try {
-    const bytes = encodeClaimRecord(record);
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    writeAllSync(fd, encodeClaimRecord(record));
   } finally {
     closeSync(fd);
   }

@@ -112,13 +112,18 @@ export async function writeNewFileDurably(file: string, content: Uint8Array, sig
     throw err;
   }
   try {
-    let offset = 0;
-    while (offset < content.length) offset += writeSync(fd, content, offset, content.length - offset);
+    writeAllSync(fd, content);
     await Promise.all([syncDescriptor(fd, true), alongside?.()]);
   } finally {
     closeSync(fd);
   }
   return true;
+}
+
+/** Writes all of `bytes` at the descriptor's position, synchronously (a write may take fewer bytes than asked). */
+export function writeAllSync(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
 async function writeNewFile(file: string, content: Uint8Array, signal?: AbortSignal, alongside?: () => Promise<unknown>): Promise<boolean> {
