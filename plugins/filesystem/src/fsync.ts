@@ -30,7 +30,7 @@ const running = new Map<string, Promise<void>>();
  * too, and keeps the thread pool for what waits for the disk or grows with the data (syncs, data writes,
  * listing or unlinking what may be large).
  */
-const syncDescriptor = (fd: number, dataOnly: boolean): Promise<void> =>
+export const syncDescriptor = (fd: number, dataOnly: boolean): Promise<void> =>
   new Promise((resolve, reject) => (dataOnly ? fdatasync : fsync)(fd, (err) => (err ? reject(err) : resolve())));
 
 async function fsyncDirectory(dir: string): Promise<void> {

@@ -20,12 +20,12 @@
  * partial file is new): the registry answers 202 to a chunk once its writer is closed, and an acknowledged
  * chunk must survive a crash like a committed blob.
  */
-import { closeSync, fdatasync, openSync, readdirSync, renameSync, statSync, write as writeToFile } from 'node:fs';
+import { closeSync, openSync, readdirSync, renameSync, statSync, write as writeToFile } from 'node:fs';
 import { copyFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FileWriter } from 'stowage';
 import { type HeldClaim, keepClaim, releaseClaim, removeClaimFile, takeClaim } from './claims.js';
-import { makeParentDirectories, syncDirectory, syncFileData } from './fsync.js';
+import { makeParentDirectories, syncDescriptor, syncDirectory, syncFileData } from './fsync.js';
 
 /**
  * Bytes written at least between two early syncs (see startEarlySync). Small, so that what a close or a
@@ -53,7 +53,7 @@ class PartialFile {
   }
 
   datasync(): Promise<void> {
-    return new Promise((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+    return syncDescriptor(this.fd, true);
   }
 
   /** Only once no write or sync on the descriptor is pending. */
