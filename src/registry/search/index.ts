@@ -56,11 +56,6 @@ const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 
 /** a config larger than this is not read for labels (real ones are a few KiB) */
 export const MAX_INDEXED_CONFIG_BYTES = 1024 * 1024;
 
-/** the image config a manifest names, when its labels are worth reading */
-export function imageConfigOf(content: Uint8Array): { digest: string; size: number } | undefined {
-  return indexedFieldsOf(content).config;
-}
-
 /** an image config's string `config.Labels`; {} for anything else */
 export function labelsOf(configContent: Uint8Array): Annotations {
   try {
