@@ -118,7 +118,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
   const periodic = runsPeriodicTasks(role);
   const purger = startUploadPurger(container.resolve(REGISTRY), { ...config.storage.maintenance.uploadpurging, ...(periodic ? {} : { enabled: false }) }, logger);
   startSearchIndex(container.resolve(REGISTRY), logger, { workers: role?.count ?? 1, builds: periodic });
-  startCatalogIndex(container.resolve(REGISTRY), logger, { builds: periodic });
+  const catalogIndex = startCatalogIndex(container.resolve(REGISTRY), logger, { builds: periodic, settings: config.storage.maintenance.catalog });
   const collector = startGcScheduler(container.resolve(REGISTRY), { ...config.storage.maintenance.gc, ...(periodic ? {} : { enabled: false }), retention: config.storage.maintenance.retention.policies }, logger);
   const mirrorSync = startMirrorSync(syncedUpstreamsOf(config.mirror, container.resolve(REGISTRY)), logger, { timers: periodic, ...syncCounting(ops) });
 
@@ -138,6 +138,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
         server.closeIdleConnections();
       });
       await purger.stop();
+      await catalogIndex.stop();
       await collector.stop();
       await mirrorSync.stop();
       await container.resolve(REGISTRY).flushPulls();

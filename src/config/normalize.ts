@@ -136,6 +136,7 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
         },
         readonly: { enabled: asMapping(asMapping(storage.maintenance).readonly).enabled === true },
         gc: gcSettingsOf(asMapping(asMapping(storage.maintenance).gc)),
+        catalog: { interval: catalogIntervalOf(asMapping(asMapping(storage.maintenance).catalog).interval) },
         // the schema has checked each policy's shape
         retention: { policies: (asMapping(asMapping(storage.maintenance).retention).policies as RetentionPolicyConfig[] | undefined) ?? [] },
       },
@@ -203,6 +204,9 @@ function authOf(value: unknown, baseDir: string): { auth: AuthConfig } | undefin
     },
   };
 }
+
+/** the schema has checked it: a duration, or 0 */
+const catalogIntervalOf = (value: unknown): string | number => (typeof value === 'string' || value === 0 ? value : '10m');
 
 function gcSettingsOf(gc: Mapping): StowageConfig['storage']['maintenance']['gc'] {
   const duration = (value: unknown, fallback: string): string => (typeof value === 'string' ? value : fallback);

@@ -57,6 +57,8 @@ export interface StorageConfig {
       readonly deleteuntagged: boolean;
       readonly dryrun: boolean;
     };
+    /** how often `serve` reconciles the catalog index with the repository tree (stowage's; `0` turns it off) */
+    readonly catalog: { readonly interval: string | number };
     /** retention policies, applied by `stowage retention` and before each online garbage collection */
     readonly retention: { readonly policies: readonly RetentionPolicyConfig[] };
   };

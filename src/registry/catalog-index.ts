@@ -10,12 +10,16 @@
  *   first manifest PUT of a repository before its 201, by whichever process takes it. Its folder is listed
  *   in order from `last`, so a page reads only the journal entries it shows.
  *
- * Names only ever enter the index; a repository removed from the tree (registry:2 removes one by deleting its
- * folder by hand) is left out of a page when its folder is no longer in its parent folder's listing, one
- * sorted listing per parent on the page. Several processes sharing the storage therefore agree at once: a
- * new repository is in the journal before its push is acknowledged, a removed one is gone from its parent.
- * What the index cannot see is a repository added by something other than stowage (registry:2 writing the
- * same storage, a copied tree): `stowage catalog rebuild` walks the tree again (docs/architecture.md).
+ * A repository removed from the tree (registry:2 removes one by deleting its folder by hand) is left out of a
+ * page when its folder is no longer in its parent folder's listing, one sorted listing per parent on the
+ * page. Several processes sharing the storage therefore agree at once: a new repository is in the journal
+ * before its push is acknowledged, a removed one is gone from its parent.
+ *
+ * What a page cannot see, the **reconcile** does (`build`, run by `serve` every
+ * `storage.maintenance.catalog.interval` and by `stowage catalog rebuild`): a repository something other than
+ * stowage added (registry:2 writing the same storage, a copied tree) enters the new base, and one whose folder
+ * no longer holds manifests (deleted by hand, re-created with blobs only) leaves it and the journal. It is
+ * idempotent, so several processes may run it on shared storage: a base only replaces one from an older walk.
  */
 import { randomUUID } from 'node:crypto';
 import type { StorageLayout } from './layout.js';
@@ -92,10 +96,20 @@ interface Base {
 /** What every per-request view of one registry shares: the loaded base and the names known to be indexed. */
 export class CatalogIndexState {
   base: Base | undefined;
-  /** repositories this process has seen in the base or the journal (entries are never removed) */
+  /**
+   * repositories this process has seen in the base or the journal while base `indexedUnder` was current: a
+   * reconcile writes a new base before it removes journal entries, so a new base empties it
+   */
   readonly indexed = new Set<string>();
+  indexedUnder: string | undefined;
   building: Promise<number> | undefined;
 }
+
+/** Whether `sorted` holds `name`. */
+const holds = (sorted: readonly string[], name: string): boolean => sorted[firstAfter(sorted, name) - 1] === name;
+
+/** When the walk behind base `id` started (its id begins with that time, in base 36). */
+const walkStartOf = (id: string): number => parseInt(id.slice(0, id.indexOf('-')), 36) || 0;
 
 /** how many names this process remembers as indexed before it starts over (each costs one check again) */
 const MAX_REMEMBERED = 100_000;
@@ -116,10 +130,14 @@ export class CatalogIndex {
    * Called by every manifest PUT before it answers; after the first, a memory lookup.
    */
   async add(name: string): Promise<void> {
-    if (this.state.indexed.has(name)) return;
     const base = await this.currentBase();
+    if (base?.id !== this.state.indexedUnder) {
+      this.state.indexed.clear();
+      this.state.indexedUnder = base?.id;
+    }
+    if (this.state.indexed.has(name)) return;
     const entry = this.layout.catalogJournalEntry(journalEntryOf(name));
-    const inBase = base !== undefined && base.names[firstAfter(base.names, name) - 1] === name;
+    const inBase = base !== undefined && holds(base.names, name);
     if (!inBase && !(await this.storage.exists(entry))) await this.storage.driver.putContent(entry, encoder.encode(name));
     if (this.state.indexed.size >= MAX_REMEMBERED) this.state.indexed.clear();
     this.state.indexed.add(name);
@@ -131,10 +149,12 @@ export class CatalogIndex {
   }
 
   /**
-   * Writes a new base from `walk` (every repository of the tree, sorted) and points `current` at it; the
-   * bases it replaces are removed. Single flight per process. Repositories created while the walk runs
-   * are in the journal (their PUT writes it whether or not a base exists), so nothing falls between.
-   * Answers how many repositories the walk found.
+   * Reconciles the index with the tree: writes a new base from `walk` (every repository of the tree, sorted),
+   * points `current` at it unless a base from a later walk is there already, then removes the journal
+   * entries it made redundant, and the bases it replaced an hour ago. Single flight per process, and
+   * idempotent across processes. Repositories created while the walk runs are in the journal (their PUT
+   * writes it whether or not a base exists), so nothing falls between. Answers how many repositories the
+   * walk found.
    */
   build(walk: () => Promise<readonly string[]>): Promise<number> {
     this.state.building ??= this.writeBase(walk).finally(() => {
@@ -144,21 +164,65 @@ export class CatalogIndex {
   }
 
   private async writeBase(walk: () => Promise<readonly string[]>): Promise<number> {
-    const names = await walk();
     const id = `${Date.now().toString(36)}-${randomUUID()}`;
+    const previous = await this.currentBase();
+    const names = await walk();
     await this.storage.driver.putContent(this.layout.catalogBase(id), encoder.encode(names.join('\n')));
+    const before = await this.pointerId();
+    // a walk that started later saw at least as much: its base stays (this one is removed with the old ones)
+    if (before !== undefined && walkStartOf(before) > walkStartOf(id)) return names.length;
     await this.storage.driver.putContent(this.layout.catalogPointer(), encoder.encode(id));
     // its stamp is unknown here: the next page reads `current` once
     this.state.base = { id, names };
+    await this.pruneJournal(previous, names);
     // Bases another build replaced an hour ago or more: a process that read `current` before it moved has
     // long loaded its base (and one that finds its base gone reads `current` again, or walks).
-    const current = decoder.decode((await this.storage.getOrUndefined(this.layout.catalogPointer())) ?? new Uint8Array()).trim();
+    const current = (await this.pointerId()) ?? '';
     const replacedBefore = (Date.now() - OLD_BASE_MS).toString(36);
     for (const old of (await this.storage.listOrUndefined(this.layout.catalogBases())) ?? []) {
       const oldId = basename(old);
       if (oldId !== current && oldId !== id && oldId < replacedBefore) await this.storage.deleteIfPresent(old);
     }
     return names.length;
+  }
+
+  private async pointerId(): Promise<string | undefined> {
+    const pointer = await this.storage.getOrUndefined(this.layout.catalogPointer());
+    return pointer === undefined ? undefined : decoder.decode(pointer).trim();
+  }
+
+  /**
+   * Removes the journal entries the new base (`names`) leaves redundant:
+   * - one the base holds, when the base it replaced (`previous`) held it too: a page in flight read one of
+   *   the two, so it lists the name without the entry;
+   * - one whose repository folder no longer holds manifests (gone, or re-created with blobs only). Its first
+   *   push writes the revision link before it looks for the entry, so a push that found the entry just before
+   *   it went has its manifests stored when the folder is looked at again: the entry is then written back.
+   */
+  private async pruneJournal(previous: Base | undefined, names: readonly string[]): Promise<void> {
+    const folder = this.layout.catalogJournal();
+    let after: string | undefined;
+    for (;;) {
+      const listed = await this.storage.listAfterOrUndefined(folder, after, JOURNAL_BATCH);
+      if (!listed || listed.children.length === 0) return;
+      for (const child of listed.children) {
+        const name = nameOfJournalEntry(basename(child));
+        if (holds(names, name)) {
+          if (previous !== undefined && holds(previous.names, name)) await this.storage.deleteIfPresent(child);
+        } else if (!(await this.holdsManifests(name))) {
+          await this.storage.deleteIfPresent(child);
+          if (await this.holdsManifests(name)) await this.storage.driver.putContent(child, encoder.encode(name));
+        }
+      }
+      if (!listed.more) return;
+      after = basename(listed.children[listed.children.length - 1]!);
+    }
+  }
+
+  /** Whether repository `name`'s folder holds `_manifests`, as the walk decides what a repository is. */
+  private async holdsManifests(name: string): Promise<boolean> {
+    const children = await this.storage.listOrUndefined(this.layout.repository(name));
+    return children?.some((child) => basename(child) === '_manifests') ?? false;
   }
 
   /**

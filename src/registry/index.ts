@@ -458,6 +458,15 @@ export class Registry {
     return this.boundary(() => this.catalogStore.buildIndex());
   }
 
+  /**
+   * `stowage serve` every `storage.maintenance.catalog.interval`: the catalog index reconciled with the tree
+   * (a new base from a walk, redundant journal entries removed); undefined on read-only storage.
+   */
+  async reconcileCatalogIndex(): Promise<number | undefined> {
+    if (this.readOnly) return undefined;
+    return this.rebuildCatalogIndex();
+  }
+
   /** `stowage serve` at start: builds the catalog index when storage has none (false when it had one, or is read-only). */
   async prepareCatalogIndex(): Promise<boolean> {
     if (this.readOnly || (await this.boundary(() => this.catalogIndex.ready()))) return false;

@@ -51,7 +51,8 @@ describe('stowage catalog rebuild', () => {
     const { storage, config, dir } = await setUp();
     await writeRepository(storage, 'legacy/one');
     await writeRepository(storage, 'legacy/one/nested');
-    const server = await startStowageProcess({ rootdirectory: storage, logLevel: 'info' });
+    // no reconcile: this shows what the index holds between reconciles, and the command (catalog-reconcile.test.ts shows the reconcile)
+    const server = await startStowageProcess({ rootdirectory: storage, logLevel: 'info', storageLines: ['  maintenance:', '    catalog:', '      interval: 0'] });
     try {
       await waitForOutput(server.server, /catalog index built/, 30_000);
       expect(await catalogOf(server.url)).toEqual(['legacy/one', 'legacy/one/nested']);

@@ -26,6 +26,7 @@ describe('finding the configuration', () => {
           uploadpurging: { enabled: true, age: '168h', interval: '24h', dryrun: false },
           readonly: { enabled: false },
           gc: { enabled: false, interval: '24h', graceperiod: '1h', settle: '1m', deleteuntagged: false, dryrun: false },
+          catalog: { interval: '10m' },
       retention: { policies: [] },
         },
       },

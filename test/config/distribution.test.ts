@@ -25,6 +25,7 @@ describe("distribution's config.yml", () => {
       uploadpurging: { enabled: true, age: '168h', interval: '24h', dryrun: false },
       readonly: { enabled: false },
       gc: { enabled: false, interval: '24h', graceperiod: '1h', settle: '1m', deleteuntagged: false, dryrun: false },
+      catalog: { interval: '10m' },
       retention: { policies: [] },
     });
     // health and storage.cache are implemented; log.fields is accepted and ignored, said so rather than silently

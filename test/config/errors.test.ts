@@ -40,6 +40,21 @@ describe('config errors name the file, the path inside it and what was expected'
     expect((await loadConfig({ cwd: env, configFile: 'config.yml', env: { REGISTRY_HTTP_WORKERS: '3' } })).http.workers).toBe(3);
   });
 
+  it('storage.maintenance.catalog.interval that is neither a duration nor 0 is refused; 0, a duration and the default are kept', async () => {
+    for (const bad of ['soon', '-1m', '5', 'true', '"10 minutes"']) {
+      const { error, file } = await errorFor('config.yml', `storage:\n  inmemory: {}\n  maintenance:\n    catalog:\n      interval: ${bad}\n`);
+      expectIssue(error, file, 'storage.maintenance.catalog.interval', 'expected a duration such as 10m, or 0 to turn the reconcile off');
+    }
+    const typo = await errorFor('config.yml', 'storage:\n  inmemory: {}\n  maintenance:\n    catalog:\n      intervall: 1m\n');
+    expectIssue(typo.error, typo.file, 'storage.maintenance.catalog.intervall', 'unknown key');
+    for (const [text, kept] of [['0', 0], ['"0"', '0'], ['90s', '90s'], ['1h30m', '1h30m']] as const) {
+      const cwd = await workdir({ 'config.yml': `storage:\n  inmemory: {}\n  maintenance:\n    catalog:\n      interval: ${text}\n` });
+      expect((await loadConfig({ cwd, configFile: 'config.yml', env: {} })).storage.maintenance.catalog.interval).toBe(kept);
+    }
+    const defaults = await workdir({ 'config.yml': 'storage: inmemory\n' });
+    expect((await loadConfig({ cwd: defaults, configFile: 'config.yml', env: {} })).storage.maintenance.catalog.interval).toBe('10m');
+  });
+
   it('http.addr given as a number, as "host:port" without port, or with a port out of range', async () => {
     const number = await errorFor('config.yml', 'storage: inmemory\nhttp:\n  addr: 5000\n');
     expectIssue(number.error, number.file, 'http.addr', 'expected "host:port"', 'got 5000');

@@ -4,11 +4,23 @@ import { createHash } from 'node:crypto';
 export const IMAGE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
-async function pushBlob(url: string, repository: string, bytes: Uint8Array): Promise<{ digest: string; size: number }> {
+/**
+ * A blob pushed in one POST; a registry that opens a session instead (202, as distribution 2.8 does) gets the
+ * bytes in the closing PUT to its `Location`, as clients fall back.
+ */
+export async function pushBlob(url: string, repository: string, bytes: Uint8Array): Promise<{ digest: string; size: number }> {
   const digest = sha256(bytes);
   const response = await fetch(`${url}/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
   await response.arrayBuffer();
-  if (response.status !== 201) throw new Error(`push of a blob to ${repository}: ${response.status}`);
+  if (response.status === 202) {
+    const location = new URL(response.headers.get('location') ?? '', url);
+    location.searchParams.set('digest', digest);
+    const closed = await fetch(location, { method: 'PUT', body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
+    await closed.arrayBuffer();
+    if (closed.status !== 201) throw new Error(`push of a blob to ${repository}: ${closed.status} closing the upload`);
+  } else if (response.status !== 201) {
+    throw new Error(`push of a blob to ${repository}: ${response.status}`);
+  }
   return { digest, size: bytes.length };
 }
 
