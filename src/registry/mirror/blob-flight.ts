@@ -8,6 +8,10 @@
  * A follower is held one byte short of the end until the flight's verdict: when the digest does not match,
  * or the upstream breaks off, the upload is cancelled (nothing is stored) and every follower's stream fails,
  * so each client sees its response cut rather than a complete-looking wrong or truncated body.
+ *
+ * A quota that cannot take the blob refuses it once the upstream has said its size (Content-Length), before
+ * any client's answer starts: each repository the flight stores into is admitted then, and the room it holds
+ * is committed when the blob is linked there, released when it is not.
  */
 import { randomUUID } from 'node:crypto';
 import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -24,12 +28,20 @@ const SPOOL_PREFIX = 'stowage-mirror-';
 /** a spool file untouched this long was left by a process that died mid-fetch (a live flight writes it all along) */
 const STALE_SPOOL_MS = 24 * 3600_000;
 
+/** Room a quota holds for a blob until it is linked: committed once linked, released otherwise. */
+export interface FetchAdmission {
+  commit(): void;
+  release(): void;
+}
+
 /** where fetched bytes are committed (src/registry/mirror/pull-through.ts backs it with the upload sessions) */
 export interface FetchedBlobStore {
-  /** stores `body` as blob `digest` linked into `name`, verifying the digest; stores nothing when it throws */
-  store(name: string, digest: Digest, body: AsyncIterable<Uint8Array>): Promise<void>;
-  /** links an already stored blob into `name` */
-  link(name: string, digest: Digest): Promise<void>;
+  /** admits `size` bytes of blob `digest` into `name` (its quota); throws (403 DENIED) to refuse, before any byte is answered */
+  admit(name: string, digest: Digest, size: number): Promise<FetchAdmission>;
+  /** stores `body` as blob `digest` linked into `name`, verifying the digest, under what `admit` admitted; stores nothing when it throws */
+  store(name: string, digest: Digest, body: AsyncIterable<Uint8Array>, admitted: FetchAdmission): Promise<void>;
+  /** links an already stored blob into `name`, under what `admit` admitted when given */
+  link(name: string, digest: Digest, admitted?: FetchAdmission): Promise<void>;
 }
 
 export interface FlightStart {
@@ -51,18 +63,19 @@ export class BlobFlight {
   private followers = 0;
   private finished = false;
   private released = false;
-  /** repositories the blob is linked into once stored; closed when the linking starts */
-  private readonly names = new Set<string>();
+  /** repositories the blob is linked into once stored, with what their quota admitted; closed when the linking starts */
+  private readonly names = new Map<string, FetchAdmission>();
   private namesClosed = false;
 
   constructor(
     readonly digest: Digest,
     readonly size: number,
     readonly startedBy: string,
+    admitted: FetchAdmission,
     private readonly spool: FileHandle,
     private readonly spoolPath: string,
   ) {
-    this.names.add(startedBy);
+    this.names.set(startedBy, admitted);
   }
 
   get running(): boolean {
@@ -73,25 +86,34 @@ export class BlobFlight {
     return this.outcome === 'failed';
   }
 
-  /** adds a repository to link the blob into; false when too late (the caller links it itself) */
-  addName(name: string): boolean {
-    if (this.namesClosed) return this.names.has(name);
-    this.names.add(name);
+  /**
+   * adds a repository to link the blob into under `admitted`; false when too late (the caller links it
+   * itself). A repository already added keeps its first admission: this one is released.
+   */
+  addName(name: string, admitted: FetchAdmission): boolean {
+    if (this.names.has(name)) {
+      admitted.release();
+      return true;
+    }
+    if (this.namesClosed) return false;
+    this.names.set(name, admitted);
     return true;
   }
 
   /** Copies the upstream body into the store and the spool; settles when the flight is decided. */
   async run(body: Readable, store: FetchedBlobStore, logger: RegistryLogger): Promise<void> {
     try {
-      await store.store(this.startedBy, this.digest, this.tee(body));
+      await store.store(this.startedBy, this.digest, this.tee(body), this.names.get(this.startedBy)!);
       this.namesClosed = true;
       this.outcome = 'committed';
       this.wake();
-      for (const name of this.names) {
+      for (const [name, admitted] of this.names) {
         if (name === this.startedBy) continue;
-        await store.link(name, this.digest).catch((err: unknown) => logger.warn({ err, repository: name, digest: this.digest.value }, 'mirror: could not link a fetched blob'));
+        await store.link(name, this.digest, admitted).catch((err: unknown) => logger.warn({ err, repository: name, digest: this.digest.value }, 'mirror: could not link a fetched blob'));
       }
     } catch (err) {
+      this.namesClosed = true;
+      for (const admitted of this.names.values()) admitted.release();
       discardBody(body);
       this.failure = err;
       this.outcome = 'failed';
@@ -222,12 +244,11 @@ export class BlobFetcher {
         if (this.flights.get(digest.value) === existing) this.flights.delete(digest.value);
         return this.join(name, digest, start);
       }
-      if (!flight.addName(name)) {
-        await start.confirm();
-        await this.store.link(name, digest);
-      } else if (flight.startedBy !== name) {
-        await start.confirm();
-      }
+      if (flight.startedBy === name) return flight;
+      await start.confirm();
+      // refused before this client's answer starts, as the repository that started the flight would be
+      const admitted = await this.store.admit(name, digest, flight.size);
+      if (!flight.addName(name, admitted)) await this.store.link(name, digest, admitted);
       return flight;
     }
     const starting = this.begin(name, digest, start);
@@ -266,6 +287,13 @@ export class BlobFetcher {
       discardBody(upstream.body);
       throw new UpstreamError('invalid', `the upstream sent blob ${digest.value} without a Content-Length`);
     }
+    let admitted: FetchAdmission;
+    try {
+      admitted = await this.store.admit(name, digest, upstream.size);
+    } catch (err) {
+      discardBody(upstream.body);
+      throw err;
+    }
     if (!this.spoolSwept) {
       this.spoolSwept = true;
       void this.sweepStaleSpools();
@@ -275,10 +303,11 @@ export class BlobFetcher {
     try {
       spool = await open(spoolPath, 'w+', 0o600);
     } catch (err) {
+      admitted.release();
       discardBody(upstream.body);
       throw err;
     }
-    const flight = new BlobFlight(digest, upstream.size, name, spool, spoolPath);
+    const flight = new BlobFlight(digest, upstream.size, name, admitted, spool, spoolPath);
     this.started.set(digest.value, flight);
     void flight.run(upstream.body, this.store, this.logger).finally(() => {
       if (this.started.get(digest.value) === flight) this.started.delete(digest.value);

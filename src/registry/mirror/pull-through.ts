@@ -27,7 +27,7 @@ import type { RegistryStorage } from '../storage.js';
 import { isValidName } from '../names.js';
 import type { QuotaTracker } from '../gc/quota.js';
 import type { UploadSessions } from '../uploads.js';
-import { BlobFetcher, type BlobFlight } from './blob-flight.js';
+import { BlobFetcher, type BlobFlight, type FetchAdmission } from './blob-flight.js';
 import { MirrorNamespace, type MirrorRoute } from './namespace.js';
 import type { SyncPort } from './sync.js';
 import { TagFreshness } from './tag-freshness.js';
@@ -65,6 +65,9 @@ interface Upstream {
 
 export type PullRoute = MirrorRoute<Upstream>;
 
+/** what a registry without quotas admits: nothing to hold */
+const NOTHING_ADMITTED: FetchAdmission = { commit: () => undefined, release: () => undefined };
+
 export class PullThrough {
   private readonly namespace: MirrorNamespace<Upstream>;
   private readonly upstreams: readonly Upstream[];
@@ -90,19 +93,32 @@ export class PullThrough {
     this.freshness = new TagFreshness(stores.storage, stores.layout);
     this.fetcher = new BlobFetcher(
       {
-        store: async (name, digest, body) => {
+        // admitted against the namespace's quota by the upstream's Content-Length, before any client's answer
+        // starts; the room is held until the verified blob is linked, as a push's is
+        admit: async (name, digest, size) => {
           await stores.quotas?.prepare(name);
+          return stores.quotas?.reserve(name, digest.value, size) ?? NOTHING_ADMITTED;
+        },
+        store: async (name, digest, body, admitted) => {
           const session = await stores.uploads.start(name, digest.algorithm);
           try {
-            // admitted against the namespace's quota before it becomes visible, as a push is
-            const admit = stores.quotas && ((blob: BlobDescriptor) => stores.quotas!.reserve(name, blob.digest, blob.size));
-            await stores.uploads.finish(name, session.id, digest, body, undefined, admit);
+            await stores.uploads.finish(name, session.id, digest, body, undefined, () => admitted);
           } catch (err) {
+            admitted.release();
             await stores.uploads.cancel(name, session.id, false).catch(() => undefined);
             throw err;
           }
         },
-        link: async (name, digest) => this.linkCharged(name, digest, (await stores.blobs.existsGlobally(digest)) ?? 0),
+        link: async (name, digest, admitted) => {
+          if (!admitted) return this.linkCharged(name, digest, (await stores.blobs.existsGlobally(digest)) ?? 0);
+          try {
+            await stores.blobs.link(name, digest);
+          } catch (err) {
+            admitted.release();
+            throw err;
+          }
+          admitted.commit();
+        },
       },
       options.spoolDir ?? os.tmpdir(),
       stores.logger,

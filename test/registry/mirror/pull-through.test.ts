@@ -462,7 +462,7 @@ describe('mirrored and local namespaces, tag ttls, and an upstream that fails', 
     expect(mirror.logLines.join('\n')).not.toContain(Buffer.from(`${upstream.user}:${password}`).toString('base64'));
   });
 
-  it('fetched content counts toward its namespace\'s quota as it lands, and a fetch the quota cannot take stores nothing', async () => {
+  it('fetched content counts toward its namespace\'s quota as it lands, and a fetch the quota cannot take is refused with 403 DENIED before its answer starts, storing nothing', async () => {
     const usage = async (mirror: Mirror): Promise<{ usedBytes: number; blobs: number }> => {
       const [quota] = (JSON.parse((await get(`${mirror.url}/v2/_stowage/quotas`)).body.toString()) as { quotas: { usedBytes: number; blobs: number }[] }).quotas;
       return { usedBytes: quota!.usedBytes, blobs: quota!.blobs };
@@ -479,13 +479,31 @@ describe('mirrored and local namespaces, tag ttls, and an upstream that fails', 
     const largest = manifest.layers.reduce((a, b) => (a.size > b.size ? a : b));
     const tight = await startMirror(undefined, undefined, { quotas: [{ namespace: 'mirror/dist', limit: manifestBytes.length + largest.size - 1 }] });
     await get(`${tight.url}/v2/mirror/dist/library/app/manifests/v1`, { accept: MANIFEST_ACCEPT });
-    const refused = await request(`${tight.url}/v2/mirror/dist/library/app/blobs/${largest.digest}`);
-    const received = await refused.body.arrayBuffer().then((body) => Buffer.from(body), () => undefined);
-    // the response ends (cut short) only once the fetch's outcome is decided: clients are held a byte short until then
-    expect(received === undefined || sha256(received) !== largest.digest, `no client gets the refused blob whole (status ${refused.statusCode})`).toBe(true);
+    // the upstream's Content-Length tells the size: the refusal is a whole answer in distribution's error format, not a 200 cut short
+    for (const method of ['GET', 'GET', 'HEAD'] as const) {
+      const refused = await request(`${tight.url}/v2/mirror/dist/library/app/blobs/${largest.digest}`, { method });
+      const body = Buffer.from(await refused.body.arrayBuffer());
+      if (method === 'HEAD') {
+        // a HEAD fetches nothing, so it has nothing to refuse: it answers the upstream's size
+        expect(refused.statusCode).toBe(200);
+        continue;
+      }
+      expect(refused.statusCode).toBe(403);
+      expect(refused.headers['content-type']).toMatch(/^application\/json/);
+      const [error] = (JSON.parse(body.toString()) as { errors: { code: string; message: string }[] }).errors;
+      expect(error!.code).toBe('DENIED');
+      expect(error!.message).toContain('quota exceeded: namespace mirror/dist');
+    }
     const layerLink = path.join(tight.storage, 'docker/registry/v2/repositories/mirror/dist/library/app/_layers/sha256', largest.digest.slice(7), 'link');
     expect(existsSync(layerLink), 'the refused blob is not linked').toBe(false);
+    expect(existsSync(blobPath(tight.storage, largest.digest)), 'the refused blob is not stored').toBe(false);
+    expect(await uploadsOf(tight.storage, 'mirror/dist/library/app'), 'no upload session is left').toEqual([]);
+    expect((await readdir(tight.spool)).filter((file) => file.endsWith('.part')), 'no spool file is left').toEqual([]);
     expect((await usage(tight)).usedBytes).toBe(manifestBytes.length);
+    // what fits is still fetched, whole
+    const fits = manifest.config;
+    expect(sha256((await get(`${tight.url}/v2/mirror/dist/library/app/blobs/${fits.digest}`)).body)).toBe(fits.digest);
+    expect((await usage(tight)).usedBytes).toBe(manifestBytes.length + fits.size);
   });
 
   it('fetched content is stored as a push stores it: garbage collection (distribution 2.8 and stowage) keeps it', async () => {
