@@ -146,8 +146,10 @@ function wrapWriter(inner: FileWriter, path: string, guard: Guard): FileWriter {
       return inner.size;
     },
     write: (chunk, signal) => guard('write', path, signal, () => inner.write(chunk, signal)),
-    close: (signal) => guard('close', path, signal, () => inner.close(signal)),
-    cancel: (signal) => guard('cancel', path, signal, () => inner.cancel(signal)),
+    // run even when the signal has aborted: they let go of what the writer holds (a descriptor), which a
+    // caller closing after an aborted request would otherwise leak
+    close: (signal) => guard('close', path, undefined, () => inner.close(signal)),
+    cancel: (signal) => guard('cancel', path, undefined, () => inner.cancel(signal)),
     commit: (signal) => guard('commit', path, signal, () => inner.commit(signal)),
   };
 }

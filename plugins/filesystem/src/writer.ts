@@ -228,6 +228,8 @@ class FilesystemWriter implements FileWriter {
   }
 
   async cancel(): Promise<void> {
+    // a writer that cannot be cancelled any more (refused, closed) still lets go of its descriptor
+    if (this.finished || this.closed) await this.close();
     this.assertUsable('cancel');
     this.finished = 'cancelled';
     await this.close();
@@ -262,12 +264,12 @@ class FilesystemWriter implements FileWriter {
     if (this.firstUse === 'replace') await removeClaims(this.file);
     await this.claim();
     try {
-      if (this.firstUse === 'replace') {
-        this.handle = PartialFile.open(this.partial, 'w');
-      } else {
-        if (this.firstUse === 'copyCommitted') await copyFile(this.file, this.partial);
-        this.handle = PartialFile.open(this.partial, 'a');
-      }
+      if (this.firstUse === 'copyCommitted') await copyFile(this.file, this.partial);
+      const opened = PartialFile.open(this.partial, this.firstUse === 'replace' ? 'w' : 'a');
+      // closed while the claim was taken: the descriptor goes now, since no later close would see it
+      if (this.closed || this.finished) opened.close();
+      this.assertUsable(operation);
+      this.handle = opened;
     } catch (err) {
       // nothing was appended: the size stays free for the next request
       if (this.held) await releaseClaim(this.held);
