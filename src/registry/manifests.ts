@@ -2,6 +2,7 @@
  * Manifests: stored byte for byte as blobs, visible to a repository through a revision link, named by
  * tags (`current` link plus an index entry per digest ever tagged, as distribution writes them).
  */
+import type { ObjectContent } from '../storage/driver.js';
 import type { BlobStore } from './blobs.js';
 import type { CatalogIndex } from './catalog-index.js';
 import { digestBytes, parseDigest, tryParseDigest, verifyBytes, type Digest } from './digest.js';
@@ -157,15 +158,10 @@ export class ManifestStore {
     const mediaType = this.checkMediaType(fields, bareMediaType(contentType));
     const subject = await this.checkReferences(name, fields, mediaType, options.requireReferenced ?? true);
 
-    const blobPath = this.layout.blobData(digest);
-    if ((await this.storage.sizeOf(blobPath)) !== content.length) {
-      await this.storage.driver.putContent(blobPath, content);
-    }
-    await this.storage.writeLink(this.layout.revisionLink(name, digest), digest);
-    // the repository is in the catalog before the push is acknowledged, for every process (catalog-index.ts)
+    // the repository is in the catalog before anything of the push can be found, for every process (catalog-index.ts)
     await this.options.catalogIndex?.add(name);
-    if (subject) await this.storage.writeLink(this.layout.referrerLink(name, subject, digest), digest);
-    for (const tag of tags) await this.tag(name, tag, digest);
+    const bytesStored = (await this.storage.sizeOf(this.layout.blobData(digest))) === content.length;
+    await this.storage.putInOrder(this.objectsOfPush(name, digest, bytesStored ? undefined : content, subject, tags));
     this.bytesCache.remember(digest.value, content, storedMediaType(fields));
     return { digest: digest.value, tags, ...(subject ? { subject: subject.value } : {}) };
   }
@@ -228,14 +224,25 @@ export class ManifestStore {
   }
 
   /**
-   * The current link first: a tag is listed once its folder exists (which storage makes appear with the
-   * link in it), so a crash between the two writes must leave a tag that resolves (with its index entry
-   * missing, which only GC reads), never one that is listed and answers 404. The manifest's revision link
-   * was written before, so the tag resolves as soon as it is listed.
+   * What a push stores, in the order storage must show it (`putInOrder`: none is found without those
+   * before it, even after a crash): the manifest's bytes (when not stored yet), its revision link, its
+   * referrer link, then each tag's current link and index entry. So a revision never names missing bytes,
+   * and a tag, listed as soon as its folder is (which storage makes appear with the link in it), resolves
+   * from the moment it is listed: its current link comes first (a new tag's folder appears with both links
+   * in it), and the revision it names is in place before. The revision link is in the list even when it is
+   * there already: storing the same bytes again advances its time, which retention and garbage collection
+   * read as the manifest's last push.
    */
-  private async tag(name: string, tag: string, digest: Digest): Promise<void> {
-    await this.storage.writeLink(this.layout.tagCurrentLink(name, tag), digest);
-    await this.storage.writeLink(this.layout.tagIndexLink(name, tag, digest), digest);
+  private objectsOfPush(name: string, digest: Digest, newContent: Uint8Array | undefined, subject: Digest | undefined, tags: readonly string[]): ObjectContent[] {
+    const objects: ObjectContent[] = [];
+    if (newContent) objects.push({ path: this.layout.blobData(digest), content: newContent });
+    objects.push(this.storage.linkContent(this.layout.revisionLink(name, digest), digest));
+    if (subject) objects.push(this.storage.linkContent(this.layout.referrerLink(name, subject, digest), digest));
+    for (const tag of tags) {
+      objects.push(this.storage.linkContent(this.layout.tagCurrentLink(name, tag), digest));
+      objects.push(this.storage.linkContent(this.layout.tagIndexLink(name, tag, digest), digest));
+    }
+    return objects;
   }
 
   private checkMediaType(fields: ManifestFields, contentType: string | undefined): string {

@@ -6,8 +6,8 @@
  * - a call whose signal already aborted does not reach the driver; an abort passes through unstamped;
  * - errors carry the driver's name, and anything that is not a storage error becomes STORAGE_FAILED with
  *   the original as `cause`;
- * - `walk` comes from `list` + `stat` and `listAfter` from `list` when the driver has none; `redirectURL` answers undefined when the
- *   driver has none.
+ * - `walk` comes from `list` + `stat`, `listAfter` from `list` and `putContents` from `putContent` when the driver has
+ *   none; `redirectURL` answers undefined when the driver has none.
  */
 import type { Readable } from 'node:stream';
 import type { FileWriter, StorageDriver, WalkFn, WalkOptions } from './driver.js';
@@ -52,6 +52,16 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
     async putContent(path, content, signal) {
       object(path);
       return guard('putContent', path, signal, () => driver.putContent(path, content, signal));
+    },
+    async putContents(objects, signal) {
+      for (const { path } of objects) object(path);
+      if (new Set(objects.map(({ path }) => path)).size !== objects.length) throw errors.invalidPath(objects.map(({ path }) => path).join(', '));
+      // the fallback goes through the wrapper: one stamped putContent after the other, in order
+      if (!driver.putContents) {
+        for (const { path, content } of objects) await wrapper.putContent(path, content, signal);
+        return;
+      }
+      return guard('putContents', objects[0]?.path ?? '/', signal, () => driver.putContents!(objects, signal));
     },
     async reader(path, offset, signal): Promise<Readable> {
       object(path);

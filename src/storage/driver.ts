@@ -69,6 +69,12 @@ export interface ListedPage {
   readonly more: boolean;
 }
 
+/** One object of a `putContents` call. */
+export interface ObjectContent {
+  readonly path: string;
+  readonly content: Uint8Array;
+}
+
 export interface RedirectOptions {
   readonly method: 'GET' | 'HEAD';
   /** seconds the URL should stay valid */
@@ -170,6 +176,15 @@ export interface StorageDriver {
    * instead of reading them. A driver without such a check has none, and its links are read every time.
    */
   contentStampSync?(path: string): string | undefined;
+  /**
+   * Stores `objects` (distinct paths) as `putContent` one after the other in the given order would, and as
+   * durably: no reader, not even after a crash, finds one of them stored without every one before it. Objects
+   * that land below one folder that does not exist yet may appear with it together. What a driver gains over
+   * single puts is doing the slow part side by side: the filesystem driver writes and syncs every file first
+   * and then only renames them into place in order, so a manifest push waits for one round of syncs instead
+   * of one per link. stowage falls back to one `putContent` after another when a driver has none.
+   */
+  putContents?(objects: readonly ObjectContent[], signal?: AbortSignal): Promise<void>;
   /** Releases connections and timers when the registry shuts down. */
   close?(): Promise<void>;
   /**

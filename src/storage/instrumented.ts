@@ -54,6 +54,7 @@ export function instrumentDriver(driver: StorageDriver, observer: StorageObserve
     walk: (path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal) => timed('walk', () => walkOf(driver)(path, fn, options, signal)),
   };
   if (driver.listAfter) instrumented.listAfter = (path, after, limit, signal) => timed('listAfter', () => driver.listAfter!(path, after, limit, signal));
+  if (driver.putContents) instrumented.putContents = (objects, signal) => timed('putContents', () => driver.putContents!(objects, signal));
   if (driver.purgeTemporaries) {
     instrumented.purgeTemporaries = (olderThan, dryRun, signal) => timed('purgeTemporaries', () => driver.purgeTemporaries!(olderThan, dryRun, signal));
   }

@@ -22,6 +22,7 @@ export function withSignal(driver: StorageDriver, signal: AbortSignal | (() => A
     move: (sourcePath, destPath) => driver.move(sourcePath, destPath, signalOf()),
     delete: (path) => driver.delete(path, signalOf()),
   };
+  if (driver.putContents) bound.putContents = (objects) => driver.putContents!(objects, signalOf());
   if (driver.redirectURL) bound.redirectURL = (path, options) => driver.redirectURL!(path, options, signalOf());
   if (driver.listAfter) bound.listAfter = (path, after, limit) => driver.listAfter!(path, after, limit, signalOf());
   if (driver.walk) bound.walk = (path, fn, options) => driver.walk!(path, fn, options, signalOf());

@@ -28,6 +28,7 @@ export function adaptV1Driver(driver: StorageDriver | StorageDriverV1): StorageD
     move: (source, dest, signal) => v1.move(source, dest, signal),
     delete: (path, signal) => v1.delete(path, signal),
   };
+  if (v1.putContents) adapted.putContents = (objects, signal) => v1.putContents!(objects, signal);
   if (v1.redirectURL) adapted.redirectURL = (path, options, signal) => v1.redirectURL!(path, options, signal);
   if (v1.listAfter) adapted.listAfter = (path, after, limit, signal) => v1.listAfter!(path, after, limit, signal);
   if (v1.contentStampSync) adapted.contentStampSync = (path) => v1.contentStampSync!(path);

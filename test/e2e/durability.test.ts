@@ -9,7 +9,9 @@
  *   before its folder, built beside with the link in it, was renamed into place), and that folder synced;
  * - every folder created on the way synced in its parent (a new folder is lost in a crash otherwise);
  * and, before each 202 to a chunk (PATCH), the upload's partial file synced after the chunk's last write, and
- * its folder after the partial file appeared in it.
+ * its folder after the partial file appeared in it. For manifests: the bytes, the revision link and both tag
+ * links stored durably before the 201, a tag link placed only once the revision it names is durable, and a
+ * link pushed again with the same bytes kept, its times advanced and synced (fsync) with its folder.
  * A crash test (crash.test.ts) kills the process, which leaves the page cache intact; this test is what shows
  * the bytes and names were on stable storage, not only in the kernel's cache.
  */
@@ -118,6 +120,25 @@ class Trace {
   /** A sync of the file or folder `target` (by its descriptor) that started after `after` and returned before `before`. */
   syncBetween(target: string, after: number, before: number): Call | undefined {
     return this.calls.find((c) => isSync(c) && succeeded(c) && c.started > after && c.returned < before && descriptorPath(c) === target);
+  }
+
+  /**
+   * `file` was stored between `after` and `before`, durably: renamed into place (see expectDurable), or, when
+   * it held the same bytes already, its times advanced and then the file synced whole (fsync: a data sync may
+   * leave the times out), and its folder synced. Answers the call that stored it (the rename, or the time update).
+   */
+  expectStoredDurably(file: string, after: number, before: number): Call {
+    const touched = this.calls.find((c) => c.name === 'utimensat' && succeeded(c) && c.started > after && c.returned < before && descriptorPath(c) === file);
+    if (!touched) {
+      const placed = this.renameOnto(file, before);
+      expect(placed.started, `${file} was renamed into place after ${after}`).toBeGreaterThan(after);
+      this.expectDurable(file, before);
+      return placed;
+    }
+    const synced = this.calls.find((c) => c.name === 'fsync' && succeeded(c) && c.started > touched.returned && c.returned < before && descriptorPath(c) === file);
+    expect(synced, `${file} was synced with its times before ${before}`).toBeDefined();
+    this.expectDirectorySynced(path.dirname(file), after, before, `${path.basename(file)} was kept in it`);
+    return touched;
   }
 
   /** Folders on the way to `file` that a successful mkdir created before `before`. */
@@ -263,7 +284,7 @@ describe('pushes on the filesystem driver, traced with strace', () => {
       ['version: 0.1', 'http:', `  addr: 127.0.0.1:${port}`, 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${JSON.stringify(root)}`, ''].join('\n'),
     );
     const traceFile = path.join(workdir, 'trace.txt');
-    const traced = ['fsync', 'fdatasync', 'rename', 'renameat', 'renameat2', 'mkdir', 'mkdirat', 'write', 'writev', 'sendmsg'].join(',');
+    const traced = ['fsync', 'fdatasync', 'rename', 'renameat', 'renameat2', 'mkdir', 'mkdirat', 'write', 'writev', 'sendmsg', 'utimensat'].join(',');
     tracer = spawnServer(
       'strace',
       ['-f', '-y', '-qq', '-s', '4096', '-e', `trace=${traced}`, '-e', 'signal=none', '-o', traceFile, process.execPath, path.join(PROJECT_ROOT, 'bin', 'stowage.js'), 'serve', '--config', config],
@@ -360,15 +381,36 @@ describe('pushes on the filesystem driver, traced with strace', () => {
     const deadlines = trace.responseLines(digest);
     expect(deadlines).toHaveLength(manifestPushes.length);
     const repository = path.join(root, 'docker/registry/v2/repositories', REPOSITORY);
+    const revision = path.join(repository, '_manifests/revisions/sha256', hex, 'link');
     for (const [i, tag] of manifestPushes.entries()) {
       const deadline = deadlines[i]!;
+      // each push stored its links itself, after the answer before it
+      const after = deadlines[i - 1] ?? -1;
       trace.expectDurable(path.join(root, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data'), deadline);
-      trace.expectDurable(path.join(repository, '_manifests/revisions/sha256', hex, 'link'), deadline);
-      trace.expectDurable(path.join(repository, '_manifests/tags', tag, 'current/link'), deadline);
-      trace.expectDurable(path.join(repository, '_manifests/tags', tag, 'index/sha256', hex, 'link'), deadline);
-      // each push wrote its tag's current link itself, after the answer before it
-      const placed = trace.renameOnto(path.join(repository, '_manifests/tags', tag, 'current/link'), deadline);
-      expect(placed.started, `push ${i + 1} (${tag}) placed its tag link after the previous answer`).toBeGreaterThan(deadlines[i - 1] ?? -1);
+      const revisionStored = trace.expectStoredDurably(revision, after, deadline);
+      const current = trace.expectStoredDurably(path.join(repository, '_manifests/tags', tag, 'current/link'), after, deadline);
+      trace.expectStoredDurably(path.join(repository, '_manifests/tags', tag, 'index/sha256', hex, 'link'), after, deadline);
+      // a tag link that appeared did so with its revision (one folder renamed in) or once the revision was on stable storage
+      if (current.name.startsWith('rename') && current !== revisionStored) trace.expectStoredDurably(revision, after, current.started);
+    }
+  });
+
+  it('keeps a link pushed again with the same bytes, advancing its times durably instead of renaming a new file over it', () => {
+    const digest = sha256(manifest);
+    const hex = digest.slice('sha256:'.length);
+    const deadlines = trace.responseLines(digest);
+    const repository = path.join(root, 'docker/registry/v2/repositories', REPOSITORY);
+    // pushes 2 and 3 find the revision link there; push 3 (v1 again) finds both of v1's tag links too
+    const unchanged: [number, string][] = [
+      [1, path.join(repository, '_manifests/revisions/sha256', hex, 'link')],
+      [2, path.join(repository, '_manifests/revisions/sha256', hex, 'link')],
+      [2, path.join(repository, '_manifests/tags/v1/current/link')],
+      [2, path.join(repository, '_manifests/tags/v1/index/sha256', hex, 'link')],
+    ];
+    for (const [i, link] of unchanged) {
+      const stored = trace.expectStoredDurably(link, deadlines[i - 1]!, deadlines[i]!);
+      expect(stored.name, `push ${i + 1} advanced the times of ${link}`).toBe('utimensat');
+      expect(trace.renameOnto(link, deadlines[i]!).returned, `push ${i + 1} renamed nothing onto ${link}`).toBeLessThan(deadlines[i - 1]!);
     }
   });
 

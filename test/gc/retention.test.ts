@@ -28,6 +28,7 @@ describe('retention policies (filesystem)', () => {
   const images = new Map<string, PushedImage>();
   let untaggedOld: PushedImage;
   let untaggedYoung: PushedImage;
+  let repushed: PushedImage;
   let signature: PushedImage;
   let elsewhere: PushedImage;
 
@@ -78,6 +79,10 @@ describe('retention policies (filesystem)', () => {
     await age(revisionFile('ret/app', untaggedOld.digest), 40 * DAY);
     untaggedYoung = await client.image('ret/app', undefined, 'untagged young config', ['untagged young layer']);
     await age(revisionFile('ret/app', untaggedYoung.digest), 3600_000);
+    repushed = await client.image('ret/app', undefined, 'repushed config', ['repushed layer']);
+    await age(revisionFile('ret/app', repushed.digest), 40 * DAY);
+    // the same manifest pushed again today: its last push is today, however old its first
+    expect((await client.image('ret/app', undefined, 'repushed config', ['repushed layer'])).digest).toBe(repushed.digest);
     signature = await client.image('ret/app', undefined, 'signature config', ['signature'], { subject: images.get('new1')!, artifactType: 'application/vnd.example.sig' });
     await age(revisionFile('ret/app', signature.digest), 40 * DAY);
     elsewhere = await client.image('other/x', 'a', 'config elsewhere', ['layer elsewhere']);
@@ -119,6 +124,7 @@ describe('retention policies (filesystem)', () => {
     for (const tag of ['new1', 'new2', 'release-1.0', 'pulled-old']) expect(await client.manifestStatus('ret/app', tag), tag).toBe(200);
     for (const image of [untaggedOld, old1, old2]) expect(await client.manifestStatus('ret/app', image.digest)).toBe(404);
     expect(await client.manifestStatus('ret/app', untaggedYoung.digest), 'younger than the policy\'s age').toBe(200);
+    expect(await client.manifestStatus('ret/app', repushed.digest), 'pushed 40 days ago and again today').toBe(200);
     expect(await client.manifestStatus('ret/app', signature.digest), 'a referrer of a kept tag').toBe(200);
     expect(await client.referrers('ret/app', images.get('new1')!.digest)).toEqual([signature.digest]);
     expect(await client.manifestStatus('other/x', 'a'), 'no policy matches other/x').toBe(200);

@@ -25,6 +25,25 @@ describe('wrapDriver', () => {
     await expect(driver.move('/a', 'b')).rejects.toMatchObject({ code: 'INVALID_PATH' });
   });
 
+  it('gives a driver without putContents one that puts each object in the order given, and refuses a path given twice', async () => {
+    const inner = inmemory();
+    const order: string[] = [];
+    const recording = Object.assign(Object.create(inner) as StorageDriver, {
+      putContent: async (path: string, content: Uint8Array) => {
+        order.push(path);
+        await inner.putContent(path, content);
+      },
+    });
+    expect(recording.putContents).toBeUndefined();
+    const driver = wrapDriver(recording);
+    await driver.putContents!([{ path: '/b', content: Buffer.from('1') }, { path: '/a/c', content: Buffer.from('2') }]);
+    expect(order).toEqual(['/b', '/a/c']);
+    expect(Buffer.from(await driver.getContent('/a/c')).toString()).toBe('2');
+    await expect(driver.putContents!([{ path: '/x', content: new Uint8Array() }, { path: '/x', content: new Uint8Array() }])).rejects.toMatchObject({ code: 'INVALID_PATH' });
+    await expect(driver.putContents!([{ path: 'x', content: new Uint8Array() }])).rejects.toMatchObject({ code: 'INVALID_PATH' });
+    expect(order).toEqual(['/b', '/a/c']);
+  });
+
   it('accepts the root only where a directory is asked for', async () => {
     const driver = wrapDriver(inmemory());
     await expect(driver.list('/')).resolves.toEqual([]);

@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 /** the optional calls of the driver contract (docs/driver-kit.md, "optional") */
-const OPTIONAL_CALLS = ['redirectURL', 'listAfter', 'walk', 'close', 'purgeTemporaries', 'contentStampSync'] as const;
+const OPTIONAL_CALLS = ['redirectURL', 'listAfter', 'walk', 'close', 'purgeTemporaries', 'contentStampSync', 'putContents'] as const;
 
 async function measuredFilesystemDriver(): Promise<{ driver: StorageDriver; inner: StorageDriver; root: string; seen: string[] }> {
   const root = await mkdtemp(join(tmpdir(), 'stowage-instrumented-'));

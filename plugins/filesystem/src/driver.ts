@@ -7,12 +7,15 @@ import { lstat, open, readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { DriverContext, FileInfo, FileWriter, ListedPage, ReadAt, StorageDriver } from 'stowage';
+import type { DriverContext, FileInfo, FileWriter, ListedPage, ObjectContent, ReadAt, StorageDriver } from 'stowage';
+import { firstMissingFolder, foldersFrom } from './folders.js';
 import { makeParentDirectories, syncDirectory, syncDirectoryOf, writeNewFileDurably } from './fsync.js';
 import { onLocalFilesystem } from './local-filesystem.js';
+import { putInOrder } from './ordered-puts.js';
 import { timesSettled } from './settled-times.js';
 import { pageAfter, SortedListings } from './sorted-listings.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
+import { touchIfUnchanged } from './unchanged-content.js';
 import { openWriter, partialPathOf, removeClaims, uploadSizeOf } from './writer.js';
 
 /**
@@ -69,14 +72,25 @@ export class FilesystemDriver implements StorageDriver {
     // Each round fails only because another writer made or removed a folder on the way meanwhile.
     for (let attempt = 0; attempt < MAX_FOLDER_ATTEMPTS; attempt++) {
       if (await this.replaceFile(file, content, signal)) return;
-      const missing = await firstMissingFolder(dirname(file), this.root);
+      const missing = firstMissingFolder(dirname(file), this.root);
       if (missing !== undefined && (await this.putInNewFolder(missing, file, content, signal))) return;
     }
     throw new Error(`putContent ${path}: the folders on its way kept changing while it wrote`);
   }
 
+  /**
+   * Side by side, then renamed in order (ordered-puts.ts). A folder on the way that another writer changes
+   * meanwhile sends the objects not yet shown through `putContent`, one after the other.
+   */
+  async putContents(objects: readonly ObjectContent[], signal?: AbortSignal): Promise<void> {
+    const files = objects.map(({ path, content }) => ({ file: this.full(path), content }));
+    await putInOrder(files, this.root, (position) => this.putContent(objects[position]!.path, objects[position]!.content, signal), signal);
+  }
+
   /** Writes `file` in its existing folder; false when the folder does not exist. */
   private async replaceFile(file: string, content: Uint8Array, signal?: AbortSignal): Promise<boolean> {
+    // the same bytes again (a link pushed again): kept, with its times advanced (unchanged-content.ts)
+    if (await touchIfUnchanged(file, content)) return true;
     const temp = temporaryPathOf(file);
     try {
       if (!(await writeNewFileDurably(temp, content, signal))) return false;
@@ -301,30 +315,6 @@ export class FilesystemDriver implements StorageDriver {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     return isMissing(err) || alsoMissing.includes(code) ? this.context.errors.pathNotFound(path) : err;
   }
-}
-
-/**
- * The outermost folder on the way from `root` to `folder` that does not exist (`folder` itself when only
- * it is missing), or undefined when `folder` exists.
- */
-async function firstMissingFolder(folder: string, root: string): Promise<string | undefined> {
-  let missing: string | undefined;
-  for (let current = folder; ; current = dirname(current)) {
-    if (statSync(current, { throwIfNoEntry: false })) return missing;
-    missing = current;
-    // the root itself is made like any folder (a fresh storage folder)
-    if (current === root || dirname(current) === current) return missing;
-  }
-}
-
-/** `folder` and every folder above it up to `top`, both included (`folder` is `top` or below it). */
-function foldersFrom(folder: string, top: string): string[] {
-  const folders = [folder];
-  for (let current = folder; current !== top && dirname(current) !== current; ) {
-    current = dirname(current);
-    folders.push(current);
-  }
-  return folders;
 }
 
 /**

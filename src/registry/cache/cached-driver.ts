@@ -134,6 +134,13 @@ export function cachedDriver(driver: StorageDriver, layout: StorageLayout, cache
     uploadSize: (path, signal) => driver.uploadSize(path, signal),
     list: (path, signal) => driver.list(path, signal),
   };
+  if (driver.putContents) {
+    wrapped.putContents = async (objects, signal) => {
+      await Promise.all(objects.map(({ path }) => changed(path, false)));
+      await driver.putContents!(objects, signal);
+      await Promise.all(objects.map(({ path }) => changed(path, false)));
+    };
+  }
   if (driver.redirectURL) wrapped.redirectURL = (path, options, signal) => driver.redirectURL!(path, options, signal);
   if (driver.listAfter) wrapped.listAfter = (path, after, limit, signal) => driver.listAfter!(path, after, limit, signal);
   if (driver.contentStampSync) wrapped.contentStampSync = (path) => driver.contentStampSync!(path);
