@@ -9,6 +9,9 @@
  *
  * A buffer whose write failed may still be held by the storage driver: it is `discard`ed, its place freed
  * for a new buffer, and the garbage collector takes it once the driver lets it go.
+ *
+ * The buffers are backed by SharedArrayBuffers, so the upload hash thread (upload-hash.ts) reads a batch
+ * where it is instead of receiving a copy of it.
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
@@ -40,7 +43,7 @@ export class BufferPool {
   borrow(): Buffer | Promise<Buffer> {
     if (this.lent < this.capacity && this.waiting.length === 0) {
       this.lent++;
-      return this.free.pop() ?? Buffer.allocUnsafeSlow(this.bufferSize);
+      return this.free.pop() ?? this.allocate();
     }
     return new Promise<Buffer>((resolve) => this.waiting.push(resolve));
   }
@@ -55,10 +58,14 @@ export class BufferPool {
     }
   }
 
+  private allocate(): Buffer {
+    return Buffer.from(new SharedArrayBuffer(this.bufferSize));
+  }
+
   /** A borrowed buffer that must not be reused (a failed write may still hold it): a new one takes its place. */
   discard(): void {
     const next = this.waiting.shift();
-    if (next) next(Buffer.allocUnsafeSlow(this.bufferSize));
+    if (next) next(this.allocate());
     else this.lent--;
   }
 }

@@ -4,9 +4,9 @@
  * The body arrives in the pieces Node's HTTP parser hands out (64 KiB at most, each a freshly allocated
  * buffer). Writing each piece as it comes holds it until the thread pool has written it; pieces held across
  * a scavenge are promoted, and V8 then collects their external memory with full mark-compacts (47 per GiB
- * pushed, about a fifth of the server's CPU; docs/bench.md). So each piece is hashed and copied at once into
- * one of two batch buffers that are reused, and dropped: it dies young. A full batch goes to the writer while
- * the next one fills, so reading the socket and hashing go on during the write instead of waiting for it,
+ * pushed, about a fifth of the server's CPU; docs/bench.md). So each piece is copied at once into one of
+ * two batch buffers that are reused, and dropped: it dies young. A full batch goes to the writer and to the
+ * hash thread (upload-hash.ts) while the next one fills, so reading the socket goes on during the write,
  * and there are four times fewer writes (thread-pool round trips) than pieces. Not 1 MiB: a 1 MiB write into the
  * page cache cost this kernel 6-10 times the system time of four 256 KiB ones (docs/bench.md).
  *
@@ -28,8 +28,12 @@ const UPLOAD_BATCHES = 32;
 /** The batches every upload of this process shares. */
 export const uploadBatches = new BufferPool(UPLOAD_BATCH_SIZE, UPLOAD_BATCHES);
 
-/** What sees every byte as it is read (the upload's running hash); called before the bytes are written. */
-export type BodyObserver = (piece: Uint8Array) => void;
+/**
+ * What sees every byte (the upload's running hash): called with each batch as it goes to the writer, in
+ * order. A promise says the batch is still being read (by the hash thread): it is not reused before the
+ * promise settles, which it must do without rejecting.
+ */
+export type BodyObserver = (batch: Uint8Array) => Promise<void> | undefined;
 
 /**
  * Writes all of `body` with `writer`, one batch in flight at a time; a batch goes out when it is full, or
@@ -47,13 +51,17 @@ export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWri
   /** whether the loop is waiting for the body's next piece (a returning write then sends what is filled) */
   let awaitingBody = false;
 
-  /** Sends the filled part of the batch; only when no write is in flight. The batch is the write's until it returns. */
+  /**
+   * Sends the filled part of the batch to the writer and the observer side by side; only when no write is
+   * in flight. The batch is theirs until both are done with it.
+   */
   const send = (): void => {
     const batch = filling!;
-    const length = filled;
+    const region = batch.subarray(0, filled);
     filling = undefined;
     filled = 0;
-    writing = writer.write(batch.subarray(0, length)).then(
+    const observed = observe(region);
+    writing = Promise.all([writer.write(region), observed]).then(
       () => {
         pool.giveBack(batch);
         writing = undefined;
@@ -90,7 +98,6 @@ export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWri
     for await (const piece of body) {
       awaitingBody = false;
       if (writeFailure) throw writeFailure.error;
-      observe(piece);
       let offset = 0;
       while (offset < piece.length) {
         filling ??= await pool.borrow();

@@ -1,19 +1,20 @@
 /**
  * Upload sessions, resumable across requests, processes and restarts: the session's state is what
  * storage holds (`_uploads/<id>/startedat` and `data`). The running hash lives only in this
- * process (Node cannot serialise a hash state); when it is missing or stale, the blob is re-hashed
- * from storage once the data is committed. No hashstates are written: distribution re-hashes
- * without them too, and would misread any state we wrote.
+ * process (Node cannot serialise a hash state), on the upload hash thread (upload-hash.ts); when it is
+ * missing, stale or lost with its thread, the blob is re-hashed from storage once the data is committed.
+ * No hashstates are written: distribution re-hashes without them too, and would misread any state we wrote.
  */
 import { randomUUID } from 'node:crypto';
 import type { FileWriter } from '../storage/driver.js';
 import { isPathNotFound, storageErrorCode } from '../storage/errors.js';
 import type { BlobDescriptor } from './blobs.js';
-import { Digester, digestBytes, digestStream, type Digest, type DigestAlgorithm } from './digest.js';
+import { digestBytes, digestStream, type Digest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { StorageLayout } from './layout.js';
 import { readSmallBody } from './small-body.js';
 import { writeBody } from './upload-body.js';
+import { type UploadHash, type UploadHasher, uploadHashThread } from './upload-hash.js';
 import type { RegistryLogger } from './logger.js';
 import type { RegistryStorage } from './storage.js';
 
@@ -49,14 +50,20 @@ const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 
 /** What this process knows of upload sessions beyond storage; shared by every request's view of the registry. */
 export class UploadSessionsState {
   /** running hashes of sessions this process has seen, keyed by repository and id */
-  readonly digesters = new Map<string, Digester>();
+  readonly digesters = new Map<string, UploadHash>();
   /** one request at a time per session, so offsets and hashes stay in step */
   readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    /** where the running hashes are computed: the process's hash thread, or inline */
+    readonly hasher: UploadHasher = uploadHashThread,
+  ) {}
 }
 
 export class UploadSessions {
-  private readonly digesters: Map<string, Digester>;
+  private readonly digesters: Map<string, UploadHash>;
   private readonly queues: Map<string, Promise<unknown>>;
+  private readonly hasher: UploadHasher;
 
   constructor(
     private readonly storage: RegistryStorage,
@@ -66,6 +73,7 @@ export class UploadSessions {
   ) {
     this.digesters = state.digesters;
     this.queues = state.queues;
+    this.hasher = state.hasher;
   }
 
   async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadStatus> {
@@ -74,7 +82,7 @@ export class UploadSessions {
     await driver.putContent(this.layout.uploadStartedAt(name, id), encoder.encode(rfc3339(new Date())));
     const writer = await driver.writer(this.layout.uploadData(name, id), false);
     await writer.close();
-    this.remember(key(name, id), new Digester(algorithm));
+    this.remember(key(name, id), this.hasher.open(algorithm));
     return { id, size: 0 };
   }
 
@@ -83,7 +91,7 @@ export class UploadSessions {
       await this.requireSession(name, id);
       const digester = this.digesters.get(key(name, id));
       const size = await this.receivedBytes(name, id);
-      if (digester && digester.size !== size) this.digesters.delete(key(name, id));
+      if (digester && digester.size !== size) this.drop(key(name, id));
       return { id, size };
     });
   }
@@ -208,10 +216,12 @@ export class UploadSessions {
     const size = writer.size;
 
     const digester = this.digesters.get(key(name, id));
-    let actual: string;
-    if (digester && digester.algorithm === expected.algorithm && digester.size === size) {
-      actual = digester.digest();
-    } else {
+    let actual: string | undefined;
+    if (digester && digester.algorithm === expected.algorithm && digester.size === size && !digester.lost) {
+      // a hash lost with its thread meanwhile is not a failure of the upload: storage holds the bytes
+      actual = await digester.digest().catch(() => undefined);
+    }
+    if (actual === undefined) {
       this.logger.debug({ repository: name, upload: id }, 're-hashing upload data from storage');
       actual = (await digestStream(await this.storage.driver.reader(dataPath, 0), expected.algorithm)).digest;
     }
@@ -231,7 +241,7 @@ export class UploadSessions {
   /** Discards the session and everything it received. */
   async cancel(name: string, id: string, mustExist = true): Promise<void> {
     if (mustExist) await this.requireSession(name, id);
-    this.digesters.delete(key(name, id));
+    this.drop(key(name, id));
     await this.storage.deleteIfPresent(this.layout.upload(name, id));
   }
 
@@ -241,19 +251,19 @@ export class UploadSessions {
       throw new RegistryError('RANGE_INVALID', `chunk starts at ${range.start} but the upload has ${writer.size} bytes`, { size: writer.size });
     }
     let digester = this.digesters.get(k);
-    if (digester && digester.size !== writer.size) {
-      // another process wrote to this session: the hash is re-computed from storage at the end
-      this.digesters.delete(k);
+    if (digester && (digester.size !== writer.size || digester.lost)) {
+      // another process wrote to this session (or the hash thread died): the hash is re-computed from storage at the end
+      this.drop(k);
       digester = undefined;
     }
     if (!digester && writer.size === 0) {
-      digester = new Digester('sha256');
+      digester = this.hasher.open('sha256');
       this.remember(k, digester);
     }
     try {
-      await writeBody(body, writer, digester ? (piece) => digester.update(piece) : ignore);
+      await writeBody(body, writer, digester ? (batch) => digester.update(batch) : ignore);
     } catch (err) {
-      this.digesters.delete(k);
+      this.drop(k);
       throw err;
     }
   }
@@ -265,24 +275,27 @@ export class UploadSessions {
    */
   private async overtaken(name: string, id: string, err: unknown): Promise<unknown> {
     if (storageErrorCode(err) !== 'INVALID_OFFSET') return err;
-    this.digesters.delete(key(name, id));
+    this.drop(key(name, id));
     const size = await this.receivedBytes(name, id);
     return new RegistryError('RANGE_INVALID', `another request continued this upload first; it now has ${size} bytes`, { size }, { cause: err });
   }
 
   /** Drops what this process holds for a session removed elsewhere (by upload purging). */
   forget(name: string, id: string): void {
-    this.digesters.delete(key(name, id));
+    this.drop(key(name, id));
   }
 
-  private remember(k: string, digester: Digester): void {
-    this.digesters.delete(k);
+  private remember(k: string, digester: UploadHash): void {
+    this.drop(k);
     this.digesters.set(k, digester);
     // abandoned sessions must not grow the map without bound: drop the oldest
-    while (this.digesters.size > MAX_RUNNING_HASHES) {
-      const oldest = this.digesters.keys().next().value as string;
-      this.digesters.delete(oldest);
-    }
+    while (this.digesters.size > MAX_RUNNING_HASHES) this.drop(this.digesters.keys().next().value as string);
+  }
+
+  /** Forgets a session's running hash and frees what the hash thread holds for it. */
+  private drop(k: string): void {
+    this.digesters.get(k)?.dispose();
+    this.digesters.delete(k);
   }
 
   private async requireSession(name: string, id: string): Promise<void> {
@@ -330,7 +343,7 @@ export class UploadSessions {
 }
 
 const key = (name: string, id: string): string => `${name}\u0000${id}`;
-const ignore = (): void => undefined;
+const ignore = (): undefined => undefined;
 
 /** DIGEST_INVALID for content that hashes to `actual` where the client named `expected`. */
 function digestMismatch(expected: Digest, actual: string): RegistryError {

@@ -142,7 +142,7 @@ describe('writing an upload body through the pool', () => {
               const pieces = sizes.map((size) => randomBytes(size));
               const upload = await freshUpload();
               const seen: Buffer[] = [];
-              await writeBody(piecesOf(pieces), upload.writer, (piece) => seen.push(Buffer.from(piece)), pool);
+              await writeBody(piecesOf(pieces), upload.writer, (batch) => void seen.push(Buffer.from(batch)), pool);
               await committed(upload.writer);
               return { sent: Buffer.concat(pieces), seen: Buffer.concat(seen), upload };
             }),
