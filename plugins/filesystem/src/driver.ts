@@ -13,7 +13,7 @@ import { makeParentDirectories, syncDirectory, syncDirectoryOf, writeNewFileDura
 import { onLocalFilesystem } from './local-filesystem.js';
 import { putInOrder } from './ordered-puts.js';
 import { timesSettled } from './settled-times.js';
-import { pageAfter, SortedListings } from './sorted-listings.js';
+import { type NamePage, SortedListings } from './sorted-listings.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
 import { touchIfUnchanged } from './unchanged-content.js';
 import { openWriter, partialPathOf, removeClaims, uploadSizeOf } from './writer.js';
@@ -225,14 +225,15 @@ export class FilesystemDriver implements StorageDriver {
 
   /** From the folder's sorted listing, read again only when the folder changed (sorted-listings.ts). */
   async listAfter(path: string, after: string | undefined, limit: number): Promise<ListedPage> {
-    let names: readonly string[];
+    let page: NamePage;
     try {
-      names = await this.sortedListings.names(this.full(path));
+      page = await this.sortedListings.page(this.full(path), after, limit);
     } catch (err) {
       if (path === '/' && isMissing(err)) return { children: [], more: false };
       throw this.translate(err, path);
     }
-    return pageAfter(path === '/' ? '/' : `${path}/`, names, after, limit);
+    const prefix = path === '/' ? '/' : `${path}/`;
+    return { children: page.names.map((name) => prefix + name), more: page.more };
   }
 
   async move(sourcePath: string, destPath: string, signal?: AbortSignal): Promise<void> {
