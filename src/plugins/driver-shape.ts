@@ -9,7 +9,7 @@ import type { PluginPackage } from './manifest.js';
 
 const REQUIRED_V1 = ['getContent', 'putContent', 'reader', 'writer', 'stat', 'list', 'move', 'delete'] as const;
 const REQUIRED_V2 = [...REQUIRED_V1, 'uploadSize'] as const;
-const OPTIONAL = ['redirectURL', 'walk', 'listAfter', 'close', 'purgeTemporaries', 'contentStampSync', 'putContents'] as const;
+const OPTIONAL = ['redirectURL', 'walk', 'listAfter', 'close', 'purgeTemporaries', 'contentStampSync', 'putContents', 'putVolatile', 'persist'] as const;
 
 /** The driver the factory returned, adapted to the current contract; PLUGIN_INVALID naming what is missing. */
 export function checkedDriver(value: unknown, pkg: PluginPackage): StorageDriver {

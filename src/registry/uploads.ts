@@ -76,10 +76,20 @@ export class UploadSessions {
     this.hasher = state.hasher;
   }
 
+  /**
+   * A new session. Its `startedat` is written with the driver's putVolatile where it has one: the 202 of a
+   * POST promises no content, so a crash may take a session that received nothing (its client's next
+   * request is refused as an unknown upload, and it starts again, as after purging). The session is made
+   * durable before its first chunk is acknowledged (`append`); a session closed by its first request (PUT
+   * ?digest= with the whole blob) never needs to be, since the 201 is for the blob, made durable on its own.
+   * That saves a small push the syncs of the session's file and folders: three of its nine.
+   */
   async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadStatus> {
     const id = randomUUID();
     const driver = this.storage.driver;
-    await driver.putContent(this.layout.uploadStartedAt(name, id), encoder.encode(rfc3339(new Date())));
+    const startedAt = this.layout.uploadStartedAt(name, id);
+    const content = encoder.encode(rfc3339(new Date()));
+    await (driver.putVolatile && driver.persist ? driver.putVolatile(startedAt, content) : driver.putContent(startedAt, content));
     const writer = await driver.writer(this.layout.uploadData(name, id), false);
     await writer.close();
     this.remember(key(name, id), this.hasher.open(algorithm));
@@ -102,6 +112,8 @@ export class UploadSessions {
       await this.requireSession(name, id);
       const writer = await this.openWriter(name, id);
       try {
+        // a session's first chunk: its 202 promises the session, which start() may have left volatile
+        if (writer.size === 0) await this.storage.driver.persist?.(this.layout.uploadStartedAt(name, id));
         await this.writeChunk(name, id, writer, body, range);
       } catch (err) {
         throw await this.overtaken(name, id, err);

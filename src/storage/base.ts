@@ -144,6 +144,16 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
   if (driver.purgeTemporaries) {
     wrapper.purgeTemporaries = (olderThan, dryRun, signal) => guard('purgeTemporaries', '/', signal, () => driver.purgeTemporaries!(olderThan, dryRun, signal));
   }
+  if (driver.putVolatile && driver.persist) {
+    wrapper.putVolatile = async (path, content, signal) => {
+      object(path);
+      return guard('putVolatile', path, signal, () => driver.putVolatile!(path, content, signal));
+    };
+    wrapper.persist = async (path, signal) => {
+      object(path);
+      return guard('persist', path, signal, () => driver.persist!(path, signal));
+    };
+  }
   return wrapper;
 }
 

@@ -195,6 +195,19 @@ export interface StorageDriver {
    * nothing behind outside upload sessions has none.
    */
   purgeTemporaries?(olderThan: Date, dryRun: boolean, signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Writes like `putContent` (never partly visible, folders appear with the object), except that the object
+   * need not survive a crash until `persist` is called on it: for an object that holds nothing a client was
+   * promised yet (an upload session's start, until its first byte is acknowledged), whose syncs would
+   * otherwise be most of a small push's cost. Offered together with `persist`; a driver whose every write is
+   * durable anyway offers neither, and stowage calls `putContent` instead.
+   */
+  putVolatile?(path: string, content: Uint8Array, signal?: AbortSignal): Promise<void>;
+  /**
+   * Makes an object written by `putVolatile` survive a crash: its content, its name and the names of the
+   * folders on its way. PATH_NOT_FOUND when it is not there (a crash took it, or it was deleted).
+   */
+  persist?(path: string, signal?: AbortSignal): Promise<void>;
 }
 
 /**

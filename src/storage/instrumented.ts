@@ -58,6 +58,10 @@ export function instrumentDriver(driver: StorageDriver, observer: StorageObserve
   if (driver.purgeTemporaries) {
     instrumented.purgeTemporaries = (olderThan, dryRun, signal) => timed('purgeTemporaries', () => driver.purgeTemporaries!(olderThan, dryRun, signal));
   }
+  if (driver.putVolatile && driver.persist) {
+    instrumented.putVolatile = (path, content, signal) => timed('putVolatile', () => driver.putVolatile!(path, content, signal));
+    instrumented.persist = (path, signal) => timed('persist', () => driver.persist!(path, signal));
+  }
   if (driver.redirectURL) instrumented.redirectURL = (path, options, signal) => timed('redirectURL', () => driver.redirectURL!(path, options, signal));
   // a local stat, cheaper than timing it: not measured
   if (driver.contentStampSync) instrumented.contentStampSync = (path) => driver.contentStampSync!(path);

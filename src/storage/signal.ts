@@ -26,6 +26,10 @@ export function withSignal(driver: StorageDriver, signal: AbortSignal | (() => A
   if (driver.redirectURL) bound.redirectURL = (path, options) => driver.redirectURL!(path, options, signalOf());
   if (driver.listAfter) bound.listAfter = (path, after, limit) => driver.listAfter!(path, after, limit, signalOf());
   if (driver.walk) bound.walk = (path, fn, options) => driver.walk!(path, fn, options, signalOf());
+  if (driver.putVolatile && driver.persist) {
+    bound.putVolatile = (path, content) => driver.putVolatile!(path, content, signalOf());
+    bound.persist = (path) => driver.persist!(path, signalOf());
+  }
   // synchronous: nothing to stop
   if (driver.contentStampSync) bound.contentStampSync = (path) => driver.contentStampSync!(path);
   return bound;

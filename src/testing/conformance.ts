@@ -11,6 +11,7 @@ import { KitHarness } from './harness.js';
 import { type ConformanceProfile, type ConformanceSizes, profiles, resolveProfile } from './profiles.js';
 import { concurrencyTests } from './suites/concurrency.js';
 import { contentStampTests } from './suites/content-stamp.js';
+import { volatileTests } from './suites/volatile.js';
 import { contentTests } from './suites/content.js';
 import { redirectTests } from './suites/redirect.js';
 import { streamTests } from './suites/streams.js';
@@ -69,6 +70,7 @@ export function runDriverConformance(options: DriverConformanceOptions): void {
     twoWriterTests(kit);
     redirectTests(kit);
     contentStampTests(kit);
+    volatileTests(kit);
 
     const unknown = kit.unknownSkips();
     if (unknown.length > 0) throw new Error(`stowage/testing: skip names no test: ${unknown.join(', ')}`);

@@ -9,7 +9,8 @@
  *   before its folder, built beside with the link in it, was renamed into place), and that folder synced;
  * - every folder created on the way synced in its parent (a new folder is lost in a crash otherwise);
  * and, before each 202 to a chunk (PATCH), the upload's partial file synced after the chunk's last write, and
- * its folder after the partial file appeared in it. For manifests: the bytes, the revision link and both tag
+ * its folder after the partial file appeared in it; before the first, the session's startedat and every
+ * folder above it, which a POST writes without a sync (its 202 promises no content). For manifests: the bytes, the revision link and both tag
  * links stored durably before the 201, a tag link placed only once the revision it names is durable, and a
  * link pushed again with the same bytes kept, its times advanced and synced (fsync) with its folder.
  * A crash test (crash.test.ts) kills the process, which leaves the page cache intact; this test is what shows
@@ -110,6 +111,19 @@ class Trace {
       .filter((c) => /^(write|writev|sendmsg)$/.test(c.name) && c.args.includes('202 Accepted'))
       .map((c) => ({ upload: /Docker-Upload-UUID: ([0-9a-f-]{36})/i.exec(c.args)?.[1] ?? '', end: Number(/Range: 0-(\d+)/i.exec(c.args)?.[1] ?? 0), line: c.started }))
       .filter((answer) => answer.upload !== '' && answer.end > 0);
+  }
+
+  /** The upload ids of the sessions POSTs started (202 with an empty Range), with the line of each answer. */
+  startedSessions(): { upload: string; line: number }[] {
+    return this.calls
+      .filter((c) => /^(write|writev|sendmsg)$/.test(c.name) && c.args.includes('202 Accepted') && /Range: 0-0/i.test(c.args))
+      .map((c) => ({ upload: /Docker-Upload-UUID: ([0-9a-f-]{36})/i.exec(c.args)?.[1] ?? '', line: c.started }))
+      .filter((answer) => answer.upload !== '');
+  }
+
+  /** Every successful sync of a file or folder whose path starts with `prefix`. */
+  syncsUnder(prefix: string): Call[] {
+    return this.calls.filter((c) => isSync(c) && succeeded(c) && (descriptorPath(c) ?? '').startsWith(prefix));
   }
 
   /** Writes to the file `file` (by its descriptor) that returned before `before`. */
@@ -360,6 +374,32 @@ describe('pushes on the filesystem driver, traced with strace', () => {
       const last = writes.at(-1)!;
       expect(trace.syncBetween(partial, last.returned, line), `${partial} was synced after its last write and before the 202 for byte ${end}`).toBeDefined();
       expect(trace.syncBetween(folder, writes[0]!.returned, line), `${folder} was synced after the partial file appeared in it, before the 202 for byte ${end}`).toBeDefined();
+    }
+  });
+
+  it('syncs nothing of a session a POST started until a chunk is written to it (its 202 promises no content)', () => {
+    const uploads = path.join(root, 'docker/registry/v2/repositories', REPOSITORY, '_uploads');
+    const sessions = trace.startedSessions();
+    // 8 small POST-then-PUT pushes, the 3 MiB one and the chunked one
+    expect(sessions).toHaveLength(10);
+    const received = sessions.filter(({ upload }) => trace.writesTo(path.join(uploads, upload, 'data~partial'), Number.MAX_SAFE_INTEGER).length > 0);
+    expect(received).toHaveLength(2);
+    for (const { upload } of sessions.filter((session) => !received.includes(session))) {
+      // the session's folder, its startedat, and the folder staged for them (`<id>~<random>.tmp`)
+      expect(trace.syncsUnder(path.join(uploads, upload)).map((c) => descriptorPath(c)), `syncs of session ${upload}`).toEqual([]);
+    }
+  });
+
+  it("syncs a session's startedat, its folder and every folder above it before the 202 of its first chunk", () => {
+    const [first] = trace.acceptedChunks();
+    expect(first, 'the chunked push had a chunk accepted').toBeDefined();
+    const folder = path.join(root, 'docker/registry/v2/repositories', REPOSITORY, '_uploads', first!.upload);
+    const startedAt = path.join(folder, 'startedat');
+    const placed = trace.renameOnto(startedAt, first!.line);
+    expect(trace.syncBetween(startedAt, placed.returned, first!.line), `${startedAt} was synced before the first 202`).toBeDefined();
+    for (let dir = folder; ; dir = path.dirname(dir)) {
+      expect(trace.syncBetween(dir, placed.returned, first!.line), `${dir} was synced after the session was put in place, before the first 202`).toBeDefined();
+      if (dir === root) break;
     }
   });
 

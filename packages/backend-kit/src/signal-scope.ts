@@ -31,7 +31,7 @@ export function withoutSignal<T>(work: () => Promise<T>): Promise<T> {
 /** Where each contract method takes its signal (the contract's trailing parameter). */
 const DRIVER_SIGNAL_AT: Readonly<Record<string, number>> = {
   getContent: 1, putContent: 2, reader: 2, writer: 2, uploadSize: 1, stat: 1, list: 1, move: 2, delete: 1,
-  redirectURL: 2, walk: 3, purgeTemporaries: 2,
+  redirectURL: 2, walk: 3, purgeTemporaries: 2, putVolatile: 2, persist: 1,
 };
 const WRITER_SIGNAL_AT: Readonly<Record<string, number>> = { write: 1, close: 0, cancel: 0, commit: 0 };
 

@@ -9,7 +9,7 @@ import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { DriverContext, FileInfo, FileWriter, ListedPage, ObjectContent, ReadAt, StorageDriver } from 'stowage';
 import { firstMissingFolder, foldersFrom } from './folders.js';
-import { makeParentDirectories, syncDirectory, syncDirectoryOf, writeNewFileDurably } from './fsync.js';
+import { makeParentDirectories, syncDirectory, syncDirectoryOf, syncFileAt, writeNewFileDurably, writeNewFileUnsynced } from './fsync.js';
 import { onLocalFilesystem } from './local-filesystem.js';
 import { putInOrder } from './ordered-puts.js';
 import { timesSettled } from './settled-times.js';
@@ -67,13 +67,41 @@ export class FilesystemDriver implements StorageDriver {
    * registry relies on it: a tag folder is listed only once its current link is there.
    */
   async putContent(path: string, content: Uint8Array, signal?: AbortSignal): Promise<void> {
+    return this.put(path, content, true, signal);
+  }
+
+  /**
+   * putContent without a single sync: the same temporary file or staged folder renamed into place, all of
+   * it synchronous calls for a small object (no thread-pool round trip), so a crash may lose it, or leave it
+   * empty, until `persist`.
+   */
+  async putVolatile(path: string, content: Uint8Array, signal?: AbortSignal): Promise<void> {
+    return this.put(path, content, false, signal);
+  }
+
+  /**
+   * The file's data, its folder and every folder above it up to the root, synced side by side: putVolatile may
+   * have made any of those folders, and which ones is not recorded (another process may have written it).
+   * Folder syncs are a group commit (fsync.ts), so uploads starting together share the ones above theirs.
+   */
+  async persist(path: string, signal?: AbortSignal): Promise<void> {
+    const file = this.full(path);
+    signal?.throwIfAborted();
+    try {
+      await Promise.all([syncFileAt(file), ...foldersFrom(dirname(file), this.root).map(syncDirectoryOf)]);
+    } catch (err) {
+      throw this.translate(err, path);
+    }
+  }
+
+  private async put(path: string, content: Uint8Array, durable: boolean, signal?: AbortSignal): Promise<void> {
     const file = this.full(path);
     signal?.throwIfAborted();
     // Each round fails only because another writer made or removed a folder on the way meanwhile.
     for (let attempt = 0; attempt < MAX_FOLDER_ATTEMPTS; attempt++) {
-      if (await this.replaceFile(file, content, signal)) return;
+      if (await this.replaceFile(file, content, durable, signal)) return;
       const missing = firstMissingFolder(dirname(file), this.root);
-      if (missing !== undefined && (await this.putInNewFolder(missing, file, content, signal))) return;
+      if (missing !== undefined && (await this.putInNewFolder(missing, file, content, durable, signal))) return;
     }
     throw new Error(`putContent ${path}: the folders on its way kept changing while it wrote`);
   }
@@ -88,12 +116,12 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   /** Writes `file` in its existing folder; false when the folder does not exist. */
-  private async replaceFile(file: string, content: Uint8Array, signal?: AbortSignal): Promise<boolean> {
+  private async replaceFile(file: string, content: Uint8Array, durable: boolean, signal?: AbortSignal): Promise<boolean> {
     // the same bytes again (a link pushed again): kept, with its times advanced (unchanged-content.ts)
-    if (await touchIfUnchanged(file, content)) return true;
+    if (durable && (await touchIfUnchanged(file, content))) return true;
     const temp = temporaryPathOf(file);
     try {
-      if (!(await writeNewFileDurably(temp, content, signal))) return false;
+      if (!(await (durable ? writeNewFileDurably(temp, content, signal) : writeNewFileUnsynced(temp, content, signal)))) return false;
       // the last moment to stop: after the rename the new content is in place
       signal?.throwIfAborted();
       // name operations are synchronous: they wait for no disk (see fsync.ts)
@@ -102,7 +130,7 @@ export class FilesystemDriver implements StorageDriver {
       await rm(temp, { force: true });
       throw err;
     }
-    await syncDirectory(file);
+    if (durable) await syncDirectory(file);
     return true;
   }
 
@@ -113,7 +141,7 @@ export class FilesystemDriver implements StorageDriver {
    * made `missing` meanwhile (the rename refuses a folder that is not empty; an empty one it replaces, which
    * loses nothing). The file and the staged folders are synced before the rename, the parent after it.
    */
-  private async putInNewFolder(missing: string, file: string, content: Uint8Array, signal?: AbortSignal): Promise<boolean> {
+  private async putInNewFolder(missing: string, file: string, content: Uint8Array, durable: boolean, signal?: AbortSignal): Promise<boolean> {
     const staging = temporaryPathOf(missing);
     const stagedFile = join(staging, relative(missing, file));
     try {
@@ -124,7 +152,8 @@ export class FilesystemDriver implements StorageDriver {
       // appears is whole on disk too, not only in the journal's order; side by side with the file's own sync.
       const syncStagedFolders = (): Promise<unknown> => Promise.all(stagedFolders.map(syncDirectoryOf));
       // the staging folder was just made: only a concurrent removal (purging) makes it vanish
-      if (!(await writeNewFileDurably(stagedFile, content, signal, syncStagedFolders))) throw Object.assign(new Error(`${staging} vanished`), { code: 'ENOENT' });
+      const written = durable ? writeNewFileDurably(stagedFile, content, signal, syncStagedFolders) : writeNewFileUnsynced(stagedFile, content, signal);
+      if (!(await written)) throw Object.assign(new Error(`${staging} vanished`), { code: 'ENOENT' });
       signal?.throwIfAborted();
       renameSync(staging, missing);
     } catch (err) {
@@ -133,7 +162,7 @@ export class FilesystemDriver implements StorageDriver {
       if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return false;
       throw err;
     }
-    await syncDirectory(missing);
+    if (durable) await syncDirectory(missing);
     return true;
   }
 

@@ -120,13 +120,46 @@ export async function writeNewFileDurably(file: string, content: Uint8Array, sig
   return true;
 }
 
+/**
+ * Creates `file` (exclusively) holding `content`, without syncing anything: for putVolatile, whose object may
+ * be lost in a crash. Synchronous up to SMALL_FILE_BYTES, so a small one costs no thread-pool round trip.
+ * False, with nothing created, when the folder does not exist.
+ */
+export async function writeNewFileUnsynced(file: string, content: Uint8Array, signal?: AbortSignal): Promise<boolean> {
+  signal?.throwIfAborted();
+  if (content.length > SMALL_FILE_BYTES) return writeNewFile(file, content, signal, undefined, false);
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  try {
+    writeAllSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** Syncs the data of the existing file `file` (opened read-only: fdatasync needs no write access). */
+export async function syncFileAt(file: string): Promise<void> {
+  const fd = openSync(file, 'r');
+  try {
+    await syncDescriptor(fd, true);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Writes all of `bytes` at the descriptor's position, synchronously (a write may take fewer bytes than asked). */
 export function writeAllSync(fd: number, bytes: Uint8Array): void {
   let offset = 0;
   while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
-async function writeNewFile(file: string, content: Uint8Array, signal?: AbortSignal, alongside?: () => Promise<unknown>): Promise<boolean> {
+async function writeNewFile(file: string, content: Uint8Array, signal?: AbortSignal, alongside?: () => Promise<unknown>, durable = true): Promise<boolean> {
   let handle;
   try {
     handle = await open(file, 'wx');
@@ -136,7 +169,7 @@ async function writeNewFile(file: string, content: Uint8Array, signal?: AbortSig
   }
   try {
     await handle.writeFile(content, { signal });
-    await Promise.all([syncFileData(handle), alongside?.()]);
+    if (durable) await Promise.all([syncFileData(handle), alongside?.()]);
   } finally {
     await handle.close();
   }

@@ -141,6 +141,15 @@ export function cachedDriver(driver: StorageDriver, layout: StorageLayout, cache
       await Promise.all(objects.map(({ path }) => changed(path, false)));
     };
   }
+  if (driver.putVolatile && driver.persist) {
+    wrapped.putVolatile = async (path, content, signal) => {
+      await changed(path, false);
+      await driver.putVolatile!(path, content, signal);
+      await changed(path, false);
+    };
+    // the content stays what it was: nothing cached goes stale
+    wrapped.persist = (path, signal) => driver.persist!(path, signal);
+  }
   if (driver.redirectURL) wrapped.redirectURL = (path, options, signal) => driver.redirectURL!(path, options, signal);
   if (driver.listAfter) wrapped.listAfter = (path, after, limit, signal) => driver.listAfter!(path, after, limit, signal);
   if (driver.contentStampSync) wrapped.contentStampSync = (path) => driver.contentStampSync!(path);
