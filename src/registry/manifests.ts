@@ -156,11 +156,15 @@ export class ManifestStore {
     const fields = parseManifestJson(content);
     if (!fields) throw new RegistryError('MANIFEST_INVALID', 'manifest is not a JSON object');
     const mediaType = this.checkMediaType(fields, bareMediaType(contentType));
-    const subject = await this.checkReferences(name, fields, mediaType, options.requireReferenced ?? true);
+    // independent reads, side by side
+    const [subject, storedSize] = await Promise.all([
+      this.checkReferences(name, fields, mediaType, options.requireReferenced ?? true),
+      this.storage.sizeOf(this.layout.blobData(digest)),
+    ]);
 
     // the repository is in the catalog before anything of the push can be found, for every process (catalog-index.ts)
     await this.options.catalogIndex?.add(name);
-    const bytesStored = (await this.storage.sizeOf(this.layout.blobData(digest))) === content.length;
+    const bytesStored = storedSize === content.length;
     await this.storage.putInOrder(this.objectsOfPush(name, digest, bytesStored ? undefined : content, subject, tags));
     this.bytesCache.remember(digest.value, content, storedMediaType(fields));
     return { digest: digest.value, tags, ...(subject ? { subject: subject.value } : {}) };
@@ -277,21 +281,28 @@ export class ManifestStore {
         // foreign layers live elsewhere, by design
         if (!layer.urls || layer.urls.length === 0) required.push({ digest, where: `layers[${i}]` });
       }
-      for (const { digest, where } of requireReferenced ? required : []) {
-        if (!(await this.blobs.isLinked(name, digest)) || (await this.blobs.existsGlobally(digest)) === undefined) {
-          throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${digest.value} (${where}) is not known to repository ${name}`, { digest: digest.value });
-        }
-      }
+      const known = requireReferenced ? await allOf(required, async ({ digest }) => (await this.blobs.isLinked(name, digest)) && (await this.blobs.existsGlobally(digest)) !== undefined) : [];
+      const missing = required.find((_, i) => known[i] === false);
+      if (missing) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${missing.digest.value} (${missing.where}) is not known to repository ${name}`, { digest: missing.digest.value });
     } else {
       const children = descriptorList(fields.manifests, 'manifests').map((child, i) => parseDescriptorDigest(child, `manifests[${i}]`));
-      for (const [i, digest] of requireReferenced ? children.entries() : []) {
-        if (!(await this.hasRevision(name, digest))) {
-          throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest ${digest.value} (manifests[${i}]) is not known to repository ${name}`, { digest: digest.value });
-        }
+      const known = requireReferenced ? await allOf(children, (digest) => this.hasRevision(name, digest)) : [];
+      const missing = children.findIndex((_, i) => known[i] === false);
+      if (missing >= 0) {
+        const digest = children[missing]!;
+        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest ${digest.value} (manifests[${missing}]) is not known to repository ${name}`, { digest: digest.value });
       }
     }
     return subject;
   }
+}
+
+/** Checks run side by side (each a stat in the thread pool at most), a bounded number at a time; answers in order. */
+const CHECKS_IN_FLIGHT = 16;
+async function allOf<T>(items: readonly T[], check: (item: T) => Promise<boolean>): Promise<boolean[]> {
+  const answers: boolean[] = [];
+  for (let start = 0; start < items.length; start += CHECKS_IN_FLIGHT) answers.push(...(await Promise.all(items.slice(start, start + CHECKS_IN_FLIGHT).map(check))));
+  return answers;
 }
 
 function descriptorOf(value: unknown, where: string): Descriptor {

@@ -132,6 +132,21 @@ describe('manifests', () => {
     expect(elsewhere.json()).toMatchObject({ errors: [{ code: 'MANIFEST_BLOB_UNKNOWN' }] });
   });
 
+  it('of several blobs a manifest names that the repository lacks, the answer names the first in the manifest, and nothing is stored', async () => {
+    const config = await pushBlob(registry, 'man/several', '{}');
+    // more than are checked at once, the first missing one past the first batch
+    const present = await Promise.all(Array.from({ length: 20 }, (_, i) => pushBlob(registry, 'man/several', `layer ${i}`)));
+    const missing = ['first', 'second', 'third'].map((which) => sha256(`${which} missing layer`));
+    const layers = [...present.slice(0, 18), missing[0], present[18], missing[1], present[19], missing[2]].map((digest) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: 7 }));
+    const body = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 2 }, layers });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const response = await put('man/several', 'v1', body, OCI_MANIFEST);
+      expect(response.status).toBe(400);
+      expect(response.json()).toMatchObject({ errors: [{ code: 'MANIFEST_BLOB_UNKNOWN', detail: { digest: missing[0] }, message: expect.stringContaining('layers[18]') }] });
+    }
+    expect((await registry.send('GET', '/v2/man/several/manifests/v1')).status).toBe(404);
+  });
+
   it('a foreign layer with urls need not be in the registry', async () => {
     const config = await pushBlob(registry, 'man/foreign', '{}');
     const body = JSON.stringify({
