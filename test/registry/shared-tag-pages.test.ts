@@ -135,4 +135,28 @@ describe('tag pages of a repository two registries and plain file writes share',
       { numRuns: 12 },
     );
   }, 120_000);
+  it('a tag written behind both registries\' backs is on the next page of each, after each kept the listing', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'stowage-shared-tags-'));
+    roots.push(root);
+    const registries = [new Registry({ driver: wrapDriver(await createFilesystemDriver(root)), deleteEnabled: true }), new Registry({ driver: wrapDriver(await createFilesystemDriver(root)), deleteEnabled: true })] as const;
+    const manifest = await pushImage(registries[0]);
+    const tagsFolder = path.join(root, 'docker/registry/v2/repositories/app/_manifests/tags');
+    const stored = new Set(['first']);
+    for (let i = 0; i < 600; i++) {
+      const tag = `t${String((i * 7) % 600).padStart(3, '0')}`;
+      await mkdir(path.join(tagsFolder, tag, 'current'), { recursive: true });
+      await writeFile(path.join(tagsFolder, tag, 'current', 'link'), sha256(manifest));
+      stored.add(tag);
+    }
+    await settled(tagsFolder);
+    for (const registry of registries) expect(await registry.listTags('app', { n: 100, last: 't299' })).toEqual(truePage(stored, 100, 't299'));
+    await mkdir(path.join(tagsFolder, 't3000', 'current'), { recursive: true });
+    await writeFile(path.join(tagsFolder, 't3000', 'current', 'link'), sha256(manifest));
+    stored.add('t3000');
+    for (const registry of registries) {
+      const page = await registry.listTags('app', { n: 100, last: 't299' });
+      expect(page.entries[1]).toBe('t3000');
+      expect(page).toEqual(truePage(stored, 100, 't299'));
+    }
+  });
 });
