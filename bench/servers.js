@@ -188,10 +188,15 @@ storage:
 http: { addr: 127.0.0.1:${port}${workers === undefined ? '' : `, workers: ${workers}`} }
 `,
   );
-  const server = await launch('stowage', process.execPath, [...nodeFlags, path.join(checkout, 'bin', 'stowage.js'), 'serve', '--config', config], workdir, port, {
-    PATH: process.env.PATH,
+  // stowage as operators start it: the bin's shell wrapper where the checkout has one (it sets the memory
+  // options, docs/config.md "Memory"), with the bench's node first on the PATH and its flags in NODE_OPTIONS
+  const wrapper = path.join(checkout, 'bin', 'stowage');
+  const command = existsSync(wrapper) ? [wrapper] : [process.execPath, ...nodeFlags, path.join(checkout, 'bin', 'stowage.js')];
+  const server = await launch('stowage', command[0], [...command.slice(1), 'serve', '--config', config], workdir, port, {
+    PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`,
     HOME: workdir,
     NODE_ENV: 'production',
+    ...(existsSync(wrapper) && nodeFlags.length > 0 ? { NODE_OPTIONS: nodeFlags.join(' ') } : {}),
   });
   return {
     ...server,

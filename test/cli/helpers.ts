@@ -39,6 +39,14 @@ export async function ensureBuilt(): Promise<void> {
   throw new Error(`building stowage failed, so the CLI cannot be tested:\n${outcome ?? ''}`);
 }
 
+/**
+ * How a bin is started: a `.js` entry by this node; anything else (the `stowage` command's shell wrapper, an npm
+ * bin link to it) as the executable it is, as a shell would.
+ */
+function launcher(bin: string | undefined): string[] {
+  return bin !== undefined && !bin.endsWith('.js') ? [bin] : [process.execPath, bin ?? STOWAGE_BIN];
+}
+
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;
@@ -47,7 +55,8 @@ export interface CliResult {
 
 export function runCli(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; bin?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.bin ?? STOWAGE_BIN, ...args], {
+    const [command, ...entry] = launcher(options.bin);
+    const child = spawn(command!, [...entry, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,7 +87,8 @@ const LISTENING = /stowage listening on (https?:\/\/\S+) \(storage: ([^\n]*)\)\n
 
 export function serveCli(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; bin?: string }): Promise<ServingCli> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.bin ?? STOWAGE_BIN, 'serve', ...args], {
+    const [command, ...entry] = launcher(options.bin);
+    const child = spawn(command!, [...entry, 'serve', ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, ROOT, runCli, STOWAGE_BIN } from '../cli/helpers.js';
+import { ensureBuilt, ROOT, runCli } from '../cli/helpers.js';
 import { tempDir } from '../plugins/helpers.js';
 import { ensureDebianTools } from '../support/debian.js';
 
@@ -40,7 +40,7 @@ function directives(unit: string): Map<string, string[]> {
 describe('the systemd unit', () => {
   let work: Awaited<ReturnType<typeof tempDir>>;
   let unit: string;
-  /** the unit with ExecStart's program pointing at this checkout's bin, since verify checks it is executable */
+  /** the unit with ExecStart's program pointing at this checkout's `stowage` command, since verify checks it is executable */
   let localUnit: string;
 
   beforeAll(async () => {
@@ -50,7 +50,7 @@ describe('the systemd unit', () => {
     unit = await readFile(UNIT, 'utf8');
     const program = directives(unit).get('ExecStart')![0]!.split(' ')[0]!;
     localUnit = path.join(work.dir, 'stowage.service');
-    await writeFile(localUnit, unit.replaceAll(program, STOWAGE_BIN));
+    await writeFile(localUnit, unit.replaceAll(program, path.join(ROOT, 'bin', 'stowage')));
   }, 15 * 60_000);
   afterAll(() => work?.remove());
 
