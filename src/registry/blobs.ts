@@ -58,6 +58,11 @@ export class BlobStore {
     return this.storage.sizeOf(this.layout.blobData(digest));
   }
 
+  /** Whether the content is stored (a manifest push checks each blob it names). */
+  async isStored(digest: Digest): Promise<boolean> {
+    return this.storage.holdsObject(this.layout.blobData(digest));
+  }
+
   async link(name: string, digest: Digest): Promise<void> {
     await this.storage.writeLink(this.layout.layerLink(name, digest), digest);
   }

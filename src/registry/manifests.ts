@@ -281,7 +281,7 @@ export class ManifestStore {
         // foreign layers live elsewhere, by design
         if (!layer.urls || layer.urls.length === 0) required.push({ digest, where: `layers[${i}]` });
       }
-      const known = requireReferenced ? await allOf(required, async ({ digest }) => (await this.blobs.isLinked(name, digest)) && (await this.blobs.existsGlobally(digest)) !== undefined) : [];
+      const known = requireReferenced ? await allOf(required, async ({ digest }) => (await this.blobs.isLinked(name, digest)) && (await this.blobs.isStored(digest))) : [];
       const missing = required.find((_, i) => known[i] === false);
       if (missing) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${missing.digest.value} (${missing.where}) is not known to repository ${name}`, { digest: missing.digest.value });
     } else {

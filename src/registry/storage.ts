@@ -70,6 +70,15 @@ export class RegistryStorage {
     }
   }
 
+  /**
+   * Whether an object is at `path`, answered by the driver's content stamp when it gives one (a stamp means
+   * an object is there: a synchronous local stat, no thread-pool round trip), else by a stat.
+   */
+  async holdsObject(path: string): Promise<boolean> {
+    if (this.driver.contentStampSync?.(path) !== undefined) return true;
+    return (await this.sizeOf(path)) !== undefined;
+  }
+
   async exists(path: string): Promise<boolean> {
     try {
       await this.driver.stat(path);

@@ -41,8 +41,9 @@ export async function putInOrder(files: readonly FileContent[], root: string, pu
   signal?.throwIfAborted();
   const inNewFolder = new Map<string, number[]>();
   const inPlace: number[] = [];
+  const known = new Map<string, string | undefined>();
   files.forEach(({ file }, position) => {
-    const missing = firstMissingFolder(dirname(file), root);
+    const missing = firstMissingFolder(dirname(file), root, known);
     if (missing === undefined) inPlace.push(position);
     else inNewFolder.set(missing, [...(inNewFolder.get(missing) ?? []), position]);
   });
