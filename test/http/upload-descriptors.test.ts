@@ -4,10 +4,10 @@
  * counted in /proc/self/fd (stowage runs in this process) by what each descriptor points to.
  */
 import { once } from 'node:events';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { descriptorsUnder } from '../support/open-descriptors.js';
 import { createFilesystemDriver } from '../support/stowage.js';
 import { startTestRegistry, type TestRegistry } from './support/registry.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,19 +26,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** the descriptors of this process open on a file under the storage root */
-function storageDescriptors(): string[] {
-  const open: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.startsWith(root)) open.push(target);
-    } catch {
-      // closed between the listing and the readlink (the listing's own descriptor)
-    }
-  }
-  return open;
-}
+const storageDescriptors = (): string[] => descriptorsUnder(root);
 
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 

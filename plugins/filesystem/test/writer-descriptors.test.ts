@@ -2,10 +2,11 @@
  * The filesystem writer holds a raw descriptor on its partial file: every way a caller can stop using a
  * writer lets go of it. Counted in /proc/self/fd by what each descriptor points to.
  */
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { descriptorsUnder } from '../../../test/support/open-descriptors.js';
 import type { StorageDriver } from '../../../src/storage/driver.js';
 import { wrapDriver } from '../../../src/storage/base.js';
 import { createDriverContext } from '../../../src/testing/index.js';
@@ -20,19 +21,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-/** the descriptors of this process open on a file under the storage root */
-function storageDescriptors(): string[] {
-  const open: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.startsWith(root)) open.push(target);
-    } catch {
-      // the listing's own descriptor, closed by now
-    }
-  }
-  return open;
-}
+const storageDescriptors = (): string[] => descriptorsUnder(root);
 
 const bytes = new Uint8Array(64 * 1024).fill(7);
 
