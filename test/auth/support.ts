@@ -1,5 +1,4 @@
 /** A registry in this process with an `auth` section, its htpasswd users, and a client that can send credentials. */
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,7 @@ import { request } from 'undici';
 import type { AuthConfig, TlsConfig } from '../../src/config/types.js';
 import { startRegistry } from '../../src/embed.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
-import { inMemoryDriver } from '../http/support/registry.js';
+import { inMemoryDriver, pushImage as pushImageWith } from '../http/support/registry.js';
 
 export const USERS: Readonly<Record<string, string>> = { alice: 'alice-secret-1', bob: 'bob-secret-22', carol: 'carol-secret-333' };
 
@@ -72,25 +71,12 @@ export async function startAuthRegistry(
   };
 }
 
-export const sha256 = (content: Buffer | string): string => `sha256:${createHash('sha256').update(content).digest('hex')}`;
+export { sha256 } from '../http/support/registry.js';
 
-/** Pushes a one-layer image to `name:tag` with `headers`; returns the layer's digest. */
+/** Pushes a one-layer image to `name:tag`, every request carrying `headers` (credentials); its layer's and manifest's digests. */
 export async function pushImage(registry: AuthRegistry, name: string, tag: string, headers: Record<string, string>): Promise<{ layer: string; manifest: string }> {
-  const layer = Buffer.from(`layer of ${name}`);
-  const config = Buffer.from('{}');
-  for (const blob of [layer, config]) {
-    const response = await registry.send('POST', `/v2/${name}/blobs/uploads/?digest=${sha256(blob)}`, { body: blob, headers: { ...headers, 'content-type': 'application/octet-stream' } });
-    if (response.status !== 201) throw new Error(`blob push to ${name}: ${response.status} ${response.body.toString()}`);
-  }
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
-  });
-  const put = await registry.send('PUT', `/v2/${name}/manifests/${tag}`, { body: manifest, headers: { ...headers, 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
-  if (put.status !== 201) throw new Error(`manifest push to ${name}: ${put.status} ${put.body.toString()}`);
-  return { layer: sha256(layer), manifest: sha256(manifest) };
+  const pushed = await pushImageWith(registry, name, tag, {}, `layer of ${name}`, headers);
+  return { layer: pushed.layer, manifest: pushed.digest };
 }
 
 /**

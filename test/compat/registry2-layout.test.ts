@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushBlob, pushManifestTo } from '../support/push-by-url.js';
 import {
   buildImageLayout,
   buildMultiArchLayout,
@@ -46,23 +47,10 @@ async function expectRoundTrip(skopeo: Skopeo, registry: RunningRegistry, layout
   for (const [name, actual] of copy.blobs) expect(actual).toBe(name);
 }
 
-async function pushBlobOver(url: string, repository: string, content: Buffer): Promise<string> {
-  const digest = sha256Digest(content);
-  const session = await fetch(`${url}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
-  await session.arrayBuffer();
-  const target = new URL(session.headers.get('location') ?? '', url);
-  target.searchParams.set('digest', digest);
-  const put = await fetch(target, { method: 'PUT', body: content, headers: { 'content-type': 'application/octet-stream' } });
-  await put.arrayBuffer();
-  expect(put.status).toBe(201);
-  return digest;
-}
-
-async function pushManifestOver(url: string, repository: string, reference: string, document: object): Promise<{ digest: string; size: number }> {
+/** pushes `document` as a manifest under `reference` (it must be taken); its digest and size */
+async function pushManifestOver(url: string, repository: string, reference: string, document: { readonly mediaType: string; readonly [field: string]: unknown }): Promise<{ digest: string; size: number }> {
   const content = Buffer.from(JSON.stringify(document));
-  const mediaType = (document as { mediaType: string }).mediaType;
-  const put = await fetch(`${url}/v2/${repository}/manifests/${reference}`, { method: 'PUT', body: content, headers: { 'content-type': mediaType } });
-  expect(put.status, await put.text()).toBe(201);
+  expect(await pushManifestTo(url, repository, reference, content, document.mediaType)).toBe(201);
   return { digest: sha256Digest(content), size: content.length };
 }
 
@@ -159,9 +147,9 @@ describe('storage folders are interchangeable between distribution 2.8 and stowa
     let artifact: { digest: string; size: number };
     try {
       const url = distribution.url;
-      const emptyConfig = await pushBlobOver(url, repository, Buffer.from('{}'));
-      const layer = await pushBlobOver(url, repository, Buffer.from('the signed content'));
-      const signature = await pushBlobOver(url, repository, Buffer.from('a signature'));
+      const emptyConfig = (await pushBlob(url, repository, Buffer.from('{}'))).digest;
+      const layer = (await pushBlob(url, repository, Buffer.from('the signed content'))).digest;
+      const signature = (await pushBlob(url, repository, Buffer.from('a signature'))).digest;
       const manifest = 'application/vnd.oci.image.manifest.v1+json';
       subject = await pushManifestOver(url, repository, 'v1', {
         schemaVersion: 2,

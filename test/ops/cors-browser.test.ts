@@ -12,7 +12,8 @@ import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDebianTools } from '../support/debian.js';
-import { imageManifest, pushBlobMonolithic, pushManifest, sha256, startConfigured, tempFolder, type ConfiguredStowage } from './support.js';
+import { imageManifest, pushBlobMonolithic, pushManifestTo, sha256 } from '../support/push-by-url.js';
+import { startConfigured, tempFolder, type ConfiguredStowage } from './support.js';
 
 const CHROMIUM = { package: 'chromium', binary: 'chromium' };
 
@@ -64,7 +65,7 @@ describe('CORS from a page in headless Chromium', () => {
     const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
     expect(await pushBlobMonolithic(stowage.url, 'ui/app', layer)).toBe(201);
     expect(await pushBlobMonolithic(stowage.url, 'ui/app', config)).toBe(201);
-    expect(await pushManifest(stowage.url, 'ui/app', 'v1', imageManifest(config, [layer]))).toBe(201);
+    expect(await pushManifestTo(stowage.url, 'ui/app', 'v1', imageManifest(config, [layer]))).toBe(201);
     profile = await mkdtemp(path.join(os.tmpdir(), 'stowage-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',

@@ -14,7 +14,8 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, waitForOutput, type ServerProcess } from '../support/server-process.js';
 import { PROJECT_ROOT } from '../support/stowage.js';
-import { eventually, pushBlobMonolithic, sha256, tempFolder } from './support.js';
+import { pushBlobMonolithic, sha256 } from '../support/push-by-url.js';
+import { eventually, tempFolder } from './support.js';
 
 const CLI = path.join(PROJECT_ROOT, 'bin', 'stowage.js');
 const PASSWORD = 'smtp-pass-7Hq2xZ';

@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageManifest, pushBlobChunked, pushBlobMonolithic, pushManifest, sha256, startConfigured, tempFolder, type ConfiguredStowage } from './support.js';
+import { imageManifest, pushBlobChunked, pushBlobMonolithic, pushManifestTo, sha256 } from '../support/push-by-url.js';
+import { startConfigured, tempFolder, type ConfiguredStowage } from './support.js';
 
 /** The samples of a Prometheus text exposition, keyed `name{labels}` as written. */
 function samples(text: string): Map<string, number> {
@@ -48,7 +49,7 @@ describe('metrics on http.debug.addr with http.debug.prometheus.enabled', () => 
     expect(await pushBlobMonolithic(stowage.url, 'metrics/app', config)).toBe(201);
     expect(await pushBlobChunked(stowage.url, 'metrics/app', chunks)).toBe(201);
     const manifest = imageManifest(config, [layer, Buffer.concat(chunks)]);
-    expect(await pushManifest(stowage.url, 'metrics/app', 'v1', manifest)).toBe(201);
+    expect(await pushManifestTo(stowage.url, 'metrics/app', 'v1', manifest)).toBe(201);
     const after = await scrape();
     const moved = (key: string): number => (after.get(key) ?? 0) - (before.get(key) ?? 0);
 

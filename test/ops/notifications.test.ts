@@ -9,7 +9,8 @@ import bcrypt from 'bcryptjs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../support/ports.js';
-import { eventually, imageManifest, pushBlobMonolithic, pushManifest, sha256, startConfigured, tempFolder, type ConfiguredStowage } from './support.js';
+import { imageManifest, pushBlobMonolithic, pushManifestTo, sha256 } from '../support/push-by-url.js';
+import { eventually, startConfigured, tempFolder, type ConfiguredStowage } from './support.js';
 
 interface Received {
   readonly contentType: string | undefined;
@@ -102,7 +103,7 @@ describe('notifications.endpoints', () => {
     const manifest = imageManifest(imageConfig, [layer]);
     expect(await pushBlobMonolithic(stowage.url, 'notify/app', layer)).toBe(201);
     expect(await pushBlobMonolithic(stowage.url, 'notify/app', imageConfig)).toBe(201);
-    expect(await pushManifest(stowage.url, 'notify/app', 'v1', manifest)).toBe(201);
+    expect(await pushManifestTo(stowage.url, 'notify/app', 'v1', manifest)).toBe(201);
     const pulled = await fetch(`${stowage.url}/v2/notify/app/manifests/v1`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json', 'user-agent': 'notify-test/1.0' } });
     expect(pulled.status).toBe(200);
     await pulled.arrayBuffer();

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,11 +10,11 @@ import type { CacheStore } from '../../src/registry/cache/store.js';
 import { Registry } from '../../src/registry/index.js';
 import { silentLogger } from '../../src/registry/logger.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
+import { sha256 } from '../support/push-by-url.js';
+import { storeBlob, storeImage } from '../support/push-in-process.js';
 import { startRedis, type RunningRedis } from '../support/redis.js';
 import { createFilesystemDriver } from '../support/stowage.js';
 
-const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-const IMAGE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 /** one stowage registry as a process builds it: its own driver, its own cache connections, counting lookups */
 interface Instance {
@@ -47,29 +46,9 @@ async function instance(rootdirectory: string, config: CacheConfig | undefined):
   };
 }
 
-async function pushBlob(registry: Registry, name: string, bytes: Uint8Array): Promise<{ digest: string; size: number }> {
-  const upload = await registry.startUpload(name);
-  const digest = sha256(bytes);
-  await registry.finishUpload(name, upload.id, digest, (async function* () {
-    yield bytes;
-  })());
-  return { digest, size: bytes.length };
-}
-
 /** pushes a one-layer image whose layer holds `text`, tagged `tag`; returns the manifest digest */
-async function pushImage(registry: Registry, name: string, tag: string, text: string): Promise<string> {
-  const config = await pushBlob(registry, name, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', text })));
-  const layer = await pushBlob(registry, name, Buffer.from(text));
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: IMAGE_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
-    }),
-  );
-  return (await registry.putManifest(name, tag, manifest, IMAGE_MANIFEST)).digest;
-}
+const pushImage = (registry: Registry, name: string, tag: string, text: string): Promise<string> =>
+  storeImage(registry, name, tag, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', text })), [Buffer.from(text)]);
 
 describe('shared caches in redis', () => {
   let redis: RunningRedis;
@@ -149,7 +128,7 @@ describe('shared caches in redis', () => {
     const a = await instance(folder, redisCache());
     const b = await instance(folder, redisCache());
     try {
-      const blob = await pushBlob(a.registry, 'team/blobs', Buffer.from('a blob to delete'));
+      const blob = await storeBlob(a.registry, 'team/blobs', Buffer.from('a blob to delete'));
       expect(await b.registry.statBlob('team/blobs', blob.digest)).toEqual(blob);
       b.lookups.length = 0;
       expect(await b.registry.statBlob('team/blobs', blob.digest)).toEqual(blob);

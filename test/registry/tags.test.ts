@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,14 +6,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Registry } from '../../src/registry/index.js';
 import { wrapDriver } from '../../src/storage/base.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
+import { imageManifest, sha256 } from '../support/push-by-url.js';
+import { storeBlob } from '../support/push-in-process.js';
 import { createFilesystemDriver, createInMemoryDriver } from '../support/stowage.js';
 
 const tagsOf = '/docker/registry/v2/repositories/app/_manifests/tags';
 const linked = `sha256:${'a'.repeat(64)}`;
-const sha256 = (content: Buffer): string => `sha256:${createHash('sha256').update(content).digest('hex')}`;
-const bytes = (content: Buffer): AsyncIterable<Uint8Array> => (async function* () {
-  yield content;
-})();
 
 const roots: string[] = [];
 afterEach(async () => {
@@ -112,20 +109,9 @@ interface Image {
 async function pushBlobs(registry: Registry): Promise<Image[]> {
   const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
   const layer = Buffer.from('layer bytes');
-  for (const blob of [config, layer]) {
-    const upload = await registry.startUpload('app');
-    await registry.finishUpload('app', upload.id, sha256(blob), bytes(blob));
-  }
+  for (const blob of [config, layer]) await storeBlob(registry, 'app', blob);
   return ['one', 'two', 'three'].map((note) => {
-    const content = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
-        annotations: { note },
-      }),
-    );
+    const content = imageManifest(config, [layer], { note });
     return { content, digest: sha256(content) };
   });
 }

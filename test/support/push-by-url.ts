@@ -1,27 +1,98 @@
-/** Pushing images to a registry by its URL (a `stowage serve` process), as a client does. */
+/**
+ * Pushing to a registry by its URL (a `stowage serve` process, distribution), as a client does. The
+ * status-answering pushes (`pushBlobMonolithic`, `pushBlobInSession`, `pushBlobChunked`, `pushManifestTo`)
+ * leave the verdict to the test; `pushBlob` and `pushImageTo` throw unless the registry took the push.
+ */
 import { createHash } from 'node:crypto';
+import { request } from 'undici';
 
 export const IMAGE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
+const withDigest = (location: string, digest: string): string => `${location}${location.includes('?') ? '&' : '?'}digest=${digest}`;
+
+/** A monolithic blob push (POST ?digest=); resolves with the status. */
+export async function pushBlobMonolithic(url: string, repository: string, blob: Uint8Array): Promise<number> {
+  const answer = await request(`${url}/v2/${repository}/blobs/uploads/?digest=${sha256(blob)}`, {
+    method: 'POST',
+    body: blob,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) },
+  });
+  await answer.body.dump();
+  return answer.statusCode;
+}
+
+/** A blob pushed in a session: POST, then the bytes in the closing PUT; resolves with the closing status. */
+export async function pushBlobInSession(url: string, repository: string, blob: Uint8Array): Promise<number> {
+  return pushBlobChunked(url, repository, [], blob);
+}
+
+/**
+ * A chunked blob push: POST, one PATCH per chunk, closing PUT (carrying `last`, when given); resolves with the
+ * status of the first PATCH refused, else of the closing PUT.
+ */
+export async function pushBlobChunked(url: string, repository: string, chunks: readonly Uint8Array[], last?: Uint8Array): Promise<number> {
+  const started = await request(`${url}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+  await started.body.dump();
+  if (started.statusCode !== 202) return started.statusCode;
+  let location = new URL(String(started.headers.location), url).toString();
+  let offset = 0;
+  for (const chunk of chunks) {
+    const patched = await request(location, {
+      method: 'PATCH',
+      body: chunk,
+      headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + chunk.length - 1}`, 'content-length': String(chunk.length) },
+    });
+    await patched.body.dump();
+    if (patched.statusCode !== 202) return patched.statusCode;
+    offset += chunk.length;
+    location = new URL(String(patched.headers.location), url).toString();
+  }
+  const whole = Buffer.concat([...chunks, ...(last ? [last] : [])]);
+  const closing = await request(withDigest(location, sha256(whole)), {
+    method: 'PUT',
+    ...(last ? { body: last, headers: { 'content-type': 'application/octet-stream', 'content-length': String(last.length) } } : {}),
+  });
+  await closing.body.dump();
+  return closing.statusCode;
+}
+
 /**
  * A blob pushed in one POST; a registry that opens a session instead (202, as distribution 2.8 does) gets the
- * bytes in the closing PUT to its `Location`, as clients fall back.
+ * bytes in the closing PUT, as clients fall back. Throws unless the blob was taken.
  */
 export async function pushBlob(url: string, repository: string, bytes: Uint8Array): Promise<{ digest: string; size: number }> {
   const digest = sha256(bytes);
-  const response = await fetch(`${url}/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
-  await response.arrayBuffer();
-  if (response.status === 202) {
-    const location = new URL(response.headers.get('location') ?? '', url);
-    location.searchParams.set('digest', digest);
-    const closed = await fetch(location, { method: 'PUT', body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
-    await closed.arrayBuffer();
-    if (closed.status !== 201) throw new Error(`push of a blob to ${repository}: ${closed.status} closing the upload`);
-  } else if (response.status !== 201) {
-    throw new Error(`push of a blob to ${repository}: ${response.status}`);
+  const answer = await request(`${url}/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+  await answer.body.dump();
+  if (answer.statusCode === 202) {
+    const closing = await request(withDigest(new URL(String(answer.headers.location), url).toString(), digest), { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+    await closing.body.dump();
+    if (closing.statusCode !== 201) throw new Error(`push of a blob to ${repository}: ${closing.statusCode} closing the upload`);
+  } else if (answer.statusCode !== 201) {
+    throw new Error(`push of a blob to ${repository}: ${answer.statusCode}`);
   }
   return { digest, size: bytes.length };
+}
+
+/** A manifest PUT of `manifest` under `reference`; resolves with the status. */
+export async function pushManifestTo(url: string, repository: string, reference: string, manifest: Uint8Array, mediaType = IMAGE_MANIFEST): Promise<number> {
+  const answer = await request(`${url}/v2/${repository}/manifests/${reference}`, { method: 'PUT', body: manifest, headers: { 'content-type': mediaType } });
+  await answer.body.dump();
+  return answer.statusCode;
+}
+
+/** An OCI image manifest naming `config` and `layers` (all already pushed). */
+export function imageManifest(config: Uint8Array, layers: readonly Uint8Array[], annotations: Record<string, string> = {}): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: IMAGE_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: layers.map((layer) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length })),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    }),
+  );
 }
 
 /**
@@ -36,19 +107,12 @@ export async function pushImageTo(
   labels: Record<string, string> = {},
   layerText = `layer of ${repository}:${tag}`,
 ): Promise<string> {
-  const config = await pushBlob(url, repository, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels }, tag })));
-  const layer = await pushBlob(url, repository, Buffer.from(layerText));
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: IMAGE_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
-      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-    }),
-  );
-  const response = await fetch(`${url}/v2/${repository}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'Content-Type': IMAGE_MANIFEST } });
-  await response.arrayBuffer();
-  if (response.status !== 201) throw new Error(`push of ${repository}:${tag}: ${response.status}`);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels }, tag }));
+  const layer = Buffer.from(layerText);
+  await pushBlob(url, repository, config);
+  await pushBlob(url, repository, layer);
+  const manifest = imageManifest(config, [layer], annotations);
+  const status = await pushManifestTo(url, repository, tag, manifest);
+  if (status !== 201) throw new Error(`push of ${repository}:${tag}: ${status}`);
   return sha256(manifest);
 }

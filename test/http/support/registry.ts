@@ -53,16 +53,19 @@ export async function startTestRegistry(options: { deleteEnabled?: boolean; driv
 export const sha256 = (content: Uint8Array | string): string => `sha256:${createHash('sha256').update(content).digest('hex')}`;
 export const sha512 = (content: Uint8Array | string): string => `sha512:${createHash('sha512').update(content).digest('hex')}`;
 
-/** Pushes a blob monolithically (POST then PUT) and returns its digest. */
-export async function pushBlob(registry: TestRegistry, name: string, content: Uint8Array | string): Promise<string> {
+/** What the push helpers need of a registry: a client that sends requests to it (TestRegistry, test/auth's AuthRegistry). */
+export type RegistryClient = Pick<TestRegistry, 'send'>;
+
+/** Pushes a blob monolithically (POST then PUT), every request carrying `headers` (credentials); returns its digest. */
+export async function pushBlob(registry: RegistryClient, name: string, content: Uint8Array | string, headers: Record<string, string> = {}): Promise<string> {
   const digest = sha256(content);
-  const started = await registry.send('POST', `/v2/${name}/blobs/uploads/`);
+  const started = await registry.send('POST', `/v2/${name}/blobs/uploads/`, { headers });
   if (started.status !== 202) throw new Error(`POST upload: ${started.status} ${started.body.toString()}`);
   const location = started.headers.location as string;
   const separator = location.includes('?') ? '&' : '?';
   const done = await registry.send('PUT', `${location}${separator}digest=${digest}`, {
     body: content,
-    headers: { 'content-type': 'application/octet-stream' },
+    headers: { ...headers, 'content-type': 'application/octet-stream' },
   });
   if (done.status !== 201) throw new Error(`PUT upload: ${done.status} ${done.body.toString()}`);
   return digest;
@@ -71,17 +74,18 @@ export async function pushBlob(registry: TestRegistry, name: string, content: Ui
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
-/** An OCI image manifest over freshly pushed config and layers. */
+/** An OCI image manifest over freshly pushed config and layers, every request carrying `headers` (credentials). */
 export async function pushImage(
-  registry: TestRegistry,
+  registry: RegistryClient,
   name: string,
   reference: string,
   extra: Record<string, unknown> = {},
   layerContent = `layer of ${name}:${reference}`,
-): Promise<{ digest: string; manifest: string; response: TestResponse }> {
+  headers: Record<string, string> = {},
+): Promise<{ digest: string; manifest: string; layer: string; response: TestResponse }> {
   const config = '{}';
-  const configDigest = await pushBlob(registry, name, config);
-  const layerDigest = await pushBlob(registry, name, layerContent);
+  const configDigest = await pushBlob(registry, name, config, headers);
+  const layerDigest = await pushBlob(registry, name, layerContent, headers);
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
@@ -89,7 +93,7 @@ export async function pushImage(
     layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: Buffer.byteLength(layerContent) }],
     ...extra,
   });
-  const response = await registry.send('PUT', `/v2/${name}/manifests/${reference}`, { body: manifest, headers: { 'content-type': OCI_MANIFEST } });
+  const response = await registry.send('PUT', `/v2/${name}/manifests/${reference}`, { body: manifest, headers: { ...headers, 'content-type': OCI_MANIFEST } });
   if (response.status !== 201) throw new Error(`PUT manifest: ${response.status} ${response.body.toString()}`);
-  return { digest: sha256(manifest), manifest, response };
+  return { digest: sha256(manifest), manifest, layer: layerDigest, response };
 }
