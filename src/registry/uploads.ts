@@ -203,51 +203,91 @@ export class UploadSessions {
       await refused();
       throw err;
     }
-    try {
-      await Promise.all([placeBlob(), this.storage.writeLink(this.layout.layerLink(name, expected), expected)]);
-    } catch (err) {
+    // both settle before a failure is thrown: the caller may close the writer the blob is committed from
+    const outcomes = await Promise.allSettled([placeBlob(), this.storage.writeLink(this.layout.layerLink(name, expected), expected)]);
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) {
       admission?.release();
-      throw err;
+      throw failed.reason;
     }
     admission?.commit();
     return blob;
   }
 
-  /** The session's data path of finish: write the last chunk, commit, verify, move into the blob store and link. */
+  /**
+   * The session's data path of finish: write the last chunk, verify, commit into the blob store and link.
+   * When this process hashed every byte, the blob is verified before anything is committed, and the writer
+   * commits it straight to its content address where the driver can (`commitTo`: no rename and folder sync
+   * inside the session first); otherwise the data is committed in the session, hashed from storage and
+   * moved. The session's removal starts once the blob is in place and runs beside the link's syncs.
+   */
   private async finishSession(name: string, id: string, expected: Digest, body: AsyncIterable<Uint8Array> | undefined, range: ChunkRange | undefined, admit: Admit | undefined): Promise<BlobDescriptor> {
     const dataPath = this.layout.uploadData(name, id);
     const writer = await this.openWriter(name, id);
     try {
-      if (body) await this.writeChunk(name, id, writer, body, range);
-      await writer.commit();
-    } catch (err) {
+      if (body) {
+        try {
+          await this.writeChunk(name, id, writer, body, range);
+        } catch (err) {
+          throw await this.overtaken(name, id, err);
+        }
+      }
+      const size = writer.size;
+      let actual = await this.runningDigest(name, id, expected, size);
+      let committed = false;
+      const commit = async (how: () => Promise<void>): Promise<void> => {
+        try {
+          await how();
+        } catch (err) {
+          throw await this.overtaken(name, id, err);
+        }
+        committed = true;
+      };
+      if (actual === undefined) {
+        await commit(() => writer.commit());
+        this.logger.debug({ repository: name, upload: id }, 're-hashing upload data from storage');
+        actual = (await digestStream(await this.storage.driver.reader(dataPath, 0), expected.algorithm)).digest;
+      }
+      /** Ends the session with nothing of it kept: its writer first (no sync of bytes about to go). */
+      const discard = async (): Promise<void> => {
+        if (!committed) await writer.cancel().catch(() => undefined);
+        await this.cancel(name, id, false);
+      };
+      if (actual !== expected.value) {
+        await discard();
+        throw digestMismatch(expected, actual);
+      }
+
+      const blobPath = this.layout.blobData(expected);
+      let removal: Promise<void> | undefined;
+      const blob = await this.admitAndLink(name, expected, { digest: expected.value, size }, admit, discard, async () => {
+        if ((await this.storage.sizeOf(blobPath)) !== undefined) {
+          // the blob store has it already: the session's bytes go with the session
+          if (!committed) await writer.cancel();
+        } else if (committed) {
+          await this.storage.driver.move(dataPath, blobPath);
+        } else if (writer.commitTo) {
+          await commit(() => writer.commitTo!(blobPath));
+        } else {
+          await commit(() => writer.commit());
+          await this.storage.driver.move(dataPath, blobPath);
+        }
+        removal = this.cancel(name, id, false);
+        removal.catch(() => undefined);
+      });
+      await removal;
+      return blob;
+    } finally {
       await writer.close().catch(() => undefined);
-      throw await this.overtaken(name, id, err);
     }
-    await writer.close();
-    const size = writer.size;
+  }
 
+  /** The digest of the running hash, when this process hashed every byte of the session; else undefined. */
+  private async runningDigest(name: string, id: string, expected: Digest, size: number): Promise<string | undefined> {
     const digester = this.digesters.get(key(name, id));
-    let actual: string | undefined;
-    if (digester && digester.algorithm === expected.algorithm && digester.size === size && !digester.lost) {
-      // a hash lost with its thread meanwhile is not a failure of the upload: storage holds the bytes
-      actual = await digester.digest().catch(() => undefined);
-    }
-    if (actual === undefined) {
-      this.logger.debug({ repository: name, upload: id }, 're-hashing upload data from storage');
-      actual = (await digestStream(await this.storage.driver.reader(dataPath, 0), expected.algorithm)).digest;
-    }
-    if (actual !== expected.value) {
-      await this.cancel(name, id, false);
-      throw digestMismatch(expected, actual);
-    }
-
-    const blobPath = this.layout.blobData(expected);
-    const blob = await this.admitAndLink(name, expected, { digest: expected.value, size }, admit, () => this.cancel(name, id, false), async () => {
-      if ((await this.storage.sizeOf(blobPath)) === undefined) await this.storage.driver.move(dataPath, blobPath);
-    });
-    await this.cancel(name, id, false);
-    return blob;
+    if (!digester || digester.algorithm !== expected.algorithm || digester.size !== size || digester.lost) return undefined;
+    // a hash lost with its thread meanwhile is not a failure of the upload: storage holds the bytes
+    return digester.digest().catch(() => undefined);
   }
 
   /** Discards the session and everything it received. */

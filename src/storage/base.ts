@@ -71,7 +71,7 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
     async writer(path, append, signal) {
       object(path);
       const inner = await guard('writer', path, signal, () => driver.writer(path, append, signal));
-      return wrapWriter(inner, path, guard);
+      return wrapWriter(inner, path, guard, (bad) => errors.invalidPath(bad));
     },
     async uploadSize(path, signal) {
       object(path);
@@ -160,8 +160,8 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
 /** True for a driver that went through wrapDriver. */
 export const isWrappedDriver = (driver: StorageDriver): boolean => (driver as { [wrapped]?: true })[wrapped] === true;
 
-function wrapWriter(inner: FileWriter, path: string, guard: Guard): FileWriter {
-  return {
+function wrapWriter(inner: FileWriter, path: string, guard: Guard, invalidPath: (path: string) => Error): FileWriter {
+  const wrapper: FileWriter = {
     get size() {
       return inner.size;
     },
@@ -172,6 +172,13 @@ function wrapWriter(inner: FileWriter, path: string, guard: Guard): FileWriter {
     cancel: (signal) => guard('cancel', path, undefined, () => inner.cancel(signal)),
     commit: (signal) => guard('commit', path, signal, () => inner.commit(signal)),
   };
+  if (inner.commitTo) {
+    wrapper.commitTo = async (destPath, signal) => {
+      if (!isValidStoragePath(destPath)) throw invalidPath(destPath);
+      return guard('commitTo', destPath, signal, () => inner.commitTo!(destPath, signal));
+    };
+  }
+  return wrapper;
 }
 
 /** A storage error that names its driver; unknown errors become STORAGE_FAILED, keeping the original as cause. */

@@ -50,6 +50,14 @@ export interface FileWriter {
   cancel(signal?: AbortSignal): Promise<void>;
   /** makes the content visible at the path; `close()` is still called afterwards */
   commit(signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: makes the content visible at `path` instead of the writer's own path, as `commit` and then
+   * `move(own path, path)` would, in fewer steps (an upload's verified bytes go straight to their content
+   * address: no rename and folder sync inside the upload first, and the new folder is made while the data
+   * syncs). Durable once it resolves; the writer's own path stays as the writer found it; `close()` is
+   * still called.
+   */
+  commitTo?(path: string, signal?: AbortSignal): Promise<void>;
 }
 
 export interface WalkOptions {

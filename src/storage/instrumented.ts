@@ -29,15 +29,19 @@ export function instrumentDriver(driver: StorageDriver, observer: StorageObserve
       throw err;
     }
   };
-  const writer = (inner: FileWriter): FileWriter => ({
-    get size() {
-      return inner.size;
-    },
-    write: (chunk, signal) => inner.write(chunk, signal),
-    close: (signal) => inner.close(signal),
-    cancel: (signal) => timed('cancel', () => inner.cancel(signal)),
-    commit: (signal) => timed('commit', () => inner.commit(signal)),
-  });
+  const writer = (inner: FileWriter): FileWriter => {
+    const measured: FileWriter = {
+      get size() {
+        return inner.size;
+      },
+      write: (chunk, signal) => inner.write(chunk, signal),
+      close: (signal) => inner.close(signal),
+      cancel: (signal) => timed('cancel', () => inner.cancel(signal)),
+      commit: (signal) => timed('commit', () => inner.commit(signal)),
+    };
+    if (inner.commitTo) measured.commitTo = (path, signal) => timed('commit', () => inner.commitTo!(path, signal));
+    return measured;
+  };
   const instrumented: StorageDriver & { [WRAPPED]?: true } = {
     // measuring adds no checks: a driver base.ts already wrapped stays "wrapped", so it is not wrapped twice
     ...((driver as { [WRAPPED]?: true })[WRAPPED] ? { [WRAPPED]: true as const } : {}),

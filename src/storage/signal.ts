@@ -40,7 +40,7 @@ export function withSignal(driver: StorageDriver, signal: AbortSignal | (() => A
  * (kept for a later append, or discarded) even when the client has gone.
  */
 function writerWithSignal(writer: FileWriter, signal: AbortSignal): FileWriter {
-  return {
+  const bound: FileWriter = {
     get size() {
       return writer.size;
     },
@@ -49,4 +49,6 @@ function writerWithSignal(writer: FileWriter, signal: AbortSignal): FileWriter {
     cancel: () => writer.cancel(),
     commit: () => writer.commit(),
   };
+  if (writer.commitTo) bound.commitTo = (path) => writer.commitTo!(path);
+  return bound;
 }

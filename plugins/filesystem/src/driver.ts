@@ -195,7 +195,7 @@ export class FilesystemDriver implements StorageDriver {
 
   /** Creates nothing: the writer makes its folder and files at its first write (writer.ts). */
   async writer(path: string, append: boolean): Promise<FileWriter> {
-    return openWriter(this.full(path), append, (size) => this.context.errors.invalidOffset(path, size));
+    return openWriter(this.full(path), append, (size) => this.context.errors.invalidOffset(path, size), (destPath) => this.full(destPath));
   }
 
   async uploadSize(path: string): Promise<number> {

@@ -81,14 +81,17 @@ export async function removeClaims(file: string): Promise<void> {
 /** The error for a writer whose starting size another writer has already continued from. */
 export type Refusal = (size: number) => Error;
 
-export async function openWriter(file: string, append: boolean, refuse: Refusal): Promise<FileWriter> {
+/** The file a storage path names (the driver's mapping, for `commitTo`). */
+export type Placement = (path: string) => string;
+
+export async function openWriter(file: string, append: boolean, refuse: Refusal, place: Placement): Promise<FileWriter> {
   const partial = partialPathOf(file);
   // A new upload replaces an older one at the same path, but only once it is written to (see openHandle).
-  if (!append) return new FilesystemWriter(file, partial, 0, 'replace', refuse);
+  if (!append) return new FilesystemWriter(file, partial, 0, 'replace', refuse, place);
   const partialSize = await sizeOf(partial);
-  if (partialSize !== undefined) return new FilesystemWriter(file, partial, partialSize, 'continue', refuse);
+  if (partialSize !== undefined) return new FilesystemWriter(file, partial, partialSize, 'continue', refuse, place);
   const committedSize = await sizeOf(file);
-  return new FilesystemWriter(file, partial, committedSize ?? 0, committedSize === undefined ? 'create' : 'copyCommitted', refuse);
+  return new FilesystemWriter(file, partial, committedSize ?? 0, committedSize === undefined ? 'create' : 'copyCommitted', refuse, place);
 }
 
 /**
@@ -129,6 +132,7 @@ class FilesystemWriter implements FileWriter {
     size: number,
     private readonly firstUse: FirstUse,
     private readonly refuse: Refusal,
+    private readonly place: Placement,
   ) {
     this.written = size;
     this.startedAt = size;
@@ -248,6 +252,27 @@ class FilesystemWriter implements FileWriter {
     await this.close();
     renameSync(this.partial, this.file);
     await syncDirectory(this.file);
+    await removeClaims(this.file);
+  }
+
+  /**
+   * Commits straight to another path (an upload's verified bytes to their content address): the partial
+   * file is renamed there, so the upload's own folder sees no rename and no folder sync first, and the new
+   * folders of the destination are made (their parents synced) while the data syncs, since neither needs
+   * the other. Durable as commit then move: data synced before the rename, the destination's folder after.
+   */
+  async commitTo(path: string, signal?: AbortSignal): Promise<void> {
+    const dest = this.place(path);
+    const handle = await this.openHandle('commit');
+    await this.keepClaim();
+    const outcomes = await Promise.allSettled([this.syncWritten(handle, false), makeParentDirectories(dest)]);
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    signal?.throwIfAborted();
+    this.finished = 'committed';
+    await this.close();
+    renameSync(this.partial, dest);
+    await syncDirectory(dest);
     await removeClaims(this.file);
   }
 

@@ -87,18 +87,27 @@ export function cachedDriver(driver: StorageDriver, layout: StorageLayout, cache
     await Promise.all(scopes.flatMap((scope) => stores.map((store) => store.invalidate(scope))));
   };
 
-  const cachingWriter = (writer: FileWriter, path: string): FileWriter => ({
-    get size() {
-      return writer.size;
-    },
-    write: (chunk, signal) => writer.write(chunk, signal),
-    close: (signal) => writer.close(signal),
-    cancel: (signal) => writer.cancel(signal),
-    commit: async (signal) => {
-      await writer.commit(signal);
-      await changed(path, false);
-    },
-  });
+  const cachingWriter = (writer: FileWriter, path: string): FileWriter => {
+    const caching: FileWriter = {
+      get size() {
+        return writer.size;
+      },
+      write: (chunk, signal) => writer.write(chunk, signal),
+      close: (signal) => writer.close(signal),
+      cancel: (signal) => writer.cancel(signal),
+      commit: async (signal) => {
+        await writer.commit(signal);
+        await changed(path, false);
+      },
+    };
+    if (writer.commitTo) {
+      caching.commitTo = async (destPath, signal) => {
+        await writer.commitTo!(destPath, signal);
+        await Promise.all([changed(path, true), changed(destPath, false)]);
+      };
+    }
+    return caching;
+  };
 
   const wrapped: StorageDriver = {
     name: driver.name,
