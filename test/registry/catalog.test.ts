@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { nameOfJournalEntry } from '../../src/registry/catalog-index.js';
 import { Registry } from '../../src/registry/index.js';
 import { createFilesystemDriver, createInMemoryDriver } from '../support/stowage.js';
 
@@ -175,6 +176,91 @@ describe('catalog index shared by two registries on one folder', () => {
           }
         }),
         { numRuns: 25 },
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a repository removed by hand, dropped by a reconcile and pushed again through the registry that first pushed it is listed at once', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'stowage-catalog-repush-'));
+    try {
+      const driver = await createFilesystemDriver(root);
+      const registry = new Registry({ driver, deleteEnabled: true });
+      await registry.prepareCatalogIndex();
+      await pushIndex(registry, 'again/app');
+      expect(await driver.list('/_stowage/catalog/journal')).toEqual(['/_stowage/catalog/journal/again0app']);
+      await driver.delete(`${repositories}/again`);
+      await registry.reconcileCatalogIndex();
+      expect(await driver.list('/_stowage/catalog/journal')).toEqual([]);
+      expect((await registry.catalog({ n: 10 })).entries).toEqual([]);
+      // this registry remembers having indexed the name: the new base tells it the memory is stale
+      await pushIndex(registry, 'again/app');
+      expect(await driver.list('/_stowage/catalog/journal')).toEqual(['/_stowage/catalog/journal/again0app']);
+      expect((await registry.catalog({ n: 10 })).entries).toEqual(['again/app']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  // what the reconcile (`serve` every storage.maintenance.catalog.interval) must converge on: repositories
+  // written behind stowage's back, folders deleted by hand or re-created holding blobs only
+  const change = fc.record({
+    kind: fc.constantFrom('push', 'push', 'by-hand', 'remove', 'blobs-only', 'reconcile'),
+    // few names, so that one is pushed, removed and pushed again around a reconcile
+    name: fc.constantFrom('a', 'b', 'a/b', 'a-b', 'a/b/c'),
+    through: fc.constantFrom(0, 1),
+  });
+
+  it('after any pushes, repositories written or removed by hand, and folders left with blobs only, a reconcile through either lists exactly what storage holds; a push is listed at once', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'stowage-catalog-reconcile-'));
+    try {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 4 }), async (changes, n) => {
+          const driver = await createFilesystemDriver(path.join(root, String(run++)));
+          const registries = [new Registry({ driver, deleteEnabled: true }), new Registry({ driver, deleteEnabled: true })];
+          await registries[0]!.prepareCatalogIndex();
+          const truth = new Set<string>();
+          const listedBy = async (reader: Registry): Promise<string[]> => {
+            const walked: string[] = [];
+            let last: string | undefined;
+            for (;;) {
+              const page = await reader.catalog({ n, ...(last !== undefined ? { last } : {}) });
+              walked.push(...page.entries);
+              if (page.next === undefined) return walked;
+              last = page.next;
+            }
+          };
+          const removeBelow = (name: string): void => {
+            for (const held of truth) if (held === name || held.startsWith(`${name}/`)) truth.delete(held);
+          };
+          for (const step of changes) {
+            const registry = registries[step.through]!;
+            if (step.kind === 'push') {
+              await pushIndex(registry, step.name);
+              truth.add(step.name);
+              // whichever registry reads, whatever was pruned from the index before
+              expect(await listedBy(registries[1 - step.through]!)).toContain(step.name);
+            } else if (step.kind === 'by-hand') {
+              await addRepository(driver, step.name);
+              truth.add(step.name);
+            } else if (step.kind === 'remove' || step.kind === 'blobs-only') {
+              await driver.delete(`${repositories}/${step.name}`).catch(() => undefined);
+              removeBelow(step.name);
+              if (step.kind === 'blobs-only') await addFolderWithoutManifests(driver, step.name);
+            } else {
+              await registry.reconcileCatalogIndex();
+              for (const reader of registries) expect(await listedBy(reader)).toEqual(naivePage([...truth], truth.size + 1, undefined).entries);
+            }
+          }
+          await registries[1]!.reconcileCatalogIndex();
+          for (const reader of registries) expect(await listedBy(reader)).toEqual(naivePage([...truth], truth.size + 1, undefined).entries);
+          // the journal keeps no name of a folder without manifests
+          const journal = (await driver.list('/_stowage/catalog/journal').catch(() => [])).map((entry) => entry.slice(entry.lastIndexOf('/') + 1));
+          for (const entry of journal) expect(truth.has(nameOfJournalEntry(entry)), `journal entry ${entry}`).toBe(true);
+        }),
+        { numRuns: 40 },
       );
     } finally {
       await rm(root, { recursive: true, force: true });
