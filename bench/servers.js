@@ -165,6 +165,17 @@ http: { addr: 127.0.0.1:${port} }
 }
 
 /**
+ * Whether the checkout's stowage reconciles its catalog index with the tree on a timer
+ * (storage.maintenance.catalog.interval). The benchmark turns it off, as it turns off upload purging: a
+ * background walk of 100,000 repositories would land in whatever is being measured at the time. A checkout
+ * from before the key would refuse it.
+ */
+function reconcilesCatalog(checkout) {
+  const schema = readFileSync(path.join(checkout, 'schemas', 'config.schema.json'), 'utf8');
+  return schema.includes('or 0 to turn the reconcile off');
+}
+
+/**
  * stowage from this checkout (`node bin/stowage.js serve`), filesystem driver. Needs `npm run build`.
  * `checkout`: another built checkout instead (the benchmark's `--baseline`); `workers`: its `http.workers`
  * (the benchmark's `--workers`; unset: the default, one process); `nodeFlags`: node options before the script
@@ -184,7 +195,7 @@ log: { level: error }
 storage:
   filesystem: { rootdirectory: ${JSON.stringify(root)} }
   delete: { enabled: true }
-  maintenance: { uploadpurging: { enabled: false } }
+  maintenance: { uploadpurging: { enabled: false }${reconcilesCatalog(checkout) ? ', catalog: { interval: 0 }' : ''} }
 http: { addr: 127.0.0.1:${port}${workers === undefined ? '' : `, workers: ${workers}`} }
 `,
   );
