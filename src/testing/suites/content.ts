@@ -109,6 +109,26 @@ export function contentTests(kit: KitHarness): void {
   });
 
   kit.test({
+    id: 'PutContents',
+    sentence: 'putContents stores every object it is given, replacing what was there, a new folder listed with all of its objects; a path given twice is INVALID_PATH',
+    run: async () => {
+      // a manifest push's shape: an object in an existing folder, two in a folder that is new, one replaced
+      const base = kit.path(2);
+      await kit.driver.putContent(`${base}/revision/link`, Buffer.from('old'));
+      await kit.driver.putContent(`${base}/tags/old/current/link`, Buffer.from('old'));
+      const objects = [`${base}/revision/link`, `${base}/tags/new/current/link`, `${base}/tags/new/index/sha256/aa/link`, `${base}/tags/old/current/link`].map((path, i) => ({ path, content: randomBytes(16 + i) }));
+      // the driver's own, or the one stowage gives every driver (one putContent after another)
+      await kit.driver.putContents!(objects);
+      for (const { path, content } of objects) expect(Buffer.from(await kit.driver.getContent(path)).equals(content), path).toBe(true);
+      expect((await kit.driver.list(`${base}/tags`)).sort()).toEqual([`${base}/tags/new`, `${base}/tags/old`]);
+      expect((await kit.driver.list(`${base}/tags/new`)).sort()).toEqual([`${base}/tags/new/current`, `${base}/tags/new/index`]);
+      const twice = [{ path: `${base}/twice`, content: randomBytes(4) }, { path: `${base}/twice`, content: randomBytes(4) }];
+      await kit.expectError(kit.driver.putContents!(twice), 'INVALID_PATH');
+      await kit.expectError(kit.driver.getContent(`${base}/twice`), 'PATH_NOT_FOUND');
+    },
+  });
+
+  kit.test({
     id: 'EmptyObject',
     sentence: 'an empty object exists, has size 0 and reads back empty',
     run: async () => {
