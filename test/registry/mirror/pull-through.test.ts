@@ -506,6 +506,27 @@ describe('mirrored and local namespaces, tag ttls, and an upstream that fails', 
     expect((await usage(tight)).usedBytes).toBe(manifestBytes.length + fits.size);
   });
 
+  it('a repository over its quota that pulls a blob another repository is fetching (or has fetched) gets 403 DENIED before its answer starts, and the other gets it whole', async () => {
+    const mirror = await startMirror({ upstreams: [upstreamConfig(), upstreamConfig({ name: 'other', prefix: 'mirror/other', path: 'proxy.upstreams[1]' })] }, undefined, {
+      quotas: [{ namespace: 'mirror/other', limit: 1 }],
+    });
+    const manifest = await appManifest(mirror);
+    const largest = manifest.layers.reduce((a, b) => (a.size > b.size ? a : b));
+    // both at once: the second joins the first one's fetch, or finds the blob stored
+    const [roomy, over] = await Promise.all(
+      ['mirror/dist/library/app', 'mirror/other/library/app'].map(async (repository) => {
+        const response = await request(`${mirror.url}/v2/${repository}/blobs/${largest.digest}`);
+        return { status: response.statusCode, body: Buffer.from(await response.body.arrayBuffer()) };
+      }),
+    );
+    expect(roomy!.status).toBe(200);
+    expect(sha256(roomy!.body)).toBe(largest.digest);
+    expect(over!.status).toBe(403);
+    expect((JSON.parse(over!.body.toString()) as { errors: { code: string }[] }).errors[0]!.code).toBe('DENIED');
+    const otherLink = path.join(mirror.storage, 'docker/registry/v2/repositories/mirror/other/library/app/_layers/sha256', largest.digest.slice(7), 'link');
+    expect(existsSync(otherLink), 'not linked into the repository over its quota').toBe(false);
+  });
+
   it('fetched content is stored as a push stores it: garbage collection (distribution 2.8 and stowage) keeps it', async () => {
     const mirror = await startMirror();
     const manifest = await appManifest(mirror);
