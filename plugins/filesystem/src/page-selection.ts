@@ -12,18 +12,18 @@ export class PageSelection {
   private readonly candidates: string[] = [];
   /** names at or past this one cannot be on the page (set once `limit` smaller ones were seen) */
   private cutOff: string | undefined;
-  /** how many offered names sort after `after`, page or not: whether another page follows */
-  private after = 0;
+  /** how many offered names sort after `after`, on the page or not: whether another page follows */
+  private following = 0;
 
   /** `limit`: how many names the page holds at most (0 or less: none, only whether any follow) */
   constructor(
-    private readonly start: string | undefined,
+    private readonly after: string | undefined,
     private readonly limit: number,
   ) {}
 
   offer(name: string): void {
-    if (this.start !== undefined && name <= this.start) return;
-    this.after++;
+    if (this.after !== undefined && name <= this.after) return;
+    this.following++;
     if (this.limit <= 0 || (this.cutOff !== undefined && name >= this.cutOff)) return;
     this.candidates.push(name);
     if (this.candidates.length >= 2 * this.limit + 64) this.trim();
@@ -32,7 +32,7 @@ export class PageSelection {
   /** the page, sorted, and whether more names follow it */
   page(): { names: string[]; more: boolean } {
     this.trim();
-    return { names: this.candidates, more: this.after > this.candidates.length };
+    return { names: this.candidates, more: this.following > this.candidates.length };
   }
 
   private trim(): void {
