@@ -432,6 +432,8 @@ describe('pushes on the filesystem driver, traced with strace', () => {
       trace.expectStoredDurably(path.join(repository, '_manifests/tags', tag, 'index/sha256', hex, 'link'), after, deadline);
       // a tag link that appeared did so with its revision (one folder renamed in) or once the revision was on stable storage
       if (current.name.startsWith('rename') && current !== revisionStored) trace.expectStoredDurably(revision, after, current.started);
+      // and a revision link that appeared, once the manifest's bytes were on stable storage
+      if (revisionStored.name.startsWith('rename')) trace.expectDurable(path.join(root, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data'), revisionStored.started);
     }
   });
 
