@@ -12,6 +12,7 @@ import type { BlobDescriptor } from './blobs.js';
 import { digestBytes, digestStream, type Digest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { StorageLayout } from './layout.js';
+import { hashAtFirstByte } from './hash-at-first-byte.js';
 import { readSmallBody } from './small-body.js';
 import { writeBody } from './upload-body.js';
 import { type UploadHash, type UploadHasher, uploadHashThread } from './upload-hash.js';
@@ -92,7 +93,7 @@ export class UploadSessions {
     await (driver.putVolatile && driver.persist ? driver.putVolatile(startedAt, content) : driver.putContent(startedAt, content));
     const writer = await driver.writer(this.layout.uploadData(name, id), false);
     await writer.close();
-    this.remember(key(name, id), this.hasher.open(algorithm));
+    this.remember(key(name, id), hashAtFirstByte(this.hasher, algorithm));
     return { id, size: 0 };
   }
 
