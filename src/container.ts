@@ -80,6 +80,7 @@ function registerRegistryAndHttp(
         searchIndex: openSearchIndex(d.resolve(CONFIG).search, d.resolve(LOGGER), searchIndexUse),
         ...(mirror ? { mirror: { config: mirror, ...mirrorRuntime } } : {}),
         ...(rootDirectory !== undefined ? { rootDirectory } : {}),
+        hashThread: d.resolve(CONFIG).http.hashthread === true,
       });
     }),
   });

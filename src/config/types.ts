@@ -95,6 +95,11 @@ export interface HttpConfig {
    * server under a supervising primary; `auto` is one per CPU. Absent: 1, this process alone.
    */
   readonly workers?: number | 'auto';
+  /**
+   * `http.hashthread` (stowage's): hash upload bodies on one worker thread instead of the request loop
+   * (default false: on two cores the thread cost more CPU per push than it took off the loop; docs/bench.md)
+   */
+  readonly hashthread?: boolean;
   /** `http.bodyidletimeout` (stowage's): a Go duration; a request body idle this long is cut (default 60s) */
   readonly bodyidletimeout?: string;
   /** distribution's `http.tls`: serve HTTPS; file paths absolute */

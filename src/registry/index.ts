@@ -28,6 +28,7 @@ import { RegistryStorage } from './storage.js';
 import { registryErrorOf } from './storage-errors.js';
 import { TagStore } from './tags.js';
 import { UploadSessions, UploadSessionsState, type ChunkRange, type UploadStatus } from './uploads.js';
+import { inlineHasher, uploadHashThread } from './upload-hash.js';
 
 export { RegistryError, type RegistryErrorCode } from './errors.js';
 export type { BlobBody, BlobDescriptor } from './blobs.js';
@@ -65,6 +66,8 @@ export interface RegistryOptions {
   readonly mirror?: PullThroughOptions;
   /** the catalog index's state in this process (catalog-index.ts), shared by every per-request view; made when absent */
   readonly catalogIndex?: CatalogIndexState;
+  /** `http.hashthread` (stowage's): upload bodies hashed on the upload hash thread instead of the request loop */
+  readonly hashThread?: boolean;
 }
 
 /** The catalog's page size when `n` is not given, and the largest `n` accepted (distribution's defaults). */
@@ -106,7 +109,7 @@ export class Registry {
 
   constructor(
     options: RegistryOptions,
-    uploadState: UploadSessionsState = new UploadSessionsState(),
+    uploadState: UploadSessionsState = new UploadSessionsState(options.hashThread === true ? uploadHashThread : inlineHasher),
     pulls?: PullRecorder,
     quotas?: QuotaTracker,
     pullThrough?: PullThrough,

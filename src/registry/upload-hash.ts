@@ -128,6 +128,11 @@ export class HashThread implements UploadHasher {
     if (worker) await worker.terminate();
   }
 
+  /** Whether a thread is running now (started by a hash opened since the last one ended). */
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
+
   /** Whether hashes opened on thread `generation` can still be computed. */
   alive(generation: number): boolean {
     return this.worker !== undefined && this.generation === generation;

@@ -15,7 +15,7 @@ import type { StorageLayout } from './layout.js';
 import { hashAtFirstByte } from './hash-at-first-byte.js';
 import { readSmallBody } from './small-body.js';
 import { writeBody } from './upload-body.js';
-import { type UploadHash, type UploadHasher, uploadHashThread } from './upload-hash.js';
+import { inlineHasher, type UploadHash, type UploadHasher } from './upload-hash.js';
 import type { RegistryLogger } from './logger.js';
 import type { RegistryStorage } from './storage.js';
 
@@ -56,8 +56,11 @@ export class UploadSessionsState {
   readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
-    /** where the running hashes are computed: the process's hash thread, or inline */
-    readonly hasher: UploadHasher = uploadHashThread,
+    /**
+     * where the running hashes are computed: inline on the request loop (the default, which measured cheaper
+     * on two cores: docs/bench.md), or the process's hash thread (`http.hashthread`)
+     */
+    readonly hasher: UploadHasher = inlineHasher,
   ) {}
 }
 

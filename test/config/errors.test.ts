@@ -40,6 +40,19 @@ describe('config errors name the file, the path inside it and what was expected'
     expect((await loadConfig({ cwd: env, configFile: 'config.yml', env: { REGISTRY_HTTP_WORKERS: '3' } })).http.workers).toBe(3);
   });
 
+  it('http.hashthread that is not a boolean is refused; true and false are kept, absent is off', async () => {
+    for (const bad of ['yes-please', '1', '[true]']) {
+      const { error, file } = await errorFor('config.yml', `storage: inmemory\nhttp:\n  hashthread: ${bad}\n`);
+      expectIssue(error, file, 'http.hashthread');
+    }
+    for (const kept of [true, false]) {
+      const cwd = await workdir({ 'config.yml': `storage: inmemory\nhttp:\n  hashthread: ${kept}\n` });
+      expect((await loadConfig({ cwd, configFile: 'config.yml', env: {} })).http.hashthread).toBe(kept);
+    }
+    const absent = await workdir({ 'config.yml': 'storage: inmemory\n' });
+    expect((await loadConfig({ cwd: absent, configFile: 'config.yml', env: {} })).http.hashthread).toBeUndefined();
+  });
+
   it('storage.maintenance.catalog.interval that is neither a duration nor 0 is refused; 0, a duration and the default are kept', async () => {
     for (const bad of ['soon', '-1m', '5', 'true', '"10 minutes"']) {
       const { error, file } = await errorFor('config.yml', `storage:\n  inmemory: {}\n  maintenance:\n    catalog:\n      interval: ${bad}\n`);

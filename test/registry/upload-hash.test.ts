@@ -32,7 +32,7 @@ function registryProcess(): { sessions: UploadSessions; driver: StorageDriver; r
   let rehashes = 0;
   // the registry says at debug level when it reads an upload back from storage to hash it
   const logger = { ...silentLogger, debug: (_: object, message: string) => void (message.includes('re-hashing') && rehashes++) };
-  return { sessions: new UploadSessions(new RegistryStorage(driver), new StorageLayout(), logger, new UploadSessionsState()), driver, rehashed: () => rehashes };
+  return { sessions: new UploadSessions(new RegistryStorage(driver), new StorageLayout(), logger, new UploadSessionsState(uploadHashThread)), driver, rehashed: () => rehashes };
 }
 
 const digestOf = (bytes: Buffer, algorithm: DigestAlgorithm = 'sha256'): Digest => parseDigest(`${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`);
