@@ -104,15 +104,9 @@ const SMALL_FILE_BYTES = 64 * 1024;
 export async function writeNewFileDurably(file: string, content: Uint8Array, signal?: AbortSignal, alongside?: () => Promise<unknown>): Promise<boolean> {
   signal?.throwIfAborted();
   if (content.length > SMALL_FILE_BYTES) return writeNewFile(file, content, signal, alongside);
-  let fd: number;
+  const fd = createSmallFile(file, content);
+  if (fd === undefined) return false;
   try {
-    fd = openSync(file, 'wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-  try {
-    writeAllSync(fd, content);
     await Promise.all([syncDescriptor(fd, true), alongside?.()]);
   } finally {
     closeSync(fd);
@@ -128,19 +122,31 @@ export async function writeNewFileDurably(file: string, content: Uint8Array, sig
 export async function writeNewFileUnsynced(file: string, content: Uint8Array, signal?: AbortSignal): Promise<boolean> {
   signal?.throwIfAborted();
   if (content.length > SMALL_FILE_BYTES) return writeNewFile(file, content, signal, undefined, false);
+  const fd = createSmallFile(file, content);
+  if (fd === undefined) return false;
+  closeSync(fd);
+  return true;
+}
+
+/**
+ * Creates `file` exclusively holding `content` with synchronous calls, and returns its open descriptor;
+ * undefined, with nothing created, when the folder does not exist. The caller closes the descriptor.
+ */
+function createSmallFile(file: string, content: Uint8Array): number | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'wx');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
   try {
     writeAllSync(fd, content);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    throw err;
   }
-  return true;
+  return fd;
 }
 
 /** Syncs the data of the existing file `file` (opened read-only: fdatasync needs no write access). */
