@@ -6,12 +6,11 @@
  * for two rounds per link. Files that share a folder that does not exist yet are built in one staged folder
  * (`<folder>~<12 hex>.tmp`) and appear together with it: a new tag's folder appears holding both links.
  */
-import { closeSync, mkdirSync, open as openCallback, openSync, renameSync, write as writeCallback } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { firstMissingFolder, foldersFrom } from './folders.js';
-import { syncDescriptor, syncDirectory, syncDirectoryOf, writeAllSync } from './fsync.js';
+import { syncDirectory, syncDirectoryOf, writeNewFileDurably } from './fsync.js';
 import { temporaryPathOf } from './temporaries.js';
 import { touchIfUnchanged } from './unchanged-content.js';
 
@@ -140,31 +139,18 @@ async function stageNewFolder(missing: string, positions: readonly number[], fil
   };
 }
 
-/** Contents up to this size are written synchronously (see fsync.ts's writeNewFileDurably). */
-const SMALL_FILE_BYTES = 64 * 1024;
-const openFile = promisify(openCallback);
-const writeFile = promisify(writeCallback);
-
-/** Creates each file (exclusively) with its content, then syncs every file's data and every folder of `folders` side by side. */
+/**
+ * Creates each file (exclusively) with its content and syncs its data, every folder of `folders` synced side by
+ * side with them (fsync.ts's writeNewFileDurably for each). Every write has ended when this settles, so the
+ * caller may remove what it staged. ENOENT when a folder on the way vanished meanwhile.
+ */
 async function writeSyncedFiles(created: readonly FileContent[], folders: readonly string[], signal?: AbortSignal): Promise<void> {
-  const descriptors: number[] = [];
-  try {
-    for (const { file, content } of created) {
-      signal?.throwIfAborted();
-      if (content.length <= SMALL_FILE_BYTES) {
-        descriptors.push(openSync(file, 'wx'));
-        writeAllSync(descriptors.at(-1)!, content);
-        continue;
-      }
-      const fd = await openFile(file, 'wx');
-      descriptors.push(fd);
-      for (let offset = 0; offset < content.length; ) {
-        signal?.throwIfAborted();
-        offset += (await writeFile(fd, content, offset, content.length - offset)).bytesWritten;
-      }
-    }
-    await Promise.all([...descriptors.map((fd) => syncDescriptor(fd, true)), ...folders.map(syncDirectoryOf)]);
-  } finally {
-    for (const fd of descriptors) closeSync(fd);
-  }
+  const syncFolders = (): Promise<unknown> => Promise.all(folders.map(syncDirectoryOf));
+  const outcomes = await Promise.allSettled(
+    created.map(({ file, content }, index) => writeNewFileDurably(file, content, signal, index === 0 ? syncFolders : undefined)),
+  );
+  const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  const vanished = created.find((_, index) => (outcomes[index] as PromiseFulfilledResult<boolean>).value === false);
+  if (vanished) throw Object.assign(new Error(`the folder of ${vanished.file} vanished`), { code: 'ENOENT' });
 }
