@@ -242,17 +242,7 @@ class FilesystemWriter implements FileWriter {
   }
 
   async commit(signal?: AbortSignal): Promise<void> {
-    const handle = await this.openHandle('commit');
-    await this.keepClaim();
-    // always, even when this writer wrote nothing: the bytes may be those of a writer whose process died unsynced
-    await this.syncWritten(handle, false);
-    // the last moment to stop: after the rename the object is visible
-    signal?.throwIfAborted();
-    this.finished = 'committed';
-    await this.close();
-    renameSync(this.partial, this.file);
-    await syncDirectory(this.file);
-    await removeClaims(this.file);
+    await this.commitAt(this.file, false, signal);
   }
 
   /**
@@ -262,12 +252,18 @@ class FilesystemWriter implements FileWriter {
    * the other. Durable as commit then move: data synced before the rename, the destination's folder after.
    */
   async commitTo(path: string, signal?: AbortSignal): Promise<void> {
-    const dest = this.place(path);
+    await this.commitAt(this.place(path), true, signal);
+  }
+
+  /** Syncs the data (and makes `dest`'s folders when `newFolders`), then renames the partial file to `dest`. */
+  private async commitAt(dest: string, newFolders: boolean, signal?: AbortSignal): Promise<void> {
     const handle = await this.openHandle('commit');
     await this.keepClaim();
-    const outcomes = await Promise.allSettled([this.syncWritten(handle, false), makeParentDirectories(dest)]);
+    // always, even when this writer wrote nothing: the bytes may be those of a writer whose process died unsynced
+    const outcomes = await Promise.allSettled([this.syncWritten(handle, false), newFolders ? makeParentDirectories(dest) : undefined]);
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;
+    // the last moment to stop: after the rename the object is visible
     signal?.throwIfAborted();
     this.finished = 'committed';
     await this.close();
