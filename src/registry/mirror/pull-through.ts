@@ -95,10 +95,7 @@ export class PullThrough {
       {
         // admitted against the namespace's quota by the upstream's Content-Length, before any client's answer
         // starts; the room is held until the verified blob is linked, as a push's is
-        admit: async (name, digest, size) => {
-          await stores.quotas?.prepare(name);
-          return stores.quotas?.reserve(name, digest.value, size) ?? NOTHING_ADMITTED;
-        },
+        admit: (name, digest, size) => this.admit(name, digest, size),
         store: async (name, digest, body, admitted) => {
           const session = await stores.uploads.start(name, digest.algorithm);
           try {
@@ -109,16 +106,7 @@ export class PullThrough {
             throw err;
           }
         },
-        link: async (name, digest, admitted) => {
-          if (!admitted) return this.linkCharged(name, digest, (await stores.blobs.existsGlobally(digest)) ?? 0);
-          try {
-            await stores.blobs.link(name, digest);
-          } catch (err) {
-            admitted.release();
-            throw err;
-          }
-          admitted.commit();
-        },
+        link: async (name, digest, admitted) => this.linkUnder(name, digest, admitted ?? (await this.admit(name, digest, (await stores.blobs.existsGlobally(digest)) ?? 0))),
       },
       options.spoolDir ?? os.tmpdir(),
       stores.logger,
@@ -308,16 +296,24 @@ export class PullThrough {
 
   /** Links stored content into `name`, admitted against its namespace's quota first (DENIED over it, nothing linked). */
   private async linkCharged(name: string, digest: Digest, size: number): Promise<void> {
-    const quotas = this.stores.quotas;
-    await quotas?.prepare(name);
-    const reservation = quotas?.reserve(name, digest.value, size);
+    await this.linkUnder(name, digest, await this.admit(name, digest, size));
+  }
+
+  /** Room for `size` bytes of `digest` in `name`'s quota, held until committed or released (403 DENIED when there is none). */
+  private async admit(name: string, digest: Digest, size: number): Promise<FetchAdmission> {
+    await this.stores.quotas?.prepare(name);
+    return this.stores.quotas?.reserve(name, digest.value, size) ?? NOTHING_ADMITTED;
+  }
+
+  /** Links stored blob `digest` into `name`: the room `admitted` holds is committed when linked, released when not. */
+  private async linkUnder(name: string, digest: Digest, admitted: FetchAdmission): Promise<void> {
     try {
       await this.stores.blobs.link(name, digest);
     } catch (err) {
-      reservation?.release();
+      admitted.release();
       throw err;
     }
-    reservation?.commit();
+    admitted.commit();
   }
 
   private servedLocally(local: StoredManifest, err: UpstreamError, name: string, reference: string): StoredManifest {
