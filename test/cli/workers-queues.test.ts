@@ -14,21 +14,12 @@ import { Client } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../support/ports.js';
 import { startStowageProcess, type StowageProcess } from '../support/stowage.js';
+import { until } from '../support/until.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Queued event files per folder under the queue root (`worker-<n>/<endpoint>` or `<endpoint>`). */
 async function queuedFiles(queuedir: string): Promise<Map<string, number>> {
