@@ -48,13 +48,7 @@ export class LazilySortedNames {
   /** how many names sort at or before `after` (the sorted position of the first name after it) */
   private positionAfter(after: string): number {
     // the last segment whose names all sort after the greatest name before it, which is at or before `after`
-    let low = 0;
-    let high = this.starts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >>> 1;
-      if (this.greatestBefore[middle]! <= after) low = middle;
-      else high = middle - 1;
-    }
+    const low = lastBoundAtOrBefore(this.greatestBefore, after);
     const from = this.starts[low]!;
     const to = this.segmentEnd(low);
     if (this.sortedSegments.has(from)) {
@@ -136,13 +130,21 @@ export class LazilySortedNames {
 
   /** the segment holding sorted position `position` */
   private segmentAt(position: number): number {
-    let low = 0;
-    let high = this.starts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >>> 1;
-      if (this.starts[middle]! <= position) low = middle;
-      else high = middle - 1;
-    }
-    return low;
+    return lastBoundAtOrBefore(this.starts, position);
   }
+}
+
+/**
+ * The last segment whose bound is at or before `value`: `bounds` from index 1 on ascending, one per segment;
+ * the first segment's bound is never compared (it holds everything before the second's).
+ */
+function lastBoundAtOrBefore<T extends string | number>(bounds: readonly (T | undefined)[], value: T): number {
+  let low = 0;
+  let high = bounds.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >>> 1;
+    if (bounds[middle]! <= value) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
