@@ -160,6 +160,9 @@ describe('an upload whose registry process on Elliptics was killed mid-PATCH', (
     await exited;
     body.destroy();
     await interrupted;
+    // what the killed process had already sent may still be in flight to the nodes: applied once its
+    // connections are closed, else it could land after the restarted process reported the upload's size
+    await waitFor(() => cluster.openConnections === 0, 'the nodes to have read all the killed process sent');
 
     const second = await startStowageProcessOn(lines);
     cleanups.push(() => second.close());

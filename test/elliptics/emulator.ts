@@ -142,6 +142,11 @@ export class EmulatorNode {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Client connections still open (each one's frames are applied as they arrive, so a closed one was applied whole). */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   /** Cuts every client connection, as a network failure would; the node keeps listening. */
   dropConnections(): void {
     for (const socket of this.sockets) socket.destroy();
@@ -499,6 +504,11 @@ export class EmulatorCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+
+  /** Client connections open on any node. */
+  get openConnections(): number {
+    return this.nodes.reduce((total, n) => total + n.openConnections, 0);
   }
 
   /** The `nodes` option value naming every node. */
