@@ -3,13 +3,13 @@
  * contract version requires. A version-1 driver is adapted to version 2 here.
  */
 import type { StorageDriver, StorageDriverV1 } from '../storage/driver.js';
+import { OPTIONAL_DRIVER_CALL_NAMES } from '../storage/optional-calls.js';
 import { adaptV1Driver } from '../storage/v1-adapter.js';
 import { PluginError } from './errors.js';
 import type { PluginPackage } from './manifest.js';
 
 const REQUIRED_V1 = ['getContent', 'putContent', 'reader', 'writer', 'stat', 'list', 'move', 'delete'] as const;
 const REQUIRED_V2 = [...REQUIRED_V1, 'uploadSize'] as const;
-const OPTIONAL = ['redirectURL', 'walk', 'listAfter', 'close', 'purgeTemporaries', 'contentStampSync', 'putContents', 'putVolatile', 'persist'] as const;
 
 /** The driver the factory returned, adapted to the current contract; PLUGIN_INVALID naming what is missing. */
 export function checkedDriver(value: unknown, pkg: PluginPackage): StorageDriver {
@@ -26,7 +26,7 @@ export function checkedDriver(value: unknown, pkg: PluginPackage): StorageDriver
   if (missing.length > 0) {
     throw invalid(`a driver without ${missing.join(', ')} (required by driver API ${apiVersion}, see src/storage/driver.ts)`);
   }
-  const wrongOptional = OPTIONAL.filter((method) => candidate[method] !== undefined && typeof candidate[method] !== 'function');
+  const wrongOptional = OPTIONAL_DRIVER_CALL_NAMES.filter((method) => candidate[method] !== undefined && typeof candidate[method] !== 'function');
   if (wrongOptional.length > 0) throw invalid(`a driver whose ${wrongOptional.join(', ')} is not a function`);
   if (typeof candidate['name'] !== 'string' || candidate['name'] === '') {
     throw invalid('a driver without a `name` (the plugin name stamped into its errors)');

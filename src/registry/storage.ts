@@ -1,6 +1,6 @@
 /** Small helpers over the driver for the registry's link files and existence checks. */
 import type { ListedPage, ObjectContent, StorageDriver } from '../storage/driver.js';
-import { listAfterFromListing } from '../storage/list-after.js';
+import { callOrFallback } from '../storage/optional-calls.js';
 import { isPathNotFound } from '../storage/errors.js';
 import { tryParseDigest, type Digest } from './digest.js';
 import type { KeptLinks } from './kept-links.js';
@@ -40,9 +40,8 @@ export class RegistryStorage {
 
   /** Objects stored in order: none is found without those before it, even after a crash (the driver's `putContents`). */
   async putInOrder(objects: readonly ObjectContent[]): Promise<void> {
-    if (this.driver.putContents) return this.driver.putContents(objects);
-    // a driver not wrapped by base.ts (a test's bare plugin driver) may have none of its own
-    for (const { path, content } of objects) await this.driver.putContent(path, content);
+    // a driver not wrapped by base.ts (a test's bare plugin driver) may have none of its own: the contract's fallback
+    return callOrFallback(this.driver, 'putContents')(objects);
   }
 
   /** A link file's content (see writeLink), for `putInOrder`. */
@@ -102,8 +101,8 @@ export class RegistryStorage {
   /** Children sorting after `after`, sorted, at most `limit` (see the driver's `listAfter`); undefined when the directory does not exist. */
   async listAfterOrUndefined(path: string, after: string | undefined, limit: number): Promise<ListedPage | undefined> {
     try {
-      // a driver not wrapped by base.ts (a test's bare plugin driver) may have no listAfter of its own
-      return await (this.driver.listAfter ? this.driver.listAfter(path, after, limit) : listAfterFromListing(this.driver, path, after, limit));
+      // a driver not wrapped by base.ts (a test's bare plugin driver) may have no listAfter of its own: the contract's fallback
+      return await callOrFallback(this.driver, 'listAfter')(path, after, limit);
     } catch (err) {
       if (isPathNotFound(err)) return undefined;
       throw err;

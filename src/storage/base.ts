@@ -7,29 +7,31 @@
  * - errors carry the driver's name, and anything that is not a storage error becomes STORAGE_FAILED with
  *   the original as `cause`;
  * - `walk` comes from `list` + `stat`, `listAfter` from `list` and `putContents` from `putContent` when the driver has
- *   none; `redirectURL` answers undefined when the driver has none.
+ *   none; `redirectURL` answers undefined when the driver has none (the fallbacks of optional-calls.ts);
+ * - every other optional call is there exactly when the driver has it, checked the same way.
  */
 import type { Readable } from 'node:stream';
-import type { FileWriter, StorageDriver, WalkFn, WalkOptions } from './driver.js';
+import type { DriverErrorFactory, FileWriter, StorageDriver } from './driver.js';
 import { StorageError, driverErrors, isAbortError, storageErrorCode } from './errors.js';
 import { isValidDirectoryPath, isValidStoragePath } from './paths.js';
-import { listAfterFromListing } from './list-after.js';
-import { walkFromListing } from './walk.js';
+import { optionalDriverCalls, optionalWriterCalls, type OptionalCallInvocation, type OptionalCallWrapping } from './optional-calls.js';
 
 const wrapped = Symbol.for('stowage.storage.wrappedDriver');
 
-type Guard = <T>(operation: string, path: string, signal: AbortSignal | undefined, run: () => Promise<T>) => Promise<T>;
+/** `callersOwn`: an error that is the caller's own (its callback's), passed through as it is */
+type Guard = <T>(operation: string, path: string, signal: AbortSignal | undefined, run: () => Promise<T>, callersOwn?: (err: unknown) => boolean) => Promise<T>;
 
 export function wrapDriver(driver: StorageDriver): StorageDriver {
   if ((driver as { [wrapped]?: true })[wrapped]) return driver;
   const name = driver.name;
   const errors = driverErrors(name);
 
-  const guard: Guard = async (operation, path, signal, run) => {
+  const guard: Guard = async (operation, path, signal, run, callersOwn) => {
     signal?.throwIfAborted();
     try {
       return await run();
     } catch (err) {
+      if (callersOwn?.(err)) throw err;
       // the caller stopped waiting: its abort is not a storage failure
       if (signal?.aborted || isAbortError(err)) throw signal?.reason ?? err;
       throw stampError(name, operation, path, err);
@@ -53,16 +55,6 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
       object(path);
       return guard('putContent', path, signal, () => driver.putContent(path, content, signal));
     },
-    async putContents(objects, signal) {
-      for (const { path } of objects) object(path);
-      if (new Set(objects.map(({ path }) => path)).size !== objects.length) throw errors.invalidPath(objects.map(({ path }) => path).join(', '));
-      // the fallback goes through the wrapper: one stamped putContent after the other, in order
-      if (!driver.putContents) {
-        for (const { path, content } of objects) await wrapper.putContent(path, content, signal);
-        return;
-      }
-      return guard('putContents', objects[0]?.path ?? '/', signal, () => driver.putContents!(objects, signal));
-    },
     async reader(path, offset, signal): Promise<Readable> {
       object(path);
       if (!Number.isSafeInteger(offset) || offset < 0) throw errors.invalidOffset(path, offset);
@@ -71,7 +63,7 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
     async writer(path, append, signal) {
       object(path);
       const inner = await guard('writer', path, signal, () => driver.writer(path, append, signal));
-      return wrapWriter(inner, path, guard, (bad) => errors.invalidPath(bad));
+      return wrapWriter(inner, path, guard, errors);
     },
     async uploadSize(path, signal) {
       object(path);
@@ -85,12 +77,6 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
       directory(path);
       return guard('list', path, signal, () => driver.list(path, signal));
     },
-    async listAfter(path, after, limit, signal) {
-      directory(path);
-      // the fallback goes through the wrapper, so that its list errors are stamped
-      if (!driver.listAfter) return listAfterFromListing(wrapper, path, after, limit, signal);
-      return guard('listAfter', path, signal, () => driver.listAfter!(path, after, limit, signal));
-    },
     async move(sourcePath, destPath, signal) {
       object(sourcePath);
       object(destPath);
@@ -100,68 +86,16 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
       object(path);
       return guard('delete', path, signal, () => driver.delete(path, signal));
     },
-    async redirectURL(path, options, signal) {
-      object(path);
-      if (!driver.redirectURL) return undefined;
-      return guard('redirectURL', path, signal, () => driver.redirectURL!(path, options, signal));
-    },
-    async walk(path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal) {
-      directory(path);
-      // The fallback goes through the wrapper so that list/stat errors are stamped too.
-      if (!driver.walk) return walkFromListing(wrapper, path, fn, options, signal);
-      signal?.throwIfAborted();
-      // What the caller's callback throws is the caller's own error: it passes through unstamped.
-      const callbackErrors = new WeakSet<object>();
-      const tracked: WalkFn = async (info) => {
-        try {
-          return await fn(info);
-        } catch (err) {
-          if (typeof err === 'object' && err !== null) callbackErrors.add(err);
-          throw err;
-        }
-      };
-      try {
-        await driver.walk(path, tracked, options, signal);
-      } catch (err) {
-        if (typeof err === 'object' && err !== null && callbackErrors.has(err)) throw err;
-        if (signal?.aborted || isAbortError(err)) throw signal?.reason ?? err;
-        throw stampError(name, 'walk', path, err);
-      }
-    },
   };
-  if (driver.contentStampSync) {
-    wrapper.contentStampSync = (path) => {
-      object(path);
-      try {
-        return driver.contentStampSync!(path);
-      } catch {
-        // a stamp that cannot be taken is no stamp: the caller reads the object instead
-        return undefined;
-      }
-    };
-  }
-  if (driver.close) wrapper.close = () => guard('close', '/', undefined, () => driver.close!());
-  if (driver.purgeTemporaries) {
-    wrapper.purgeTemporaries = (olderThan, dryRun, signal) => guard('purgeTemporaries', '/', signal, () => driver.purgeTemporaries!(olderThan, dryRun, signal));
-  }
-  if (driver.putVolatile && driver.persist) {
-    wrapper.putVolatile = async (path, content, signal) => {
-      object(path);
-      return guard('putVolatile', path, signal, () => driver.putVolatile!(path, content, signal));
-    };
-    wrapper.persist = async (path, signal) => {
-      object(path);
-      return guard('persist', path, signal, () => driver.persist!(path, signal));
-    };
-  }
+  Object.assign(wrapper, optionalDriverCalls(driver, checkedCalls(guard, errors), wrapper));
   return wrapper;
 }
 
 /** True for a driver that went through wrapDriver. */
 export const isWrappedDriver = (driver: StorageDriver): boolean => (driver as { [wrapped]?: true })[wrapped] === true;
 
-function wrapWriter(inner: FileWriter, path: string, guard: Guard, invalidPath: (path: string) => Error): FileWriter {
-  const wrapper: FileWriter = {
+function wrapWriter(inner: FileWriter, path: string, guard: Guard, errors: DriverErrorFactory): FileWriter {
+  return {
     get size() {
       return inner.size;
     },
@@ -171,14 +105,52 @@ function wrapWriter(inner: FileWriter, path: string, guard: Guard, invalidPath: 
     close: (signal) => guard('close', path, undefined, () => inner.close(signal)),
     cancel: (signal) => guard('cancel', path, undefined, () => inner.cancel(signal)),
     commit: (signal) => guard('commit', path, signal, () => inner.commit(signal)),
+    ...optionalWriterCalls(inner, checkedCalls(guard, errors)),
   };
-  if (inner.commitTo) {
-    wrapper.commitTo = async (destPath, signal) => {
-      if (!isValidStoragePath(destPath)) throw invalidPath(destPath);
-      return guard('commitTo', destPath, signal, () => inner.commitTo!(destPath, signal));
-    };
-  }
-  return wrapper;
+}
+
+/**
+ * The checks around every optional call (optional-calls.ts): its paths validated before the driver sees them,
+ * a call whose signal aborted never made, errors stamped; what the caller's own callback throws (a walk's)
+ * passes through as it is. A synchronous check that fails gives no answer: a stamp that cannot be taken is
+ * no stamp, and the caller reads the object instead.
+ */
+function checkedCalls(guard: Guard, errors: DriverErrorFactory): OptionalCallWrapping {
+  const checkPaths = (call: OptionalCallInvocation<unknown>): void => {
+    const paths = call.objectPaths();
+    for (const path of paths) if (!isValidStoragePath(path)) throw errors.invalidPath(path);
+    const directory = call.directoryPath();
+    if (directory !== undefined && !isValidDirectoryPath(directory)) throw errors.invalidPath(directory);
+    if (call.distinctPaths && new Set(paths).size !== paths.length) throw errors.invalidPath(paths.join(', '));
+  };
+  return {
+    async async(call) {
+      checkPaths(call);
+      const at = call.callbackAt;
+      if (at === undefined) return guard(call.name, call.subjectPath(), call.signal, () => call.proceed());
+      const callback = call.args[at] as (...args: unknown[]) => unknown;
+      const callbackErrors = new WeakSet<object>();
+      const args = [...call.args];
+      args[at] = async (...callbackArgs: unknown[]) => {
+        try {
+          return await callback(...callbackArgs);
+        } catch (err) {
+          if (typeof err === 'object' && err !== null) callbackErrors.add(err);
+          throw err;
+        }
+      };
+      return guard(call.name, call.subjectPath(), call.signal, () => call.proceed(args), (err) => typeof err === 'object' && err !== null && callbackErrors.has(err));
+    },
+    sync(call) {
+      checkPaths(call);
+      try {
+        return call.proceed();
+      } catch {
+        return undefined;
+      }
+    },
+    release: (call) => guard(call.name, '/', undefined, () => call.proceed()),
+  };
 }
 
 /** A storage error that names its driver; unknown errors become STORAGE_FAILED, keeping the original as cause. */

@@ -4,8 +4,9 @@
  * base.ts, so what it sees are the errors callers see. A missing path is an answer, not a failure: it is
  * timed but not counted as an error.
  */
-import type { FileWriter, StorageDriver, WalkFn, WalkOptions } from './driver.js';
+import type { FileWriter, StorageDriver } from './driver.js';
 import { storageErrorCode } from './errors.js';
+import { optionalDriverCalls, optionalWriterCalls, type OptionalCallWrapping } from './optional-calls.js';
 
 const WRAPPED = Symbol.for('stowage.storage.wrappedDriver');
 
@@ -29,19 +30,18 @@ export function instrumentDriver(driver: StorageDriver, observer: StorageObserve
       throw err;
     }
   };
-  const writer = (inner: FileWriter): FileWriter => {
-    const measured: FileWriter = {
-      get size() {
-        return inner.size;
-      },
-      write: (chunk, signal) => inner.write(chunk, signal),
-      close: (signal) => inner.close(signal),
-      cancel: (signal) => timed('cancel', () => inner.cancel(signal)),
-      commit: (signal) => timed('commit', () => inner.commit(signal)),
-    };
-    if (inner.commitTo) measured.commitTo = (path, signal) => timed('commit', () => inner.commitTo!(path, signal));
-    return measured;
-  };
+  // sync calls (a local stat, cheaper than timing it) and close are passed on unmeasured
+  const measured: OptionalCallWrapping = { async: (call) => timed(call.measuredAs, () => call.proceed()) };
+  const writer = (inner: FileWriter): FileWriter => ({
+    get size() {
+      return inner.size;
+    },
+    write: (chunk, signal) => inner.write(chunk, signal),
+    close: (signal) => inner.close(signal),
+    cancel: (signal) => timed('cancel', () => inner.cancel(signal)),
+    commit: (signal) => timed('commit', () => inner.commit(signal)),
+    ...optionalWriterCalls(inner, measured),
+  });
   const instrumented: StorageDriver & { [WRAPPED]?: true } = {
     // measuring adds no checks: a driver base.ts already wrapped stays "wrapped", so it is not wrapped twice
     ...((driver as { [WRAPPED]?: true })[WRAPPED] ? { [WRAPPED]: true as const } : {}),
@@ -55,26 +55,7 @@ export function instrumentDriver(driver: StorageDriver, observer: StorageObserve
     list: (path, signal) => timed('list', () => driver.list(path, signal)),
     move: (source, dest, signal) => timed('move', () => driver.move(source, dest, signal)),
     delete: (path, signal) => timed('delete', () => driver.delete(path, signal)),
-    walk: (path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal) => timed('walk', () => walkOf(driver)(path, fn, options, signal)),
   };
-  if (driver.listAfter) instrumented.listAfter = (path, after, limit, signal) => timed('listAfter', () => driver.listAfter!(path, after, limit, signal));
-  if (driver.putContents) instrumented.putContents = (objects, signal) => timed('putContents', () => driver.putContents!(objects, signal));
-  if (driver.purgeTemporaries) {
-    instrumented.purgeTemporaries = (olderThan, dryRun, signal) => timed('purgeTemporaries', () => driver.purgeTemporaries!(olderThan, dryRun, signal));
-  }
-  if (driver.putVolatile && driver.persist) {
-    instrumented.putVolatile = (path, content, signal) => timed('putVolatile', () => driver.putVolatile!(path, content, signal));
-    instrumented.persist = (path, signal) => timed('persist', () => driver.persist!(path, signal));
-  }
-  if (driver.redirectURL) instrumented.redirectURL = (path, options, signal) => timed('redirectURL', () => driver.redirectURL!(path, options, signal));
-  // a local stat, cheaper than timing it: not measured
-  if (driver.contentStampSync) instrumented.contentStampSync = (path) => driver.contentStampSync!(path);
-  if (driver.close) instrumented.close = () => driver.close!();
+  Object.assign(instrumented, optionalDriverCalls(driver, measured));
   return instrumented;
-}
-
-/** the wrapped driver of base.ts always has walk (its own or the listing fallback) */
-function walkOf(driver: StorageDriver): NonNullable<StorageDriver['walk']> {
-  if (!driver.walk) throw new Error(`${driver.name}: instrumentDriver needs a driver wrapped by wrapDriver (no walk)`);
-  return driver.walk.bind(driver);
 }

@@ -6,6 +6,7 @@
  * rest of such a request's bookkeeping.
  */
 import type { FileWriter, StorageDriver } from './driver.js';
+import { optionalDriverCalls, optionalWriterCalls, type OptionalCallWrapping } from './optional-calls.js';
 
 export function withSignal(driver: StorageDriver, signal: AbortSignal | (() => AbortSignal) | undefined): StorageDriver {
   if (!signal) return driver;
@@ -22,16 +23,7 @@ export function withSignal(driver: StorageDriver, signal: AbortSignal | (() => A
     move: (sourcePath, destPath) => driver.move(sourcePath, destPath, signalOf()),
     delete: (path) => driver.delete(path, signalOf()),
   };
-  if (driver.putContents) bound.putContents = (objects) => driver.putContents!(objects, signalOf());
-  if (driver.redirectURL) bound.redirectURL = (path, options) => driver.redirectURL!(path, options, signalOf());
-  if (driver.listAfter) bound.listAfter = (path, after, limit) => driver.listAfter!(path, after, limit, signalOf());
-  if (driver.walk) bound.walk = (path, fn, options) => driver.walk!(path, fn, options, signalOf());
-  if (driver.putVolatile && driver.persist) {
-    bound.putVolatile = (path, content) => driver.putVolatile!(path, content, signalOf());
-    bound.persist = (path) => driver.persist!(path, signalOf());
-  }
-  // synchronous: nothing to stop
-  if (driver.contentStampSync) bound.contentStampSync = (path) => driver.contentStampSync!(path);
+  Object.assign(bound, optionalDriverCalls(driver, requestSignalled(signalOf)));
   return bound;
 }
 
@@ -40,7 +32,7 @@ export function withSignal(driver: StorageDriver, signal: AbortSignal | (() => A
  * (kept for a later append, or discarded) even when the client has gone.
  */
 function writerWithSignal(writer: FileWriter, signal: AbortSignal): FileWriter {
-  const bound: FileWriter = {
+  return {
     get size() {
       return writer.size;
     },
@@ -48,7 +40,11 @@ function writerWithSignal(writer: FileWriter, signal: AbortSignal): FileWriter {
     close: () => writer.close(),
     cancel: () => writer.cancel(),
     commit: () => writer.commit(),
+    ...optionalWriterCalls(writer, requestSignalled(() => signal)),
   };
-  if (writer.commitTo) bound.commitTo = (path) => writer.commitTo!(path);
-  return bound;
+}
+
+/** An async call gets the request's signal, except one that settles what a writer holds; sync calls and close have none. */
+function requestSignalled(signalOf: () => AbortSignal): OptionalCallWrapping {
+  return { async: (call) => (call.settles ? call.proceed() : call.proceedWithSignal(signalOf())) };
 }

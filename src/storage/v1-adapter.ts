@@ -1,5 +1,6 @@
 /** Drivers written for contract version 1, run under version 2. */
 import type { StorageDriver, StorageDriverV1 } from './driver.js';
+import { optionalDriverCalls } from './optional-calls.js';
 
 /**
  * A version-1 driver under the version-2 contract. Signals are passed along (a v1 driver ignores the extra
@@ -28,11 +29,7 @@ export function adaptV1Driver(driver: StorageDriver | StorageDriverV1): StorageD
     move: (source, dest, signal) => v1.move(source, dest, signal),
     delete: (path, signal) => v1.delete(path, signal),
   };
-  if (v1.putContents) adapted.putContents = (objects, signal) => v1.putContents!(objects, signal);
-  if (v1.redirectURL) adapted.redirectURL = (path, options, signal) => v1.redirectURL!(path, options, signal);
-  if (v1.listAfter) adapted.listAfter = (path, after, limit, signal) => v1.listAfter!(path, after, limit, signal);
-  if (v1.contentStampSync) adapted.contentStampSync = (path) => v1.contentStampSync!(path);
-  if (v1.walk) adapted.walk = (path, fn, options, signal) => v1.walk!(path, fn, options, signal);
-  if (v1.close) adapted.close = () => v1.close!();
+  // every optional call the v1 driver has, passed on as it is
+  Object.assign(adapted, optionalDriverCalls(v1, {}));
   return adapted;
 }

@@ -9,6 +9,7 @@
  * Misses found in storage are never cached (a blob or tag may appear at any time).
  */
 import type { FileInfo, FileWriter, StorageDriver } from '../../storage/driver.js';
+import { optionalDriverCalls, optionalWriterCalls, type OptionalCallWrapping } from '../../storage/optional-calls.js';
 import type { StorageLayout } from '../layout.js';
 import { BLOBS_SCOPE, REPOSITORIES_SCOPE, repositoryScope, type CacheStore } from './store.js';
 
@@ -87,27 +88,38 @@ export function cachedDriver(driver: StorageDriver, layout: StorageLayout, cache
     await Promise.all(scopes.flatMap((scope) => stores.map((store) => store.invalidate(scope))));
   };
 
-  const cachingWriter = (writer: FileWriter, path: string): FileWriter => {
-    const caching: FileWriter = {
-      get size() {
-        return writer.size;
-      },
-      write: (chunk, signal) => writer.write(chunk, signal),
-      close: (signal) => writer.close(signal),
-      cancel: (signal) => writer.cancel(signal),
-      commit: async (signal) => {
-        await writer.commit(signal);
-        await changed(path, false);
-      },
-    };
-    if (writer.commitTo) {
-      caching.commitTo = async (destPath, signal) => {
-        await writer.commitTo!(destPath, signal);
-        await Promise.all([changed(path, true), changed(destPath, false)]);
-      };
-    }
-    return caching;
+  /** an optional call that writes: what is cached of its paths is forgotten before it runs and after */
+  const forgetting: OptionalCallWrapping = {
+    async: async (call) => {
+      const written = call.writes();
+      if (written.length === 0) return call.proceed();
+      await Promise.all(written.map((path) => changed(path, false)));
+      const result = await call.proceed();
+      await Promise.all(written.map((path) => changed(path, false)));
+      return result;
+    },
   };
+
+  const cachingWriter = (writer: FileWriter, path: string): FileWriter => ({
+    get size() {
+      return writer.size;
+    },
+    write: (chunk, signal) => writer.write(chunk, signal),
+    close: (signal) => writer.close(signal),
+    cancel: (signal) => writer.cancel(signal),
+    commit: async (signal) => {
+      await writer.commit(signal);
+      await changed(path, false);
+    },
+    // content becomes visible when an optional call resolves (commitTo): the writer's own path and the ones it wrote
+    ...optionalWriterCalls(writer, {
+      async: async (call) => {
+        const result = await call.proceed();
+        await Promise.all([changed(path, true), ...call.writes().map((written) => changed(written, false))]);
+        return result;
+      },
+    }),
+  });
 
   const wrapped: StorageDriver = {
     name: driver.name,
@@ -143,28 +155,7 @@ export function cachedDriver(driver: StorageDriver, layout: StorageLayout, cache
     uploadSize: (path, signal) => driver.uploadSize(path, signal),
     list: (path, signal) => driver.list(path, signal),
   };
-  if (driver.putContents) {
-    wrapped.putContents = async (objects, signal) => {
-      await Promise.all(objects.map(({ path }) => changed(path, false)));
-      await driver.putContents!(objects, signal);
-      await Promise.all(objects.map(({ path }) => changed(path, false)));
-    };
-  }
-  if (driver.putVolatile && driver.persist) {
-    wrapped.putVolatile = async (path, content, signal) => {
-      await changed(path, false);
-      await driver.putVolatile!(path, content, signal);
-      await changed(path, false);
-    };
-    // the content stays what it was: nothing cached goes stale
-    wrapped.persist = (path, signal) => driver.persist!(path, signal);
-  }
-  if (driver.redirectURL) wrapped.redirectURL = (path, options, signal) => driver.redirectURL!(path, options, signal);
-  if (driver.listAfter) wrapped.listAfter = (path, after, limit, signal) => driver.listAfter!(path, after, limit, signal);
-  if (driver.contentStampSync) wrapped.contentStampSync = (path) => driver.contentStampSync!(path);
-  if (driver.walk) wrapped.walk = (path, fn, options, signal) => driver.walk!(path, fn, options, signal);
-  if (driver.purgeTemporaries) wrapped.purgeTemporaries = (olderThan, dryRun, signal) => driver.purgeTemporaries!(olderThan, dryRun, signal);
-  if (driver.close) wrapped.close = () => driver.close!();
+  Object.assign(wrapped, optionalDriverCalls(driver, forgetting));
   return wrapped;
 }
 
