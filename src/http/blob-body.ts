@@ -2,30 +2,18 @@
  * Writing a blob's bytes into a response.
  *
  * When the registry's blob body offers positional reads (the filesystem driver's READ_AT), the bytes are copied with
- * positional reads into a few buffers that are reused: a buffer goes back to a small shared spare list once
- * the socket has taken its bytes (the write callback), so a pull allocates nothing per chunk. Piping the
- * stream instead hands every chunk over in a freshly allocated buffer; on a 100 MB pull that garbage is
- * collected by full mark-compact GCs (triggered by the external memory of the buffers queued on the socket),
- * which cost about three times the CPU of the copy itself (measured in docs/bench.md). Other streams are
+ * positional reads into a few buffers that are reused (src/http/copy-buffers.ts): a buffer goes back to a small
+ * shared spare list once the socket has taken its bytes (the write callback), so a pull allocates nothing per
+ * chunk. Piping the stream instead hands every chunk over in a freshly allocated buffer; on a 100 MB pull that
+ * garbage is collected by full mark-compact GCs (triggered by the external memory of the buffers queued on the
+ * socket), which cost about three times the CPU of the copy itself (measured in docs/bench.md). Other streams are
  * piped, with the range cut by `take`.
  */
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import type { BlobBody, ReadAt } from '../registry/index.js';
-
-/** Bytes per positional read and per socket write. */
-export const COPY_CHUNK_SIZE = 1024 * 1024;
-/** Buffers one response has in use at most: one being read into while the other is on the socket. */
-const BUFFERS_PER_RESPONSE = 2;
-/** Buffers kept for the next responses once no response needs them (at most 8 MiB held while idle). */
-const MAX_SPARE_BUFFERS = 8;
-const spare: Buffer[] = [];
-
-const takeBuffer = (): Buffer => spare.pop() ?? Buffer.allocUnsafeSlow(COPY_CHUNK_SIZE);
-const giveBack = (buffer: Buffer): void => {
-  if (spare.length < MAX_SPARE_BUFFERS) spare.push(buffer);
-};
+import { BUFFERS_PER_RESPONSE, copyBuffersFor } from './copy-buffers.js';
 
 /**
  * Sends `length` bytes of `body`, the blob read from byte `start`, then ends the response. `partial`: a
@@ -61,22 +49,23 @@ async function copyByPosition(res: ServerResponse, readAt: ReadAt, start: number
     while (inFlight > count && failure === undefined) await new Promise<void>((resolve) => (wake = resolve));
   };
 
+  const buffers = copyBuffersFor(length);
   res.on('close', onClose);
   try {
     let position = start;
     while (position < end) {
       await settle(BUFFERS_PER_RESPONSE - 1);
       if (failure !== undefined) throw failure;
-      const buffer = takeBuffer();
+      const buffer = buffers.take();
       let bytesRead: number;
       try {
         bytesRead = await readAt(buffer, Math.min(buffer.length, end - position), position);
       } catch (err) {
-        giveBack(buffer);
+        buffers.giveBack(buffer);
         throw err;
       }
       if (bytesRead <= 0) {
-        giveBack(buffer);
+        buffers.giveBack(buffer);
         throw new Error(`the blob ended at byte ${position}, before the ${end} bytes its size announced`);
       }
       position += bytesRead;
@@ -86,7 +75,7 @@ async function copyByPosition(res: ServerResponse, readAt: ReadAt, start: number
       res.write(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead), (err) => {
         inFlight--;
         if (err) failure ??= err;
-        else giveBack(buffer);
+        else buffers.giveBack(buffer);
         notify();
       });
     }
@@ -94,6 +83,7 @@ async function copyByPosition(res: ServerResponse, readAt: ReadAt, start: number
     await finished(res);
   } finally {
     res.off('close', onClose);
+    buffers.release();
   }
 }
 

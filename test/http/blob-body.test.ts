@@ -2,7 +2,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COPY_CHUNK_SIZE } from '../../src/http/blob-body.js';
+import { COPY_CHUNK_SIZE, LARGE_RESPONSES, SMALL_COPY_CHUNK_SIZE } from '../../src/http/copy-buffers.js';
 import { READ_AT, type ReadAt, type StorageDriver } from '../../src/storage/driver.js';
 import { decorate } from '../support/driver-decorator.js';
 import { inMemoryDriver, pushBlob, startTestRegistry, type TestRegistry } from './support/registry.js';
@@ -26,6 +26,10 @@ class PositionalDriver {
   failFrom?: { position: number; how: 'error' | 'eof' };
   /** set to slow each READ_AT down */
   delayMs = 0;
+  /** the length each READ_AT call asked for, per reader (in the order the readers were opened) */
+  readLengths: number[][] = [];
+  /** set to hold every READ_AT until it resolves */
+  gate?: Promise<void>;
 
   async reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable> {
     const stream = await this.store.reader(path, offset, signal);
@@ -33,8 +37,12 @@ class PositionalDriver {
     this.opened++;
     this.streams.push(stream);
     stream.once('close', () => this.destroyed++);
+    const lengths: number[] = [];
+    this.readLengths.push(lengths);
     const readAt: ReadAt = async (buffer, length, position) => {
       this.readAtCalls++;
+      lengths.push(length);
+      if (this.gate) await this.gate;
       if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
       if (this.failFrom && position >= this.failFrom.position) {
         if (this.failFrom.how === 'error') throw new Error('disk on fire');
@@ -124,6 +132,65 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
     }
     const again = await registry.send('GET', `/v2/positional/repo/blobs/${bigDigest}`);
     expect(Buffer.compare(again.body, big)).toBe(0);
+  });
+
+  it('reads a body over 1 MiB in 4 MiB chunks and a body of at most 1 MiB in 1 MiB chunks', async () => {
+    const small = bytes('small', SMALL_COPY_CHUNK_SIZE);
+    const smallDigest = await pushBlob(registry, 'positional/repo', small);
+    for (const [digest, content, chunk] of [
+      [bigDigest, big, COPY_CHUNK_SIZE],
+      [smallDigest, small, SMALL_COPY_CHUNK_SIZE],
+    ] as const) {
+      const response = await registry.send('GET', `/v2/positional/repo/blobs/${digest}`);
+      expect(Buffer.compare(response.body, content)).toBe(0);
+      const lengths = driver.readLengths.at(-1)!;
+      expect(lengths[0]).toBe(Math.min(chunk, content.length));
+      expect(Math.max(...lengths)).toBe(Math.min(chunk, content.length));
+    }
+  });
+
+  /** Starts `count` GETs of the big blob with every READ_AT held; resolves once each has asked for its first chunk. */
+  async function heldPulls(
+    count: number,
+    signal?: AbortSignal,
+  ): Promise<{ release: () => void; responses: Promise<Awaited<ReturnType<typeof request>>>[]; firstReads: () => number[]; streams: () => Readable[] }> {
+    let release!: () => void;
+    driver.gate = new Promise<void>((resolve) => (release = resolve));
+    const readers = driver.readLengths.length;
+    const streams = driver.streams.length;
+    const calls = driver.readAtCalls;
+    const responses = Array.from({ length: count }, () => request(`${registry.url}/v2/positional/repo/blobs/${bigDigest}`, { signal }));
+    await expect.poll(() => driver.readAtCalls - calls).toBe(count);
+    return {
+      release: () => {
+        driver.gate = undefined;
+        release();
+      },
+      responses,
+      firstReads: () => driver.readLengths.slice(readers).map((lengths) => lengths[0]!),
+      streams: () => driver.streams.slice(streams),
+    };
+  }
+
+  it(`copies through 4 MiB buffers for at most ${LARGE_RESPONSES} responses at once, the others through 1 MiB buffers, all intact`, async () => {
+    const pulls = await heldPulls(LARGE_RESPONSES + 2);
+    pulls.release();
+    const bodies = await Promise.all(pulls.responses.map(async (response) => Buffer.from(await (await response).body.arrayBuffer())));
+    for (const body of bodies) expect(Buffer.compare(body, big)).toBe(0);
+    const firstReads = pulls.firstReads().sort((a, b) => a - b);
+    expect(firstReads).toEqual([...Array<number>(2).fill(SMALL_COPY_CHUNK_SIZE), ...Array<number>(LARGE_RESPONSES).fill(COPY_CHUNK_SIZE)]);
+  });
+
+  it('gives the 4 MiB buffers back when clients go away mid-pull: the next pull copies in 4 MiB chunks again', async () => {
+    const controller = new AbortController();
+    const pulls = await heldPulls(LARGE_RESPONSES + 2, controller.signal);
+    controller.abort();
+    await Promise.allSettled(pulls.responses);
+    pulls.release();
+    await expect.poll(() => pulls.streams().filter((stream) => stream.closed).length).toBe(LARGE_RESPONSES + 2);
+    const again = await registry.send('GET', `/v2/positional/repo/blobs/${bigDigest}`);
+    expect(Buffer.compare(again.body, big)).toBe(0);
+    expect(driver.readLengths.at(-1)![0]).toBe(COPY_CHUNK_SIZE);
   });
 
   it.each(['error', 'eof'] as const)('cuts the connection when READ_AT fails (%s) after the headers went out', async (how) => {

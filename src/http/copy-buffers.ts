@@ -1,0 +1,70 @@
+/**
+ * The buffers blob GETs copy through (src/http/blob-body.ts), reused so that a pull allocates nothing per chunk.
+ *
+ * Two sizes. A body over 1 MiB is copied in 4 MiB chunks: per chunk, a pull pays a thread-pool round trip for the
+ * positional read, a wake-up of the event loop and a few socket writes, and on a 256 MB pull those per-chunk costs
+ * were a fifth of the server's CPU at 1 MiB (docs/bench.md, "Large pulls in 4 MiB chunks"). distribution reads a
+ * blob through a 4 MB buffer too. Bodies of at most 1 MiB keep 1 MiB buffers, so many small pulls at once do not
+ * each hold 4 MiB.
+ *
+ * Memory stays bounded whatever the number of pulls: at most LARGE_RESPONSES responses copy through 4 MiB buffers
+ * at a time (two buffers each: 64 MiB); the responses beyond them copy through 1 MiB buffers. Idle, at most
+ * 2 x 4 MiB + 8 x 1 MiB of spares are kept.
+ */
+
+const MiB = 1024 * 1024;
+
+/** Bytes per positional read and per socket write of a body over SMALL_COPY_CHUNK_SIZE. */
+export const COPY_CHUNK_SIZE = 4 * MiB;
+/** Bytes per positional read and per socket write of a small body, and of any body while the large ones are all taken. */
+export const SMALL_COPY_CHUNK_SIZE = MiB;
+/** Buffers one response has in use at most: one being read into while the other is on the socket. */
+export const BUFFERS_PER_RESPONSE = 2;
+/** Responses that may copy through COPY_CHUNK_SIZE buffers at the same time. */
+export const LARGE_RESPONSES = 8;
+
+/** Buffers of one size, kept for reuse once the socket has written them. */
+class BufferPool {
+  private readonly spare: Buffer[] = [];
+
+  constructor(
+    readonly size: number,
+    private readonly maxSpare: number,
+  ) {}
+
+  take(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  /** `buffer` is no longer referenced by anything (its write completed). */
+  giveBack(buffer: Buffer): void {
+    if (this.spare.length < this.maxSpare) this.spare.push(buffer);
+  }
+}
+
+const large = new BufferPool(COPY_CHUNK_SIZE, BUFFERS_PER_RESPONSE);
+const small = new BufferPool(SMALL_COPY_CHUNK_SIZE, 8);
+let largeResponses = 0;
+
+/** The buffers one response copies through; `release` once the response is over (whatever its outcome). */
+export interface CopyBuffers {
+  take(): Buffer;
+  giveBack(buffer: Buffer): void;
+  release(): void;
+}
+
+/** Buffers for a response body of `length` bytes. */
+export function copyBuffersFor(length: number): CopyBuffers {
+  if (length <= SMALL_COPY_CHUNK_SIZE || largeResponses >= LARGE_RESPONSES) return { take: () => small.take(), giveBack: (b) => small.giveBack(b), release: () => {} };
+  largeResponses++;
+  let released = false;
+  return {
+    take: () => large.take(),
+    giveBack: (buffer) => large.giveBack(buffer),
+    release: () => {
+      if (released) return;
+      released = true;
+      largeResponses--;
+    },
+  };
+}
