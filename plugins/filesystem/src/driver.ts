@@ -2,7 +2,7 @@
  * The filesystem driver: objects are files under `rootdirectory`, directories are directories,
  * exactly as distribution lays them out, so a tree written by `registry:2` is served unchanged.
  */
-import { lstatSync, mkdirSync, readFile as readFileCallback, renameSync, stat as statCallback, statSync, type BigIntStats } from 'node:fs';
+import { type Dirent, lstatSync, mkdirSync, readdirSync, readFile as readFileCallback, renameSync, stat as statCallback, statSync, unlinkSync, type BigIntStats, type Stats } from 'node:fs';
 import { lstat, open, readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
@@ -97,11 +97,12 @@ export class FilesystemDriver implements StorageDriver {
   private async put(path: string, content: Uint8Array, durable: boolean, signal?: AbortSignal): Promise<void> {
     const file = this.full(path);
     signal?.throwIfAborted();
-    // Each round fails only because another writer made or removed a folder on the way meanwhile.
+    // Each round fails only because another writer made or removed a folder on the way meanwhile. The
+    // folders are looked at first (a stat that makes no error object when they are missing): most puts make
+    // a new folder (a blob's, a link's, a session's), where writing in place first failed twice on the way.
     for (let attempt = 0; attempt < MAX_FOLDER_ATTEMPTS; attempt++) {
-      if (await this.replaceFile(file, content, durable, signal)) return;
       const missing = firstMissingFolder(dirname(file), this.root);
-      if (missing !== undefined && (await this.putInNewFolder(missing, file, content, durable, signal))) return;
+      if (missing === undefined ? await this.replaceFile(file, content, durable, signal) : await this.putInNewFolder(missing, file, content, durable, signal)) return;
     }
     throw new Error(`putContent ${path}: the folders on its way kept changing while it wrote`);
   }
@@ -204,13 +205,22 @@ export class FilesystemDriver implements StorageDriver {
     return size;
   }
 
+  /**
+   * On a local filesystem a synchronous stat: an inode the kernel holds in memory, microseconds, where the
+   * promise was a thread-pool round trip (an upload's session check and its blob's, two of a small push's
+   * dozen), and an absent path costs no error object from node. On a network filesystem a stat may wait for
+   * the server, so it goes to the thread pool there.
+   */
   async stat(path: string): Promise<FileInfo> {
+    const file = this.full(path);
+    let info: Stats | undefined;
     try {
-      const info = await stat(this.full(path));
-      return { path, size: info.isDirectory() ? 0 : info.size, modTime: info.mtime, isDir: info.isDirectory() };
+      info = this.onLocalFilesystem() ? statSync(file, { throwIfNoEntry: false }) : await stat(file);
     } catch (err) {
       throw this.translate(err, path);
     }
+    if (!info) throw this.context.errors.pathNotFound(path);
+    return { path, size: info.isDirectory() ? 0 : info.size, modTime: info.mtime, isDir: info.isDirectory() };
   }
 
   /**
@@ -289,13 +299,14 @@ export class FilesystemDriver implements StorageDriver {
     const target = this.full(path);
     // A folder first: it is never an upload's object, so it has no partial file or claims beside it, and
     // looking for them reads its parent's whole listing (`_uploads`, on every finished push).
-    let folder = false;
+    let folder: Stats | undefined;
     try {
-      folder = lstatSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
+      const info = lstatSync(target, { throwIfNoEntry: false });
+      if (info?.isDirectory()) folder = info;
     } catch {
       // not a folder on the way (ENOTDIR): looked at as an object below
     }
-    if (folder) return this.deleteFolder(target, path);
+    if (folder) return this.deleteFolder(target, path, folder.size);
     const partial = partialPathOf(target);
     const hadPartial = await lstat(partial).then(
       () => true,
@@ -316,17 +327,18 @@ export class FilesystemDriver implements StorageDriver {
       });
       return;
     }
-    await this.deleteFolder(target, path);
+    await this.deleteFolder(target, path, info.size);
   }
 
-  private async deleteFolder(target: string, path: string): Promise<void> {
+  /** `size`: the folder's own size, when a stat just read it (a small one is listed synchronously: removeTree) */
+  private async deleteFolder(target: string, path: string, size?: number): Promise<void> {
     const aside = temporaryPathOf(target);
     try {
       renameSync(target, aside);
     } catch (err) {
       throw this.translate(err, path);
     }
-    await removeTree(aside);
+    await removeTree(aside, this.onLocalFilesystem(), size);
   }
 
 
@@ -348,20 +360,29 @@ export class FilesystemDriver implements StorageDriver {
 }
 
 /**
- * Removes a folder renamed aside, and everything in it. Files are unlinked side by side and the folder
- * removed after; `rm -r` would first try the folder, fail on it, then stat every entry. All of it goes to the
- * thread pool: a folder may be large, and so may its files, and on ext4 removing a folder waits for the
- * journal commit of its last change (a directory's blocks are journalled, and the freed inode's are
- * written out first): as a synchronous call that held the event loop for milliseconds (35 % of its time
- * in a --cpu-prof of 16 small pushes in flight).
+ * A folder whose entries fit in one block (ext4's 4 KiB; tmpfs, xfs and btrfs report less for a few names) is
+ * listed with a synchronous call, and its small files unlinked the same way: microseconds in the kernel for
+ * a handful of names (an upload session holds `startedat`, `data` and its claims), where each promise was a
+ * thread-pool round trip, three per finished push. On a local filesystem only: elsewhere a listing may wait
+ * for a server.
  */
-async function removeTree(folder: string): Promise<void> {
-  const entries = await readdir(folder, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
+const SMALL_FOLDER_BYTES = 4096;
+/** Files up to this size are unlinked synchronously: freeing a large file's blocks takes longer (bytes). */
+const SMALL_FILE_BYTES = 64 * 1024;
+
+/**
+ * Removes a folder renamed aside, and everything in it. Files are unlinked side by side and the folder
+ * removed after; `rm -r` would first try the folder, fail on it, then stat every entry. The folder's removal
+ * goes to the thread pool, and so does the listing of a large folder and the unlinking of a large file: on
+ * ext4 removing a folder waits for the journal commit of its last change (a directory's blocks are
+ * journalled, and the freed inode's are written out first): as a synchronous call that held the event loop
+ * for milliseconds (35 % of its time in a --cpu-prof of 16 small pushes in flight). `local`: the folder is on a
+ * local filesystem; `size`: the folder's own size, when known.
+ */
+async function removeTree(folder: string, local: boolean, size?: number): Promise<void> {
+  const entries = await listForRemoval(folder, local, size);
   if (!entries) return;
-  await Promise.all(entries.map((entry) => (entry.isDirectory() ? removeTree(join(folder, entry.name)) : unlinkIfPresent(join(folder, entry.name)))));
+  await Promise.all(entries.map((entry) => (entry.isDirectory() ? removeTree(join(folder, entry.name), local) : unlinkIfPresent(join(folder, entry.name), local))));
   await rmdir(folder).catch(async (err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return;
     // something was made in it meanwhile (a request that resolved its path before the rename)
@@ -370,8 +391,26 @@ async function removeTree(folder: string): Promise<void> {
   });
 }
 
-async function unlinkIfPresent(file: string): Promise<void> {
-  await unlink(file).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
+/** The entries of a folder about to be removed; undefined when it is gone already. */
+async function listForRemoval(folder: string, local: boolean, size?: number): Promise<Dirent[] | undefined> {
+  try {
+    if (local && (size ?? lstatSync(folder, { throwIfNoEntry: false })?.size ?? 0) <= SMALL_FOLDER_BYTES) return readdirSync(folder, { withFileTypes: true });
+    return await readdir(folder, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function unlinkIfPresent(file: string, local: boolean): Promise<void> {
+  try {
+    if (local) {
+      const info = lstatSync(file, { throwIfNoEntry: false });
+      if (!info) return;
+      if (info.size <= SMALL_FILE_BYTES) return unlinkSync(file);
+    }
+    await unlink(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
