@@ -13,6 +13,7 @@ import type { SearchConfig } from './config/search.js';
 import { mirrorPasswords, type MirrorConfig } from './config/mirror.js';
 import { createLogger, SecretRedactor, type Logger } from './logger.js';
 import type { Registry } from './registry/index.js';
+import { startCatalogIndex, type CatalogIndexSettings } from './registry/catalog-startup.js';
 import type { StorageDriver } from './storage/driver.js';
 import { HTTP_SERVER, REGISTRY, STORAGE_DRIVER } from './tokens.js';
 
@@ -39,6 +40,11 @@ export interface StartRegistryOptions {
   readonly mirror?: { readonly config: MirrorConfig; readonly now?: () => number; readonly spoolDir?: string };
   /** storage.quotas: byte quotas per namespace */
   readonly quotas?: readonly { readonly namespace: string; readonly limit: number | string }[];
+  /**
+   * storage.maintenance.catalog: how often the catalog index is reconciled with the repository tree, as
+   * `stowage serve` does (default `10m`; `0` turns the reconciles off, the index is still built at start)
+   */
+  readonly catalog?: CatalogIndexSettings;
 }
 
 export interface RunningRegistry {
@@ -61,7 +67,7 @@ export function startRegistryConfig(options: StartRegistryOptions): StowageConfi
       [options.driver.name]: {},
       delete: { enabled: options.deleteEnabled },
       redirect: { disable: options.redirect === false },
-      maintenance: { uploadpurging: { enabled: false }, readonly: { enabled: options.readOnly ?? false } },
+      maintenance: { uploadpurging: { enabled: false }, readonly: { enabled: options.readOnly ?? false }, ...(options.catalog ? { catalog: options.catalog } : {}) },
       ...(options.quotas ? { quotas: options.quotas } : {}),
     },
   });
@@ -94,6 +100,12 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Runn
   const host = colon > 0 ? addr.slice(0, colon).replace(/^\[(.*)\]$/, '$1') : '127.0.0.1';
   const port = Number(addr.slice(colon + 1) || 0);
   const address = await listenOn(server, port, host);
+  // The catalog index as `stowage serve` keeps it (catalog-startup.ts): built at start when storage has none,
+  // then reconciled every storage.maintenance.catalog.interval, so that repositories another writer added or
+  // removed are listed as they are. Unlike serve, the build at start is waited for: the program that embeds
+  // the registry gets it with its storage settled (it may read or copy that storage right away).
+  const catalogIndex = startCatalogIndex(container.resolve(REGISTRY), logger, { builds: true, settings: config.storage.maintenance.catalog });
+  await catalogIndex.prepared;
   return {
     url: urlOf(address, config.http.tls !== undefined),
     server,
@@ -104,6 +116,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Runn
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       });
+      await catalogIndex.stop();
       // the search index's database (the driver and any caches stay with their owner, as before)
       await container.resolve(REGISTRY).searchIndexClose();
       await container.dispose();

@@ -23,13 +23,18 @@ export function reconcileIntervalMs(settings: CatalogIndexSettings): number {
   return settings.interval === 0 || settings.interval === '0' ? 0 : parseDurationMs(String(settings.interval));
 }
 
+/** The catalog index's upkeep: `prepared` settles once the build at start is done (or failed, logged) or was not needed. */
+export interface CatalogIndexUpkeep extends PeriodicTask {
+  readonly prepared: Promise<void>;
+}
+
 export function startCatalogIndex(
   registry: Registry,
   logger: RegistryLogger,
   startup: { readonly builds: boolean; readonly settings?: CatalogIndexSettings },
   random = Math.random,
-): PeriodicTask {
-  if (!startup.builds) return { stop: async () => undefined };
+): CatalogIndexUpkeep {
+  if (!startup.builds) return { prepared: Promise.resolve(), stop: async () => undefined };
   const prepared = registry.prepareCatalogIndex().then(
     (built) => {
       if (built) logger.info({}, 'catalog index built from a walk of the repositories');
@@ -37,7 +42,7 @@ export function startCatalogIndex(
     (err: unknown) => logger.warn({ err }, 'catalog index: the build from storage failed; catalog pages walk the tree (run `stowage catalog rebuild`)'),
   );
   const intervalMs = reconcileIntervalMs(startup.settings ?? { interval: DEFAULT_CATALOG_INTERVAL });
-  if (intervalMs === 0) return { stop: () => prepared };
+  if (intervalMs === 0) return { prepared, stop: () => prepared };
   const reconcile = async (): Promise<void> => {
     await prepared;
     try {
@@ -49,6 +54,7 @@ export function startCatalogIndex(
   };
   const task = startPeriodicTask(intervalMs, reconcile, random);
   return {
+    prepared,
     async stop() {
       await task.stop();
       await prepared;

@@ -32,7 +32,8 @@ describe('hostile input and slow clients', () => {
         },
       },
     });
-    registry = await startRegistry({ driver, deleteEnabled: true, logger, http: { bodyidletimeout: '500ms' } });
+    // no catalog reconcile on a timer: storage is compared before and after each request
+    registry = await startRegistry({ driver, deleteEnabled: true, logger, http: { bodyidletimeout: '500ms' }, catalog: { interval: 0 } });
   });
   afterAll(async () => {
     await registry.close();
