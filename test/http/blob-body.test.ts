@@ -1,10 +1,16 @@
 import { createCipheriv, createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
+import fc from 'fast-check';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COPY_CHUNK_SIZE, LARGE_RESPONSES, SMALL_COPY_CHUNK_SIZE } from '../../src/http/copy-buffers.js';
 import { READ_AT, type ReadAt, type StorageDriver } from '../../src/storage/driver.js';
 import { decorate } from '../support/driver-decorator.js';
+import { descriptorsUnder } from '../support/open-descriptors.js';
+import { createFilesystemDriver } from '../support/stowage.js';
 import { inMemoryDriver, pushBlob, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 /** Incompressible, position-dependent bytes: a buffer reused too early shows up as a wrong byte somewhere. */
@@ -234,5 +240,70 @@ describe('blob GETs from a stream without READ_AT', () => {
     } finally {
       await registry.close();
     }
+  });
+});
+
+describe('blob GETs from the filesystem driver (positional reads from the file)', () => {
+  let root: string;
+  let registry: TestRegistry;
+  // crosses two 4 MiB chunk boundaries and ends mid-chunk
+  const content = bytes('filesystem', 2 * COPY_CHUNK_SIZE + 54321);
+  let digest: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'stowage-blob-body-'));
+    registry = await startTestRegistry({ driver: await createFilesystemDriver(root) });
+    digest = await pushBlob(registry, 'fs/repo', content);
+  });
+  afterAll(async () => {
+    await registry?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('answers any single byte range with exactly those bytes, wherever it starts and ends', async () => {
+    const size = content.length;
+    const position = fc.oneof(fc.integer({ min: 0, max: size - 1 }), fc.constantFrom(0, SMALL_COPY_CHUNK_SIZE - 1, SMALL_COPY_CHUNK_SIZE, COPY_CHUNK_SIZE - 1, COPY_CHUNK_SIZE, COPY_CHUNK_SIZE + 1, 2 * COPY_CHUNK_SIZE, size - 1));
+    const range = fc.oneof(
+      fc.tuple(position, position).map(([a, b]) => ({ header: `bytes=${Math.min(a, b)}-${Math.max(a, b)}`, start: Math.min(a, b), end: Math.max(a, b) })),
+      position.map((a) => ({ header: `bytes=${a}-`, start: a, end: size - 1 })),
+      fc.integer({ min: 1, max: size + 10 }).map((suffix) => ({ header: `bytes=-${suffix}`, start: Math.max(0, size - suffix), end: size - 1 })),
+    );
+    await fc.assert(
+      fc.asyncProperty(range, async ({ header, start, end }) => {
+        const response = await registry.send('GET', `/v2/fs/repo/blobs/${digest}`, { headers: { range: header } });
+        expect(response.status).toBe(206);
+        expect(response.headers['content-range']).toBe(`bytes ${start}-${end}/${size}`);
+        expect(response.headers['content-length']).toBe(String(end - start + 1));
+        expect(Buffer.compare(response.body, content.subarray(start, end + 1))).toBe(0);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('serves the whole blob, answers HEAD without a body and a matching If-None-Match with 304', async () => {
+    const whole = await registry.send('GET', `/v2/fs/repo/blobs/${digest}`);
+    expect(whole.status).toBe(200);
+    expect(Buffer.compare(whole.body, content)).toBe(0);
+    const head = await registry.send('HEAD', `/v2/fs/repo/blobs/${digest}`);
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe(String(content.length));
+    expect(head.body.length).toBe(0);
+    const unchanged = await registry.send('GET', `/v2/fs/repo/blobs/${digest}`, { headers: { 'if-none-match': `"${digest}"` } });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.body.length).toBe(0);
+  });
+
+  it(`closes the file of every pull its client broke off (${LARGE_RESPONSES + 2} at once), and serves the next pull whole`, async () => {
+    const controller = new AbortController();
+    const pulls = Array.from({ length: LARGE_RESPONSES + 2 }, async () => {
+      const response = await request(`${registry.url}/v2/fs/repo/blobs/${digest}`, { signal: controller.signal });
+      // the first bytes arrived: the server is copying this pull when the client goes away
+      for await (const chunk of response.body) if ((chunk as Buffer).length > 0) break;
+    });
+    await Promise.all(pulls);
+    controller.abort();
+    await expect.poll(() => descriptorsUnder(root)).toEqual([]);
+    const again = await registry.send('GET', `/v2/fs/repo/blobs/${digest}`);
+    expect(Buffer.compare(again.body, content)).toBe(0);
   });
 });
