@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 
 /**
  * Waits until each file's or folder's times are old enough for the filesystem driver to trust them (its
- * settled-times.ts: 100 ms for fine times, 2 s for whole seconds), so that a process keeps what it reads next:
+ * settled-times.ts: at most 100 ms for fine times, 2 s for whole seconds), so that a process keeps what it reads next:
  * a link under its content stamp, a folder's sorted listing.
  */
 export async function settled(...paths: string[]): Promise<void> {

@@ -12,8 +12,9 @@ import { firstMissingFolder, foldersFrom } from './folders.js';
 import { makeParentDirectories, syncDirectory, syncDirectoryOf, syncFileAt, writeNewFileDurably, writeNewFileUnsynced } from './fsync.js';
 import { onLocalFilesystem } from './local-filesystem.js';
 import { putInOrder } from './ordered-puts.js';
-import { timesSettled } from './settled-times.js';
+import { SettledTimes } from './settled-times.js';
 import { type NamePage, SortedListings } from './sorted-listings.js';
+import { probeStamping } from './stamp-probe.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
 import { touchIfUnchanged } from './unchanged-content.js';
 import { openWriter, partialPathOf, removeClaims, uploadSizeOf } from './writer.js';
@@ -44,8 +45,9 @@ const isMissing = (err: unknown): boolean => MISSING.has((err as NodeJS.ErrnoExc
 
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem';
-  private readonly sortedListings = new SortedListings(() => this.onLocalFilesystem());
+  private readonly sortedListings = new SortedListings(() => this.settledTimes());
   private rootIsLocal: boolean | undefined;
+  private rootSettledTimes: SettledTimes | undefined;
 
   constructor(
     private readonly root: string,
@@ -231,7 +233,8 @@ export class FilesystemDriver implements StorageDriver {
    * filesystem that may answer a stat from a cache (local-filesystem.ts).
    */
   contentStampSync(path: string): string | undefined {
-    if (!this.onLocalFilesystem()) return undefined;
+    const settledTimes = this.settledTimes();
+    if (!settledTimes) return undefined;
     const statedAt = Date.now();
     let info: BigIntStats | undefined;
     try {
@@ -239,7 +242,7 @@ export class FilesystemDriver implements StorageDriver {
     } catch {
       return undefined;
     }
-    if (!info?.isFile() || !timesSettled(info, statedAt)) return undefined;
+    if (!info?.isFile() || !settledTimes.settled(info, statedAt)) return undefined;
     return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
   }
 
@@ -247,6 +250,17 @@ export class FilesystemDriver implements StorageDriver {
   private onLocalFilesystem(): boolean {
     this.rootIsLocal ??= onLocalFilesystem(this.root);
     return this.rootIsLocal === true;
+  }
+
+  /**
+   * When the root's times tell a later change apart (settled-times.ts), from how its filesystem stamps
+   * them, probed once (stamp-probe.ts); undefined where times cannot be trusted at all (not local, or the
+   * root not made yet).
+   */
+  private settledTimes(): SettledTimes | undefined {
+    if (!this.onLocalFilesystem()) return undefined;
+    this.rootSettledTimes ??= SettledTimes.for(probeStamping(this.root));
+    return this.rootSettledTimes;
   }
 
   async list(path: string): Promise<string[]> {

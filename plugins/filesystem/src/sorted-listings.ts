@@ -5,8 +5,13 @@
  * A folder's change and modification times move whenever an entry is added, removed or renamed, by this
  * process or any other on the same filesystem, so a kept listing is used only while the folder's device,
  * inode and both times (in nanoseconds) are what they were when it was read, and only when those times were
- * already settled when its stat was taken (settled-times.ts), and only on a filesystem whose stat answers what
- * is stored now (local-filesystem.ts): on a network filesystem a folder's times can come from a client cache.
+ * already settled when its stat was taken (settled-times.ts: at once where the filesystem stamps a change
+ * after a stat later than the stat saw, else once older than the filesystem's clock tick), and only on a
+ * filesystem whose stat answers what is stored now (local-filesystem.ts): on a network filesystem a
+ * folder's times can come from a client cache.
+ *
+ * Pages asked for while a folder is being read whole share that read when their own stat shows the times
+ * the read's stat showed, settled: the very condition under which they would use the listing once kept.
  *
  * A folder that cannot be kept (its times not settled yet, as right after something wrote to it) is read
  * for the one page asked for: a pass over its names that keeps only that page (page-selection.ts), with no
@@ -16,7 +21,7 @@ import { stat as statCallback, type BigIntStats } from 'node:fs';
 import { scanFolder } from './folder-scan.js';
 import { LazilySortedNames } from './lazily-sorted-names.js';
 import { PageSelection } from './page-selection.js';
-import { timesSettled } from './settled-times.js';
+import type { SettledTimes } from './settled-times.js';
 
 /** how many names all kept listings hold at most (least recently used listings go first) */
 const MAX_KEPT_NAMES = 250_000;
@@ -24,13 +29,29 @@ const MAX_KEPT_NAMES = 250_000;
 const statBigInt = (path: string): Promise<BigIntStats> =>
   new Promise((resolve, reject) => statCallback(path, { bigint: true }, (err, info) => (err ? reject(err) : resolve(info))));
 
-interface KeptListing {
-  readonly dev: bigint;
-  readonly ino: bigint;
-  readonly mtimeNs: bigint;
-  readonly ctimeNs: bigint;
+/** What a folder's listing is known by: the same values, settled, mean the same names. */
+type FolderTimes = Pick<BigIntStats, 'dev' | 'ino' | 'mtimeNs' | 'ctimeNs'>;
+
+/** What listings read folders through: the filesystem, or in tests a folder whose times they set. */
+export interface FolderAccess {
+  stat(folder: string): Promise<FolderTimes & { isDirectory(): boolean }>;
+  /** calls `visit` with every name in the folder, in any order (folder-scan.ts) */
+  scan(folder: string, visit: (name: string) => void): Promise<void>;
+  /** the wall clock, in ms (Date.now) */
+  now(): number;
+}
+
+const FILESYSTEM: FolderAccess = { stat: statBigInt, scan: scanFolder, now: () => Date.now() };
+
+interface KeptListing extends FolderTimes {
   readonly names: LazilySortedNames;
 }
+
+interface WholeRead extends FolderTimes {
+  readonly listing: Promise<LazilySortedNames>;
+}
+
+const sameTimes = (a: FolderTimes, b: FolderTimes): boolean => a.dev === b.dev && a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 
 /** One page of a folder's sorted names. */
 export interface NamePage {
@@ -46,9 +67,17 @@ export class SortedListings {
   /** in order of last use (a Map keeps insertion order) */
   private readonly kept = new Map<string, KeptListing>();
   private keptNames = 0;
+  /** whole reads under way whose listing will be kept, for pages asked for meanwhile to share */
+  private readonly reading = new Map<string, WholeRead>();
 
-  /** `timesTrusted`: whether the folders' stat answers what is stored now (false on network filesystems) */
-  constructor(private readonly timesTrusted: () => boolean = () => true) {}
+  /**
+   * `settledTimes`: the rule for when the folders' times tell a later change apart, or undefined where
+   * their stat may not answer what is stored now (network filesystems): then nothing is kept.
+   */
+  constructor(
+    private readonly settledTimes: () => SettledTimes | undefined,
+    private readonly folders: FolderAccess = FILESYSTEM,
+  ) {}
 
   /**
    * The names in `folder`, sorted by code unit, without the `~` temporaries. Rejects as `stat`/`readdir`
@@ -68,44 +97,69 @@ export class SortedListings {
     if (looked.kept) return looked.kept.pageAfter(after, limit);
     if (looked.keepable) return (await this.readWhole(folder, looked)).pageAfter(after, limit);
     const selection = new PageSelection(after, limit);
-    await scanFolder(folder, (name) => {
+    await this.folders.scan(folder, (name) => {
       if (isObjectName(name)) selection.offer(name);
     });
     return selection.page();
   }
 
   /** The folder's kept listing while it is current; otherwise whether what is read now may be kept. */
-  private async look(folder: string): Promise<{ kept?: LazilySortedNames; keepable: boolean; info: BigIntStats }> {
-    const statedAt = Date.now();
-    const info = await statBigInt(folder);
+  private async look(folder: string): Promise<{ kept?: LazilySortedNames; keepable: boolean; info: FolderTimes }> {
+    // asked before the stat: finding it out the first time may write a probe file (stamp-probe.ts)
+    const settledTimes = this.settledTimes();
+    const statedAt = this.folders.now();
+    const info = await this.folders.stat(folder);
     if (!info.isDirectory()) throw Object.assign(new Error(`${folder} is not a folder`), { code: 'ENOTDIR' });
     const kept = this.kept.get(folder);
     if (kept) {
       this.forget(folder, kept);
-      if (kept.dev === info.dev && kept.ino === info.ino && kept.mtimeNs === info.mtimeNs && kept.ctimeNs === info.ctimeNs) {
+      if (sameTimes(kept, info)) {
         this.keep(folder, kept);
         return { kept: kept.names, keepable: true, info };
       }
     }
-    return { keepable: timesSettled(info, statedAt) && this.timesTrusted(), info };
+    return { keepable: settledTimes?.settled(info, statedAt) === true, info };
   }
 
-  /** Reads the whole folder (sorted as pages need it), and keeps it when `looked` says it may be. */
-  private async readWhole(folder: string, looked: { keepable: boolean; info: BigIntStats }): Promise<LazilySortedNames> {
-    // read after the stat: a change in between makes the kept times older than the folder's, never newer
+  /**
+   * Reads the whole folder (sorted as pages need it), and keeps it when `looked` says it may be; joins a
+   * read under way that will be kept under the same times (a change since its stat would show in them).
+   */
+  private readWhole(folder: string, looked: { keepable: boolean; info: FolderTimes }): Promise<LazilySortedNames> {
+    const { info, keepable } = looked;
+    if (!keepable) return this.readNames(folder);
+    const underWay = this.reading.get(folder);
+    if (underWay && sameTimes(underWay, info)) return underWay.listing;
+    const read: WholeRead = { dev: info.dev, ino: info.ino, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, listing: this.readNames(folder) };
+    this.reading.set(folder, read);
+    const settle = (): void => {
+      if (this.reading.get(folder) === read) this.reading.delete(folder);
+    };
+    return read.listing.then(
+      (listing) => {
+        settle();
+        // read after the stat: a change in between makes the kept times older than the folder's, never newer
+        if (listing.size <= MAX_KEPT_NAMES) this.keep(folder, { dev: info.dev, ino: info.ino, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, names: listing });
+        return listing;
+      },
+      (err: unknown) => {
+        settle();
+        throw err;
+      },
+    );
+  }
+
+  private async readNames(folder: string): Promise<LazilySortedNames> {
     const names: string[] = [];
-    await scanFolder(folder, (name) => {
+    await this.folders.scan(folder, (name) => {
       if (isObjectName(name)) names.push(name);
     });
-    const listing = new LazilySortedNames(names);
-    const { info } = looked;
-    if (looked.keepable && listing.size <= MAX_KEPT_NAMES) {
-      this.keep(folder, { dev: info.dev, ino: info.ino, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, names: listing });
-    }
-    return listing;
+    return new LazilySortedNames(names);
   }
 
   private keep(folder: string, listing: KeptListing): void {
+    const previous = this.kept.get(folder);
+    if (previous) this.forget(folder, previous);
     this.kept.set(folder, listing);
     this.keptNames += listing.names.size;
     for (const [oldest, old] of this.kept) {

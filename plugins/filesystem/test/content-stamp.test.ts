@@ -12,7 +12,7 @@ import { createDriverContext } from '../../../src/testing/index.js';
 import type { StorageDriver } from '../../../src/storage/driver.js';
 import { createDriver } from '../src/index.js';
 import { isLocalFilesystemType, onLocalFilesystem } from '../src/local-filesystem.js';
-import { timesSettled } from '../src/settled-times.js';
+import { SettledTimes } from '../src/settled-times.js';
 
 const roots: string[] = [];
 afterEach(async () => {
@@ -25,7 +25,7 @@ async function driverOnFreshRoot(): Promise<{ root: string; driver: StorageDrive
   return { root, driver: await createDriver({ rootdirectory: root }, createDriverContext('filesystem')) };
 }
 
-/** Waits until the file's times are old enough to be stamped (settled-times.ts: 100 ms, or 2 s for whole seconds). */
+/** Waits until the file's times are old enough to be stamped (settled-times.ts: at most 100 ms, or 2 s for whole seconds). */
 async function settled(file: string): Promise<void> {
   for (;;) {
     const info = await stat(file);
@@ -83,18 +83,28 @@ describe('filesystem: settled times', () => {
   const NOW = 1_765_000_000_123;
   const ns = (ms: number): bigint => BigInt(ms) * 1_000_000n;
   const info = (mtimeNs: bigint, ctimeNs: bigint) => ({ mtimeNs, ctimeNs }) as BigIntStats;
-  const cases: [string, bigint, bigint, boolean][] = [
-    ['fine times 150 ms old', ns(NOW - 150) + 7n, ns(NOW - 150) + 7n, true],
-    ['fine times 50 ms old', ns(NOW - 50) + 7n, ns(NOW - 50) + 7n, false],
-    ['an old mtime but a change time 50 ms old', ns(NOW - 60_000) + 7n, ns(NOW - 50) + 7n, false],
-    ['an old change time but an mtime 50 ms old', ns(NOW - 50) + 7n, ns(NOW - 60_000) + 7n, false],
-    ['times exactly 100 ms old', ns(NOW - 100), ns(NOW - 100), false],
-    ['whole-second times 1 s old', ns(Math.floor(NOW / 1000) * 1000 - 1000), ns(Math.floor(NOW / 1000) * 1000 - 1000), false],
-    ['whole-second times 3 s old', ns(Math.floor(NOW / 1000) * 1000 - 3000), ns(Math.floor(NOW / 1000) * 1000 - 3000), true],
-    ['times in the future (a clock stepped back)', ns(NOW + 5000), ns(NOW + 5000), false],
+  const wholeSecondAgo = (seconds: number): bigint => ns(Math.floor(NOW / 1000) * 1000 - seconds * 1000);
+  const unknown = SettledTimes.for(undefined);
+  const multigrain = SettledTimes.for({ kind: 'later after a stat' });
+  const tick4 = SettledTimes.for({ kind: 'coarse', tickMs: 4 });
+  const cases: [string, SettledTimes, bigint, bigint, boolean][] = [
+    ['stamping unknown: fine times 150 ms old', unknown, ns(NOW - 150) + 7n, ns(NOW - 150) + 7n, true],
+    ['stamping unknown: fine times 50 ms old', unknown, ns(NOW - 50) + 7n, ns(NOW - 50) + 7n, false],
+    ['stamping unknown: an old mtime but a change time 50 ms old', unknown, ns(NOW - 60_000) + 7n, ns(NOW - 50) + 7n, false],
+    ['stamping unknown: an old change time but an mtime 50 ms old', unknown, ns(NOW - 50) + 7n, ns(NOW - 60_000) + 7n, false],
+    ['stamping unknown: times exactly 100 ms old', unknown, ns(NOW - 100), ns(NOW - 100), false],
+    ['whole-second times 1 s old', unknown, wholeSecondAgo(1), wholeSecondAgo(1), false],
+    ['whole-second times 3 s old', unknown, wholeSecondAgo(3), wholeSecondAgo(3), true],
+    ['whole-second times 1 s old, multigrain', multigrain, wholeSecondAgo(1), wholeSecondAgo(1), false],
+    ['times in the future (a clock stepped back)', unknown, ns(NOW + 5000), ns(NOW + 5000), false],
+    ['multigrain: times from the same ms as the stat', multigrain, ns(NOW) + 999_999n, ns(NOW) + 5n, true],
+    ['multigrain: times 1 ms after the stat began (a clock stepped back)', multigrain, ns(NOW + 1), ns(NOW + 1), false],
+    ['a 4 ms tick: times 10 ms old', tick4, ns(NOW - 10) + 7n, ns(NOW - 10) + 7n, true],
+    ['a 4 ms tick: times 9 ms old (within two ticks and the margin)', tick4, ns(NOW - 9), ns(NOW - 9), false],
+    ['a 4 ms tick: times 3 ms old (within the tick)', tick4, ns(NOW - 3), ns(NOW - 3), false],
   ];
-  it.each(cases)('%s: settled %s', (_, mtimeNs, ctimeNs, expected) => {
-    expect(timesSettled(info(mtimeNs, ctimeNs), NOW)).toBe(expected);
+  it.each(cases.map(([name, ...rest]) => [`${name}: ${rest[3] ? 'settled' : 'not settled'}`, ...rest] as const))('%s', (_, rule, mtimeNs, ctimeNs, expected) => {
+    expect(rule.settled(info(mtimeNs, ctimeNs), NOW)).toBe(expected);
   });
 });
 

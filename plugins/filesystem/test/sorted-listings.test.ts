@@ -10,7 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDriverContext } from '../../../src/testing/index.js';
 import type { StorageDriver } from '../../../src/storage/driver.js';
 import { createDriver } from '../src/index.js';
+import { SettledTimes } from '../src/settled-times.js';
 import { SortedListings } from '../src/sorted-listings.js';
+import { probeStamping } from '../src/stamp-probe.js';
 import { settled } from '../../../test/support/settled.js';
 
 const roots: string[] = [];
@@ -24,6 +26,12 @@ async function freshRoot(): Promise<string> {
   return root;
 }
 
+/** listings under the rule the driver would use for the folder's filesystem (probed once, as the driver does) */
+function listingsFor(folder: string): SortedListings {
+  const rule = SettledTimes.for(probeStamping(folder));
+  return new SortedListings(() => rule);
+}
+
 const driverOn = async (root: string): Promise<StorageDriver> => createDriver({ rootdirectory: root }, createDriverContext('filesystem'));
 
 const names = async (driver: StorageDriver, after?: string, limit = 100): Promise<string[]> => (await driver.listAfter!('/tags', after, limit)).children.map((child) => child.slice('/tags/'.length));
@@ -33,8 +41,8 @@ describe('filesystem: sorted listings kept while a folder is unchanged', () => {
     const root = await freshRoot();
     const driver = await driverOn(root);
     for (const tag of ['b', 'a', 'c']) await driver.putContent(`/tags/${tag}/current/link`, Buffer.from(tag));
-    const listings = new SortedListings();
     const folder = join(root, 'tags');
+    const listings = listingsFor(folder);
     await settled(folder);
     const first = await listings.names(folder);
     expect(first).toEqual(['a', 'b', 'c']);
@@ -48,7 +56,7 @@ describe('filesystem: sorted listings kept while a folder is unchanged', () => {
     const root = await freshRoot();
     const driver = await driverOn(root);
     for (const tag of ['b', 'a']) await driver.putContent(`/tags/${tag}/current/link`, Buffer.from(tag));
-    const listings = new SortedListings(() => false);
+    const listings = new SortedListings(() => undefined);
     const folder = join(root, 'tags');
     await settled(folder);
     const first = await listings.names(folder);
@@ -72,6 +80,26 @@ describe('filesystem: sorted listings kept while a folder is unchanged', () => {
     expect(await names(reader)).toEqual(['t1', 't3', 't4']);
     await expect(reader.listAfter!('/missing', undefined, 10)).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
     expect(await reader.listAfter!('/', undefined, 10)).toEqual({ children: ['/tags'], more: false });
+  });
+
+  it("a tag another driver adds or removes right after a page was read shows on the next page (this host's filesystem under the rule its probe chose)", async () => {
+    const root = await freshRoot();
+    const [reader, writer] = [await driverOn(root), await driverOn(root)];
+    await writer.putContent('/tags/t0/current/link', Buffer.from('t0'));
+    const expected = ['t0'];
+    for (let i = 1; i <= 30; i++) {
+      // no wait for times to settle: the second change follows the read as closely as it can
+      expect(await names(reader)).toEqual(expected);
+      if (i % 3 === 0) {
+        await writer.delete(`/tags/${expected.shift()!}`);
+      } else {
+        await writer.putContent(`/tags/t${i}/current/link`, Buffer.from(`t${i}`));
+        expect(await names(reader)).toEqual(expected.concat(`t${i}`).sort());
+        expected.push(`t${i}`);
+        expected.sort();
+      }
+    }
+    expect(await names(reader)).toEqual(expected);
   });
 
   it('any page after any name equals the page of a full sorted listing', async () => {
@@ -99,6 +127,6 @@ describe('filesystem: sorted listings kept while a folder is unchanged', () => {
     for (const name of written) await writeFile(join(folder, name), name);
     const expected = written.filter((name) => !name.includes('~')).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
     expect(expected.indexOf('\u{1F600}')).toBeLessThan(expected.indexOf('\uFFFD'));
-    expect(await new SortedListings().names(folder)).toEqual(expected);
+    expect(await listingsFor(folder).names(folder)).toEqual(expected);
   });
 });
