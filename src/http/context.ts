@@ -22,6 +22,36 @@ export interface RequestContext {
 
 export type Handler = (ctx: RequestContext) => Promise<void>;
 
+/**
+ * The context the server gives each handler. A class, so that the lazily parsed URL is a getter on its
+ * prototype: an object literal with a getter gives V8 a fresh accessor per request, and the hidden class
+ * made for it keeps the getter's closure (and so the whole request: socket buffers, response, registry
+ * view) alive through every young-generation collection until the next mark-compact (docs/bench.md,
+ * "Manifest GET tail, fourth pass").
+ */
+export class HandlerContext implements RequestContext {
+  readonly auth?: { readonly gate: AuthGate; readonly caller: Caller };
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    /** parses the request's URL, once: most handlers never read it */
+    private readonly parseUrl: () => URL,
+    readonly registry: Registry,
+    readonly logger: RegistryLogger,
+    readonly http: HttpConfig,
+    readonly name: string,
+    readonly reference: string,
+    auth: { readonly gate: AuthGate; readonly caller: Caller } | undefined,
+  ) {
+    if (auth) this.auth = auth;
+  }
+
+  get url(): URL {
+    return this.parseUrl();
+  }
+}
+
 /** A URL for `path` (which starts with `/v2/`): absolute under http.host when configured, else relative. */
 export function location(ctx: RequestContext, path: string): string {
   const prefix = ctx.http.prefix.replace(/\/+$/, '');

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { byteLength, type CountingResponse } from './counting-response.js';
 
 export interface Exchange {
   readonly req: IncomingMessage;
@@ -41,11 +42,11 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 /** Starts the bookkeeping of one request: its id (set on the response at once) and byte counters. */
-export function beginExchange(req: IncomingMessage, res: ServerResponse): Exchange {
+export function beginExchange(req: IncomingMessage, res: CountingResponse): Exchange {
   const incoming = req.headers['x-request-id'];
   const requestId = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
   res.setHeader(REQUEST_ID_HEADER, requestId);
-  const exchange: { -readonly [K in keyof Exchange]: Exchange[K] } = { req, res, startedAt: process.hrtime.bigint(), requestId, bytesIn: 0, bytesOut: 0 };
+  const exchange = new RequestExchange(req, res, requestId);
   // Counting without consuming, through the stream's public API: a paused stream emits 'data' for every
   // chunk its consumer takes (read(), async iteration, pipe), and a 'data' listener added while it is paused
   // does not switch it to flowing mode, so the handler still reads the body at its own pace. Bodies nobody
@@ -54,30 +55,27 @@ export function beginExchange(req: IncomingMessage, res: ServerResponse): Exchan
   req.on('data', (chunk: unknown) => {
     exchange.bytesIn += byteLength(chunk);
   });
-  // The response side has no event per chunk: its public write and end are wrapped, as a counter in front.
-  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
-  res.write = ((chunk: unknown, ...rest: unknown[]) => {
-    exchange.bytesOut += bodyBytes(req, chunk);
-    return write(chunk, ...rest);
-  }) as ServerResponse['write'];
-  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
-    if (typeof chunk !== 'function') exchange.bytesOut += bodyBytes(req, chunk);
-    return end(chunk, ...rest);
-  }) as ServerResponse['end'];
   return exchange;
 }
 
-function bodyBytes(req: IncomingMessage, chunk: unknown): number {
-  // node sends no body in answer to HEAD, whatever the handler writes
-  if (req.method === 'HEAD' || chunk === null || chunk === undefined) return 0;
-  return byteLength(chunk);
-}
+/** The response side is counted by the response itself (counting-response.ts), which has no event per chunk. */
+class RequestExchange implements Exchange {
+  readonly startedAt = process.hrtime.bigint();
+  route?: string;
+  repository?: string;
+  reference?: string;
+  user?: string;
+  bytesIn = 0;
 
-function byteLength(chunk: unknown): number {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk);
-  if (chunk instanceof Uint8Array) return chunk.byteLength;
-  return 0;
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: CountingResponse,
+    readonly requestId: string,
+  ) {}
+
+  get bytesOut(): number {
+    return this.res.bodyBytesOut;
+  }
 }
 
 /** Calls `name` on each hook in order until one of them has answered the request; true when one did. */

@@ -6,9 +6,10 @@ import type { HttpConfig } from '../config/types.js';
 import type { Registry } from '../registry/index.js';
 import type { RegistryLogger } from '../registry/logger.js';
 import { parseDurationMs } from '../registry/duration.js';
-import type { RequestContext } from './context.js';
+import { HandlerContext } from './context.js';
 import { HttpError, sendError } from './errors.js';
 import { checkRequestHead, DEFAULT_BODY_IDLE_MS, isClientGone, MAX_HEADER_BYTES, refuseConnect, watchBodyIdle } from './limits.js';
+import { CountingResponse } from './counting-response.js';
 import { beginExchange, elapsedSeconds, runHooks, type HttpHook } from './exchange.js';
 import { parseRequestTarget } from './request-path.js';
 import { route } from './router.js';
@@ -31,7 +32,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   const bodyIdleMs = config.bodyidletimeout === undefined ? DEFAULT_BODY_IDLE_MS : parseDurationMs(config.bodyidletimeout);
 
   const hooks = options.hooks ?? [];
-  const handle: http.RequestListener = async (req, res) => {
+  const handle: http.RequestListener<typeof http.IncomingMessage, typeof CountingResponse> = async (req, res) => {
     // A client that goes away before its response is complete aborts the storage work done for it. The
     // controller is made when storage work first asks for its signal: most GETs of a manifest do none.
     let aborter: AbortController | undefined;
@@ -93,19 +94,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       const gate = options.auth;
       const auth = gate ? { gate, caller: await gate.admit(req, match.access, match.name) } : undefined;
       if (auth?.caller.user !== undefined) exchange.user = auth.caller.user;
-      const ctx: RequestContext = {
-        req,
-        res,
-        get url() {
-          return requestUrl();
-        },
-        registry: registry.forRequest(requestSignal),
-        logger,
-        http: config,
-        name: match.name,
-        reference: match.reference,
-        ...(auth ? { auth } : {}),
-      };
+      const ctx = new HandlerContext(req, res, requestUrl, registry.forRequest(requestSignal), logger, config, match.name, match.reference, auth);
       await match.handler(ctx);
     } catch (err) {
       // an abort of this request's storage work (its client disconnected) is the client going away too
@@ -124,7 +113,8 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   };
   // https.Server is an http.Server over TLS: everything below applies to both
   // Host is checked by checkRequestHead, which answers in OCI error JSON rather than node's bare 400
-  const serverOptions = { requireHostHeader: false, maxHeaderSize: MAX_HEADER_BYTES };
+  // the response class counts the body bytes sent, for the hooks (counting-response.ts says why a class)
+  const serverOptions = { requireHostHeader: false, maxHeaderSize: MAX_HEADER_BYTES, ServerResponse: CountingResponse };
   const server: http.Server = config.tls
     ? https.createServer({ ...tlsServerOptions(config.tls), ...serverOptions }, handle)
     : http.createServer(serverOptions, handle);
