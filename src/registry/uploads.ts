@@ -87,6 +87,11 @@ export class UploadSessions {
    * durable before its first chunk is acknowledged (`append`); a session closed by its first request (PUT
    * ?digest= with the whole blob) never needs to be, since the 201 is for the blob, made durable on its own.
    * That saves a small push the syncs of the session's file and folders: three of its nine.
+   *
+   * No writer is opened for the session's data: a writer closed unwritten leaves storage as it found it (the
+   * driver contract), so opening one here did nothing but cost a call (on an object store, a request to
+   * discard a saved upload that a fresh id cannot have). Its first chunk opens one; a session without data
+   * has received 0 bytes (`receivedBytes`).
    */
   async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadStatus> {
     const id = randomUUID();
@@ -94,8 +99,6 @@ export class UploadSessions {
     const startedAt = this.layout.uploadStartedAt(name, id);
     const content = encoder.encode(rfc3339(new Date()));
     await (driver.putVolatile && driver.persist ? driver.putVolatile(startedAt, content) : driver.putContent(startedAt, content));
-    const writer = await driver.writer(this.layout.uploadData(name, id), false);
-    await writer.close();
     this.remember(key(name, id), hashAtFirstByte(this.hasher, algorithm));
     return { id, size: 0 };
   }
