@@ -42,9 +42,12 @@ export interface StartRegistryOptions {
   readonly quotas?: readonly { readonly namespace: string; readonly limit: number | string }[];
   /**
    * storage.maintenance.catalog: how often the catalog index is reconciled with the repository tree, as
-   * `stowage serve` does (default `10m`; `0` turns the reconciles off, the index is still built at start)
+   * `stowage serve` does (default `10m`; `0` turns the reconciles off, the index is still built at start).
+   * `false`: no upkeep at all, not even the build at start (no storage request before the first client's):
+   * catalog pages then walk the tree until something else (`stowage catalog rebuild`, a serve on the same
+   * storage) builds the index, and the pushes of this registry keep it current once it is there.
    */
-  readonly catalog?: CatalogIndexSettings;
+  readonly catalog?: CatalogIndexSettings | false;
 }
 
 export interface RunningRegistry {
@@ -104,7 +107,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Runn
   // then reconciled every storage.maintenance.catalog.interval, so that repositories another writer added or
   // removed are listed as they are. Unlike serve, the build at start is waited for: the program that embeds
   // the registry gets it with its storage settled (it may read or copy that storage right away).
-  const catalogIndex = startCatalogIndex(container.resolve(REGISTRY), logger, { builds: true, settings: config.storage.maintenance.catalog });
+  const catalogIndex = startCatalogIndex(container.resolve(REGISTRY), logger, { builds: options.catalog !== false, settings: config.storage.maintenance.catalog });
   await catalogIndex.prepared;
   return {
     url: urlOf(address, config.http.tls !== undefined),

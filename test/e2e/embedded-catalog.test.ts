@@ -2,7 +2,7 @@
  * A registry embedded with `startRegistry` keeps the catalog index as `stowage serve` does: it builds the index
  * at start on storage that has none (here a tree registry:2 wrote), and reconciles it with the tree every
  * `storage.maintenance.catalog.interval`, so a repository registry:2 pushes into the same storage later is
- * listed without a rebuild.
+ * listed without a rebuild. With `catalog: false` it keeps none.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -37,6 +37,15 @@ describe('the catalog index of an embedded registry', () => {
     const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
     try {
       await pushImageTo(distribution.url, 'by-registry2/before', 'v1');
+      // without upkeep (catalog: false) nothing is built: the pages walk the tree
+      const unkept = await startRegistry({ driver: await createFilesystemDriver(storage), deleteEnabled: true, catalog: false });
+      try {
+        expect(await catalogOf(unkept.url)).toEqual(['by-registry2/before']);
+        expect(existsSync(path.join(storage, '_stowage/catalog/current'))).toBe(false);
+      } finally {
+        await unkept.close();
+      }
+
       const embedded = await startRegistry({ driver: await createFilesystemDriver(storage), deleteEnabled: true, logger, catalog: { interval: '1s' } });
       try {
         // built before startRegistry resolved: the program embedding it finds its storage settled
