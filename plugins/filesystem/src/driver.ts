@@ -4,7 +4,7 @@
  */
 import { type Dirent, lstatSync, mkdirSync, readdirSync, readFile as readFileCallback, renameSync, stat as statCallback, statSync, unlinkSync, type BigIntStats, type Stats } from 'node:fs';
 import { lstat, open, readdir, rm, rmdir, unlink } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { DriverContext, FileInfo, FileWriter, ListedPage, ObjectContent, ReadAt, StorageDriver } from 'stowage';
@@ -39,6 +39,9 @@ const stat = promisify(statCallback);
 
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
 
+/** A path of the storage grammar (src/storage/paths.ts) with no `.` or `..` name: it needs no normalising. */
+const PLAIN_PATH = /^(\/(?!\.\.?(?:\/|$))[A-Za-z0-9._-]+)+$/;
+
 /** how often a write looks again for the folders it must make when other writers keep making them first */
 const MAX_FOLDER_ATTEMPTS = 16;
 const isMissing = (err: unknown): boolean => MISSING.has((err as NodeJS.ErrnoException).code ?? '');
@@ -48,11 +51,15 @@ export class FilesystemDriver implements StorageDriver {
   private readonly sortedListings = new SortedListings(() => this.settledTimes());
   private rootIsLocal: boolean | undefined;
   private rootSettledTimes: SettledTimes | undefined;
+  /** what a storage path is appended to: the root, or nothing when the root is `/` */
+  private readonly rootPrefix: string;
 
   constructor(
     private readonly root: string,
     private readonly context: DriverContext,
-  ) {}
+  ) {
+    this.rootPrefix = root === '/' ? '' : root.replace(/\/+$/, '');
+  }
 
   async getContent(path: string, signal?: AbortSignal): Promise<Uint8Array> {
     try {
@@ -146,7 +153,8 @@ export class FilesystemDriver implements StorageDriver {
    */
   private async putInNewFolder(missing: string, file: string, content: Uint8Array, durable: boolean, signal?: AbortSignal): Promise<boolean> {
     const staging = temporaryPathOf(missing);
-    const stagedFile = join(staging, relative(missing, file));
+    // `file` is below `missing`
+    const stagedFile = staging + file.slice(missing.length);
     try {
       // top down: a recursive mkdir tries the deepest folder first and fails its way up
       const stagedFolders = foldersFrom(dirname(stagedFile), staging);
@@ -362,6 +370,9 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   private full(path: string): string {
+    // A path of the storage grammar is appended to the root as it is: path.join normalised every path of every
+    // call character by character, a sixth of the memory a small push allocated (docs/bench.md).
+    if (PLAIN_PATH.test(path)) return this.rootPrefix + path;
     // The path grammar allows `.` and `..` as names; on a filesystem they would leave the root.
     if (path.split('/').some((segment) => segment === '.' || segment === '..')) throw this.context.errors.invalidPath(path);
     return join(this.root, path);
