@@ -97,6 +97,8 @@ export interface StowageProcessOptions {
   readonly storageLines?: readonly string[];
   /** more top-level lines of the config (`redis:`) */
   readonly topLevelLines?: readonly string[];
+  /** node options before the script (`--trace-gc-nvp`) */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface StowageProcess extends RunningRegistry {
@@ -140,7 +142,7 @@ export async function startStowageProcess(options: StowageProcessOptions = {}): 
       '',
     ].join('\n'),
   );
-  const server = spawnServer(process.execPath, [CLI, 'serve', '--config', configFile], { PATH: process.env.PATH, HOME: workdir, NODE_ENV: 'production' }, PROJECT_ROOT);
+  const server = spawnServer(process.execPath, [...(options.nodeArgs ?? []), CLI, 'serve', '--config', configFile], { PATH: process.env.PATH, HOME: workdir, NODE_ENV: 'production' }, PROJECT_ROOT);
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForOutput(server, new RegExp(`127\\.0\\.0\\.1:${port}`), 30_000);
