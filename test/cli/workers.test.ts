@@ -6,10 +6,10 @@ import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../support/ports.js';
 import { isGone } from '../support/process-tree.js';
+import { imageManifest, IMAGE_MANIFEST, pushTaggedImage } from '../support/push-by-url.js';
 import { startStowageProcess, type StowageProcess } from '../support/stowage.js';
 import { until } from '../support/until.js';
 
-const IMAGE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const sha256 = (bytes: Uint8Array | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 /** the process ids whose parent is `pid` (the primary's workers) */
@@ -66,21 +66,12 @@ async function send(client: Client, method: string, path: string, body?: string 
   return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
 }
 
-async function pushImage(client: Client, repository: string, tag: string, text: string): Promise<{ digest: string; manifest: string }> {
-  const blobs = [JSON.stringify({ architecture: 'amd64', os: 'linux', text }), text];
-  for (const blob of blobs) {
-    const pushed = await send(client, 'POST', `/v2/${repository}/blobs/uploads/?digest=${sha256(blob)}`, blob, { 'content-type': 'application/octet-stream' });
-    expect(pushed.status).toBe(201);
-  }
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: IMAGE_MANIFEST,
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(blobs[0]!), size: Buffer.byteLength(blobs[0]!) },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(blobs[1]!), size: Buffer.byteLength(blobs[1]!) }],
-  });
-  const put = await send(client, 'PUT', `/v2/${repository}/manifests/${tag}`, manifest, { 'content-type': IMAGE_MANIFEST });
-  expect(put.status).toBe(201);
-  return { digest: sha256(manifest), manifest };
+/** An image whose config and layer hold `text`, pushed to `url` through `client` (the worker it is pinned to). */
+async function pushImage(url: string, client: Client, repository: string, tag: string, text: string): Promise<{ digest: string; manifest: string }> {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', text }));
+  const layer = Buffer.from(text);
+  const digest = await pushTaggedImage(url, repository, { tags: [tag], config, layers: [layer], via: client });
+  return { digest, manifest: imageManifest(config, [layer]).toString() };
 }
 
 describe('stowage serve with http.workers: 2', () => {
@@ -108,10 +99,10 @@ describe('stowage serve with http.workers: 2', () => {
   it('a tag pushed or moved through one worker is pulled at its new digest through the other', async () => {
     const [a, b] = await connectionsOnTwoWorkers(server);
     try {
-      const first = await pushImage(a.client, 'shared/app', 'latest', 'first');
+      const first = await pushImage(server.url, a.client, 'shared/app', 'latest', 'first');
       const seen = await send(b.client, 'GET', '/v2/shared/app/manifests/latest', undefined, { accept: IMAGE_MANIFEST });
       expect([seen.status, seen.headers['docker-content-digest'], seen.text]).toEqual([200, first.digest, first.manifest]);
-      const second = await pushImage(a.client, 'shared/app', 'latest', 'second');
+      const second = await pushImage(server.url, a.client, 'shared/app', 'latest', 'second');
       const moved = await send(b.client, 'GET', '/v2/shared/app/manifests/latest', undefined, { accept: IMAGE_MANIFEST });
       expect([moved.status, moved.headers['docker-content-digest'], moved.text]).toEqual([200, second.digest, second.manifest]);
       expect((await send(a.client, 'DELETE', `/v2/shared/app/manifests/${second.digest}`)).status).toBe(202);

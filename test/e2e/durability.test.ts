@@ -16,12 +16,12 @@
  * A crash test (crash.test.ts) kills the process, which leaves the page cache intact; this test is what shows
  * the bytes and names were on stable storage, not only in the kernel's cache.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chunksOf, imageManifest, pushBlobChunked, pushBlobInSession, pushBlobMonolithic, pushManifestTo, sha256 } from '../support/push-by-url.js';
 import { deterministicBuffer, ensureDebianTools, freeLoopbackPort, PROJECT_ROOT, spawnServer, waitForRegistry, type ServerProcess } from '../support/index.js';
 
 const STRACE = { package: 'strace', binary: 'strace' };
@@ -203,64 +203,20 @@ interface Pushed {
   readonly size: number;
 }
 
-const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-async function pushMonolithic(url: string, content: Buffer): Promise<Pushed> {
-  const digest = sha256(content);
-  const started = await fetch(`${url}/v2/${REPOSITORY}/blobs/uploads/`, { method: 'POST' });
-  expect(started.status).toBe(202);
-  const location = new URL(started.headers.get('location')!, url);
-  location.searchParams.set('digest', digest);
-  const put = await fetch(location, { method: 'PUT', body: content, headers: { 'content-type': 'application/octet-stream' } });
-  expect(put.status).toBe(201);
-  return { digest, size: content.length };
+/** `content`, pushed by `push` (a push of push-by-url.ts, answering its status), which must be acknowledged with a 201 */
+async function acknowledged(push: Promise<number>, content: Buffer): Promise<Pushed> {
+  expect(await push).toBe(201);
+  return { digest: sha256(content), size: content.length };
 }
 
+/** POST, then the bytes in the closing PUT */
+const pushMonolithic = (url: string, content: Buffer): Promise<Pushed> => acknowledged(pushBlobInSession(url, REPOSITORY, content), content);
 /** One request: POST ?digest= with the blob as body (no upload session for a small blob). */
-async function pushInOneRequest(url: string, content: Buffer): Promise<Pushed> {
-  const digest = sha256(content);
-  const posted = await fetch(`${url}/v2/${REPOSITORY}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: content, headers: { 'content-type': 'application/octet-stream' } });
-  expect(posted.status).toBe(201);
-  return { digest, size: content.length };
-}
-
-async function pushChunked(url: string, content: Buffer, chunkSize: number): Promise<Pushed> {
-  const digest = sha256(content);
-  const started = await fetch(`${url}/v2/${REPOSITORY}/blobs/uploads/`, { method: 'POST' });
-  let location = new URL(started.headers.get('location')!, url);
-  for (let start = 0; start < content.length; start += chunkSize) {
-    const chunk = content.subarray(start, Math.min(start + chunkSize, content.length));
-    const patched = await fetch(location, {
-      method: 'PATCH',
-      body: chunk,
-      headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${start + chunk.length - 1}` },
-    });
-    expect(patched.status).toBe(202);
-    location = new URL(patched.headers.get('location')!, url);
-  }
-  location.searchParams.set('digest', digest);
-  const put = await fetch(location, { method: 'PUT' });
-  expect(put.status).toBe(201);
-  return { digest, size: content.length };
-}
-
-const IMAGE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-
-function imageManifest(config: Pushed, layer: Pushed): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: IMAGE_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer.digest, size: layer.size }],
-    }),
-  );
-}
+const pushInOneRequest = (url: string, content: Buffer): Promise<Pushed> => acknowledged(pushBlobMonolithic(url, REPOSITORY, content), content);
+const pushChunked = (url: string, content: Buffer, chunkSize: number): Promise<Pushed> => acknowledged(pushBlobChunked(url, REPOSITORY, chunksOf(content, chunkSize)), content);
 
 async function pushManifest(url: string, tag: string, content: Buffer): Promise<void> {
-  const put = await fetch(`${url}/v2/${REPOSITORY}/manifests/${tag}`, { method: 'PUT', body: content, headers: { 'content-type': IMAGE_MANIFEST } });
-  await put.arrayBuffer();
-  expect(put.status).toBe(201);
+  expect(await pushManifestTo(url, REPOSITORY, tag, content)).toBe(201);
 }
 
 /** The process strace started (the server), from /proc: strace is its parent. */
@@ -325,7 +281,7 @@ describe('pushes on the filesystem driver, traced with strace', () => {
       // a manifest under a new tag (its bytes, revision and tag folder all new), the same manifest under a second
       // new tag (revision link rewritten, bytes already there), then the first tag again (both tag links rewritten
       // in their folders); one after the other, so the n-th 201 naming the manifest answers the n-th push
-      manifest = imageManifest(small[0]!, small[1]!);
+      manifest = imageManifest(smallContents[0]!, [smallContents[1]!]);
       for (const tag of manifestPushes) await pushManifest(url, tag, manifest);
     } finally {
       // strace only detaches on SIGTERM: stop the server itself, and strace ends with it

@@ -4,16 +4,13 @@
  * of that folder (the filesystem driver keeps sorted listings while a folder is unchanged), and pages
  * followed across `last`/`n` hold every tag once, in order.
  */
-import { createHash } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getManifest, startStowageProcess, type StowageProcess } from '../support/index.js';
+import { pushTaggedImage } from '../support/push-by-url.js';
 import { settled } from '../support/settled.js';
-
-const sha256 = (content: Buffer): string => `sha256:${createHash('sha256').update(content).digest('hex')}`;
-const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 
 async function call(url: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; link?: string }> {
   const response = await request(url, { method, body, headers });
@@ -21,23 +18,13 @@ async function call(url: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', body
   return { status: response.statusCode, body: Buffer.from(await response.body.arrayBuffer()), ...(typeof link === 'string' ? { link } : {}) };
 }
 
-async function pushImage(url: string, repository: string, tags: readonly string[]): Promise<string> {
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, repository }));
-  const layer = Buffer.from(`layer of ${repository}`);
-  for (const blob of [config, layer]) {
-    expect((await call(`${url}/v2/${repository}/blobs/uploads/?digest=${sha256(blob)}`, 'POST', blob, { 'content-type': 'application/octet-stream' })).status).toBe(201);
-  }
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MANIFEST_TYPE,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
-    }),
-  );
-  for (const tag of tags) expect((await call(`${url}/v2/${repository}/manifests/${tag}`, 'PUT', manifest, { 'content-type': MANIFEST_TYPE })).status).toBe(201);
-  return sha256(manifest);
-}
+/** The image of `repository` (its config names it), under each of `tags`; its digest. */
+const pushImage = (url: string, repository: string, tags: readonly string[]): Promise<string> =>
+  pushTaggedImage(url, repository, {
+    tags,
+    config: Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, repository })),
+    layers: [Buffer.from(`layer of ${repository}`)],
+  });
 
 /** Every entry, following the Link headers from `first` (a path and query). */
 async function walk(url: string, first: string, key: 'tags' | 'repositories'): Promise<string[]> {

@@ -11,6 +11,7 @@ import { EllipticsClient } from '../../plugins/elliptics/src/protocol/client.js'
 import { keyId } from '../../plugins/elliptics/src/protocol/ids.js';
 import { parseNode } from '../../plugins/elliptics/src/options.js';
 import { deterministicBuffer } from '../support/deterministic-bytes.js';
+import { chunksOf, pushBlobChunked, sha256 } from '../support/push-by-url.js';
 import { startStowageWithDriver } from '../support/stowage.js';
 import { ellipticsDriver, quietLogger } from './context.js';
 import { EmulatorCluster } from './emulator.js';
@@ -89,26 +90,8 @@ describe('the emulator accounts for space as eblob does', () => {
 
 describe('stowage on Elliptics stores a layer in linear space', () => {
   async function pushChunked(url: string, repository: string, content: Buffer, chunkSize: number): Promise<string> {
-    const digest = `sha256:${(await import('node:crypto')).createHash('sha256').update(content).digest('hex')}`;
-    const started = await request(`${url}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
-    await started.body.dump();
-    expect(started.statusCode).toBe(202);
-    let location = new URL(String(started.headers.location), url).href;
-    for (let offset = 0; offset < content.length; offset += chunkSize) {
-      const chunk = content.subarray(offset, Math.min(offset + chunkSize, content.length));
-      const patched = await request(location, {
-        method: 'PATCH',
-        body: chunk,
-        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + chunk.length - 1}` },
-      });
-      await patched.body.dump();
-      expect(patched.statusCode).toBe(202);
-      location = new URL(String(patched.headers.location), url).href;
-    }
-    const finished = await request(`${location}${location.includes('?') ? '&' : '?'}digest=${digest}`, { method: 'PUT' });
-    await finished.body.dump();
-    expect(finished.statusCode).toBe(201);
-    return digest;
+    expect(await pushBlobChunked(url, repository, chunksOf(content, chunkSize))).toBe(201);
+    return sha256(content);
   }
 
   /** Starts an upload and sends `content` as one chunk; answers the session's URL. */

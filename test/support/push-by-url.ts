@@ -1,10 +1,12 @@
 /**
  * Pushing to a registry by its URL (a `stowage serve` process, distribution), as a client does. The
  * status-answering pushes (`pushBlobMonolithic`, `pushBlobInSession`, `pushBlobChunked`, `pushManifestTo`)
- * leave the verdict to the test; `pushBlob` and `pushImageTo` throw unless the registry took the push.
+ * leave the verdict to the test; `pushBlob`, `pushImageTo` and `pushTaggedImage` throw unless the registry took
+ * the push. `via`: the connection (an undici Client, a Pool) the requests go through, when it matters which
+ * (a test pinning a worker of `http.workers`); by default undici's global one.
  */
 import { createHash } from 'node:crypto';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 
 export const IMAGE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -13,13 +15,24 @@ const withDigest = (location: string, digest: string): string => `${location}${l
 
 /** A monolithic blob push (POST ?digest=); resolves with the status. */
 export async function pushBlobMonolithic(url: string, repository: string, blob: Uint8Array): Promise<number> {
+  return (await pushBlobAnswered(url, repository, blob)).status;
+}
+
+/** A monolithic blob push (POST ?digest=); resolves with the status and the body of the answer (a refusal's error JSON). */
+export async function pushBlobAnswered(url: string, repository: string, blob: Uint8Array): Promise<{ status: number; body: string }> {
   const answer = await request(`${url}/v2/${repository}/blobs/uploads/?digest=${sha256(blob)}`, {
     method: 'POST',
     body: blob,
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) },
   });
-  await answer.body.dump();
-  return answer.statusCode;
+  return { status: answer.statusCode, body: await answer.body.text() };
+}
+
+/** `content` cut into chunks of `size` bytes (the last one shorter), for `pushBlobChunked`. */
+export function chunksOf(content: Uint8Array, size: number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let offset = 0; offset < content.length; offset += size) chunks.push(content.subarray(offset, Math.min(offset + size, content.length)));
+  return chunks;
 }
 
 /** A blob pushed in a session: POST, then the bytes in the closing PUT; resolves with the closing status. */
@@ -61,12 +74,18 @@ export async function pushBlobChunked(url: string, repository: string, chunks: r
  * A blob pushed in one POST; a registry that opens a session instead (202, as distribution 2.8 does) gets the
  * bytes in the closing PUT, as clients fall back. Throws unless the blob was taken.
  */
-export async function pushBlob(url: string, repository: string, bytes: Uint8Array): Promise<{ digest: string; size: number }> {
+export async function pushBlob(url: string, repository: string, bytes: Uint8Array, via?: Dispatcher): Promise<{ digest: string; size: number }> {
   const digest = sha256(bytes);
-  const answer = await request(`${url}/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+  const through = via ? { dispatcher: via } : {};
+  const answer = await request(`${url}/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' }, ...through });
   await answer.body.dump();
   if (answer.statusCode === 202) {
-    const closing = await request(withDigest(new URL(String(answer.headers.location), url).toString(), digest), { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+    const closing = await request(withDigest(new URL(String(answer.headers.location), url).toString(), digest), {
+      method: 'PUT',
+      body: bytes,
+      headers: { 'content-type': 'application/octet-stream' },
+      ...through,
+    });
     await closing.body.dump();
     if (closing.statusCode !== 201) throw new Error(`push of a blob to ${repository}: ${closing.statusCode} closing the upload`);
   } else if (answer.statusCode !== 201) {
@@ -76,8 +95,8 @@ export async function pushBlob(url: string, repository: string, bytes: Uint8Arra
 }
 
 /** A manifest PUT of `manifest` under `reference`; resolves with the status. */
-export async function pushManifestTo(url: string, repository: string, reference: string, manifest: Uint8Array, mediaType = IMAGE_MANIFEST): Promise<number> {
-  const answer = await request(`${url}/v2/${repository}/manifests/${reference}`, { method: 'PUT', body: manifest, headers: { 'content-type': mediaType } });
+export async function pushManifestTo(url: string, repository: string, reference: string, manifest: Uint8Array, mediaType = IMAGE_MANIFEST, via?: Dispatcher): Promise<number> {
+  const answer = await request(`${url}/v2/${repository}/manifests/${reference}`, { method: 'PUT', body: manifest, headers: { 'content-type': mediaType }, ...(via ? { dispatcher: via } : {}) });
   await answer.body.dump();
   return answer.statusCode;
 }
@@ -108,11 +127,20 @@ export async function pushImageTo(
   layerText = `layer of ${repository}:${tag}`,
 ): Promise<string> {
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels }, tag }));
-  const layer = Buffer.from(layerText);
-  await pushBlob(url, repository, config);
-  await pushBlob(url, repository, layer);
-  const manifest = imageManifest(config, [layer], annotations);
-  const status = await pushManifestTo(url, repository, tag, manifest);
-  if (status !== 201) throw new Error(`push of ${repository}:${tag}: ${status}`);
+  return pushTaggedImage(url, repository, { tags: [tag], config, layers: [Buffer.from(layerText)], annotations });
+}
+
+/** An image of `config` and `layers` (pushed first) under each of `tags`, one manifest for all; its digest. */
+export async function pushTaggedImage(
+  url: string,
+  repository: string,
+  image: { readonly tags: readonly string[]; readonly config: Uint8Array; readonly layers: readonly Uint8Array[]; readonly annotations?: Record<string, string>; readonly via?: Dispatcher },
+): Promise<string> {
+  for (const blob of [image.config, ...image.layers]) await pushBlob(url, repository, blob, image.via);
+  const manifest = imageManifest(image.config, image.layers, image.annotations);
+  for (const tag of image.tags) {
+    const status = await pushManifestTo(url, repository, tag, manifest, IMAGE_MANIFEST, image.via);
+    if (status !== 201) throw new Error(`push of ${repository}:${tag}: ${status}`);
+  }
   return sha256(manifest);
 }

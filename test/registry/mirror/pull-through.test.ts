@@ -16,6 +16,7 @@ import { silentLogger } from '../../../src/registry/logger.js';
 import { runSync } from '../../../src/registry/mirror/sync.js';
 import { garbageCollectWithDistribution, startDistribution } from '../../support/distribution.js';
 import { buildImageLayout, readLayout } from '../../support/oci-layout.js';
+import { imageManifest, pushBlobAnswered, pushManifestTo } from '../../support/push-by-url.js';
 import { dockerRef, ociRef } from '../../support/skopeo.js';
 import { createFilesystemDriver } from '../../support/stowage.js';
 import { startPopulatedUpstream, type PopulatedUpstream } from './support.js';
@@ -274,26 +275,15 @@ describe('pull-through mirroring of distribution 2.8 with htpasswd', () => {
   });
 });
 
-/** pushes a one-layer image to `repository:tag` over plain HTTP; the statuses of the blob and manifest pushes */
+/** pushes a one-layer image to `repository:tag` over plain HTTP; the statuses of the blob and manifest pushes, and the body of a refused blob push */
 async function push(url: string, repository: string, tag: string): Promise<{ blob: number; manifest: number; body: string }> {
   const layer = Buffer.from(`layer of ${repository}`);
   const config = Buffer.from('{}');
-  let blobStatus = 0;
-  let body = '';
   for (const blob of [layer, config]) {
-    const response = await request(`${url}/v2/${repository}/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob, headers: { 'content-type': 'application/octet-stream' } });
-    blobStatus = response.statusCode;
-    body = await response.body.text();
-    if (blobStatus !== 201) return { blob: blobStatus, manifest: 0, body };
+    const answer = await pushBlobAnswered(url, repository, blob);
+    if (answer.status !== 201) return { blob: answer.status, manifest: 0, body: answer.body };
   }
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
-  });
-  const put = await request(`${url}/v2/${repository}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
-  return { blob: blobStatus, manifest: put.statusCode, body: await put.body.text() };
+  return { blob: 201, manifest: await pushManifestTo(url, repository, tag, imageManifest(config, [layer])), body: '' };
 }
 
 describe('mirrored and local namespaces, tag ttls, and an upstream that fails', () => {
