@@ -3,7 +3,7 @@
  * streamed body), end-6 (closing PUT ?digest=), end-13 (GET status) and DELETE (cancel).
  */
 import type { IncomingMessage } from 'node:http';
-import { isValidName, RegistryError, type UploadStatus } from '../registry/index.js';
+import { disposablePieces, isValidName, RegistryError, type UploadStatus } from '../registry/index.js';
 import { location, query, sendEmpty, type Handler, type RequestContext } from './context.js';
 import { HttpError } from './errors.js';
 import { contentLength, parseContentRange } from './ranges.js';
@@ -28,7 +28,8 @@ function sendBlobCreated(ctx: RequestContext, digest: string): void {
   });
 }
 
-const requestBody = (req: IncomingMessage): AsyncIterable<Uint8Array> => req as AsyncIterable<Uint8Array>;
+/** A request's body: its pieces are the parser's fresh copies, which nothing else holds, so an upload may free each once read. */
+const requestBody = (req: IncomingMessage): AsyncIterable<Uint8Array> => disposablePieces(req as AsyncIterable<Uint8Array>);
 
 export const startUpload: Handler = async (ctx) => {
   const { registry, name, req } = ctx;

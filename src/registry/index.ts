@@ -42,6 +42,7 @@ export type { GcOptions, GcProgress, GcPhase, GcReport, RemovedBlob, RemovedMani
 export type { ChunkRange, UploadStatus } from './uploads.js';
 export { MAX_MANIFEST_SIZE } from './manifests.js';
 export { checkName, isValidName } from './names.js';
+export { disposablePieces } from './disposable-pieces.js';
 
 export interface RegistryOptions {
   readonly driver: StorageDriver;

@@ -5,6 +5,7 @@
  * to, committed, moved and its folder synced. A larger body goes on as a stream: what was read so far, then
  * the rest, so memory stays bounded by `limit` per request whatever the blob's size.
  */
+import { disposableLike } from './disposable-pieces.js';
 
 /** Bodies up to this size are read into memory and stored with one putContent. */
 export const SMALL_BLOB_BYTES = 64 * 1024;
@@ -27,7 +28,7 @@ export async function readSmallBody(body: AsyncIterable<Uint8Array>, limit: numb
     if (next.done) return { small: true, bytes: Buffer.concat(head, size) };
     head.push(next.value);
     size += next.value.length;
-    if (size > limit) return { small: false, body: continued(head, iterator) };
+    if (size > limit) return { small: false, body: disposableLike(body, continued(head, iterator)) };
   }
 }
 

@@ -13,9 +13,13 @@
  * The batches come from one pool shared by all uploads (buffer-pool.ts): an upload holds one only while it
  * has bytes to write, so memory stays bounded however many uploads run, and an upload whose client stalls
  * holds none once what it sent is written.
+ *
+ * A piece of a body marked by its owner (a request's, disposable-pieces.ts) is freed as soon as it is copied:
+ * left to the garbage collector, the pieces' external memory started full mark-compacts (docs/bench.md).
  */
 import type { FileWriter } from '../storage/driver.js';
 import { BufferPool } from './buffer-pool.js';
+import { disposePiece, hasDisposablePieces } from './disposable-pieces.js';
 
 /** Bytes per writer call. */
 export const UPLOAD_BATCH_SIZE = 256 * 1024;
@@ -50,6 +54,7 @@ export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWri
   let writeFailure: { readonly error: unknown } | undefined;
   /** whether the loop is waiting for the body's next piece (a returning write then sends what is filled) */
   let awaitingBody = false;
+  const freePieces = hasDisposablePieces(body);
 
   /**
    * Sends the filled part of the batch to the writer and the observer side by side; only when no write is
@@ -110,6 +115,8 @@ export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWri
           send();
         }
       }
+      // its bytes are in the batch: nothing reads the piece again
+      if (freePieces) disposePiece(piece);
       sendIfIdle();
       awaitingBody = true;
     }
