@@ -13,7 +13,8 @@
  * alone, a change that leaves the change time as it was shows it at once. When every change leaves a later
  * time and the 16 took less than 1 ms (less than the shortest possible tick, so the coarse clock moved at
  * most once among them), the times are multigrain. Otherwise the tick is measured: the smallest step between
- * the distinct times successive changes leave.
+ * the distinct times successive changes leave. The driver probes once, at its first listing or stamp: well
+ * under a millisecond with multigrain times, up to about four ticks (40 ms at most) of writes otherwise.
  */
 import { closeSync, fstatSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
