@@ -13,7 +13,13 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import type { BlobBody, ReadAt } from '../registry/index.js';
-import { BUFFERS_PER_RESPONSE, copyBuffersFor } from './copy-buffers.js';
+import { BUFFERS_PER_RESPONSE, copyBuffersFor, SMALL_COPY_CHUNK_SIZE } from './copy-buffers.js';
+
+/**
+ * A response's first read is at most this long, so its first bytes leave sooner: the socket sends them while the
+ * next (4 MiB) chunk is read (a 4 MiB first read delayed the first body bytes of 10 MB pulls, docs/bench.md).
+ */
+const FIRST_READ_SIZE = SMALL_COPY_CHUNK_SIZE;
 
 /**
  * Sends `length` bytes of `body`, the blob read from byte `start`, then ends the response. `partial`: a
@@ -59,7 +65,7 @@ async function copyByPosition(res: ServerResponse, readAt: ReadAt, start: number
       const buffer = buffers.take();
       let bytesRead: number;
       try {
-        bytesRead = await readAt(buffer, Math.min(buffer.length, end - position), position);
+        bytesRead = await readAt(buffer, Math.min(position === start ? FIRST_READ_SIZE : buffer.length, end - position), position);
       } catch (err) {
         buffers.giveBack(buffer);
         throw err;

@@ -140,7 +140,7 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
     expect(Buffer.compare(again.body, big)).toBe(0);
   });
 
-  it('reads a body over 1 MiB in 4 MiB chunks and a body of at most 1 MiB in 1 MiB chunks', async () => {
+  it('reads a body over 1 MiB in 4 MiB chunks after a first 1 MiB read, and a body of at most 1 MiB in 1 MiB chunks', async () => {
     const small = bytes('small', SMALL_COPY_CHUNK_SIZE);
     const smallDigest = await pushBlob(registry, 'positional/repo', small);
     for (const [digest, content, chunk] of [
@@ -150,7 +150,7 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
       const response = await registry.send('GET', `/v2/positional/repo/blobs/${digest}`);
       expect(Buffer.compare(response.body, content)).toBe(0);
       const lengths = driver.readLengths.at(-1)!;
-      expect(lengths[0]).toBe(Math.min(chunk, content.length));
+      expect(lengths[0]).toBe(SMALL_COPY_CHUNK_SIZE);
       expect(Math.max(...lengths)).toBe(Math.min(chunk, content.length));
     }
   });
@@ -159,7 +159,7 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
   async function heldPulls(
     count: number,
     signal?: AbortSignal,
-  ): Promise<{ release: () => void; responses: Promise<Awaited<ReturnType<typeof request>>>[]; firstReads: () => number[]; streams: () => Readable[] }> {
+  ): Promise<{ release: () => void; responses: Promise<Awaited<ReturnType<typeof request>>>[]; largestReads: () => number[]; streams: () => Readable[] }> {
     let release!: () => void;
     driver.gate = new Promise<void>((resolve) => (release = resolve));
     const readers = driver.readLengths.length;
@@ -173,7 +173,7 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
         release();
       },
       responses,
-      firstReads: () => driver.readLengths.slice(readers).map((lengths) => lengths[0]!),
+      largestReads: () => driver.readLengths.slice(readers).map((lengths) => Math.max(...lengths)),
       streams: () => driver.streams.slice(streams),
     };
   }
@@ -183,8 +183,8 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
     pulls.release();
     const bodies = await Promise.all(pulls.responses.map(async (response) => Buffer.from(await (await response).body.arrayBuffer())));
     for (const body of bodies) expect(Buffer.compare(body, big)).toBe(0);
-    const firstReads = pulls.firstReads().sort((a, b) => a - b);
-    expect(firstReads).toEqual([...Array<number>(2).fill(SMALL_COPY_CHUNK_SIZE), ...Array<number>(LARGE_RESPONSES).fill(COPY_CHUNK_SIZE)]);
+    const largestReads = pulls.largestReads().sort((a, b) => a - b);
+    expect(largestReads).toEqual([...Array<number>(2).fill(SMALL_COPY_CHUNK_SIZE), ...Array<number>(LARGE_RESPONSES).fill(COPY_CHUNK_SIZE)]);
   });
 
   it('gives the 4 MiB buffers back when clients go away mid-pull: the next pull copies in 4 MiB chunks again', async () => {
@@ -196,7 +196,7 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
     await expect.poll(() => pulls.streams().filter((stream) => stream.closed).length).toBe(LARGE_RESPONSES + 2);
     const again = await registry.send('GET', `/v2/positional/repo/blobs/${bigDigest}`);
     expect(Buffer.compare(again.body, big)).toBe(0);
-    expect(driver.readLengths.at(-1)![0]).toBe(COPY_CHUNK_SIZE);
+    expect(Math.max(...driver.readLengths.at(-1)!)).toBe(COPY_CHUNK_SIZE);
   });
 
   it.each(['error', 'eof'] as const)('cuts the connection when READ_AT fails (%s) after the headers went out', async (how) => {
