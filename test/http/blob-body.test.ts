@@ -160,18 +160,26 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
     count: number,
     signal?: AbortSignal,
   ): Promise<{ release: () => void; responses: Promise<Awaited<ReturnType<typeof request>>>[]; largestReads: () => number[]; streams: () => Readable[] }> {
-    let release!: () => void;
-    driver.gate = new Promise<void>((resolve) => (release = resolve));
+    let open!: () => void;
+    driver.gate = new Promise<void>((resolve) => (open = resolve));
+    const release = (): void => {
+      driver.gate = undefined;
+      open();
+    };
     const readers = driver.readLengths.length;
     const streams = driver.streams.length;
     const calls = driver.readAtCalls;
     const responses = Array.from({ length: count }, () => request(`${registry.url}/v2/positional/repo/blobs/${bigDigest}`, { signal }));
-    await expect.poll(() => driver.readAtCalls - calls).toBe(count);
+    try {
+      await expect.poll(() => driver.readAtCalls - calls, { timeout: 30_000 }).toBe(count);
+    } catch (err) {
+      // the pulls must not stay held into the next tests
+      release();
+      await Promise.allSettled(responses.map(async (response) => (await response).body.dump()));
+      throw err;
+    }
     return {
-      release: () => {
-        driver.gate = undefined;
-        release();
-      },
+      release,
       responses,
       largestReads: () => driver.readLengths.slice(readers).map((lengths) => Math.max(...lengths)),
       streams: () => driver.streams.slice(streams),
@@ -193,7 +201,7 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
     controller.abort();
     await Promise.allSettled(pulls.responses);
     pulls.release();
-    await expect.poll(() => pulls.streams().filter((stream) => stream.closed).length).toBe(LARGE_RESPONSES + 2);
+    await expect.poll(() => pulls.streams().filter((stream) => stream.closed).length, { timeout: 30_000 }).toBe(LARGE_RESPONSES + 2);
     const again = await registry.send('GET', `/v2/positional/repo/blobs/${bigDigest}`);
     expect(Buffer.compare(again.body, big)).toBe(0);
     expect(Math.max(...driver.readLengths.at(-1)!)).toBe(COPY_CHUNK_SIZE);
@@ -302,7 +310,7 @@ describe('blob GETs from the filesystem driver (positional reads from the file)'
     });
     await Promise.all(pulls);
     controller.abort();
-    await expect.poll(() => descriptorsUnder(root)).toEqual([]);
+    await expect.poll(() => descriptorsUnder(root), { timeout: 30_000 }).toEqual([]);
     const again = await registry.send('GET', `/v2/fs/repo/blobs/${digest}`);
     expect(Buffer.compare(again.body, content)).toBe(0);
   });
