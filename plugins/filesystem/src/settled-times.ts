@@ -13,6 +13,9 @@
  *   later than S - tick, so T tells it apart when T is older than S - tick. A margin covers a tick measured
  *   a little short and the stat's start read in whole ms: T must be older than 2 ticks + 1 ms;
  * - times in whole seconds (ext3, FAT, some network filesystems) get 2 s.
+ * What was read while T was not settled cannot be kept provisionally and confirmed by a later stat showing T
+ * again: a change made after the read began, within the same tick, leaves T as it was, so no later stat can
+ * tell it apart; only a read begun after T settled (a stat taken later) can be kept.
  * When the filesystem's stamping is unknown (the probe could not run) T must be 100 ms old, more than any
  * tick. This assumes the filesystem stamps from this host's clock (network filesystems are not trusted at
  * all: local-filesystem.ts) and that the clock is not stepped back by more than the margin.
