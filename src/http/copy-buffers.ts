@@ -8,8 +8,9 @@
  * each hold 4 MiB.
  *
  * Memory stays bounded whatever the number of pulls: at most LARGE_RESPONSES responses copy through 4 MiB buffers
- * at a time (two buffers each: 64 MiB); the responses beyond them copy through 1 MiB buffers. Idle, at most
- * 2 x 4 MiB + 8 x 1 MiB of spares are kept.
+ * at a time (two buffers each: 64 MiB); the responses beyond them copy through 1 MiB buffers. Spares kept: at most
+ * 8 x 1 MiB, and 2 x 4 MiB until no large pull has run for LARGE_SPARES_IDLE_MS (back-to-back pulls reuse them; an
+ * idle registry does not hold 8 MiB for the next one).
  */
 
 const MiB = 1024 * 1024;
@@ -23,9 +24,12 @@ export const BUFFERS_PER_RESPONSE = 2;
 /** Responses that may copy through COPY_CHUNK_SIZE buffers at the same time. */
 export const LARGE_RESPONSES = 8;
 
+/** How long the 4 MiB spares outlive the last large response. */
+export const LARGE_SPARES_IDLE_MS = 5_000;
+
 /** Buffers of one size, kept for reuse once the socket has written them. */
 class BufferPool {
-  private readonly spare: Buffer[] = [];
+  private spare: Buffer[] = [];
 
   constructor(
     readonly size: number,
@@ -40,11 +44,17 @@ class BufferPool {
   giveBack(buffer: Buffer): void {
     if (this.spare.length < this.maxSpare) this.spare.push(buffer);
   }
+
+  /** Lets the spares go to the garbage collector. */
+  drop(): void {
+    this.spare = [];
+  }
 }
 
 const large = new BufferPool(COPY_CHUNK_SIZE, BUFFERS_PER_RESPONSE);
 const small = new BufferPool(SMALL_COPY_CHUNK_SIZE, 8);
 let largeResponses = 0;
+let dropLargeSpares: NodeJS.Timeout | undefined;
 
 /** The buffers one response copies through; `release` once the response is over (whatever its outcome). */
 export interface CopyBuffers {
@@ -57,6 +67,7 @@ export interface CopyBuffers {
 export function copyBuffersFor(length: number): CopyBuffers {
   if (length <= SMALL_COPY_CHUNK_SIZE || largeResponses >= LARGE_RESPONSES) return { take: () => small.take(), giveBack: (b) => small.giveBack(b), release: () => {} };
   largeResponses++;
+  clearTimeout(dropLargeSpares);
   let released = false;
   return {
     take: () => large.take(),
@@ -64,7 +75,9 @@ export function copyBuffersFor(length: number): CopyBuffers {
     release: () => {
       if (released) return;
       released = true;
-      largeResponses--;
+      if (--largeResponses > 0) return;
+      // unref: an idle registry's timer does not keep a stopping process alive
+      dropLargeSpares = setTimeout(() => large.drop(), LARGE_SPARES_IDLE_MS).unref();
     },
   };
 }
