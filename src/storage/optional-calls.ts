@@ -108,7 +108,11 @@ export class OptionalCallInvocation<Result> {
     private readonly spec: ErasedSpec,
     /** the arguments the caller passed */
     readonly args: readonly unknown[],
-    private readonly inner: (args: readonly unknown[]) => Result,
+    /** the inner driver (or writer) whose call runs; with a fallback, the wrapper the fallback runs on */
+    private readonly target: object,
+    private readonly call: (...args: unknown[]) => Result,
+    /** `call` is the contract's fallback, which takes the driver first */
+    private readonly isFallback: boolean,
   ) {}
 
   /** the operation metrics count it under */
@@ -153,14 +157,15 @@ export class OptionalCallInvocation<Result> {
 
   /** runs the wrapped call (the inner driver's, or the fallback) with the caller's arguments, or with `args` */
   proceed(args: readonly unknown[] = this.args): Result {
-    return this.inner(args);
+    return this.isFallback ? this.call(this.target, ...args) : this.call.apply(this.target, args as unknown[]);
   }
 
   /** runs the wrapped call with `signal` in place of the caller's (an async call's last parameter) */
   proceedWithSignal(signal: AbortSignal | undefined): Result {
     const args = this.args.slice(0, this.spec.parameters - 1);
     while (args.length < this.spec.parameters - 1) args.push(undefined);
-    return this.inner([...args, signal]);
+    args.push(signal);
+    return this.proceed(args);
   }
 }
 
@@ -169,35 +174,45 @@ export class OptionalCallInvocation<Result> {
  * driver's own function, bound to it).
  */
 export interface OptionalCallWrapping {
-  async?(call: OptionalCallInvocation<Promise<unknown>>): Promise<unknown>;
-  sync?(call: OptionalCallInvocation<unknown>): unknown;
-  release?(call: OptionalCallInvocation<Promise<unknown>>): Promise<unknown>;
+  /** `self`: the object the member was called on (the wrapper, or an object whose prototype holds the member) */
+  async?(call: OptionalCallInvocation<Promise<unknown>>, self: unknown): Promise<unknown>;
+  sync?(call: OptionalCallInvocation<unknown>, self: unknown): unknown;
+  release?(call: OptionalCallInvocation<Promise<unknown>>, self: unknown): Promise<unknown>;
 }
 
-function optionalMembers(inner: object, table: Readonly<Record<string, ErasedSpec>>, wrapping: OptionalCallWrapping, fallbacksOn: object | undefined): Record<string, unknown> {
+type SpecEntries = readonly (readonly [string, ErasedSpec])[];
+type AnyCall = (...args: unknown[]) => unknown;
+
+/** Kept lean: the caches build their members for every request, one closure per member offered. */
+function optionalMembers(inner: object, entries: SpecEntries, wrapping: OptionalCallWrapping, fallbacksOn: object | undefined): Record<string, unknown> {
   const own = inner as Readonly<Record<string, unknown>>;
   const members: Record<string, unknown> = {};
-  for (const name of Object.keys(table)) {
-    const spec = table[name]!;
-    const call = own[name];
-    let run: (args: readonly unknown[]) => unknown;
-    if (typeof call === 'function' && (spec.together ?? []).every((partner) => typeof own[partner] === 'function')) {
-      run = (args) => (call as (...args: unknown[]) => unknown).apply(inner, args as unknown[]);
-      if (!wrapping[spec.runs]) {
-        members[name] = call.bind(inner);
-        continue;
-      }
+  for (const [name, spec] of entries) {
+    const ownCall = own[name];
+    let offered = typeof ownCall === 'function';
+    if (offered && spec.together) for (const partner of spec.together) offered &&= typeof own[partner] === 'function';
+    const around = wrapping[spec.runs] as ((invocation: OptionalCallInvocation<unknown>, self: unknown) => unknown) | undefined;
+    if (offered) {
+      const call = ownCall as AnyCall;
+      members[name] = around
+        ? function (this: unknown, ...args: unknown[]) {
+            return around(new OptionalCallInvocation(name, spec, args, inner, call, false), this);
+          }
+        : call.bind(inner);
     } else if (fallbacksOn !== undefined && spec.fallback) {
-      const fallback = spec.fallback;
-      run = (args) => fallback(fallbacksOn, ...args);
-    } else {
-      continue;
+      const fallback = spec.fallback as AnyCall;
+      members[name] = around
+        ? function (this: unknown, ...args: unknown[]) {
+            return around(new OptionalCallInvocation(name, spec, args, fallbacksOn, fallback, true), this);
+          }
+        : (...args: unknown[]) => fallback(fallbacksOn, ...args);
     }
-    const around = wrapping[spec.runs] as ((invocation: OptionalCallInvocation<unknown>) => unknown) | undefined;
-    members[name] = around ? (...args: unknown[]) => around(new OptionalCallInvocation(name, spec, args, run)) : (...args: unknown[]) => run(args);
   }
   return members;
 }
+
+const DRIVER_ENTRIES: SpecEntries = Object.entries(OPTIONAL_DRIVER_CALLS as unknown as Record<string, ErasedSpec>);
+const WRITER_ENTRIES: SpecEntries = Object.entries(OPTIONAL_WRITER_CALLS as unknown as Record<string, ErasedSpec>);
 
 /** The optional calls of the driver contract. */
 export const OPTIONAL_DRIVER_CALL_NAMES = Object.keys(OPTIONAL_DRIVER_CALLS) as readonly OptionalDriverCallName[];
@@ -212,12 +227,12 @@ export function optionalDriverCalls(
   wrapping: OptionalCallWrapping,
   fallbacksOn?: StorageDriver,
 ): Partial<Pick<StorageDriver, OptionalDriverCallName>> {
-  return optionalMembers(inner, OPTIONAL_DRIVER_CALLS as unknown as Record<string, ErasedSpec>, wrapping, fallbacksOn) as Partial<Pick<StorageDriver, OptionalDriverCallName>>;
+  return optionalMembers(inner, DRIVER_ENTRIES, wrapping, fallbacksOn) as Partial<Pick<StorageDriver, OptionalDriverCallName>>;
 }
 
 /** `optionalDriverCalls` for a writer's optional calls. */
 export function optionalWriterCalls(inner: FileWriter, wrapping: OptionalCallWrapping): Partial<Pick<FileWriter, OptionalWriterCallName>> {
-  return optionalMembers(inner, OPTIONAL_WRITER_CALLS as unknown as Record<string, ErasedSpec>, wrapping, undefined) as Partial<Pick<FileWriter, OptionalWriterCallName>>;
+  return optionalMembers(inner, WRITER_ENTRIES, wrapping, undefined) as Partial<Pick<FileWriter, OptionalWriterCallName>>;
 }
 
 /** The optional calls stowage can do without the driver's help: those the table gives a fallback. */

@@ -8,23 +8,60 @@
 import type { FileWriter, StorageDriver } from './driver.js';
 import { optionalDriverCalls, optionalWriterCalls, type OptionalCallWrapping } from './optional-calls.js';
 
+/** One request's view: its signal, and every method on a prototype all views of one driver share. */
+interface SignalledView extends StorageDriver {
+  signalOf: () => AbortSignal;
+}
+
 export function withSignal(driver: StorageDriver, signal: AbortSignal | (() => AbortSignal) | undefined): StorageDriver {
   if (!signal) return driver;
-  const signalOf = typeof signal === 'function' ? signal : () => signal;
-  const bound: StorageDriver = {
+  // a view per request costs one small object: the methods are built once per driver, not per request
+  const view = Object.create(viewPrototypeOf(driver)) as SignalledView;
+  view.signalOf = typeof signal === 'function' ? signal : () => signal;
+  return view;
+}
+
+const viewPrototypes = new WeakMap<StorageDriver, StorageDriver>();
+
+/** the methods of every view of `driver`, each taking the signal of the view it is called on */
+function viewPrototypeOf(driver: StorageDriver): StorageDriver {
+  const known = viewPrototypes.get(driver);
+  if (known) return known;
+  const signalOf = (view: unknown): AbortSignal => (view as SignalledView).signalOf();
+  const prototype: StorageDriver = {
     name: driver.name,
-    getContent: (path) => driver.getContent(path, signalOf()),
-    putContent: (path, content) => driver.putContent(path, content, signalOf()),
-    reader: (path, offset) => driver.reader(path, offset, signalOf()),
-    writer: async (path, append) => writerWithSignal(await driver.writer(path, append, signalOf()), signalOf()),
-    uploadSize: (path) => driver.uploadSize(path, signalOf()),
-    stat: (path) => driver.stat(path, signalOf()),
-    list: (path) => driver.list(path, signalOf()),
-    move: (sourcePath, destPath) => driver.move(sourcePath, destPath, signalOf()),
-    delete: (path) => driver.delete(path, signalOf()),
+    getContent(path) {
+      return driver.getContent(path, signalOf(this));
+    },
+    putContent(path, content) {
+      return driver.putContent(path, content, signalOf(this));
+    },
+    reader(path, offset) {
+      return driver.reader(path, offset, signalOf(this));
+    },
+    async writer(path, append) {
+      const signal = signalOf(this);
+      return writerWithSignal(await driver.writer(path, append, signal), signal);
+    },
+    uploadSize(path) {
+      return driver.uploadSize(path, signalOf(this));
+    },
+    stat(path) {
+      return driver.stat(path, signalOf(this));
+    },
+    list(path) {
+      return driver.list(path, signalOf(this));
+    },
+    move(sourcePath, destPath) {
+      return driver.move(sourcePath, destPath, signalOf(this));
+    },
+    delete(path) {
+      return driver.delete(path, signalOf(this));
+    },
+    ...optionalDriverCalls(driver, requestSignalled(signalOf)),
   };
-  Object.assign(bound, optionalDriverCalls(driver, requestSignalled(signalOf)));
-  return bound;
+  viewPrototypes.set(driver, prototype);
+  return prototype;
 }
 
 /**
@@ -44,7 +81,10 @@ function writerWithSignal(writer: FileWriter, signal: AbortSignal): FileWriter {
   };
 }
 
-/** An async call gets the request's signal, except one that settles what a writer holds; sync calls and close have none. */
-function requestSignalled(signalOf: () => AbortSignal): OptionalCallWrapping {
-  return { async: (call) => (call.settles ? call.proceed() : call.proceedWithSignal(signalOf())) };
+/**
+ * An async call gets the request's signal (of the view it is called on), except one that settles what a writer
+ * holds; sync calls and close have none.
+ */
+function requestSignalled(signalOf: (view: unknown) => AbortSignal): OptionalCallWrapping {
+  return { async: (call, view) => (call.settles ? call.proceed() : call.proceedWithSignal(signalOf(view))) };
 }
