@@ -90,7 +90,7 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
     expect(driver.readAtCalls - before.readAt).toBeGreaterThan(5);
     expect(driver.opened - before.opened).toBe(1);
     expect(driver.streams.at(-1)!.readableDidRead).toBe(false);
-    await expect.poll(() => driver.destroyed - before.destroyed).toBe(1);
+    await expect.poll(() => driver.destroyed - before.destroyed, { timeout: 30_000 }).toBe(1);
   });
 
   it('serves ranges that start and end inside chunks, across chunk boundaries', async () => {
@@ -132,7 +132,7 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
         })(),
       ).rejects.toThrow();
       expect(received).toBeLessThan(big.length);
-      await expect.poll(() => driver.destroyed - destroyed).toBe(1);
+      await expect.poll(() => driver.destroyed - destroyed, { timeout: 30_000 }).toBe(1);
     } finally {
       driver.delayMs = 0;
     }
@@ -214,7 +214,7 @@ describe('blob GETs through the driver stream READ_AT (reused buffers)', () => {
       const response = await request(`${registry.url}/v2/positional/repo/blobs/${bigDigest}`);
       expect(response.statusCode).toBe(200);
       await expect(response.body.arrayBuffer()).rejects.toThrow();
-      await expect.poll(() => driver.destroyed - destroyed).toBe(1);
+      await expect.poll(() => driver.destroyed - destroyed, { timeout: 30_000 }).toBe(1);
     } finally {
       driver.failFrom = undefined;
     }
