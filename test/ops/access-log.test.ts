@@ -74,6 +74,25 @@ describe('the access log', () => {
     expect(accessLines()[0]!.access.client).toBe('127.0.0.1');
   });
 
+  it('is written whole at a level below info, and skipped at a level above it', async () => {
+    // the hook builds no record when the logger's level hides info: a level that shows info must still get all of it
+    const url = await serve('debug', ['log: { level: debug }']);
+    const answer = await request(`${url}/v2/logs/app/tags/list`, { headers: { 'user-agent': 'debug-test/1' } });
+    await answer.body.dump();
+    await eventually('an access line', async () => accessLines().length >= 1);
+    const line = accessLines()[0]!;
+    expect(line.level).toBe(30);
+    expect(Object.keys(line.access).sort()).toEqual(['bytesIn', 'bytesOut', 'client', 'durationMs', 'method', 'repository', 'requestId', 'route', 'status', 'userAgent']);
+    expect(line.access).toMatchObject({ method: 'GET', route: '/v2/<name>/tags/list', repository: 'logs/app', status: 404, bytesIn: 0, client: '127.0.0.1', userAgent: 'debug-test/1', requestId: answer.headers['x-request-id'] });
+    expect(line.access.bytesOut).toBeGreaterThan(0);
+    await server!.close();
+
+    const hidden = await serve('warn', ['log: { level: warn }']);
+    for (let i = 0; i < 3; i++) await (await request(`${hidden}/v2/`)).body.dump();
+    await server!.close();
+    expect(server!.output()).not.toMatch(/"access"/);
+  });
+
   it('log.formatter text prints one readable line per request; log.accesslog.disabled prints none', async () => {
     const url = await serve('text', ['log:', '  formatter: text']);
     const answer = await request(`${url}/v2/_catalog`, { headers: { 'user-agent': 'text-test' } });
