@@ -41,23 +41,37 @@ export interface UploadHasher {
 
 /** Hashes on the calling thread (the small-body path, and a process configured to stay on one thread). */
 export const inlineHasher: UploadHasher = {
-  open(algorithm) {
-    const digester = new Digester(algorithm);
-    return {
-      algorithm,
-      get size() {
-        return digester.size;
-      },
-      lost: false,
-      update(bytes) {
-        digester.update(bytes);
-        return undefined;
-      },
-      digest: async () => digester.digest(),
-      dispose: () => undefined,
-    };
-  },
+  open: (algorithm) => new InlineHash(algorithm),
 };
+
+/**
+ * A class, so that `size` is a getter on its prototype: an object literal with a getter, made per upload, got a
+ * hidden class of its own and kept its closure (the digester) alive through young-generation collections until
+ * the next mark-compact (docs/bench.md, "Manifest GET tail, fourth pass").
+ */
+class InlineHash implements UploadHash {
+  readonly lost = false;
+  private readonly digester: Digester;
+
+  constructor(readonly algorithm: DigestAlgorithm) {
+    this.digester = new Digester(algorithm);
+  }
+
+  get size(): number {
+    return this.digester.size;
+  }
+
+  update(bytes: Uint8Array): undefined {
+    this.digester.update(bytes);
+    return undefined;
+  }
+
+  async digest(): Promise<string> {
+    return this.digester.digest();
+  }
+
+  dispose(): void {}
+}
 
 /**
  * The worker's program, evaluated as CommonJS: plain JavaScript rather than a compiled file beside this one,
