@@ -1,11 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+/**
+ * Two stowage processes sharing one redis cache and one storage. The storage is a bucket (the alioss driver on
+ * the OSS emulator): the redis tag cache is what answers a repeated tag there. On the filesystem driver a link
+ * is kept under its content stamp (a local stat) and answered before any cache is asked, so a tag would never
+ * reach redis there (test/e2e/shared-tags.test.ts covers tags moved between processes on a folder).
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOssEmulator, type OssEmulator } from '../oss/emulator.js';
+import { startStowageProcessOn } from '../oss/stowage-process.js';
 import { freeLoopbackPort } from '../support/ports.js';
 import { IMAGE_MANIFEST, pushImageTo, sha256 } from '../support/push-by-url.js';
 import { startRedis, type RunningRedis } from '../support/redis.js';
-import { startStowageProcess, type StowageProcess } from '../support/stowage.js';
+
+type StowageProcess = Awaited<ReturnType<typeof startStowageProcessOn>>;
 
 async function pull(url: string, repository: string, reference: string): Promise<{ status: number; digest: string | null; bodyDigest: string }> {
   const response = await fetch(`${url}/v2/${repository}/manifests/${reference}`, { headers: { Accept: IMAGE_MANIFEST } });
@@ -19,29 +25,41 @@ async function tagHits(debugPort: number): Promise<number> {
   return line === undefined ? 0 : Number(line.split(' ').pop());
 }
 
-describe('two stowage processes on one folder sharing one redis (storage.cache.blobdescriptor: redis)', () => {
+describe('two stowage processes on one bucket sharing one redis (storage.cache.blobdescriptor: redis)', () => {
   let redis: RunningRedis;
-  let folder: string;
+  let emulator: OssEmulator;
   let a: StowageProcess;
   let b: StowageProcess;
   let debugPort: number;
 
   beforeAll(async () => {
     redis = await startRedis('a redis password');
-    folder = await mkdtemp(path.join(os.tmpdir(), 'stowage-shared-cache-'));
-    const cacheLines = {
-      storageLines: ['  cache:', '    blobdescriptor: redis', '    lru:', `      addr: ${redis.addr}`, '      db: 1', '      password: a redis password'],
-      topLevelLines: ['redis:', `  addr: ${redis.addr}`, '  password: a redis password', '  db: 0', '  dialtimeout: 2s'],
-    };
-    a = await startStowageProcess({ rootdirectory: folder, ...cacheLines });
+    emulator = await startOssEmulator({ buckets: ['shared'] });
+    const storageLines = [
+      '  oss:',
+      `    accesskeyid: ${emulator.accessKeyId}`,
+      `    accesskeysecret: ${emulator.accessKeySecret}`,
+      '    bucket: shared',
+      `    region: oss-${emulator.region}`,
+      `    endpoint: localhost:${emulator.port}`,
+      '    secure: false',
+      '  cache:',
+      '    blobdescriptor: redis',
+      '    lru:',
+      `      addr: ${redis.addr}`,
+      '      db: 1',
+      '      password: a redis password',
+    ];
+    const topLevelLines = ['redis:', `  addr: ${redis.addr}`, '  password: a redis password', '  db: 0', '  dialtimeout: 2s'];
+    a = await startStowageProcessOn(storageLines, { topLevelLines });
     debugPort = await freeLoopbackPort();
-    b = await startStowageProcess({ rootdirectory: folder, ...cacheLines, httpLines: ['  debug:', `    addr: 127.0.0.1:${debugPort}`, '    prometheus:', '      enabled: true'] });
+    b = await startStowageProcessOn(storageLines, { topLevelLines, httpLines: ['  debug:', `    addr: 127.0.0.1:${debugPort}`, '    prometheus:', '      enabled: true'] });
   });
   afterAll(async () => {
     await a?.close();
     await b?.close();
     await redis?.close();
-    if (folder) await rm(folder, { recursive: true, force: true });
+    await emulator?.close();
   });
 
   it('a tag moved through process A is pulled at its new digest through process B, before and after redis goes down', async () => {

@@ -7,8 +7,14 @@ import type { RunningRegistry } from '../support/registry-under-test.js';
 import { type ServerProcess, spawnServer, waitForOutput } from '../support/server-process.js';
 import { PROJECT_ROOT } from '../support/stowage.js';
 
+/** Lines of the config file besides the driver's: under `http:` (e.g. `debug:`), and at the top level (e.g. `redis:`). */
+export interface MoreConfigLines {
+  readonly httpLines?: readonly string[];
+  readonly topLevelLines?: readonly string[];
+}
+
 /** `driverLines` go under `storage:`, e.g. `['  oss:', '    bucket: x']`. Redirects are off: the helpers' pulls do not follow them. */
-export async function startStowageProcessOn(driverLines: readonly string[]): Promise<RunningRegistry & { pid: number; server: ServerProcess }> {
+export async function startStowageProcessOn(driverLines: readonly string[], more: MoreConfigLines = {}): Promise<RunningRegistry & { pid: number; server: ServerProcess }> {
   const workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-objstore-'));
   const port = await freeLoopbackPort();
   const configFile = path.join(workdir, 'stowage.config.yaml');
@@ -16,6 +22,7 @@ export async function startStowageProcessOn(driverLines: readonly string[]): Pro
     'version: 0.1',
     'http:',
     `  addr: 127.0.0.1:${port}`,
+    ...(more.httpLines ?? []),
     'log:',
     '  level: warn',
     'storage:',
@@ -24,6 +31,7 @@ export async function startStowageProcessOn(driverLines: readonly string[]): Pro
     '    enabled: true',
     '  redirect:',
     '    disable: true',
+    ...(more.topLevelLines ?? []),
     '',
   ].join('\n'));
   const server = spawnServer(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'stowage.js'), 'serve', '--config', configFile], { PATH: process.env.PATH, HOME: workdir, NODE_ENV: 'production' }, PROJECT_ROOT);
