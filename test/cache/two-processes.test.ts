@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOssEmulator, type OssEmulator } from '../oss/emulator.js';
-import { startStowageProcessOn } from '../oss/stowage-process.js';
+import { ossDriverLines, startStowageProcessOn } from '../oss/stowage-process.js';
 import { freeLoopbackPort } from '../support/ports.js';
 import { IMAGE_MANIFEST, pushImageTo, sha256 } from '../support/push-by-url.js';
 import { startRedis, type RunningRedis } from '../support/redis.js';
@@ -36,13 +36,7 @@ describe('two stowage processes on one bucket sharing one redis (storage.cache.b
     redis = await startRedis('a redis password');
     emulator = await startOssEmulator({ buckets: ['shared'] });
     const storageLines = [
-      '  oss:',
-      `    accesskeyid: ${emulator.accessKeyId}`,
-      `    accesskeysecret: ${emulator.accessKeySecret}`,
-      '    bucket: shared',
-      `    region: oss-${emulator.region}`,
-      `    endpoint: localhost:${emulator.port}`,
-      '    secure: false',
+      ...ossDriverLines(emulator, 'shared'),
       '  cache:',
       '    blobdescriptor: redis',
       '    lru:',

@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EmulatorCluster } from '../elliptics/emulator.js';
 import { ellipticsDriver } from '../elliptics/context.js';
 import { startOssEmulator, type OssEmulator } from '../oss/emulator.js';
-import { startStowageProcessOn } from '../oss/stowage-process.js';
+import { ossDriverLines, startStowageProcessOn } from '../oss/stowage-process.js';
 import { deterministicBuffer, getBlobDigest, getManifest, startStowageProcess, type ServerProcess } from '../support/index.js';
 
 const SEED = Number(process.env.STOWAGE_CRASH_SEED ?? 2);
@@ -322,15 +322,7 @@ describeCrashConsistency('filesystem', ROUNDS, async () => {
 // fewer rounds: every request is a few round trips to the emulator, so a round takes several times longer
 describeCrashConsistency('alioss on the OSS emulator', Math.max(1, Math.ceil(ROUNDS / 2)), async () => {
   const emulator: OssEmulator = await startOssEmulator({ buckets: ['stowage'] });
-  const driverLines = [
-    '  oss:',
-    `    accesskeyid: ${emulator.accessKeyId}`,
-    `    accesskeysecret: ${emulator.accessKeySecret}`,
-    '    bucket: stowage',
-    `    region: oss-${emulator.region}`,
-    `    endpoint: localhost:${emulator.port}`,
-    '    secure: false',
-  ];
+  const driverLines = ossDriverLines(emulator, 'stowage');
   return {
     start: (purging) =>
       startStowageProcessOn([

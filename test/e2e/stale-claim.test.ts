@@ -17,7 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { claimIsAbandoned, encodeClaimRecord, newClaimRecord } from '../../packages/backend-kit/src/claim-lease.js';
 import { EmulatorCluster } from '../elliptics/emulator.js';
 import { startOssEmulator } from '../oss/emulator.js';
-import { startStowageProcessOn } from '../oss/stowage-process.js';
+import { ossDriverLines, startStowageProcessOn } from '../oss/stowage-process.js';
 import { deterministicBuffer, startStowageProcess } from '../support/index.js';
 import { PROJECT_ROOT } from '../support/stowage.js';
 
@@ -77,7 +77,7 @@ describe('an upload whose registry process was killed mid-PATCH', () => {
   it('resumes at the durable offset on the restarted process (alioss on the OSS emulator, a claim held while the chunk is buffered)', async () => {
     const emulator = await startOssEmulator({ buckets: ['stowage'] });
     cleanups.push(() => emulator.close());
-    const lines = ['  oss:', `    accesskeyid: ${emulator.accessKeyId}`, `    accesskeysecret: ${emulator.accessKeySecret}`, '    bucket: stowage', `    region: oss-${emulator.region}`, `    endpoint: localhost:${emulator.port}`, '    secure: false'];
+    const lines = ossDriverLines(emulator, 'stowage');
     const first = await startStowageProcessOn(lines);
     cleanups.push(() => first.close());
 

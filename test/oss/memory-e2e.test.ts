@@ -5,7 +5,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { describeStreamingMemory } from '../support/memory-e2e.js';
 import { startOssEmulator, type OssEmulator } from './emulator.js';
-import { startStowageProcessOn } from './stowage-process.js';
+import { ossDriverLines, startStowageProcessOn } from './stowage-process.js';
 
 const MiB = 1024 * 1024;
 let emulator: OssEmulator;
@@ -13,12 +13,4 @@ beforeAll(async () => { emulator = await startOssEmulator({ buckets: ['stowage']
 afterAll(async () => { await emulator?.close(); });
 
 describeStreamingMemory('stowage as its own process on alioss (OSS emulator, 10 MiB parts)', () =>
-  startStowageProcessOn([
-    '  oss:',
-    `    accesskeyid: ${emulator.accessKeyId}`,
-    `    accesskeysecret: ${emulator.accessKeySecret}`,
-    '    bucket: stowage',
-    `    region: oss-${emulator.region}`,
-    `    endpoint: localhost:${emulator.port}`,
-    '    secure: false',
-  ]), 160 * MiB, 64 * MiB);
+  startStowageProcessOn(ossDriverLines(emulator, 'stowage')), 160 * MiB, 64 * MiB);

@@ -3,9 +3,23 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freeLoopbackPort, waitForRegistry } from '../support/ports.js';
+import type { OssEmulator } from './emulator.js';
 import type { RunningRegistry } from '../support/registry-under-test.js';
 import { type ServerProcess, spawnServer, waitForOutput } from '../support/server-process.js';
 import { PROJECT_ROOT } from '../support/stowage.js';
+
+/** The alioss driver's lines under `storage:` for `bucket` of `emulator` (plain HTTP, the emulator's keys and region). */
+export function ossDriverLines(emulator: OssEmulator, bucket: string): string[] {
+  return [
+    '  oss:',
+    `    accesskeyid: ${emulator.accessKeyId}`,
+    `    accesskeysecret: ${emulator.accessKeySecret}`,
+    `    bucket: ${bucket}`,
+    `    region: oss-${emulator.region}`,
+    `    endpoint: localhost:${emulator.port}`,
+    '    secure: false',
+  ];
+}
 
 /** Lines of the config file besides the driver's: under `http:` (e.g. `debug:`), and at the top level (e.g. `redis:`). */
 export interface MoreConfigLines {
