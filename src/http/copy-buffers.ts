@@ -28,7 +28,7 @@ export const LARGE_RESPONSES = 8;
 export const LARGE_SPARES_IDLE_MS = 5_000;
 
 /** Buffers of one size, kept for reuse once the socket has written them. */
-class BufferPool {
+class SpareBuffers {
   private spare: Buffer[] = [];
 
   constructor(
@@ -51,8 +51,8 @@ class BufferPool {
   }
 }
 
-const large = new BufferPool(COPY_CHUNK_SIZE, BUFFERS_PER_RESPONSE);
-const small = new BufferPool(SMALL_COPY_CHUNK_SIZE, 8);
+const large = new SpareBuffers(COPY_CHUNK_SIZE, BUFFERS_PER_RESPONSE);
+const small = new SpareBuffers(SMALL_COPY_CHUNK_SIZE, 8);
 let largeResponses = 0;
 let dropLargeSpares: NodeJS.Timeout | undefined;
 
@@ -63,9 +63,12 @@ export interface CopyBuffers {
   release(): void;
 }
 
+/** What every response copying through 1 MiB buffers uses: it holds no state of its own. */
+const smallCopyBuffers: CopyBuffers = { take: () => small.take(), giveBack: (buffer) => small.giveBack(buffer), release: () => {} };
+
 /** Buffers for a response body of `length` bytes. */
 export function copyBuffersFor(length: number): CopyBuffers {
-  if (length <= SMALL_COPY_CHUNK_SIZE || largeResponses >= LARGE_RESPONSES) return { take: () => small.take(), giveBack: (b) => small.giveBack(b), release: () => {} };
+  if (length <= SMALL_COPY_CHUNK_SIZE || largeResponses >= LARGE_RESPONSES) return smallCopyBuffers;
   largeResponses++;
   clearTimeout(dropLargeSpares);
   let released = false;
