@@ -1,5 +1,5 @@
 /** Small helpers over the driver for the registry's link files and existence checks. */
-import type { ListedPage, ObjectContent, StorageDriver } from '../storage/driver.js';
+import type { FileInfo, ListedPage, ObjectContent, StorageDriver } from '../storage/driver.js';
 import { callOrFallback } from '../storage/optional-calls.js';
 import { isPathNotFound } from '../storage/errors.js';
 import { tryParseDigest, type Digest } from './digest.js';
@@ -60,13 +60,21 @@ export class RegistryStorage {
 
   /** The object's size, or undefined when it does not exist. */
   async sizeOf(path: string): Promise<number | undefined> {
-    try {
-      const info = await this.driver.stat(path);
-      return info.isDir ? undefined : info.size;
-    } catch (err) {
-      if (isPathNotFound(err)) return undefined;
-      throw err;
-    }
+    const info = await this.statIfPresent(path);
+    return info === undefined || info.isDir ? undefined : info.size;
+  }
+
+  /**
+   * The driver's stat, undefined when nothing is there: the usual answer of the checks before a blob is stored,
+   * which the driver's `statIfPresent` gives without building an error (a bare test driver: the fallback).
+   */
+  statIfPresent(path: string): Promise<FileInfo | undefined> {
+    return this.driver.statIfPresent ? this.driver.statIfPresent(path) : callOrFallback(this.driver, 'statIfPresent')(path);
+  }
+
+  /** The bytes an upload at `path` holds, undefined when it holds none yet (see `statIfPresent`). */
+  uploadSizeIfPresent(path: string): Promise<number | undefined> {
+    return this.driver.uploadSizeIfPresent ? this.driver.uploadSizeIfPresent(path) : callOrFallback(this.driver, 'uploadSizeIfPresent')(path);
   }
 
   /**
@@ -79,13 +87,7 @@ export class RegistryStorage {
   }
 
   async exists(path: string): Promise<boolean> {
-    try {
-      await this.driver.stat(path);
-      return true;
-    } catch (err) {
-      if (isPathNotFound(err)) return false;
-      throw err;
-    }
+    return (await this.statIfPresent(path)) !== undefined;
   }
 
   /** Direct children (full paths), or undefined when the directory does not exist. */

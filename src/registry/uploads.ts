@@ -365,13 +365,8 @@ export class UploadSessions {
 
   /** What the session holds, read without a writer: a status read must never write (another process may be appending). */
   private async receivedBytes(name: string, id: string): Promise<number> {
-    try {
-      return await this.storage.driver.uploadSize(this.layout.uploadData(name, id));
-    } catch (err) {
-      // a session started elsewhere may have no data yet
-      if (isPathNotFound(err)) return 0;
-      throw err;
-    }
+    // a fresh session (every small push's PUT), or one started elsewhere, has no data yet
+    return (await this.storage.uploadSizeIfPresent(this.layout.uploadData(name, id))) ?? 0;
   }
 
   private async openWriter(name: string, id: string): Promise<FileWriter> {

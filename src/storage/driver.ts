@@ -216,6 +216,17 @@ export interface StorageDriver {
    * folders on its way. PATH_NOT_FOUND when it is not there (a crash took it, or it was deleted).
    */
   persist?(path: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * `stat`, answering undefined where `stat` fails with PATH_NOT_FOUND: for the checks whose usual answer is
+   * "not there" (a pushed blob not stored yet), which then build no error (a stack capture and a throw through
+   * every wrapper). stowage falls back to `stat` and catching PATH_NOT_FOUND when a driver has none.
+   */
+  statIfPresent?(path: string, signal?: AbortSignal): Promise<FileInfo | undefined>;
+  /**
+   * `uploadSize`, answering undefined where `uploadSize` fails with PATH_NOT_FOUND (a session that received
+   * nothing yet: every small push's PUT asks). Fallback as `statIfPresent`.
+   */
+  uploadSizeIfPresent?(path: string, signal?: AbortSignal): Promise<number | undefined>;
 }
 
 /**

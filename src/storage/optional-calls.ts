@@ -10,7 +10,8 @@
  * from the contract's optional members, so a call added to driver.ts does not compile until it has its line
  * here, and from that line every wrapper passes it on.
  */
-import type { FileWriter, ObjectContent, StorageDriver } from './driver.js';
+import type { FileInfo, FileWriter, ObjectContent, StorageDriver } from './driver.js';
+import { isPathNotFound } from './errors.js';
 import { listAfterFromListing } from './list-after.js';
 import { walkFromListing } from './walk.js';
 
@@ -64,6 +65,26 @@ async function putContentsOneByOne(driver: StorageDriver, objects: readonly Obje
   for (const { path, content } of objects) await driver.putContent(path, content, signal);
 }
 
+/** `stat`, with PATH_NOT_FOUND answered as undefined: `statIfPresent` for a driver without its own. */
+async function statOrUndefined(driver: StorageDriver, path: string, signal?: AbortSignal): Promise<FileInfo | undefined> {
+  try {
+    return await driver.stat(path, signal);
+  } catch (err) {
+    if (isPathNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** `uploadSize`, with PATH_NOT_FOUND answered as undefined: `uploadSizeIfPresent` for a driver without its own. */
+async function uploadSizeOrUndefined(driver: StorageDriver, path: string, signal?: AbortSignal): Promise<number | undefined> {
+  try {
+    return await driver.uploadSize(path, signal);
+  } catch (err) {
+    if (isPathNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
 const objectsPaths = (objects: readonly ObjectContent[]): string[] => objects.map(({ path }) => path);
 
 /** The optional calls of StorageDriver: one line each (driver.ts documents what each does). */
@@ -78,6 +99,9 @@ export const OPTIONAL_DRIVER_CALLS = {
   putVolatile: { runs: 'async', parameters: 3, objectPaths: (path) => [path], writes: (path) => [path], together: ['persist'] },
   // the content stays what putVolatile wrote: nothing cached goes stale
   persist: { runs: 'async', parameters: 2, objectPaths: (path) => [path], together: ['putVolatile'] },
+  // measured as the calls they stand for: a miss answered without an error is still a stat
+  statIfPresent: { runs: 'async', parameters: 2, directoryPath: (path) => path, measuredAs: 'stat', fallback: statOrUndefined },
+  uploadSizeIfPresent: { runs: 'async', parameters: 2, objectPaths: (path) => [path], measuredAs: 'uploadSize', fallback: uploadSizeOrUndefined },
 } as const satisfies SpecTable<StorageDriver>;
 
 /** The optional calls of FileWriter. */

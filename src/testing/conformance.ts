@@ -12,6 +12,7 @@ import { type ConformanceProfile, type ConformanceSizes, profiles, resolveProfil
 import { concurrencyTests } from './suites/concurrency.js';
 import { contentStampTests } from './suites/content-stamp.js';
 import { volatileTests } from './suites/volatile.js';
+import { ifPresentTests } from './suites/if-present.js';
 import { contentTests } from './suites/content.js';
 import { redirectTests } from './suites/redirect.js';
 import { streamTests } from './suites/streams.js';
@@ -71,6 +72,7 @@ export function runDriverConformance(options: DriverConformanceOptions): void {
     redirectTests(kit);
     contentStampTests(kit);
     volatileTests(kit);
+    ifPresentTests(kit);
 
     const unknown = kit.unknownSkips();
     if (unknown.length > 0) throw new Error(`stowage/testing: skip names no test: ${unknown.join(', ')}`);

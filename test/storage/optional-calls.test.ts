@@ -74,6 +74,8 @@ const SAMPLE_ARGUMENTS: Readonly<Record<string, readonly unknown[]>> = {
   purgeTemporaries: [new Date(1_000), true],
   putVolatile: ['/repo/startedat', bytes],
   persist: ['/repo/startedat'],
+  statIfPresent: ['/repo/blob'],
+  uploadSizeIfPresent: ['/repo/upload'],
   commitTo: ['/repo/destination'],
 };
 
@@ -267,8 +269,9 @@ describe('the optional calls of the driver contract, through every wrapper', () 
       it('offers none the driver lacks, except the fallbacks base.ts documents, which run on the required calls', async () => {
         const { driver, calls } = recordingDriver([], stack.v1);
         const wrapped = stack.build(driver) as unknown as Record<string, unknown>;
-        // base.ts: walk from list + stat, listAfter from list, putContents from putContent, redirectURL answering undefined
-        const fallbacks = stack.base ? ['walk', 'listAfter', 'putContents', 'redirectURL'] : [];
+        // base.ts: walk from list + stat, listAfter from list, putContents from putContent, redirectURL answering
+        // undefined, statIfPresent and uploadSizeIfPresent from stat and uploadSize
+        const fallbacks = stack.base ? ['walk', 'listAfter', 'putContents', 'redirectURL', 'statIfPresent', 'uploadSizeIfPresent'] : [];
         for (const call of DRIVER_CALLS) {
           if (fallbacks.includes(call.name)) expect(typeof wrapped[call.name], `${stack.name}: the fallback ${call.name}`).toBe('function');
           else expect(wrapped[call.name], `${stack.name} lacks ${call.name}`).toBeUndefined();
@@ -294,6 +297,13 @@ describe('the optional calls of the driver contract, through every wrapper', () 
         await driverView.walk!('/repo', () => undefined);
         expect(calls.map((recorded) => recorded.name)).toEqual(['list']);
         expect(await driverView.redirectURL!('/repo/blob', { method: 'GET' })).toBeUndefined();
+        calls.length = 0;
+        expect(await driverView.statIfPresent!('/repo')).toEqual({ path: '/repo', size: 0, modTime: new Date(0), isDir: true });
+        expect(calls.map((recorded) => [recorded.name, recorded.args[0]])).toEqual([['stat', '/repo']]);
+        calls.length = 0;
+        // uploadSize: the recording driver's (answering 0), or the v1 adapter's through a writer
+        expect(await driverView.uploadSizeIfPresent!('/repo/upload')).toBe(0);
+        expect(calls.map((recorded) => recorded.name)).toEqual(stack.v1 ? ['writer', 'writer.close'] : ['uploadSize']);
       });
 
       it('offers putVolatile and persist only together, as the contract offers them', () => {

@@ -222,15 +222,26 @@ export class FilesystemDriver implements StorageDriver {
    * the server, so it goes to the thread pool there.
    */
   async stat(path: string): Promise<FileInfo> {
+    const info = await this.statIfPresent(path);
+    if (!info) throw this.context.errors.pathNotFound(path);
+    return info;
+  }
+
+  /** `stat` with an absence answered as undefined (the registry's existence checks): no error built for it. */
+  async statIfPresent(path: string): Promise<FileInfo | undefined> {
     const file = this.full(path);
     let info: Stats | undefined;
     try {
       info = this.onLocalFilesystem() ? statSync(file, { throwIfNoEntry: false }) : await stat(file);
     } catch (err) {
+      if (isMissing(err)) return undefined;
       throw this.translate(err, path);
     }
-    if (!info) throw this.context.errors.pathNotFound(path);
-    return { path, size: info.isDirectory() ? 0 : info.size, modTime: info.mtime, isDir: info.isDirectory() };
+    return info && { path, size: info.isDirectory() ? 0 : info.size, modTime: info.mtime, isDir: info.isDirectory() };
+  }
+
+  async uploadSizeIfPresent(path: string): Promise<number | undefined> {
+    return uploadSizeOf(this.full(path));
   }
 
   /**

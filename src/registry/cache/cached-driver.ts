@@ -156,6 +156,15 @@ export function cachedDriver(driver: StorageDriver, layout: StorageLayout, cache
     list: (path, signal) => driver.list(path, signal),
   };
   Object.assign(wrapped, optionalDriverCalls(driver, forgetting));
+  // a blob's size answers from the descriptor cache whichever stat asks (a miss is never cached)
+  const innerStatIfPresent = driver.statIfPresent;
+  if (innerStatIfPresent) {
+    wrapped.statIfPresent = (path, signal) => {
+      if (!isBlobData(path)) return innerStatIfPresent.call(driver, path, signal);
+      const cached: Cached = { kind: 'blob_descriptor', store: caches.descriptors, scopes: [BLOBS_SCOPE] };
+      return read(cached, `stat:${path}`, () => innerStatIfPresent.call(driver, path, signal), (info) => (info === undefined ? undefined : encodeInfo(info)), (text) => decodeInfo(path, text));
+    };
+  }
   return wrapped;
 }
 
