@@ -24,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StorageLayout } from './layout.js';
 import { basename } from './layout.js';
-import { lexical } from './pagination.js';
+import { PackedNames } from './packed-names.js';
 import type { RegistryStorage } from './storage.js';
 
 const encoder = new TextEncoder();
@@ -54,41 +54,17 @@ function journalKeyBefore(last: string | undefined): string | undefined {
   return end === 0 ? undefined : journalEntryOf(last.slice(0, end));
 }
 
-/** The first index of `sorted` holding a name after `last`. */
-function firstAfter(sorted: readonly string[], last: string | undefined): number {
-  if (last === undefined) return 0;
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (sorted[middle]! <= last) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
 /** A name that sorts right before `leaf` (no folder name sorts between them), to list a folder from `leaf` on. */
 function justBefore(leaf: string): string {
   return `${leaf.slice(0, -1)}${String.fromCharCode(leaf.charCodeAt(leaf.length - 1) - 1)}\uffff`;
-}
-
-/**
- * A base's names, in order and once each. stowage writes them so; a base edited or cut short by hand is
- * put in order rather than trusted, since every page's binary search relies on it.
- */
-function namesOfBase(text: string): string[] {
-  const lines = text.split('\n').filter((line) => line !== '');
-  for (let i = 1; i < lines.length; i++) {
-    if (!(lines[i - 1]! < lines[i]!)) return [...new Set(lines)].sort(lexical);
-  }
-  return lines;
 }
 
 const parentOf = (name: string): string => name.slice(0, Math.max(0, name.lastIndexOf('/')));
 
 interface Base {
   readonly id: string;
-  readonly names: readonly string[];
+  /** in order, once each (a base edited by hand is put in order when read) */
+  readonly names: PackedNames;
   /** the driver's stamp of `current` when it was read naming this base */
   readonly pointerStamp?: string | undefined;
 }
@@ -104,9 +80,6 @@ export class CatalogIndexState {
   indexedUnder: string | undefined;
   building: Promise<number> | undefined;
 }
-
-/** Whether `sorted` holds `name`. */
-const holds = (sorted: readonly string[], name: string): boolean => sorted[firstAfter(sorted, name) - 1] === name;
 
 /** When the walk behind base `id` started (its id begins with that time, in base 36). */
 const walkStartOf = (id: string): number => parseInt(id.slice(0, id.indexOf('-')), 36) || 0;
@@ -137,7 +110,7 @@ export class CatalogIndex {
     }
     if (this.state.indexed.has(name)) return;
     const entry = this.layout.catalogJournalEntry(journalEntryOf(name));
-    const inBase = base !== undefined && holds(base.names, name);
+    const inBase = base !== undefined && base.names.has(name);
     if (!inBase && !(await this.storage.exists(entry))) await this.storage.driver.putContent(entry, encoder.encode(name));
     if (this.state.indexed.size >= MAX_REMEMBERED) this.state.indexed.clear();
     this.state.indexed.add(name);
@@ -173,8 +146,9 @@ export class CatalogIndex {
     if (before !== undefined && walkStartOf(before) > walkStartOf(id)) return names.length;
     await this.storage.driver.putContent(this.layout.catalogPointer(), encoder.encode(id));
     // its stamp is unknown here: the next page reads `current` once
-    this.state.base = { id, names };
-    await this.pruneJournal(previous, names);
+    const packed = PackedNames.fromNames(names);
+    this.state.base = { id, names: packed };
+    await this.pruneJournal(previous, packed);
     // Bases another build replaced an hour ago or more: a process that read `current` before it moved has
     // long loaded its base (and one that finds its base gone reads `current` again, or walks).
     const current = (await this.pointerId()) ?? '';
@@ -199,7 +173,7 @@ export class CatalogIndex {
    *   push writes the revision link before it looks for the entry, so a push that found the entry just before
    *   it went has its manifests stored when the folder is looked at again: the entry is then written back.
    */
-  private async pruneJournal(previous: Base | undefined, names: readonly string[]): Promise<void> {
+  private async pruneJournal(previous: Base | undefined, names: PackedNames): Promise<void> {
     const folder = this.layout.catalogJournal();
     let after: string | undefined;
     for (;;) {
@@ -207,8 +181,8 @@ export class CatalogIndex {
       if (!listed || listed.children.length === 0) return;
       for (const child of listed.children) {
         const name = nameOfJournalEntry(basename(child));
-        if (holds(names, name)) {
-          if (previous !== undefined && holds(previous.names, name)) await this.storage.deleteIfPresent(child);
+        if (names.has(name)) {
+          if (previous !== undefined && previous.names.has(name)) await this.storage.deleteIfPresent(child);
         } else if (!(await this.holdsManifests(name))) {
           await this.storage.deleteIfPresent(child);
           if (await this.holdsManifests(name)) await this.storage.driver.putContent(child, encoder.encode(name));
@@ -233,7 +207,7 @@ export class CatalogIndex {
     const base = await this.currentBase();
     if (!base) return undefined;
     const journal = new JournalCursor(this.storage, this.layout.catalogJournal(), last);
-    let next = firstAfter(base.names, last);
+    let next = base.names.firstAfter(last);
     const found: string[] = [];
     while (found.length < wanted) {
       // candidates in order, base and journal merged; a name in both is taken once
@@ -241,7 +215,7 @@ export class CatalogIndex {
       const batch = Math.max(16, wanted - found.length);
       while (candidates.length < batch) {
         const fromJournal = await journal.peek();
-        const fromBase = base.names[next];
+        const fromBase = base.names.at(next);
         if (fromJournal === undefined && fromBase === undefined) break;
         if (fromBase === undefined || (fromJournal !== undefined && fromJournal < fromBase)) {
           candidates.push(journal.take());
@@ -281,7 +255,7 @@ export class CatalogIndex {
     }
     const content = await this.storage.getOrUndefined(this.layout.catalogBase(id));
     if (content === undefined) return undefined;
-    this.state.base = { id, names: namesOfBase(decoder.decode(content)), pointerStamp: stamp };
+    this.state.base = { id, names: PackedNames.fromLines(decoder.decode(content)), pointerStamp: stamp };
     return this.state.base;
   }
 

@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PackedNames } from '../../src/registry/packed-names.js';
+
+/** repository-like names: short, from a small alphabet so that prefixes and near neighbours are common */
+const name = fc.stringMatching(/^[a-c0-9._/-]{1,6}$/);
+/** what to look up: names, their prefixes and extensions, and text outside the name grammar */
+const probe = fc.oneof(name, fc.string({ maxLength: 7 }), fc.constant(''));
+
+/** the answers of a plain sorted array, worked out with `<` and `indexOf` */
+function reference(lines: readonly string[]): string[] {
+  return [...new Set(lines.filter((line) => line !== ''))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function expectSame(packed: PackedNames, sorted: readonly string[], probes: readonly string[]): void {
+  expect(packed.size).toBe(sorted.length);
+  expect(Array.from({ length: packed.size + 1 }, (_, i) => packed.at(i))).toEqual([...sorted, undefined]);
+  expect(packed.firstAfter(undefined)).toBe(0);
+  for (const last of [...probes, ...sorted]) {
+    const after = sorted.findIndex((candidate) => candidate > last);
+    expect(packed.firstAfter(last), `after ${JSON.stringify(last)}`).toBe(after === -1 ? sorted.length : after);
+    expect(packed.has(last), `has ${JSON.stringify(last)}`).toBe(sorted.includes(last));
+  }
+}
+
+describe('PackedNames (the catalog base as one string)', () => {
+  it('answers as a sorted array does, from sorted lines, from lines in any order with repeats and blanks, and from names', () => {
+    fc.assert(
+      fc.property(fc.array(name, { maxLength: 40 }), fc.array(probe, { maxLength: 10 }), fc.boolean(), (names, probes, trailingNewline) => {
+        const sorted = reference(names);
+        // as stowage writes a base
+        expectSame(PackedNames.fromLines(sorted.join('\n') + (trailingNewline ? '\n' : '')), sorted, probes);
+        // as a base edited or cut short by hand may read
+        expectSame(PackedNames.fromLines(`\n${names.join('\n\n')}\n`), sorted, probes);
+        // as a walk hands it over
+        expectSame(PackedNames.fromNames(sorted), sorted, probes);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is empty for an empty base', () => {
+    for (const text of ['', '\n', '\n\n']) {
+      const packed = PackedNames.fromLines(text);
+      expect(packed.size).toBe(0);
+      expect(packed.at(0)).toBeUndefined();
+      expect(packed.firstAfter('a')).toBe(0);
+      expect(packed.has('')).toBe(false);
+    }
+  });
+});
