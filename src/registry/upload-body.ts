@@ -4,13 +4,18 @@
  * The body arrives in the pieces Node's HTTP parser hands out (64 KiB at most, each a freshly allocated
  * buffer). Writing each piece as it comes holds it until the thread pool has written it; pieces held across
  * a scavenge are promoted, and V8 then collects their external memory with full mark-compacts (47 per GiB
- * pushed, about a fifth of the server's CPU; docs/bench.md). So each piece is copied at once into one of
- * two batch buffers that are reused, and dropped: it dies young. A full batch goes to the writer and to the
- * hash thread (upload-hash.ts) while the next one fills, so reading the socket goes on during the write,
- * and there are four times fewer writes (thread-pool round trips) than pieces. Not 1 MiB: a 1 MiB write into the
- * page cache cost this kernel 6-10 times the system time of four 256 KiB ones (docs/bench.md).
+ * pushed, about a fifth of the server's CPU; docs/bench.md). So each piece is copied at once into a batch
+ * buffer that is reused, and dropped: it dies young. There are four times fewer writes (thread-pool round
+ * trips) than pieces. Not 1 MiB: a 1 MiB write into the page cache cost this kernel 6-10 times the system
+ * time of four 256 KiB ones (docs/bench.md).
  *
- * The batches come from one pool shared by all uploads (buffer-pool.ts): an upload holds one only while it
+ * A full batch is hashed (or handed to the hash thread, upload-hash.ts) and queued for the writer, and the
+ * socket is read on into the next batch: the writer takes one write at a time, but up to
+ * UPLOAD_BATCHES_IN_FLIGHT batches of an upload wait for it before the upload stops reading. With one batch in
+ * flight, a 256 MB push spent a third of its time waiting for the write of the previous batch to come back
+ * from the thread pool with the socket unread (docs/bench.md, "Large uploads, fifth pass").
+ *
+ * The batches come from one pool shared by all uploads (buffer-pool.ts): an upload holds them only while it
  * has bytes to write, so memory stays bounded however many uploads run, and an upload whose client stalls
  * holds none once what it sent is written.
  *
@@ -24,8 +29,15 @@ import { disposePiece, hasDisposablePieces } from './disposable-pieces.js';
 /** Bytes per writer call. */
 export const UPLOAD_BATCH_SIZE = 256 * 1024;
 /**
- * Batches in use at once by all uploads together (8 MiB). One upload uses two at most (one filling while
- * the other is written), so 16 uploads go at full speed side by side; more wait their turn for a batch.
+ * Filled batches of one upload that may wait for (or be in) the writer before the upload stops reading its
+ * socket: 1 MiB, so that one slow return from the thread pool (a few ms on a busy machine) does not stall the
+ * client, and a stall of the disk still stops the reading after 1 MiB.
+ */
+export const UPLOAD_BATCHES_IN_FLIGHT = 4;
+/**
+ * Batches in use at once by all uploads together (8 MiB). One upload uses UPLOAD_BATCHES_IN_FLIGHT + 1 at most
+ * (those in flight and the one filling), so six uploads go at full speed side by side; more share the pool,
+ * each waiting its turn for a batch.
  */
 const UPLOAD_BATCHES = 32;
 
@@ -33,22 +45,34 @@ const UPLOAD_BATCHES = 32;
 export const uploadBatches = new BufferPool(UPLOAD_BATCH_SIZE, UPLOAD_BATCHES);
 
 /**
- * What sees every byte (the upload's running hash): called with each batch as it goes to the writer, in
- * order. A promise says the batch is still being read (by the hash thread): it is not reused before the
+ * What sees every byte (the upload's running hash): called with each batch as it is queued for the writer,
+ * in order. A promise says the batch is still being read (by the hash thread): it is not reused before the
  * promise settles, which it must do without rejecting.
  */
 export type BodyObserver = (batch: Uint8Array) => Promise<void> | undefined;
 
+/** A filled batch on its way to the writer. */
+interface QueuedBatch {
+  readonly batch: Buffer;
+  /** the filled part of the batch */
+  readonly bytes: Uint8Array;
+  /** the observer's reading of it (undefined: done already) */
+  readonly observed: Promise<void> | undefined;
+}
+
 /**
- * Writes all of `body` with `writer`, one batch in flight at a time; a batch goes out when it is full, or
- * when storage is idle while the body is awaited (at once, or as soon as the write in flight returns).
- * When the body fails (the client went away), what was read before is still written if storage takes it,
- * so the upload keeps what it received and stays resumable from there; then the body's error is thrown. A
- * failed write is thrown as it is, and its batch is not reused (the writer may still hold it).
+ * Writes all of `body` with `writer`, one write at a time, up to `inFlight` filled batches queued; a batch
+ * goes out when it is full, or when storage is idle while the body is awaited (at once, or as soon as the
+ * writes in flight return). When the body fails (the client went away), what was read before is still
+ * written if storage takes it, so the upload keeps what it received and stays resumable from there; then the
+ * body's error is thrown. A failed write is thrown as it is, nothing is written after it, and its batch is
+ * not reused (the writer may still hold it).
  */
-export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWriter, observe: BodyObserver, pool: BufferPool = uploadBatches): Promise<void> {
+export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWriter, observe: BodyObserver, pool: BufferPool = uploadBatches, inFlight = UPLOAD_BATCHES_IN_FLIGHT): Promise<void> {
   let filling: Buffer | undefined;
   let filled = 0;
+  /** filled batches not yet handed to the writer, in body order */
+  const queued: QueuedBatch[] = [];
   /** the write in flight (the contract allows one at a time); it never rejects: a failure is kept in `writeFailure` */
   let writing: Promise<void> | undefined;
   let writeFailure: { readonly error: unknown } | undefined;
@@ -56,45 +80,55 @@ export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWri
   let awaitingBody = false;
   const freePieces = hasDisposablePieces(body);
 
-  /**
-   * Sends the filled part of the batch to the writer and the observer side by side; only when no write is
-   * in flight. The batch is theirs until both are done with it.
-   */
-  const send = (): void => {
+  /** Batches of this upload queued or being written. */
+  const pending = (): number => queued.length + (writing ? 1 : 0);
+
+  /** Queues the filled part of the batch for the writer; the observer sees it now, so it sees the body in order. */
+  const enqueue = (): void => {
     const batch = filling!;
-    const region = batch.subarray(0, filled);
+    const bytes = batch.subarray(0, filled);
     filling = undefined;
     filled = 0;
-    const observed = observe(region);
-    writing = Promise.all([writer.write(region), observed]).then(
+    queued.push({ batch, bytes, observed: observe(bytes) });
+  };
+  /** A batch is given back once the observer is done with it too. */
+  const release = ({ batch, observed }: QueuedBatch): void => {
+    if (observed) void observed.then(() => pool.giveBack(batch));
+    else pool.giveBack(batch);
+  };
+  /** Starts the next queued write when none is in flight. */
+  const pump = (): void => {
+    if (writing || writeFailure) return;
+    // storage is idle: what arrived meanwhile goes out now rather than wait for more of a body that may stall
+    if (queued.length === 0 && awaitingBody && filled > 0) enqueue();
+    const next = queued.shift();
+    if (!next) return;
+    writing = writer.write(next.bytes).then(
       () => {
-        pool.giveBack(batch);
         writing = undefined;
-        // what arrived during the write goes out now rather than wait for more of a body that may stall
-        if (awaitingBody && filled > 0) send();
+        release(next);
+        pump();
       },
       (error: unknown) => {
-        pool.discard();
-        writeFailure = { error };
         writing = undefined;
+        writeFailure = { error };
+        pool.discard();
+        // nothing is written after a failed write: the batches still queued go back unwritten
+        for (const unwritten of queued.splice(0)) release(unwritten);
       },
     );
   };
-  /** Waits until no write is in flight; throws the failure of one that failed. */
-  const settle = async (): Promise<void> => {
-    while (writing) await writing;
+  /** Waits until fewer than `limit` batches are pending; throws the failure of a write that failed. */
+  const waitBelow = async (limit: number): Promise<void> => {
+    while (writing && pending() >= limit) await writing;
     if (writeFailure) throw writeFailure.error;
   };
   const drain = async (): Promise<void> => {
-    await settle();
-    if (filled > 0) send();
-    await settle();
+    if (filled > 0 && !writeFailure) enqueue();
+    pump();
+    await waitBelow(1);
   };
 
-  /** Storage idle: what arrived goes to it now rather than when the batch is full (see below). */
-  const sendIfIdle = (): void => {
-    if (filled > 0 && !writing && !writeFailure) send();
-  };
   try {
     // A slow body is thus stored as it arrives (a client that goes away loses only what came during the
     // last write), and a fast one still fills whole batches, since a write is in flight whenever pieces
@@ -105,20 +139,24 @@ export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWri
       if (writeFailure) throw writeFailure.error;
       let offset = 0;
       while (offset < piece.length) {
-        filling ??= await pool.borrow();
+        if (!filling) {
+          const lent = pool.borrow();
+          filling = lent instanceof Buffer ? lent : await lent;
+        }
         const count = Math.min(filling.length - filled, piece.length - offset);
         filling.set(count === piece.length ? piece : piece.subarray(offset, offset + count), filled);
         filled += count;
         offset += count;
         if (filled === filling.length) {
-          await settle();
-          send();
+          enqueue();
+          pump();
+          await waitBelow(inFlight);
         }
       }
       // its bytes are in the batch: nothing reads the piece again
       if (freePieces) disposePiece(piece);
-      sendIfIdle();
       awaitingBody = true;
+      pump();
     }
     awaitingBody = false;
     await drain();

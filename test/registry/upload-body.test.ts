@@ -190,6 +190,37 @@ describe('writing an upload body through the pool', () => {
     expect(pool.available).toBe(2);
   });
 
+  it('reads on while earlier batches wait for the writer, and stops reading once the in-flight limit is queued', async () => {
+    const pool = new BufferPool(100, 10);
+    const upload = await freshUpload();
+    const gate = gated(upload.writer);
+    const pieces = Array.from({ length: 12 }, () => randomBytes(100));
+    let handedOut = 0;
+    const body = (async function* () {
+      for (const piece of pieces) {
+        handedOut++;
+        yield piece;
+      }
+    })();
+    const writing = writeBody(body, gate.writer, () => undefined, pool, 3);
+    // the first write is held at the gate; the body goes on until three batches wait for the writer
+    expect(Buffer.from(await gate.nextWrite()).equals(pieces[0]!)).toBe(true);
+    // every turn of the body is taken before the next turn of the event loop
+    await new Promise(setImmediate);
+    expect(handedOut).toBe(3);
+    expect(pool.available).toBe(10 - 3);
+    expect(pool.waiters).toBe(0);
+    for (let written = 1; written < pieces.length; written++) {
+      void gate.open();
+      expect(Buffer.from(await gate.nextWrite()).equals(pieces[written]!)).toBe(true);
+    }
+    await gate.open();
+    await writing;
+    await committed(gate.writer);
+    expect(upload.contents().equals(Buffer.concat(pieces))).toBe(true);
+    expect(pool.available).toBe(10);
+  });
+
   it('keeps what was read when the client goes away, gives its batches back and throws the body error', async () => {
     const pool = new BufferPool(256, 2);
     const upload = await freshUpload();
