@@ -138,8 +138,8 @@ function writeLayout(layers) {
         User: USER,
         Entrypoint: ['/usr/bin/node', `${APP}/bin/stowage.js`],
         Cmd: ['serve', '--config', '/etc/stowage/config.yml'],
-        // the memory options bin/stowage sets elsewhere (the image has no shell to run it): docs/config.md, "Memory"
-        Env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'NODE_ENV=production', 'MALLOC_ARENA_MAX=2', 'NODE_OPTIONS=--max-semi-space-size=4'],
+        // the options bin/stowage sets elsewhere (the image has no shell to run it): docs/config.md, "Memory"
+        Env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'NODE_ENV=production', 'MALLOC_ARENA_MAX=2', 'NODE_OPTIONS=--max-semi-space-size=4', 'UV_THREADPOOL_SIZE=16'],
         WorkingDir: '/var/lib/stowage',
         ExposedPorts: { '5000/tcp': {} },
         Volumes: { '/var/lib/stowage': {} },

@@ -1,6 +1,6 @@
 /**
- * The `stowage` command is bin/stowage, a shell wrapper that sets two memory options only the environment can
- * give (MALLOC_ARENA_MAX, V8's --max-semi-space-size) and execs node on bin/stowage.js. Started through it,
+ * The `stowage` command is bin/stowage, a shell wrapper that sets options only the environment can give
+ * (MALLOC_ARENA_MAX, V8's --max-semi-space-size, libuv's UV_THREADPOOL_SIZE) and execs node on bin/stowage.js. Started through it,
  * stowage must behave exactly as `node bin/stowage.js` does: the same arguments, output and exit code, one
  * process whose pid is node's (so SIGTERM from systemd or docker reaches node), and an operator's own
  * settings left as they are.
@@ -72,7 +72,7 @@ describe('the stowage command (bin/stowage)', () => {
   });
 
   it('becomes node itself, with the memory options set, and SIGTERM to its pid stops stowage cleanly', async () => {
-    const env = { MALLOC_ARENA_MAX: undefined, NODE_OPTIONS: undefined };
+    const env = { MALLOC_ARENA_MAX: undefined, NODE_OPTIONS: undefined, UV_THREADPOOL_SIZE: undefined };
     const serving = await serveCli(['--config', path.join(awkward, 'c  2.yaml')], { cwd: awkward, env, bin: WRAPPER });
     try {
       const pid = serving.child.pid!;
@@ -82,6 +82,7 @@ describe('the stowage command (bin/stowage)', () => {
       const environ = environOf(pid);
       expect(environ.get('MALLOC_ARENA_MAX')).toBe('2');
       expect(environ.get('NODE_OPTIONS')).toBe('--max-semi-space-size=4');
+      expect(environ.get('UV_THREADPOOL_SIZE')).toBe('16');
       expect((await fetch(`${serving.url}/v2/`)).status).toBe(200);
     } finally {
       expect(await serving.stop('SIGTERM')).toBe(0);
@@ -90,12 +91,13 @@ describe('the stowage command (bin/stowage)', () => {
   });
 
   it("keeps the operator's own settings", async () => {
-    const env = { MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--max-old-space-size=300 --max-semi-space-size=8' };
+    const env = { MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--max-old-space-size=300 --max-semi-space-size=8', UV_THREADPOOL_SIZE: '6' };
     const serving = await serveCli(['--config', path.join(awkward, 'c  2.yaml')], { cwd: awkward, env, bin: WRAPPER });
     try {
       const environ = environOf(serving.child.pid!);
       expect(environ.get('MALLOC_ARENA_MAX')).toBe('4');
       expect(environ.get('NODE_OPTIONS')).toBe('--max-old-space-size=300 --max-semi-space-size=8');
+      expect(environ.get('UV_THREADPOOL_SIZE')).toBe('6');
     } finally {
       await serving.stop();
     }

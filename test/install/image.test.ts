@@ -125,7 +125,7 @@ describe('the stowage container image', () => {
 
     // node as PID 1 runs with the memory options the stowage command sets elsewhere (docs/config.md, "Memory")
     const { stdout: environ } = await podman('exec', containerName, '/usr/bin/node', '-e', "process.stdout.write(require('fs').readFileSync('/proc/1/environ'))");
-    expect(environ.split('\0')).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'NODE_OPTIONS=--max-semi-space-size=4']));
+    expect(environ.split('\0')).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'NODE_OPTIONS=--max-semi-space-size=4', 'UV_THREADPOOL_SIZE=16']));
 
     const { stdout: version } = await podman('exec', containerName, '/usr/bin/node', '/usr/local/lib/node_modules/stowage/bin/stowage.js', '--version');
     const { stdout: head } = await run('git', ['rev-parse', 'HEAD'], { cwd: ROOT });
