@@ -95,18 +95,41 @@ export function wrapDriver(driver: StorageDriver): StorageDriver {
 export const isWrappedDriver = (driver: StorageDriver): boolean => (driver as { [wrapped]?: true })[wrapped] === true;
 
 function wrapWriter(inner: FileWriter, path: string, guard: Guard, errors: DriverErrorFactory): FileWriter {
-  return {
-    get size() {
-      return inner.size;
-    },
-    write: (chunk, signal) => guard('write', path, signal, () => inner.write(chunk, signal)),
-    // run even when the signal has aborted: they let go of what the writer holds (a descriptor), which a
-    // caller closing after an aborted request would otherwise leak
-    close: (signal) => guard('close', path, undefined, () => inner.close(signal)),
-    cancel: (signal) => guard('cancel', path, undefined, () => inner.cancel(signal)),
-    commit: (signal) => guard('commit', path, signal, () => inner.commit(signal)),
-    ...optionalWriterCalls(inner, checkedCalls(guard, errors)),
-  };
+  return Object.assign(new CheckedWriter(inner, path, guard), optionalWriterCalls(inner, checkedCalls(guard, errors)));
+}
+
+/**
+ * A writer's checks. A class, not an object literal with a getter and four closures: an upload's writer lives
+ * as long as the upload, and its wrappers with it (the methods are shared on the prototype).
+ */
+class CheckedWriter implements FileWriter {
+  constructor(
+    private readonly inner: FileWriter,
+    private readonly path: string,
+    private readonly guard: Guard,
+  ) {}
+
+  get size(): number {
+    return this.inner.size;
+  }
+
+  write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
+    return this.guard('write', this.path, signal, () => this.inner.write(chunk, signal));
+  }
+
+  // close and cancel run even when the signal has aborted: they let go of what the writer holds (a
+  // descriptor), which a caller closing after an aborted request would otherwise leak
+  close(signal?: AbortSignal): Promise<void> {
+    return this.guard('close', this.path, undefined, () => this.inner.close(signal));
+  }
+
+  cancel(signal?: AbortSignal): Promise<void> {
+    return this.guard('cancel', this.path, undefined, () => this.inner.cancel(signal));
+  }
+
+  commit(signal?: AbortSignal): Promise<void> {
+    return this.guard('commit', this.path, signal, () => this.inner.commit(signal));
+  }
 }
 
 /**

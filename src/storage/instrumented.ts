@@ -32,16 +32,7 @@ export function instrumentDriver(driver: StorageDriver, observer: StorageObserve
   };
   // sync calls (a local stat, cheaper than timing it) and close are passed on unmeasured
   const measured: OptionalCallWrapping = { async: (call) => timed(call.measuredAs, () => call.proceed()) };
-  const writer = (inner: FileWriter): FileWriter => ({
-    get size() {
-      return inner.size;
-    },
-    write: (chunk, signal) => inner.write(chunk, signal),
-    close: (signal) => inner.close(signal),
-    cancel: (signal) => timed('cancel', () => inner.cancel(signal)),
-    commit: (signal) => timed('commit', () => inner.commit(signal)),
-    ...optionalWriterCalls(inner, measured),
-  });
+  const writer = (inner: FileWriter): FileWriter => Object.assign(new MeasuredWriter(inner, timed), optionalWriterCalls(inner, measured));
   const instrumented: StorageDriver & { [WRAPPED]?: true } = {
     // measuring adds no checks: a driver base.ts already wrapped stays "wrapped", so it is not wrapped twice
     ...((driver as { [WRAPPED]?: true })[WRAPPED] ? { [WRAPPED]: true as const } : {}),
@@ -58,4 +49,34 @@ export function instrumentDriver(driver: StorageDriver, observer: StorageObserve
   };
   Object.assign(instrumented, optionalDriverCalls(driver, measured));
   return instrumented;
+}
+
+type Timed = <T>(operation: string, run: () => Promise<T>) => Promise<T>;
+
+/** A class, not an object literal with a getter and closures: it lives as long as its upload does. */
+class MeasuredWriter implements FileWriter {
+  constructor(
+    private readonly inner: FileWriter,
+    private readonly timed: Timed,
+  ) {}
+
+  get size(): number {
+    return this.inner.size;
+  }
+
+  write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
+    return this.inner.write(chunk, signal);
+  }
+
+  close(signal?: AbortSignal): Promise<void> {
+    return this.inner.close(signal);
+  }
+
+  cancel(signal?: AbortSignal): Promise<void> {
+    return this.timed('cancel', () => this.inner.cancel(signal));
+  }
+
+  commit(signal?: AbortSignal): Promise<void> {
+    return this.timed('commit', () => this.inner.commit(signal));
+  }
 }

@@ -69,16 +69,35 @@ function viewPrototypeOf(driver: StorageDriver): StorageDriver {
  * (kept for a later append, or discarded) even when the client has gone.
  */
 function writerWithSignal(writer: FileWriter, signal: AbortSignal): FileWriter {
-  return {
-    get size() {
-      return writer.size;
-    },
-    write: (chunk) => writer.write(chunk, signal),
-    close: () => writer.close(),
-    cancel: () => writer.cancel(),
-    commit: () => writer.commit(),
-    ...optionalWriterCalls(writer, requestSignalled(() => signal)),
-  };
+  return Object.assign(new SignalledWriter(writer, signal), optionalWriterCalls(writer, requestSignalled(() => signal)));
+}
+
+/** A class, not an object literal with a getter and closures: it lives as long as its upload does. */
+class SignalledWriter implements FileWriter {
+  constructor(
+    private readonly writer: FileWriter,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  get size(): number {
+    return this.writer.size;
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    return this.writer.write(chunk, this.signal);
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+
+  cancel(): Promise<void> {
+    return this.writer.cancel();
+  }
+
+  commit(): Promise<void> {
+    return this.writer.commit();
+  }
 }
 
 /**

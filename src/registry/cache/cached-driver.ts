@@ -100,26 +100,18 @@ export function cachedDriver(driver: StorageDriver, layout: StorageLayout, cache
     },
   };
 
-  const cachingWriter = (writer: FileWriter, path: string): FileWriter => ({
-    get size() {
-      return writer.size;
-    },
-    write: (chunk, signal) => writer.write(chunk, signal),
-    close: (signal) => writer.close(signal),
-    cancel: (signal) => writer.cancel(signal),
-    commit: async (signal) => {
-      await writer.commit(signal);
-      await changed(path, false);
-    },
-    // content becomes visible when an optional call resolves (commitTo): the writer's own path and the ones it wrote
-    ...optionalWriterCalls(writer, {
-      async: async (call) => {
-        const result = await call.proceed();
-        await Promise.all([changed(path, true), ...call.writes().map((written) => changed(written, false))]);
-        return result;
-      },
-    }),
-  });
+  const cachingWriter = (writer: FileWriter, path: string): FileWriter =>
+    Object.assign(
+      new CachingWriter(writer, path, changed),
+      // content becomes visible when an optional call resolves (commitTo): the writer's own path and the ones it wrote
+      optionalWriterCalls(writer, {
+        async: async (call) => {
+          const result = await call.proceed();
+          await Promise.all([changed(path, true), ...call.writes().map((written) => changed(written, false))]);
+          return result;
+        },
+      }),
+    );
 
   const wrapped: StorageDriver = {
     name: driver.name,
@@ -166,6 +158,37 @@ export function cachedDriver(driver: StorageDriver, layout: StorageLayout, cache
     };
   }
   return wrapped;
+}
+
+/** A class, not an object literal with a getter and closures: it lives as long as its upload does. */
+class CachingWriter implements FileWriter {
+  constructor(
+    private readonly writer: FileWriter,
+    private readonly path: string,
+    /** forgets what is cached of a changed path */
+    private readonly changed: (path: string, removal: boolean) => Promise<void>,
+  ) {}
+
+  get size(): number {
+    return this.writer.size;
+  }
+
+  write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
+    return this.writer.write(chunk, signal);
+  }
+
+  close(signal?: AbortSignal): Promise<void> {
+    return this.writer.close(signal);
+  }
+
+  cancel(signal?: AbortSignal): Promise<void> {
+    return this.writer.cancel(signal);
+  }
+
+  async commit(signal?: AbortSignal): Promise<void> {
+    await this.writer.commit(signal);
+    await this.changed(this.path, false);
+  }
 }
 
 const encodeBytes = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
