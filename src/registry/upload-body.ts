@@ -5,9 +5,10 @@
  * buffer). Writing each piece as it comes holds it until the thread pool has written it; pieces held across
  * a scavenge are promoted, and V8 then collects their external memory with full mark-compacts (47 per GiB
  * pushed, about a fifth of the server's CPU; docs/bench.md). So each piece is copied at once into a batch
- * buffer that is reused, and dropped: it dies young. There are four times fewer writes (thread-pool round
- * trips) than pieces. Not 1 MiB: a 1 MiB write into the page cache cost this kernel 6-10 times the system
- * time of four 256 KiB ones (docs/bench.md).
+ * buffer that is reused, and dropped: it dies young. A batch is 1 MiB, sixteen pieces: every write is a
+ * thread-pool round trip (a wake-up of a pool thread, then of the request loop), and 256 KiB batches cost a
+ * 256 MB push 70-110 ms more server CPU than 1 MiB ones (docs/bench.md, "Large uploads, fifth pass"; an
+ * earlier measurement that found 1 MiB writes dearer in the kernel did not reproduce on this kernel).
  *
  * A full batch is hashed (or handed to the hash thread, upload-hash.ts) and queued for the writer, and the
  * socket is read on into the next batch: the writer takes one write at a time, but up to
@@ -27,19 +28,19 @@ import { BufferPool } from './buffer-pool.js';
 import { disposePiece, hasDisposablePieces } from './disposable-pieces.js';
 
 /** Bytes per writer call. */
-export const UPLOAD_BATCH_SIZE = 256 * 1024;
+export const UPLOAD_BATCH_SIZE = 1024 * 1024;
 /**
  * Filled batches of one upload that may wait for (or be in) the writer before the upload stops reading its
- * socket: 1 MiB, so that one slow return from the thread pool (a few ms on a busy machine) does not stall the
- * client, and a stall of the disk still stops the reading after 1 MiB.
+ * socket: 2 MiB, so that one slow return from the thread pool (a few ms on a busy machine) does not stall the
+ * client, and a stall of the disk still stops the reading after 2 MiB.
  */
-export const UPLOAD_BATCHES_IN_FLIGHT = 4;
+export const UPLOAD_BATCHES_IN_FLIGHT = 2;
 /**
  * Batches in use at once by all uploads together (8 MiB). One upload uses UPLOAD_BATCHES_IN_FLIGHT + 1 at most
- * (those in flight and the one filling), so six uploads go at full speed side by side; more share the pool,
- * each waiting its turn for a batch.
+ * (those in flight and the one filling), so two uploads go at full speed side by side; more share the pool,
+ * each waiting its turn for a batch (first asked, first served).
  */
-const UPLOAD_BATCHES = 32;
+const UPLOAD_BATCHES = 8;
 
 /** The batches every upload of this process shares. */
 export const uploadBatches = new BufferPool(UPLOAD_BATCH_SIZE, UPLOAD_BATCHES);
