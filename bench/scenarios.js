@@ -193,8 +193,8 @@ export function scenarios(scale) {
   return [
     pushScenario('1 MB', 1 * MiB, 30),
     pushScenario('10 MB', 10 * MiB, 10),
-    pushScenario('100 MB', 100 * MiB, 3),
-    pushScenario('256 MB', 256 * MiB, 3),
+    pushScenario('100 MB', 100 * MiB, 5),
+    pushScenario('256 MB', 256 * MiB, 5),
     {
       name: 'push chunked 10 MB (1 MB chunks)',
       async run(base) {
@@ -205,7 +205,7 @@ export function scenarios(scale) {
     {
       name: 'push chunked 256 MB (32 x 8 MB chunks)',
       async run(base) {
-        const samples = await timed(n(3), budget, (blob) => pushChunked(base, 'bench/push', blob, 8 * MiB), async () => freshBlob(template(256 * MiB)));
+        const samples = await timed(n(5), budget, (blob) => pushChunked(base, 'bench/push', blob, 8 * MiB), async () => freshBlob(template(256 * MiB)));
         return { samples, bytesPerOp: 256 * MiB };
       },
     },
@@ -219,8 +219,8 @@ export function scenarios(scale) {
     },
     pullScenario('1 MB', 1 * MiB, 50),
     pullScenario('10 MB', 10 * MiB, 20),
-    pullScenario('100 MB', 100 * MiB, 5),
-    pullScenario('256 MB', 256 * MiB, 5),
+    pullScenario('100 MB', 100 * MiB, 15),
+    pullScenario('256 MB', 256 * MiB, 10),
     {
       name: 'manifest PUT (tag)',
       async run(base) {
