@@ -169,5 +169,7 @@ export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWri
     throw err;
   } finally {
     if (filling) pool.giveBack(filling);
+    // batches queued after a write failed (one filled while the loop waited for a batch) were never written
+    for (const unwritten of queued.splice(0)) release(unwritten);
   }
 }

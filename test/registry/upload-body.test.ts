@@ -236,6 +236,40 @@ describe('writing an upload body through the pool', () => {
     expect(pool.available).toBe(2);
   });
 
+  it('gives back a batch filled while the loop waited for the pool when the write before it failed', async () => {
+    let failSecond: ((error: Error) => void) | undefined;
+    let waitedAfterSecond!: () => void;
+    const waited = new Promise<void>((resolve) => (waitedAfterSecond = resolve));
+    // a pool that says when a borrower has to wait once the second write holds the only batch
+    class WatchedPool extends BufferPool {
+      override borrow(): Buffer | Promise<Buffer> {
+        const lent = super.borrow();
+        if (!(lent instanceof Buffer) && failSecond) waitedAfterSecond();
+        return lent;
+      }
+    }
+    const pool = new WatchedPool(128, 1);
+    const upload = await freshUpload();
+    const failing: FileWriter = {
+      get size() {
+        return upload.writer.size;
+      },
+      write: (chunk) => (upload.writer.size === 0 ? upload.writer.write(chunk) : new Promise<void>((_, reject) => (failSecond = reject))),
+      close: () => upload.writer.close(),
+      cancel: () => upload.writer.cancel(),
+      commit: () => upload.writer.commit(),
+    };
+    const pieces = [randomBytes(128), randomBytes(128), randomBytes(128)];
+    const writing = writeBody(piecesOf(pieces), failing, () => undefined, pool);
+    await waited;
+    failSecond!(new Error('disk full'));
+    await expect(writing).rejects.toThrow('disk full');
+    expect(upload.writer.size).toBe(128);
+    expect(pool.available).toBe(1);
+    expect(pool.waiters).toBe(0);
+    await upload.writer.close();
+  });
+
   it('throws a failed write as it is, writes nothing after it, and never lends its batch again', async () => {
     const pool = new BufferPool(128, 1);
     const upload = await freshUpload();
