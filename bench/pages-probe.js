@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // node bench/pages-probe.js [--checkout DIR] [--pages 200] [--only catalog1k,catalog100k,tags1k,tags100k] [--sync]
-//   [--node-flags '--cpu-prof --cpu-prof-dir=/tmp/prof --trace-gc']
+//   [--node-flags='--cpu-prof --cpu-prof-dir=/tmp/prof --trace-gc']
 // The benchmark's four page scenarios (bench/scenarios.js `scaleScenarios`: a page of 100 with `last` mid-way
 // from 1,000 and 100,000 repositories, and from 1,000 and 100,000 tags), in the same order, set up the same way
 // (bench/layout.js, then `stowage catalog rebuild` for the catalog), against one `stowage serve` of a built
@@ -51,20 +51,22 @@ function threadCpu(pid) {
 const total = (byName) => Object.values(byName).reduce((a, b) => a + b, 0);
 const minus = (after, before) => Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
 
-/** CPU of the kernel's own threads (children of kthreadd: writeback, the journal), in ms */
+/** CPU of each of the kernel's own threads (children of kthreadd: writeback, the journal), in ms, by pid */
 function kernelThreadsCpu() {
-  let sum = 0;
+  const byPid = new Map();
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[1] === '2') sum += (Number(fields[11]) + Number(fields[12])) * 10;
+      if (fields[1] === '2') byPid.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
     } catch {
       /* gone */
     }
   }
-  return sum;
+  return byPid;
 }
+/** CPU the kernel threads alive at both readings used in between (one that ended meanwhile is not counted) */
+const kernelCpuBetween = (before, after) => [...after].reduce((sum, [pid, ms]) => sum + (before.has(pid) ? ms - before.get(pid) : 0), 0);
 
 const clientGcs = [];
 new PerformanceObserver((list) => clientGcs.push(...list.getEntries().map((e) => ({ major: e.detail?.kind === 2 || e.detail?.kind === 4, start: e.startTime, duration: e.duration })))).observe({ entryTypes: ['gc'] });
@@ -121,7 +123,7 @@ async function scenario(label, setup, url) {
   }
   const ended = performance.now();
   const afterPages = threadCpu(server.pid);
-  const kernel = kernelThreadsCpu() - kernelBefore;
+  const kernel = kernelCpuBetween(kernelBefore, kernelThreadsCpu());
   const sum = times.reduce((a, b) => a + b, 0);
   const sorted = [...times].sort((a, b) => a - b);
   const gcs = clientGcs.filter((gc) => gc.start >= started && gc.start <= ended);
