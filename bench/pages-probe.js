@@ -11,14 +11,13 @@
 // the mean".
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { repositoryName, tagName, writeRepositories, writeTags } from './layout.js';
-import { PROJECT_ROOT } from './servers.js';
+import { freePort, PROJECT_ROOT, writeStowageConfig } from './servers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -71,27 +70,11 @@ const kernelCpuBetween = (before, after) => [...after].reduce((sum, [pid, ms]) =
 const clientGcs = [];
 new PerformanceObserver((list) => clientGcs.push(...list.getEntries().map((e) => ({ major: e.detail?.kind === 2 || e.detail?.kind === 4, start: e.startTime, duration: e.duration })))).observe({ entryTypes: ['gc'] });
 
-const port = await new Promise((resolve) => {
-  const probe = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port: free } = probe.address();
-    probe.close(() => resolve(free));
-  });
-});
+const port = await freePort();
 const workdir = await mkdtemp(path.join(os.tmpdir(), 'stowage-pages-probe-'));
 const root = path.join(workdir, 'storage');
 await mkdir(root);
-const config = path.join(workdir, 'stowage.config.yaml');
-await writeFile(
-  config,
-  `version: 0.1
-log: { level: error }
-storage:
-  filesystem: { rootdirectory: ${JSON.stringify(root)} }
-  delete: { enabled: true }
-  maintenance: { uploadpurging: { enabled: false }, catalog: { interval: 0 } }
-http: { addr: 127.0.0.1:${port} }
-`,
-);
+const config = await writeStowageConfig(workdir, root, port);
 // as bin/stowage starts it (MALLOC_ARENA_MAX=2, --max-semi-space-size=4), node started directly so that its own flags apply
 const server = spawn(process.execPath, ['--max-semi-space-size=4', ...args['node-flags'].split(' ').filter(Boolean), path.join(args.checkout, 'bin', 'stowage.js'), 'serve', '--config', config], {
   env: { PATH: process.env.PATH, HOME: workdir, MALLOC_ARENA_MAX: '2', NODE_ENV: 'production' },

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);
@@ -176,6 +176,27 @@ function reconcilesCatalog(checkout) {
 }
 
 /**
+ * The bench's stowage config in `workdir`: the filesystem driver on `root`, on 127.0.0.1:`port`, no upload
+ * purging; `workers`: http.workers (unset: the default); `catalogUpkeepOff`: no background catalog reconcile
+ * (a checkout from before the catalog index does not know the key). Answers the file's path.
+ */
+export async function writeStowageConfig(workdir, root, port, { workers = undefined, catalogUpkeepOff = true } = {}) {
+  const config = path.join(workdir, 'stowage.config.yaml');
+  await writeFile(
+    config,
+    `version: 0.1
+log: { level: error }
+storage:
+  filesystem: { rootdirectory: ${JSON.stringify(root)} }
+  delete: { enabled: true }
+  maintenance: { uploadpurging: { enabled: false }${catalogUpkeepOff ? ', catalog: { interval: 0 }' : ''} }
+http: { addr: 127.0.0.1:${port}${workers === undefined ? '' : `, workers: ${workers}`} }
+`,
+  );
+  return config;
+}
+
+/**
  * stowage from this checkout (`node bin/stowage.js serve`), filesystem driver. Needs `npm run build`.
  * `checkout`: another built checkout instead (the benchmark's `--baseline`); `workers`: its `http.workers`
  * (the benchmark's `--workers`; unset: the default, one process); `nodeFlags`: node options before the script
@@ -187,18 +208,7 @@ export async function startStowage(baseDir, checkout = PROJECT_ROOT, workers = u
   const root = path.join(workdir, 'storage');
   await mkdir(root);
   const port = await freePort();
-  const config = path.join(workdir, 'stowage.config.yaml');
-  await writeFile(
-    config,
-    `version: 0.1
-log: { level: error }
-storage:
-  filesystem: { rootdirectory: ${JSON.stringify(root)} }
-  delete: { enabled: true }
-  maintenance: { uploadpurging: { enabled: false }${reconcilesCatalog(checkout) ? ', catalog: { interval: 0 }' : ''} }
-http: { addr: 127.0.0.1:${port}${workers === undefined ? '' : `, workers: ${workers}`} }
-`,
-  );
+  const config = await writeStowageConfig(workdir, root, port, { workers, catalogUpkeepOff: reconcilesCatalog(checkout) });
   // stowage as operators start it: the bin's shell wrapper where the checkout has one (it sets the memory
   // options, docs/config.md "Memory"), with the bench's node first on the PATH and its flags in NODE_OPTIONS
   const wrapper = path.join(checkout, 'bin', 'stowage');
