@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../src/storage/driver.js';
 import { keyId } from '../../plugins/elliptics/src/protocol/ids.js';
 import { EllipticsClient } from '../../plugins/elliptics/src/protocol/client.js';
 import { EmulatorCluster } from './emulator.js';
+import { encodeClaimRecord, newClaimRecord } from '../../packages/backend-kit/src/claim-lease.js';
+import { IoFlags } from '../../plugins/elliptics/src/protocol/constants.js';
 import { ellipticsDriver, quietLogger } from './context.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
@@ -295,6 +297,40 @@ describe('replication across groups on separate emulated nodes', () => {
       await client.close();
     }
   });
+});
+
+describe('an upload journal whose groups disagree after a writer died between them', () => {
+  it('is evened out by the next writer, which then appends to both groups', async () => {
+    const cluster = await new EmulatorCluster([{ groups: [1] }, { groups: [2] }]).start();
+    const driver = await ellipticsDriver({ nodes: cluster.remotes.join(' '), groups: '[1, 2]', chunksize: 4096 });
+    const client = new EllipticsClient({ nodes: cluster.nodes.map((n) => n.address), groups: [1, 2], waitTimeoutMs: 2000, checkTimeoutMs: 60_000, logger: quietLogger });
+    await client.connect();
+    try {
+      const first = await driver.writer('/diverged/data', false);
+      await first.write(Buffer.from('a'.repeat(4096)));
+      await first.close();
+      // the claim line of a writer whose process exited, appended to group 1 only: its process was killed
+      // before its append reached group 2
+      const gone = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+      await once(gone, 'exit');
+      const claim = Buffer.from(`claim ${encodeClaimRecord({ ...newClaimRecord(), pid: gone.pid! }).toString('utf8')}\n`, 'utf8');
+      const id = keyId('upload:/diverged/data', 'DOCKER');
+      const [one, two] = [await client.read(1, id, 0, 0), await client.read(2, id, 0, 0)];
+      expect(one.data.equals(two.data), 'both groups hold the same journal before').toBe(true);
+      const parent = createHash('sha512').update(one.data).digest();
+      await client.write(1, id, { ioFlags: IoFlags.APPEND | IoFlags.CAS, offset: 0, num: 0, parent, tsec: Math.floor(Date.now() / 1000) + 1, tnsec: 0 }, claim);
+
+      expect(await driver.uploadSize('/diverged/data')).toBe(4096);
+      const resumed = await driver.writer('/diverged/data', true);
+      await resumed.write(Buffer.from('c'.repeat(4096)));
+      await resumed.commit();
+      expect(text(await driver.getContent('/diverged/data'))).toBe('a'.repeat(4096) + 'c'.repeat(4096));
+    } finally {
+      await client.close();
+      await driver.close?.();
+      await cluster.stop();
+    }
+  }, 60_000);
 });
 
 describe('connecting to Elliptics', () => {

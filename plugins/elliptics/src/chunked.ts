@@ -122,6 +122,7 @@ export class ChunkStore {
     const replica = await this.client.newest(id);
     if (!replica) return undefined;
     const journal = replica.size === 0 ? Buffer.alloc(0) : await this.objects.readAll(id, replica);
+    await this.evenOutJournal(id, replica.groupId, journal);
     const entries: ChunkEntry[] = [];
     const orphaned: ChunkEntry[] = [];
     let closedCount = 0;
@@ -148,6 +149,26 @@ export class ChunkStore {
         ? claimIsAbandoned(undefined, new Date(modified))
         : claimIsAbandoned(encodeClaimRecord({ ...claim, renewedAt: Math.max(claim.renewedAt, modified) }), new Date(modified));
     return { entries, closedCount, claim: { abandoned }, orphaned, journal };
+  }
+
+  /**
+   * Makes every group's copy of an upload journal the newest one, `journal` (read from `newestGroup`). A
+   * process killed between the groups' appends leaves a group a line short; every later append compares
+   * the journal it read with each group's (CAS), so without this the upload would refuse every writer for
+   * ever. A copy that is a prefix of the newest gets the missing tail appended, itself compared-and-swapped,
+   * so a writer's append in between wins and this one is dropped. Best effort: a group that cannot be
+   * evened out fails the writer's own append, as before.
+   */
+  private async evenOutJournal(id: Buffer, newestGroup: number, journal: Buffer): Promise<void> {
+    await this.client.eachGroup(async (groupId) => {
+      if (groupId === newestGroup) return;
+      const held = await this.client.lookup(groupId, id);
+      if (held.size >= journal.length) return;
+      const copy = held.size === 0 ? Buffer.alloc(0) : await this.objects.readAll(id, { groupId, size: held.size, mtime: held.mtime, alternates: [] });
+      if (!journal.subarray(0, copy.length).equals(copy)) return;
+      const parent = createHash('sha512').update(copy).digest();
+      await this.client.write(groupId, id, { ioFlags: IoFlags.APPEND | IoFlags.CAS, offset: 0, num: 0, parent, ...this.clock.now() }, journal.subarray(copy.length));
+    });
   }
 
   /**
