@@ -122,7 +122,7 @@ export class ChunkStore {
     const replica = await this.client.newest(id);
     if (!replica) return undefined;
     const journal = replica.size === 0 ? Buffer.alloc(0) : await this.objects.readAll(id, replica);
-    await this.evenOutJournal(id, replica.groupId, journal);
+    await this.evenOutJournal(id, replica, journal);
     const entries: ChunkEntry[] = [];
     const orphaned: ChunkEntry[] = [];
     let closedCount = 0;
@@ -152,16 +152,19 @@ export class ChunkStore {
   }
 
   /**
-   * Makes every group's copy of an upload journal the newest one, `journal` (read from `newestGroup`). A
+   * Makes every group's copy of an upload journal the newest one, `journal` (read from `newest`). A
    * process killed between the groups' appends leaves a group a line short; every later append compares
    * the journal it read with each group's (CAS), so without this the upload would refuse every writer for
    * ever. A copy that is a prefix of the newest gets the missing tail appended, itself compared-and-swapped,
    * so a writer's append in between wins and this one is dropped. Best effort: a group that cannot be
    * evened out fails the writer's own append, as before.
    */
-  private async evenOutJournal(id: Buffer, newestGroup: number, journal: Buffer): Promise<void> {
+  private async evenOutJournal(id: Buffer, newest: ReplicaInfo, journal: Buffer): Promise<void> {
+    // the groups of the newest version hold it already: after every whole append that is all of them, so
+    // the usual journal costs no request here
+    const current = new Set([newest.groupId, ...newest.alternates]);
     await this.client.eachGroup(async (groupId) => {
-      if (groupId === newestGroup) return;
+      if (current.has(groupId)) return;
       const held = await this.client.lookup(groupId, id);
       if (held.size >= journal.length) return;
       const copy = held.size === 0 ? Buffer.alloc(0) : await this.objects.readAll(id, { groupId, size: held.size, mtime: held.mtime, alternates: [] });
