@@ -15,6 +15,7 @@ import type { DriverErrorFactory, FileWriter, StorageDriver } from './driver.js'
 import { StorageError, driverErrors, isAbortError, storageErrorCode } from './errors.js';
 import { isValidDirectoryPath, isValidStoragePath } from './paths.js';
 import { optionalDriverCalls, optionalWriterCalls, type OptionalCallInvocation, type OptionalCallWrapping } from './optional-calls.js';
+import { ForwardingWriter } from './forwarding-writer.js';
 
 const wrapped = Symbol.for('stowage.storage.wrappedDriver');
 
@@ -98,36 +99,31 @@ function wrapWriter(inner: FileWriter, path: string, guard: Guard, errors: Drive
   return Object.assign(new CheckedWriter(inner, path, guard), optionalWriterCalls(inner, checkedCalls(guard, errors)));
 }
 
-/**
- * A writer's checks. A class, not an object literal with a getter and four closures: an upload's writer lives
- * as long as the upload, and its wrappers with it (the methods are shared on the prototype).
- */
-class CheckedWriter implements FileWriter {
+/** A writer's checks (see ForwardingWriter for why a class). */
+class CheckedWriter extends ForwardingWriter {
   constructor(
-    private readonly inner: FileWriter,
+    inner: FileWriter,
     private readonly path: string,
     private readonly guard: Guard,
-  ) {}
-
-  get size(): number {
-    return this.inner.size;
+  ) {
+    super(inner);
   }
 
-  write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
+  override write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
     return this.guard('write', this.path, signal, () => this.inner.write(chunk, signal));
   }
 
   // close and cancel run even when the signal has aborted: they let go of what the writer holds (a
   // descriptor), which a caller closing after an aborted request would otherwise leak
-  close(signal?: AbortSignal): Promise<void> {
+  override close(signal?: AbortSignal): Promise<void> {
     return this.guard('close', this.path, undefined, () => this.inner.close(signal));
   }
 
-  cancel(signal?: AbortSignal): Promise<void> {
+  override cancel(signal?: AbortSignal): Promise<void> {
     return this.guard('cancel', this.path, undefined, () => this.inner.cancel(signal));
   }
 
-  commit(signal?: AbortSignal): Promise<void> {
+  override commit(signal?: AbortSignal): Promise<void> {
     return this.guard('commit', this.path, signal, () => this.inner.commit(signal));
   }
 }

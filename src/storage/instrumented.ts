@@ -7,6 +7,7 @@
 import type { FileWriter, StorageDriver } from './driver.js';
 import { storageErrorCode } from './errors.js';
 import { optionalDriverCalls, optionalWriterCalls, type OptionalCallWrapping } from './optional-calls.js';
+import { ForwardingWriter } from './forwarding-writer.js';
 
 const WRAPPED = Symbol.for('stowage.storage.wrappedDriver');
 
@@ -53,30 +54,20 @@ export function instrumentDriver(driver: StorageDriver, observer: StorageObserve
 
 type Timed = <T>(operation: string, run: () => Promise<T>) => Promise<T>;
 
-/** A class, not an object literal with a getter and closures: it lives as long as its upload does. */
-class MeasuredWriter implements FileWriter {
+/** A writer whose cancel and commit are measured (writes and close are passed on unmeasured). */
+class MeasuredWriter extends ForwardingWriter {
   constructor(
-    private readonly inner: FileWriter,
+    inner: FileWriter,
     private readonly timed: Timed,
-  ) {}
-
-  get size(): number {
-    return this.inner.size;
+  ) {
+    super(inner);
   }
 
-  write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
-    return this.inner.write(chunk, signal);
-  }
-
-  close(signal?: AbortSignal): Promise<void> {
-    return this.inner.close(signal);
-  }
-
-  cancel(signal?: AbortSignal): Promise<void> {
+  override cancel(signal?: AbortSignal): Promise<void> {
     return this.timed('cancel', () => this.inner.cancel(signal));
   }
 
-  commit(signal?: AbortSignal): Promise<void> {
+  override commit(signal?: AbortSignal): Promise<void> {
     return this.timed('commit', () => this.inner.commit(signal));
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { FileWriter, StorageDriver } from './driver.js';
 import { optionalDriverCalls, optionalWriterCalls, type OptionalCallWrapping } from './optional-calls.js';
+import { ForwardingWriter } from './forwarding-writer.js';
 
 /** One request's view: its signal, and every method on a prototype all views of one driver share. */
 interface SignalledView extends StorageDriver {
@@ -72,31 +73,29 @@ function writerWithSignal(writer: FileWriter, signal: AbortSignal): FileWriter {
   return Object.assign(new SignalledWriter(writer, signal), optionalWriterCalls(writer, requestSignalled(() => signal)));
 }
 
-/** A class, not an object literal with a getter and closures: it lives as long as its upload does. */
-class SignalledWriter implements FileWriter {
+/** A writer whose writes carry the request's signal, and whose close, cancel and commit carry none. */
+class SignalledWriter extends ForwardingWriter {
   constructor(
-    private readonly writer: FileWriter,
+    inner: FileWriter,
     private readonly signal: AbortSignal,
-  ) {}
-
-  get size(): number {
-    return this.writer.size;
+  ) {
+    super(inner);
   }
 
-  write(chunk: Uint8Array): Promise<void> {
-    return this.writer.write(chunk, this.signal);
+  override write(chunk: Uint8Array): Promise<void> {
+    return this.inner.write(chunk, this.signal);
   }
 
-  close(): Promise<void> {
-    return this.writer.close();
+  override close(): Promise<void> {
+    return this.inner.close();
   }
 
-  cancel(): Promise<void> {
-    return this.writer.cancel();
+  override cancel(): Promise<void> {
+    return this.inner.cancel();
   }
 
-  commit(): Promise<void> {
-    return this.writer.commit();
+  override commit(): Promise<void> {
+    return this.inner.commit();
   }
 }
 

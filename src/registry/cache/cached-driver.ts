@@ -10,6 +10,7 @@
  */
 import type { FileInfo, FileWriter, StorageDriver } from '../../storage/driver.js';
 import { optionalDriverCalls, optionalWriterCalls, type OptionalCallWrapping } from '../../storage/optional-calls.js';
+import { ForwardingWriter } from '../../storage/forwarding-writer.js';
 import type { StorageLayout } from '../layout.js';
 import { BLOBS_SCOPE, REPOSITORIES_SCOPE, repositoryScope, type CacheStore } from './store.js';
 
@@ -160,33 +161,19 @@ export function cachedDriver(driver: StorageDriver, layout: StorageLayout, cache
   return wrapped;
 }
 
-/** A class, not an object literal with a getter and closures: it lives as long as its upload does. */
-class CachingWriter implements FileWriter {
+/** A writer whose commit forgets what is cached of its path. */
+class CachingWriter extends ForwardingWriter {
   constructor(
-    private readonly writer: FileWriter,
+    inner: FileWriter,
     private readonly path: string,
     /** forgets what is cached of a changed path */
     private readonly changed: (path: string, removal: boolean) => Promise<void>,
-  ) {}
-
-  get size(): number {
-    return this.writer.size;
+  ) {
+    super(inner);
   }
 
-  write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
-    return this.writer.write(chunk, signal);
-  }
-
-  close(signal?: AbortSignal): Promise<void> {
-    return this.writer.close(signal);
-  }
-
-  cancel(signal?: AbortSignal): Promise<void> {
-    return this.writer.cancel(signal);
-  }
-
-  async commit(signal?: AbortSignal): Promise<void> {
-    await this.writer.commit(signal);
+  override async commit(signal?: AbortSignal): Promise<void> {
+    await this.inner.commit(signal);
     await this.changed(this.path, false);
   }
 }
