@@ -1,7 +1,7 @@
 /** Small helpers over the driver for the registry's link files and existence checks. */
 import type { FileInfo, ListedPage, ObjectContent, StorageDriver } from '../storage/driver.js';
 import { callOrFallback } from '../storage/optional-calls.js';
-import { isPathNotFound } from '../storage/errors.js';
+import { isPathNotFound, undefinedIfNotFound } from '../storage/errors.js';
 import { tryParseDigest, type Digest } from './digest.js';
 import type { KeptLinks } from './kept-links.js';
 
@@ -49,13 +49,8 @@ export class RegistryStorage {
     return { path, content: encoder.encode(digest.value) };
   }
 
-  async getOrUndefined(path: string): Promise<Uint8Array | undefined> {
-    try {
-      return await this.driver.getContent(path);
-    } catch (err) {
-      if (isPathNotFound(err)) return undefined;
-      throw err;
-    }
+  getOrUndefined(path: string): Promise<Uint8Array | undefined> {
+    return undefinedIfNotFound(() => this.driver.getContent(path));
   }
 
   /** The object's size, or undefined when it does not exist. */
@@ -69,12 +64,12 @@ export class RegistryStorage {
    * which the driver's `statIfPresent` gives without building an error (a bare test driver: the fallback).
    */
   statIfPresent(path: string): Promise<FileInfo | undefined> {
-    return this.driver.statIfPresent ? this.driver.statIfPresent(path) : callOrFallback(this.driver, 'statIfPresent')(path);
+    return callOrFallback(this.driver, 'statIfPresent')(path);
   }
 
   /** The bytes an upload at `path` holds, undefined when it holds none yet (see `statIfPresent`). */
   uploadSizeIfPresent(path: string): Promise<number | undefined> {
-    return this.driver.uploadSizeIfPresent ? this.driver.uploadSizeIfPresent(path) : callOrFallback(this.driver, 'uploadSizeIfPresent')(path);
+    return callOrFallback(this.driver, 'uploadSizeIfPresent')(path);
   }
 
   /**
@@ -91,24 +86,14 @@ export class RegistryStorage {
   }
 
   /** Direct children (full paths), or undefined when the directory does not exist. */
-  async listOrUndefined(path: string): Promise<string[] | undefined> {
-    try {
-      return await this.driver.list(path);
-    } catch (err) {
-      if (isPathNotFound(err)) return undefined;
-      throw err;
-    }
+  listOrUndefined(path: string): Promise<string[] | undefined> {
+    return undefinedIfNotFound(() => this.driver.list(path));
   }
 
   /** Children sorting after `after`, sorted, at most `limit` (see the driver's `listAfter`); undefined when the directory does not exist. */
-  async listAfterOrUndefined(path: string, after: string | undefined, limit: number): Promise<ListedPage | undefined> {
-    try {
-      // a driver not wrapped by base.ts (a test's bare plugin driver) may have no listAfter of its own: the contract's fallback
-      return await callOrFallback(this.driver, 'listAfter')(path, after, limit);
-    } catch (err) {
-      if (isPathNotFound(err)) return undefined;
-      throw err;
-    }
+  listAfterOrUndefined(path: string, after: string | undefined, limit: number): Promise<ListedPage | undefined> {
+    // a driver not wrapped by base.ts (a test's bare plugin driver) may have no listAfter of its own: the contract's fallback
+    return undefinedIfNotFound(() => callOrFallback(this.driver, 'listAfter')(path, after, limit));
   }
 
   async deleteIfPresent(path: string): Promise<boolean> {

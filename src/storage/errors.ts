@@ -34,6 +34,16 @@ export function storageErrorCode(err: unknown): StorageErrorCode | undefined {
 
 export const isPathNotFound = (err: unknown): boolean => storageErrorCode(err) === 'PATH_NOT_FOUND';
 
+/** What `call` resolves to, or undefined where it fails with PATH_NOT_FOUND: for questions whose answer may be "not there". */
+export async function undefinedIfNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isPathNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
 /** The error a call rejects with because its signal aborted (the client went away), not because storage failed. */
 export const isAbortError = (err: unknown): boolean => (err as { name?: unknown } | null)?.name === 'AbortError';
 

@@ -11,7 +11,7 @@
  * here, and from that line every wrapper passes it on.
  */
 import type { FileInfo, FileWriter, ObjectContent, StorageDriver } from './driver.js';
-import { isPathNotFound } from './errors.js';
+import { undefinedIfNotFound } from './errors.js';
 import { listAfterFromListing } from './list-after.js';
 import { walkFromListing } from './walk.js';
 
@@ -65,25 +65,13 @@ async function putContentsOneByOne(driver: StorageDriver, objects: readonly Obje
   for (const { path, content } of objects) await driver.putContent(path, content, signal);
 }
 
-/** `stat`, with PATH_NOT_FOUND answered as undefined: `statIfPresent` for a driver without its own. */
-async function statOrUndefined(driver: StorageDriver, path: string, signal?: AbortSignal): Promise<FileInfo | undefined> {
-  try {
-    return await driver.stat(path, signal);
-  } catch (err) {
-    if (isPathNotFound(err)) return undefined;
-    throw err;
-  }
-}
+/** `statIfPresent` for a driver without its own. */
+const statOrUndefined = (driver: StorageDriver, path: string, signal?: AbortSignal): Promise<FileInfo | undefined> =>
+  undefinedIfNotFound(() => driver.stat(path, signal));
 
-/** `uploadSize`, with PATH_NOT_FOUND answered as undefined: `uploadSizeIfPresent` for a driver without its own. */
-async function uploadSizeOrUndefined(driver: StorageDriver, path: string, signal?: AbortSignal): Promise<number | undefined> {
-  try {
-    return await driver.uploadSize(path, signal);
-  } catch (err) {
-    if (isPathNotFound(err)) return undefined;
-    throw err;
-  }
-}
+/** `uploadSizeIfPresent` for a driver without its own. */
+const uploadSizeOrUndefined = (driver: StorageDriver, path: string, signal?: AbortSignal): Promise<number | undefined> =>
+  undefinedIfNotFound(() => driver.uploadSize(path, signal));
 
 const objectsPaths = (objects: readonly ObjectContent[]): string[] => objects.map(({ path }) => path);
 

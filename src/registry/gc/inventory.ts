@@ -2,7 +2,6 @@
  * Reads what a repository holds in distribution's layout: its manifest revisions (with what each one
  * references), its tags and its layer links. The collector's mark and sweep work from these inventories.
  */
-import { isPathNotFound } from '../../storage/errors.js';
 import { tryParseDigest, type Digest } from '../digest.js';
 import { basename, type StorageLayout } from '../layout.js';
 import type { RegistryLogger } from '../logger.js';
@@ -62,12 +61,7 @@ export async function digestFolders(storage: RegistryStorage, dir: string): Prom
 }
 
 export async function modTimeOf(storage: RegistryStorage, path: string): Promise<Date | undefined> {
-  try {
-    return (await storage.driver.stat(path)).modTime;
-  } catch (err) {
-    if (isPathNotFound(err)) return undefined;
-    throw err;
-  }
+  return (await storage.statIfPresent(path))?.modTime;
 }
 
 export async function readRepository(
