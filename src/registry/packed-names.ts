@@ -11,25 +11,18 @@ import { lexical } from './pagination.js';
 
 const NEWLINE = 10;
 
-/** Compares `text[from, to)` with `name` by code unit, as `<` does on strings, without making a string. */
-function compareSlice(text: string, from: number, to: number, name: string): number {
-  const length = Math.min(to - from, name.length);
-  for (let i = 0; i < length; i++) {
-    const difference = text.charCodeAt(from + i) - name.charCodeAt(i);
-    if (difference !== 0) return difference;
-  }
-  return to - from - name.length;
-}
-
-/** Compares two slices of `text` by code unit. */
-function compareSlices(text: string, aFrom: number, aTo: number, bFrom: number, bTo: number): number {
+/** Compares `a[aFrom, aTo)` with `b[bFrom, bTo)` by code unit, as `<` does on strings, without making a string. */
+function compareRanges(a: string, aFrom: number, aTo: number, b: string, bFrom: number, bTo: number): number {
   const length = Math.min(aTo - aFrom, bTo - bFrom);
   for (let i = 0; i < length; i++) {
-    const difference = text.charCodeAt(aFrom + i) - text.charCodeAt(bFrom + i);
+    const difference = a.charCodeAt(aFrom + i) - b.charCodeAt(bFrom + i);
     if (difference !== 0) return difference;
   }
   return aTo - aFrom - (bTo - bFrom);
 }
+
+/** Compares `text[from, to)` with `name`. */
+const compareSlice = (text: string, from: number, to: number, name: string): number => compareRanges(text, from, to, name, 0, name.length);
 
 export class PackedNames {
   /**
@@ -59,7 +52,7 @@ export class PackedNames {
       let to = text.indexOf('\n', from);
       if (to === -1) to = text.length;
       if (to > from) {
-        if (names > 0 && ordered && compareSlices(text, starts[names - 1]!, ends[names - 1]!, from, to) >= 0) ordered = false;
+        if (names > 0 && ordered && compareRanges(text, starts[names - 1]!, ends[names - 1]!, text, from, to) >= 0) ordered = false;
         starts[names] = from;
         ends[names] = to;
         names++;
