@@ -12,8 +12,9 @@
  *
  * A repository removed from the tree (registry:2 removes one by deleting its folder by hand) is left out of a
  * page when its folder is no longer in its parent folder's listing, one sorted listing per parent on the
- * page. Several processes sharing the storage therefore agree at once: a new repository is in the journal
- * before its push is acknowledged, a removed one is gone from its parent.
+ * page; or, when the index knows a repository below it (whose push may have made the folder again), when its
+ * folder holds no `_manifests`. Several processes sharing the storage therefore agree at once: a new
+ * repository is in the journal before its push is acknowledged, a removed one is gone from its parent.
  *
  * What a page cannot see, the **reconcile** does (`build`, run by `serve` every
  * `storage.maintenance.catalog.interval` and by `stowage catalog rebuild`): a repository something other than
@@ -227,8 +228,13 @@ export class CatalogIndex {
       }
       if (candidates.length === 0) break;
       const present = await this.stillStored(candidates);
+      const foldersOnly = await this.namespacesOnly(
+        candidates.filter((name) => present.has(name)),
+        base.names,
+        journal,
+      );
       for (const name of candidates) {
-        if (!present.has(name)) continue;
+        if (!present.has(name) || foldersOnly.has(name)) continue;
         found.push(name);
         if (found.length === wanted) break;
       }
@@ -257,6 +263,18 @@ export class CatalogIndex {
     if (content === undefined) return undefined;
     this.state.base = { id, names: PackedNames.fromLines(decoder.decode(content)), pointerStamp: stamp };
     return this.state.base;
+  }
+
+  /**
+   * Which of `names` (each in its parent folder's listing) hold no manifests any more: a repository removed by
+   * hand whose folder a push of a repository below it made again. Only a name with an indexed repository below
+   * it can be one, so only those (rare: a repository that is also a namespace) cost a listing of their folder.
+   */
+  private async namespacesOnly(names: readonly string[], base: PackedNames, journal: JournalCursor): Promise<Set<string>> {
+    const suspects: string[] = [];
+    for (const name of names) if (base.hasBelow(name) || (await journal.hasBelow(name))) suspects.push(name);
+    const held = await Promise.all(suspects.map((name) => this.holdsManifests(name)));
+    return new Set(suspects.filter((_, i) => !held[i]));
   }
 
   /** Which of `names` (sorted) are still in their parent folder's listing: one listing per parent, from the first of its names. */
@@ -299,6 +317,10 @@ class JournalCursor {
   private at = 0;
   private more = true;
   private after: string | undefined;
+  /** the folders (names) above every journal name read so far */
+  private readonly namespaces = new Set<string>();
+  /** the last journal name read so far */
+  private lastRead: string | undefined;
 
   constructor(
     private readonly storage: RegistryStorage,
@@ -318,10 +340,29 @@ class JournalCursor {
       const entries = listed.children.map(basename);
       this.after = entries[entries.length - 1];
       this.more = listed.more;
-      this.buffer = entries.map(nameOfJournalEntry).filter((name) => this.last === undefined || name > this.last);
+      const names = entries.map(nameOfJournalEntry);
+      for (const name of names) {
+        for (let slash = name.indexOf('/'); slash !== -1; slash = name.indexOf('/', slash + 1)) this.namespaces.add(name.slice(0, slash));
+      }
+      this.lastRead = names[names.length - 1];
+      this.buffer = names.filter((name) => this.last === undefined || name > this.last);
       this.at = 0;
     }
     return this.buffer[this.at];
+  }
+
+  /**
+   * Whether the journal holds a repository below `name` (after `last`, as every name below a candidate is);
+   * from what was read when that covers it, else by one listing from where such names would start.
+   */
+  async hasBelow(name: string): Promise<boolean> {
+    if (this.namespaces.has(name)) return true;
+    // '0' is the code unit after '/': every name below `name/` sorts before `name0`
+    if (!this.more || (this.lastRead !== undefined && this.lastRead >= `${name}0`)) return false;
+    const prefix = journalEntryOf(`${name}/`);
+    const listed = await this.storage.listAfterOrUndefined(this.folder, prefix, 1);
+    const first = listed?.children[0];
+    return first !== undefined && basename(first).startsWith(prefix);
   }
 
   /** The name `peek` answered (call only after it answered one). */

@@ -98,6 +98,12 @@ export class PackedNames {
     return low;
   }
 
+  /** Whether some name sorts below `name/`: a repository nested in `name`'s folder. */
+  hasBelow(name: string): boolean {
+    const prefix = `${name}/`;
+    return this.has(prefix) || (this.at(this.firstAfter(prefix))?.startsWith(prefix) ?? false);
+  }
+
   /** Whether `name` is one of the names. */
   has(name: string): boolean {
     const index = this.firstAfter(name) - 1;

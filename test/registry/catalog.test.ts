@@ -182,6 +182,48 @@ describe('catalog index shared by two registries on one folder', () => {
     }
   });
 
+  it('a repository removed by hand whose folder a push below it made again is no longer listed, whether the base or the journal names it', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'stowage-catalog-namespace-'));
+    try {
+      for (const [run, inBase] of [false, true].entries()) {
+        const driver = await createFilesystemDriver(path.join(root, String(run)));
+        const registry = new Registry({ driver, deleteEnabled: true });
+        await registry.prepareCatalogIndex();
+        await pushIndex(registry, 'b');
+        await pushIndex(registry, 'b-c');
+        if (inBase) await registry.rebuildCatalogIndex();
+        await driver.delete(`${repositories}/b`);
+        await pushIndex(registry, 'b/a');
+        expect((await registry.catalog({ n: 10 })).entries).toEqual(['b-c', 'b/a']);
+        expect((await registry.catalog({ n: 1 })).entries).toEqual(['b-c']);
+        // a push of the repository itself lists it again
+        await pushIndex(registry, 'b');
+        expect((await registry.catalog({ n: 10 })).entries).toEqual(['b', 'b-c', 'b/a']);
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('the same when the repository below sorts past the first listing of the journal a page reads', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'stowage-catalog-namespace-far-'));
+    try {
+      const driver = await createFilesystemDriver(root);
+      const registry = new Registry({ driver, deleteEnabled: true });
+      await registry.prepareCatalogIndex();
+      await pushIndex(registry, 'b');
+      // names sorting between `b` and `b/a` (`-` sorts before `/`), more than one listing of the journal holds
+      const between = Array.from({ length: 300 }, (_, i) => `b-${String(i).padStart(3, '0')}`);
+      for (const name of between) await pushIndex(registry, name);
+      await driver.delete(`${repositories}/b`);
+      await pushIndex(registry, 'b/a');
+      expect((await registry.catalog({ n: 2 })).entries).toEqual(between.slice(0, 2));
+      expect((await registry.catalog({ n: 1000 })).entries).toEqual([...between, 'b/a']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('a repository removed by hand, dropped by a reconcile and pushed again through the registry that first pushed it is listed at once', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'stowage-catalog-repush-'));
     try {

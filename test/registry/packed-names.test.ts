@@ -20,6 +20,7 @@ function expectSame(packed: PackedNames, sorted: readonly string[], probes: read
     const after = sorted.findIndex((candidate) => candidate > last);
     expect(packed.firstAfter(last), `after ${JSON.stringify(last)}`).toBe(after === -1 ? sorted.length : after);
     expect(packed.has(last), `has ${JSON.stringify(last)}`).toBe(sorted.includes(last));
+    expect(packed.hasBelow(last), `below ${JSON.stringify(last)}`).toBe(sorted.some((candidate) => candidate.startsWith(`${last}/`)));
   }
 }
 
