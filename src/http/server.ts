@@ -1,4 +1,5 @@
 /** The HTTP front of the registry: node:http, raw streaming bodies, OCI error JSON for every failure. */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type { AuthGate } from '../auth/index.js';
@@ -45,6 +46,10 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     const requestSignal = (): AbortSignal => {
       if (!aborter) {
         aborter = new AbortController();
+        // Every storage call in flight for the request listens to it (a backend client adds one listener per
+        // request it has out, and a page checks dozens of folders at once); the signal lives only as long as
+        // the request, so more listeners than Node's default of 10 are not a leak to warn about.
+        setMaxListeners(0, aborter.signal);
         if (clientGone) aborter.abort();
       }
       return aborter.signal;
