@@ -59,6 +59,8 @@ function summarise(result, cpuMs) {
     p95: at(95),
     p99: at(99),
     opsPerSecond: count / (totalMs / 1000),
+    // in the JSON only: what a mean is made of when it and p50 disagree (one cold first operation, or a tail)
+    ...(result.samples?.length ? { firstMs: result.samples[0], maxMs: sorted[sorted.length - 1], meanMs: sorted.reduce((sum, ms) => sum + ms, 0) / sorted.length } : {}),
     mbPerSecond: result.bytesPerOp ? (result.bytesPerOp * count) / (1024 * 1024) / (totalMs / 1000) : undefined,
     ...(result.generator ? { generator: result.generator } : {}),
   };
