@@ -2,17 +2,18 @@
  * The filesystem driver: objects are files under `rootdirectory`, directories are directories,
  * exactly as distribution lays them out, so a tree written by `registry:2` is served unchanged.
  */
-import { type Dirent, lstatSync, mkdirSync, readdirSync, readFile as readFileCallback, renameSync, stat as statCallback, statSync, unlinkSync, type BigIntStats, type Stats } from 'node:fs';
+import { closeSync, type Dirent, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFile as readFileCallback, renameSync, stat as statCallback, statSync, unlinkSync, type BigIntStats, type Stats } from 'node:fs';
 import { lstat, open, readdir, rm, rmdir, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { DriverContext, FileInfo, FileWriter, ListedPage, ObjectContent, ReadAt, StorageDriver } from 'stowage';
 import { firstMissingFolder, foldersFrom } from './folders.js';
-import { makeParentDirectories, syncDirectory, syncDirectoryOf, syncFileAt, writeNewFileDurably, writeNewFileUnsynced } from './fsync.js';
+import { makeParentDirectories, syncDirectory, syncDirectoryOf, syncFileAt, writeAllSync, writeNewFileDurably, writeNewFileUnsynced } from './fsync.js';
 import { onLocalFilesystem } from './local-filesystem.js';
 import { putInOrder } from './ordered-puts.js';
 import { SettledTimes } from './settled-times.js';
+import { SPARE_FRESH_MS, type SpareFolder, SpareFolders } from './spare-folders.js';
 import { type NamePage, SortedListings } from './sorted-listings.js';
 import { probeStamping } from './stamp-probe.js';
 import { purgeTemporaryFiles, temporaryPathOf } from './temporaries.js';
@@ -51,6 +52,8 @@ export class FilesystemDriver implements StorageDriver {
   private readonly sortedListings = new SortedListings(() => this.settledTimes());
   private rootIsLocal: boolean | undefined;
   private rootSettledTimes: SettledTimes | undefined;
+  /** folders `delete` took away holding one small file, for `putVolatile` to reuse (spare-folders.ts) */
+  private readonly spareFolders = new SpareFolders();
   /** what a storage path is appended to: the root, or nothing when the root is `/` */
   private readonly rootPrefix: string;
 
@@ -111,7 +114,9 @@ export class FilesystemDriver implements StorageDriver {
     // a new folder (a blob's, a link's, a session's), where writing in place first failed twice on the way.
     for (let attempt = 0; attempt < MAX_FOLDER_ATTEMPTS; attempt++) {
       const missing = firstMissingFolder(dirname(file), this.root);
-      if (missing === undefined ? await this.replaceFile(file, content, durable, signal) : await this.putInNewFolder(missing, file, content, durable, signal)) return;
+      if (missing === undefined) {
+        if (await this.replaceFile(file, content, durable, signal)) return;
+      } else if ((!durable && this.putInSpareFolder(missing, file, content)) || (await this.putInNewFolder(missing, file, content, durable, signal))) return;
     }
     throw new Error(`putContent ${path}: the folders on its way kept changing while it wrote`);
   }
@@ -175,6 +180,42 @@ export class FilesystemDriver implements StorageDriver {
     }
     if (durable) await syncDirectory(missing);
     return true;
+  }
+
+  /**
+   * putVolatile's `file` in the new folder `missing` (its only missing folder) made from a spare one of the
+   * same place (spare-folders.ts): its one file overwritten in place while it is still hidden, then the folder
+   * renamed in. No inode freed or allocated, no mkdir or create. False, with the spare removed, when there is
+   * none or it cannot be used (purged meanwhile, or `missing` made by another writer): the caller makes the
+   * folder anew.
+   */
+  private putInSpareFolder(missing: string, file: string, content: Uint8Array): boolean {
+    if (content.length > SPARE_FILE_BYTES) return false;
+    const parent = dirname(dirname(file));
+    if (dirname(file) !== missing) {
+      // a place's first put (a repository's first session, its `_uploads` made with it): no spare can be
+      // there yet, but its folders are kept from now on
+      this.spareFolders.ask(parent, basename(file));
+      return false;
+    }
+    const spare = this.spareFolders.take(parent, basename(file));
+    if (!spare) return false;
+    try {
+      const fd = openSync(`${spare.folder}/${basename(file)}`, 'r+');
+      try {
+        writeAllSync(fd, content);
+        if (spare.fileSize !== content.length) ftruncateSync(fd, content.length);
+        renameSync(spare.folder, missing);
+        // upload purging may have removed the file while it was written (a spare older than its age): then
+        // `missing` is an empty folder now, which the caller's next round writes the file into
+        return fstatSync(fd).nlink > 0;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      void rm(spare.folder, { recursive: true, force: true }).catch(() => undefined);
+      return false;
+    }
   }
 
   async reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable> {
@@ -339,7 +380,7 @@ export class FilesystemDriver implements StorageDriver {
     } catch {
       // not a folder on the way (ENOTDIR): looked at as an object below
     }
-    if (folder) return this.deleteFolder(target, path, folder.size);
+    if (folder) return this.deleteFolder(target, path, folder);
     const partial = partialPathOf(target);
     const hadPartial = await lstat(partial).then(
       () => true,
@@ -360,18 +401,34 @@ export class FilesystemDriver implements StorageDriver {
       });
       return;
     }
-    await this.deleteFolder(target, path, info.size);
+    await this.deleteFolder(target, path, info);
   }
 
-  /** `size`: the folder's own size, when a stat just read it (a small one is listed synchronously: removeTree) */
-  private async deleteFolder(target: string, path: string, size?: number): Promise<void> {
+  /**
+   * `info`: the folder's stat, just read (a small one is listed synchronously: removeTree). A recent folder
+   * holding one small file is kept aside as a spare instead (spare-folders.ts).
+   */
+  private async deleteFolder(target: string, path: string, info: Stats): Promise<void> {
     const aside = temporaryPathOf(target);
     try {
       renameSync(target, aside);
     } catch (err) {
       throw this.translate(err, path);
     }
-    await removeTree(aside, this.onLocalFilesystem(), size);
+    const local = this.onLocalFilesystem();
+    if (local && info.size <= SMALL_FOLDER_BYTES && Date.now() - info.mtimeMs < SPARE_FRESH_MS) {
+      const entries = await listForRemoval(aside, local, info.size);
+      if (!entries) return;
+      const spare = this.spareFolders.wants(dirname(target), entries[0]?.name ?? '') ? spareOf(aside, entries) : undefined;
+      if (spare) return this.spareFolders.keep(dirname(target), entries[0]!.name, spare);
+      return removeTree(aside, local, info.size, entries);
+    }
+    await removeTree(aside, local, info.size);
+  }
+
+  /** Removes the spare folders this driver kept (spare-folders.ts). */
+  async close(): Promise<void> {
+    await this.spareFolders.removeAll();
   }
 
 
@@ -405,6 +462,15 @@ export class FilesystemDriver implements StorageDriver {
 const SMALL_FOLDER_BYTES = 4096;
 /** Files up to this size are unlinked synchronously: freeing a large file's blocks takes longer (bytes). */
 const SMALL_FILE_BYTES = 64 * 1024;
+/** A folder is kept as a spare only when its one file is at most this size (bytes): one block, overwritten in place. */
+const SPARE_FILE_BYTES = 4096;
+
+/** `folder` as a spare when `entries` (its listing) is one regular file of at most SPARE_FILE_BYTES. */
+function spareOf(folder: string, entries: Dirent[]): SpareFolder | undefined {
+  if (entries.length !== 1 || !entries[0]!.isFile()) return undefined;
+  const info = lstatSync(`${folder}/${entries[0]!.name}`, { throwIfNoEntry: false });
+  return info?.isFile() && info.size <= SPARE_FILE_BYTES ? { folder, fileSize: info.size } : undefined;
+}
 
 /**
  * Removes a folder renamed aside, and everything in it. Files are unlinked side by side and the folder
@@ -415,8 +481,8 @@ const SMALL_FILE_BYTES = 64 * 1024;
  * for milliseconds (35 % of its time in a --cpu-prof of 16 small pushes in flight). `local`: the folder is on a
  * local filesystem; `size`: the folder's own size, when known.
  */
-async function removeTree(folder: string, local: boolean, size?: number): Promise<void> {
-  const entries = await listForRemoval(folder, local, size);
+async function removeTree(folder: string, local: boolean, size?: number, listed?: Dirent[]): Promise<void> {
+  const entries = listed ?? (await listForRemoval(folder, local, size));
   if (!entries) return;
   await Promise.all(entries.map((entry) => (entry.isDirectory() ? removeTree(join(folder, entry.name), local) : unlinkIfPresent(join(folder, entry.name), local))));
   await rmdir(folder).catch(async (err: NodeJS.ErrnoException) => {

@@ -110,8 +110,9 @@ async function get(url: string, headers: Record<string, string> = {}): Promise<{
 }
 
 const blobPath = (root: string, digest: string): string => path.join(root, 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data');
+/** the upload sessions on disk: a name with `~` is the driver's hidden temporary (a spare folder for the next session), never a session */
 const uploadsOf = async (root: string, repository: string): Promise<string[]> =>
-  readdir(path.join(root, 'docker/registry/v2/repositories', repository, '_uploads')).catch(() => []);
+  (await readdir(path.join(root, 'docker/registry/v2/repositories', repository, '_uploads')).catch(() => [])).filter((name) => !name.includes('~'));
 
 /** the image manifest of library/app:v1 as the upstream holds it */
 async function appManifest(mirror: Mirror): Promise<ImageManifest> {
