@@ -92,6 +92,11 @@ export class EmulatorNode {
   unanswered = 0;
   /** requests served, by command name: lets tests see where traffic went */
   readonly served = new Map<string, number>();
+  /**
+   * Called after a data request (LOOKUP, READ, WRITE, DEL) is carried out, before its reply goes out: a
+   * test's hook to change storage between two requests of one client, as another client would.
+   */
+  afterData: ((command: string, groupId: number, id: Buffer) => void) | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private addr: NodeAddress | undefined;
@@ -183,6 +188,19 @@ export class EmulatorNode {
       }
       backend.nextBlobOffset = at;
     }
+  }
+
+  /**
+   * Replaces the bytes of a stored record in a group this node serves, keeping its time, as another client's
+   * rewrite of it would (for tests); false when the node does not hold it.
+   */
+  rewrite(groupId: number, id: Buffer, data: Buffer): boolean {
+    const record = this.backends.find((b) => b.groupId === groupId)?.records.get(id.toString('hex'));
+    if (!record || record.uncommitted) return false;
+    record.disk = Buffer.from(data);
+    record.size = data.length;
+    record.capacity = Math.max(record.capacity, data.length);
+    return true;
   }
 
   /** The stored object for a key id in a group, as the client would read it (for tests). */
@@ -293,8 +311,12 @@ export class EmulatorNode {
       case Command.LOOKUP:
       case Command.READ:
       case Command.WRITE:
-      case Command.DEL:
-        return this.data(frame, reply, error);
+      case Command.DEL: {
+        const replies = this.data(frame, reply, error);
+        const id = h.cmd === Command.LOOKUP ? h.id : frame.payload.length >= IO_ATTR_SIZE ? decodeIoAttr(frame.payload).id : undefined;
+        if (id) this.afterData?.(name, h.groupId, id);
+        return replies;
+      }
       default:
         return error(Status.EOPNOTSUPP, -1);
     }

@@ -121,7 +121,9 @@ export class ChunkStore {
     const id = this.idOf(`upload:${path}`);
     const replica = await this.client.newest(id);
     if (!replica) return undefined;
-    const journal = replica.size === 0 ? Buffer.alloc(0) : await this.objects.readAll(id, replica);
+    const read = replica.size === 0 ? { bytes: Buffer.alloc(0), mtime: replica.mtime } : await this.objects.readWhole(id, replica);
+    if (!read) return undefined;
+    const journal = read.bytes;
     await this.evenOutJournal(id, replica, journal);
     const entries: ChunkEntry[] = [];
     const orphaned: ChunkEntry[] = [];
@@ -143,7 +145,7 @@ export class ChunkStore {
     }
     if (claim === undefined) return { entries, closedCount, orphaned, journal };
     // the holder renews its claim by every line it appends: the journal's time is its last renewal
-    const modified = replica.mtime.tsec * 1000 + Math.floor(replica.mtime.tnsec / 1e6);
+    const modified = read.mtime.tsec * 1000 + Math.floor(read.mtime.tnsec / 1e6);
     const abandoned =
       claim === 'unreadable'
         ? claimIsAbandoned(undefined, new Date(modified))
@@ -165,10 +167,9 @@ export class ChunkStore {
     const current = new Set([newest.groupId, ...newest.alternates]);
     await this.client.eachGroup(async (groupId) => {
       if (current.has(groupId)) return;
-      const held = await this.client.lookup(groupId, id);
-      if (held.size >= journal.length) return;
-      const copy = held.size === 0 ? Buffer.alloc(0) : await this.objects.readAll(id, { groupId, size: held.size, mtime: held.mtime, alternates: [] });
-      if (!journal.subarray(0, copy.length).equals(copy)) return;
+      // a group without the journal is left so: its removal may be under way (a commit's `unstage`)
+      const copy = (await this.objects.readWhole(id, { groupId, alternates: [] }))?.bytes;
+      if (!copy || copy.length >= journal.length || !journal.subarray(0, copy.length).equals(copy)) return;
       const parent = createHash('sha512').update(copy).digest();
       await this.client.write(groupId, id, { ioFlags: IoFlags.APPEND | IoFlags.CAS, offset: 0, num: 0, parent, ...this.clock.now() }, journal.subarray(copy.length));
     });
@@ -231,8 +232,9 @@ export class ChunkStore {
   async stagedNames(dir: string): Promise<string[]> {
     const id = this.idOf(`staged:${dir}`);
     const replica = await this.client.newest(id);
-    if (!replica || replica.size === 0) return [];
-    const names = (await this.objects.readAll(id, replica)).toString('utf8').split('\n');
+    const read = replica && replica.size > 0 ? await this.objects.readWhole(id, replica) : undefined;
+    if (!read) return [];
+    const names = read.bytes.toString('utf8').split('\n');
     return [...new Set(names.filter((name) => name !== ''))];
   }
 
@@ -245,8 +247,10 @@ export class ChunkStore {
   async descriptor(path: string): Promise<ChunkedObject | undefined> {
     const id = this.idOf(`chunked:${path}`);
     const replica = await this.client.newest(id);
-    if (!replica) return undefined;
-    const text = (await this.objects.readAll(id, replica)).toString('utf8');
+    // one READ of the whole record: a rewrite between the LOOKUP and ranged READs would mix two versions
+    const read = replica && (await this.objects.readWhole(id, replica));
+    if (!replica || !read) return undefined;
+    const text = read.bytes.toString('utf8');
     let parsed: { size?: unknown; chunks?: unknown };
     try {
       parsed = JSON.parse(text) as { size?: unknown; chunks?: unknown };

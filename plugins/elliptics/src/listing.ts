@@ -19,7 +19,7 @@
  * the same `filledBy`, so no reader or writer can tell, and an entry appended concurrently is never lost.
  */
 import { createHash } from 'node:crypto';
-import type { EllipticsClient, ReplicaInfo } from './protocol/client.js';
+import type { EllipticsClient } from './protocol/client.js';
 import type { ObjectStore } from './objects.js';
 import { IoFlags } from './protocol/constants.js';
 
@@ -33,7 +33,8 @@ interface Folded {
   everListed: Set<string>;
   filledBy?: string;
   lines: number;
-  journal?: { bytes: Buffer; replica: ReplicaInfo };
+  /** the bytes folded, one version read whole, and its time */
+  journal?: { bytes: Buffer; mtime: { tsec: number; tnsec: number } };
 }
 
 const ROOT = '/';
@@ -116,9 +117,9 @@ export class DirectoryIndex {
   private async fold(dir: string): Promise<Folded> {
     const id = this.idOf(dir);
     const replica = await this.client.newest(id);
-    if (!replica || replica.size === 0) return { present: new Set(), everListed: new Set(), lines: 0 };
-    const bytes = await this.objects.readAll(id, replica);
-    return { ...foldJournal(bytes.toString('utf8')), journal: { bytes, replica } };
+    const read = replica && replica.size > 0 ? await this.objects.readWhole(id, replica) : undefined;
+    if (!replica || !read || read.bytes.length === 0) return { present: new Set(), everListed: new Set(), lines: 0 };
+    return { ...foldJournal(read.bytes.toString('utf8')), journal: { bytes: read.bytes, mtime: read.mtime } };
   }
 
   /**
@@ -133,7 +134,7 @@ export class DirectoryIndex {
     const parent = createHash('sha512').update(folded.journal.bytes).digest();
     const body = Buffer.from(compacted.map((line) => `${line}\n`).join(''), 'utf8');
     // The directory's time stays what it was: the rewrite changes no entry.
-    const { tsec, tnsec } = folded.journal.replica.mtime;
+    const { tsec, tnsec } = folded.journal.mtime;
     await this.client.eachGroup((g) => this.client.write(g, this.idOf(dir), { ioFlags: IoFlags.CAS, offset: 0, num: 0, parent, tsec, tnsec }, body));
   }
 

@@ -3,8 +3,8 @@
  * every group so that readers never see it half-written (one WRITE when it fits a chunk, otherwise
  * PREPARE / PLAIN_WRITE / COMMIT, which a 2.26 server keeps invisible until COMMIT).
  */
-import { IoFlags } from './protocol/constants.js';
-import { type EllipticsClient, isCallerAbort, QuorumError, type ReplicaInfo } from './protocol/client.js';
+import { IoFlags, Status } from './protocol/constants.js';
+import { type EllipticsClient, isCallerAbort, isStatus, QuorumError, type ReplicaInfo } from './protocol/client.js';
 
 export interface Clock {
   now(): { tsec: number; tnsec: number };
@@ -56,6 +56,31 @@ export class ObjectStore {
     const parts: Buffer[] = [];
     for await (const chunk of this.chunks(id, replica)) parts.push(chunk);
     return Buffer.concat(parts);
+  }
+
+  /**
+   * A journal or descriptor as one version: the whole record in a single READ of size 0 (to its end) from
+   * the replica's group, else from a group holding the same version. Reading it at offsets of the size a
+   * LOOKUP saw fails when the record is rewritten in between: a journal's compaction (or a descriptor's
+   * rewrite) shortens it, and the READ past its new end answers -7 E2BIG (or returns a mix of versions).
+   * Answers the bytes with the time of the version read; undefined when the record was removed since the LOOKUP.
+   */
+  async readWhole(id: Buffer, replica: Pick<ReplicaInfo, 'groupId' | 'alternates'>): Promise<{ bytes: Buffer; mtime: { tsec: number; tnsec: number } } | undefined> {
+    const groups = [replica.groupId, ...replica.alternates];
+    let missing = 0;
+    let failure: unknown;
+    for (const groupId of groups) {
+      try {
+        const { data, io } = await this.client.read(groupId, id, 0, 0);
+        return { bytes: data, mtime: { tsec: io.tsec, tnsec: io.tnsec } };
+      } catch (err) {
+        if (isCallerAbort(err)) throw err;
+        if (isStatus(err, Status.ENOENT)) missing += 1;
+        else failure ??= err;
+      }
+    }
+    if (missing === groups.length) return undefined;
+    throw failure;
   }
 
   /** Stores exactly `size` bytes from `source` under `id` in every group (quorum). */
