@@ -14,6 +14,7 @@ import { EllipticsClient } from '../../plugins/elliptics/src/protocol/client.js'
 import type { WriteParams } from '../../plugins/elliptics/src/protocol/messages.js';
 import { parseNode } from '../../plugins/elliptics/src/options.js';
 import { keyId } from '../../plugins/elliptics/src/protocol/ids.js';
+import { IoFlags } from '../../plugins/elliptics/src/protocol/constants.js';
 import { ellipticsDriver, quietLogger } from './context.js';
 import { EmulatorCluster } from './emulator.js';
 
@@ -219,3 +220,39 @@ describe('an Elliptics delete cut short at any step by the death of its process'
 });
 
 let totalSteps = 0;
+
+describe('a delete killed after taking its emptied parent out of the listing that a concurrent put had filled', () => {
+  it('is finished by upload purging with the parent listed again, so the sessions in it are found', async () => {
+    const namespace = 'refilled';
+    const uploads = `${REPOSITORY}/_uploads`;
+    const driver = await ellipticsDriver({ nodes: cluster.remotes, groups: [1, 2], namespace, chunksize: CHUNK_SIZE });
+    const client = new EllipticsClient({ nodes: [parseNode(cluster.remotes[0]!, 'nodes')], groups: [1, 2], waitTimeoutMs: 10_000, checkTimeoutMs: 60_000, logger: quietLogger });
+    await client.connect();
+    const append = (key: string, line: string): Promise<number[]> =>
+      client.writeQuorum(keyId(key, namespace), { ioFlags: IoFlags.APPEND, offset: 0, num: 0, tsec: Math.floor(Date.now() / 1000), tnsec: 0 }, Buffer.from(line));
+    try {
+      await driver.putContent(`${REPOSITORY}/_layers/sha256/aa/link`, Buffer.from('sha256:aa'));
+      await driver.putContent(`${uploads}/first/startedat`, Buffer.from('2026-12-06T00:00:00Z'));
+      // the delete of the first session, as the driver makes it, up to the kill: noted as pending, its
+      // folder emptied, its name out of _uploads (which it left empty)
+      await append('pending-deletes', `+00000000000000aa ${Date.now() - 60_000} ${uploads}/first\n`);
+      await append(`dir:${uploads}/first`, '-startedat\n');
+      await append(`dir:${uploads}`, '-first\n');
+      // a session started meanwhile fills _uploads again and lists it in the repository
+      await driver.putContent(`${uploads}/second/startedat`, Buffer.from('2026-12-06T00:00:01Z'));
+      // the delete takes the _uploads it saw empty out of the repository; killed before it saw the second
+      // session there and put _uploads back
+      await append(`dir:${REPOSITORY}`, '-_uploads\n');
+      expect(await driver.list(`${uploads}`)).toEqual([`${uploads}/second`]);
+
+      const finished = await driver.purgeTemporaries!(new Date(), false);
+      expect(finished).toEqual([expect.stringContaining(`pending-deletes: ${uploads}/first`)]);
+      expect(await driver.list(REPOSITORY), 'a walk of the repository (upload purging) reaches _uploads').toContain(uploads);
+      expect(await driver.list(uploads)).toEqual([`${uploads}/second`]);
+      expect(await driver.purgeTemporaries!(new Date(), true)).toEqual([]);
+    } finally {
+      await client.close();
+      await driver.close?.();
+    }
+  }, 60_000);
+});

@@ -250,6 +250,9 @@ export class EllipticsDriver implements StorageDriver {
         for (const [dir, names] of [...tree].reverse()) await this.index.unlist(dir, names.present);
         await this.removeTree(pending.path, tree);
       }
+      // the crash may have come between taking an emptied parent out of its listing and putting it back
+      // when a concurrent put had filled it (listing.ts, `removed`)
+      await this.index.relist(parentOf(pending.path));
       await this.pendingDeletes.end(pending.token);
     }
     if (!dryRun && finished.length > 0) await this.pendingDeletes.compact();

@@ -87,6 +87,23 @@ export class DirectoryIndex {
     }
   }
 
+  /**
+   * Lists `dir` in its parent again while it has children and its parent does not list it, and so on up to
+   * the first ancestor listed: what finishing a delete cut short needs. A delete that emptied a directory
+   * takes it out of its parent, and puts it back when a concurrent put filled it meanwhile (`removed`); a
+   * process killed between the two leaves a directory with children that no listing names, and the puts
+   * into it after never list it again (it is not empty, so none of them fills it).
+   */
+  async relist(dir: string): Promise<void> {
+    let child = dir;
+    while (child !== ROOT) {
+      const parent = parentOf(child);
+      if ((await this.children(child)).length === 0 || (await this.lists(parent, baseName(child)))) return;
+      await this.append(parent, `+${baseName(child)}\n`);
+      child = parent;
+    }
+  }
+
   /** Names of the direct children of `dir`, from the newest replica of its journal. */
   async children(dir: string): Promise<string[]> {
     return [...(await this.fold(dir)).present].sort();
