@@ -134,9 +134,42 @@ export class DirectoryIndex {
   private async fold(dir: string): Promise<Folded> {
     const id = this.idOf(dir);
     const replica = await this.client.newest(id);
-    const read = replica && replica.size > 0 ? await this.objects.readWhole(id, replica) : undefined;
+    // every group holds the newest version after every whole append, so only a group left behind is read more
+    const whole = replica && replica.alternates.length + 1 < this.client.groups.length;
+    const read = whole ? await this.evenOut(id) : replica && replica.size > 0 ? await this.objects.readWhole(id, replica) : undefined;
     if (!replica || !read || read.bytes.length === 0) return { present: new Set(), everListed: new Set(), lines: 0 };
     return { ...foldJournal(read.bytes.toString('utf8')), journal: { bytes: read.bytes, mtime: read.mtime } };
+  }
+
+  /**
+   * The journal of a directory whose groups disagree, made the same in every group where that is safe.
+   * A process killed between the groups' appends leaves a line in some groups only; every later append
+   * reaches all of them with the same time, and readers then fold whichever group comes first among equals,
+   * the one missing the line it may be: a directory that stays listed nowhere (its put reached the parent in
+   * one group), or a name back after its delete. Among the copies of the newest time, the one that holds
+   * every other as a subsequence of its lines is what all of them missed parts of: the others are rewritten
+   * to it (compare-and-swap against what was read, so an append landing meanwhile wins) and it is folded.
+   * Copies of an older time may be an append still on its way, and are left to it; so are copies that each
+   * hold lines the other lacks (appends of two processes that reached the groups in different orders).
+   */
+  private async evenOut(id: Buffer): Promise<{ bytes: Buffer; mtime: { tsec: number; tnsec: number } } | undefined> {
+    const read = await this.client.eachGroup((groupId) => this.objects.readWhole(id, { groupId, alternates: [] }));
+    const copies = read.flatMap((r) => (r.ok && r.value ? [{ groupId: r.groupId, ...r.value }] : []));
+    const newestTime = copies.reduce<{ tsec: number; tnsec: number } | undefined>((best, c) => (!best || isNewer(c.mtime, best) ? c.mtime : best), undefined);
+    if (!newestTime) return undefined;
+    const current = copies.filter((c) => c.mtime.tsec === newestTime.tsec && c.mtime.tnsec === newestTime.tnsec);
+    const longest = current.reduce((a, b) => (b.bytes.length > a.bytes.length ? b : a));
+    const fullLines = longest.bytes.toString('utf8').split('\n');
+    if (!current.every((c) => isSubsequence(c.bytes.toString('utf8').split('\n'), fullLines))) return current[0];
+    await Promise.all(
+      current
+        .filter((c) => !c.bytes.equals(longest.bytes))
+        .map((c) => {
+          const parent = createHash('sha512').update(c.bytes).digest();
+          return this.client.write(c.groupId, id, { ioFlags: IoFlags.CAS, offset: 0, num: 0, parent, ...newestTime }, longest.bytes).catch(() => undefined);
+        }),
+    );
+    return longest;
   }
 
   /**
@@ -198,4 +231,13 @@ export function compactedLines(folded: { present: ReadonlySet<string>; filledBy?
   if (filledBy === undefined) return [...present].map((name) => `+${name}`);
   const others = [...present].filter((name) => name !== filledBy).map((name) => `+${name}`);
   return [`+${filledBy}`, ...others, ...(present.has(filledBy) ? [] : [`-${filledBy}`])];
+}
+
+const isNewer = (a: { tsec: number; tnsec: number }, b: { tsec: number; tnsec: number }): boolean => a.tsec > b.tsec || (a.tsec === b.tsec && a.tnsec > b.tnsec);
+
+/** Whether `part` is `whole` with some lines left out (in the same order). */
+function isSubsequence(part: readonly string[], whole: readonly string[]): boolean {
+  let at = 0;
+  for (const line of whole) if (at < part.length && part[at] === line) at++;
+  return at === part.length;
 }

@@ -1,0 +1,56 @@
+/**
+ * A directory's listing journal whose groups disagree: the registry process was killed between its
+ * append's arrival in one group and in the other, and later appends reached both with the same time.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StorageDriver } from '../../src/storage/driver.js';
+import { keyId } from '../../plugins/elliptics/src/protocol/ids.js';
+import { EllipticsClient } from '../../plugins/elliptics/src/protocol/client.js';
+import { IoFlags } from '../../plugins/elliptics/src/protocol/constants.js';
+import { EmulatorCluster } from './emulator.js';
+import { ellipticsDriver, quietLogger } from './context.js';
+
+const REPOSITORY = '/docker/registry/v2/repositories/diverged';
+
+describe('a listing journal whose groups disagree after a process died between them', () => {
+  let cluster: EmulatorCluster;
+  let driver: StorageDriver;
+  let client: EllipticsClient;
+
+  beforeEach(async () => {
+    cluster = await new EmulatorCluster([{ groups: [1] }, { groups: [2] }]).start();
+    driver = await ellipticsDriver({ nodes: cluster.remotes.join(' '), groups: '[1, 2]', chunksize: 4096 });
+    client = new EllipticsClient({ nodes: cluster.nodes.map((n) => n.address), groups: [1, 2], waitTimeoutMs: 5000, checkTimeoutMs: 60_000, logger: quietLogger });
+    await client.connect();
+  });
+
+  afterEach(async () => {
+    await client.close();
+    await driver.close?.();
+    await cluster.stop();
+  });
+
+  const stored = (groupId: number, key: string): string | undefined => {
+    const id = keyId(key, 'DOCKER');
+    return cluster.nodes.map((node) => node.stored(groupId, id)).find((bytes) => bytes !== undefined)?.toString('utf8');
+  };
+
+  it('lists what the group holding every line lists, and is made the same in every group', async () => {
+    await driver.putContent(`${REPOSITORY}/_layers/sha256/aa/link`, Buffer.from('sha256:aa'));
+    // the first session's put listed _uploads in the repository in group 2 only: the process was killed
+    // before the append reached group 1 (the rewrite keeps group 1's time: the next append evens it)
+    await driver.putContent(`${REPOSITORY}/_uploads/first/startedat`, Buffer.from('2026-12-06T00:00:00Z'));
+    const id = keyId(`dir:${REPOSITORY}`, 'DOCKER');
+    const withoutUploads = stored(1, `dir:${REPOSITORY}`)!.replace('+_uploads\n', '');
+    for (const node of cluster.nodes) node.rewrite(1, id, Buffer.from(withoutUploads));
+    // the next put reaching the repository's journal (its first manifest) reaches both groups at one time
+    await client.writeQuorum(id, { ioFlags: IoFlags.APPEND, offset: 0, num: 0, tsec: Math.floor(Date.now() / 1000) + 1, tnsec: 0 }, Buffer.from('+_manifests\n'));
+    expect(stored(1, `dir:${REPOSITORY}`)).not.toEqual(stored(2, `dir:${REPOSITORY}`));
+
+    expect(await driver.list(REPOSITORY), 'a walk of the repository (upload purging) reaches _uploads').toEqual([`${REPOSITORY}/_layers`, `${REPOSITORY}/_manifests`, `${REPOSITORY}/_uploads`]);
+    expect(stored(1, `dir:${REPOSITORY}`)).toEqual(stored(2, `dir:${REPOSITORY}`));
+    // the session is deleted in both groups' journals alike, and _uploads with it
+    await driver.delete(`${REPOSITORY}/_uploads/first`);
+    expect(await driver.list(REPOSITORY)).toEqual([`${REPOSITORY}/_layers`, `${REPOSITORY}/_manifests`]);
+  }, 60_000);
+});
