@@ -228,13 +228,20 @@ export class ChunkStore {
     await this.client.writeQuorum(this.idOf(`staged:${dir}`), { ioFlags: IoFlags.APPEND, offset: 0, num: 0, ...this.clock.now() }, Buffer.from(`${name}\n`, 'utf8'));
   }
 
-  /** Names in `dir` that had an upload staged (some may have been committed or cancelled since). */
+  /**
+   * Names in `dir` that had an upload staged (some may have been committed or cancelled since), from every
+   * group when they disagree: a name appended in some groups only (its process killed between them) is
+   * still an upload a recursive delete must find, whichever group a reader would take for the newest.
+   */
   async stagedNames(dir: string): Promise<string[]> {
     const id = this.idOf(`staged:${dir}`);
     const replica = await this.client.newest(id);
-    const read = replica && replica.size > 0 ? await this.objects.readWhole(id, replica) : undefined;
-    if (!read) return [];
-    const names = read.bytes.toString('utf8').split('\n');
+    if (!replica || replica.size === 0) return [];
+    const agree = replica.alternates.length + 1 >= this.client.groups.length;
+    const copies = agree
+      ? [await this.objects.readWhole(id, replica)]
+      : (await this.client.eachGroup((groupId) => this.objects.readWhole(id, { groupId, alternates: [] }))).map((r) => (r.ok ? r.value : undefined));
+    const names = copies.flatMap((copy) => copy?.bytes.toString('utf8').split('\n') ?? []);
     return [...new Set(names.filter((name) => name !== ''))];
   }
 
