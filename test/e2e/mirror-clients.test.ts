@@ -70,7 +70,8 @@ async function uploadFolders(root: string): Promise<string[]> {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const full = path.join(dir, entry.name);
-      if (entry.name === '_uploads') found.push(...(await readdir(full)).map((id) => path.join(full, id)));
+      // a name with `~` is the filesystem driver's hidden temporary (a spare folder kept for the next session), never a session
+      if (entry.name === '_uploads') found.push(...(await readdir(full)).filter((id) => !id.includes('~')).map((id) => path.join(full, id)));
       else await walk(full);
     }
   };
