@@ -24,6 +24,8 @@ export interface FaultRule {
   readonly reset?: boolean;
   /** serve the request (its effects happen), then drop the connection instead of sending the reply */
   readonly dropResponse?: boolean;
+  /** serve the request (its effects happen), then hold the reply this long: a service slow to answer what it did */
+  readonly delayReplyMs?: number;
   /** how many matching requests it fires for (default 1) */
   readonly times?: number;
 }
@@ -39,7 +41,8 @@ export type FaultOutcome =
   | { kind: 'none' }
   | { kind: 'status'; status: number; rule: FaultRule }
   | { kind: 'reset'; rule: FaultRule }
-  | { kind: 'drop-response'; rule: FaultRule };
+  | { kind: 'drop-response'; rule: FaultRule }
+  | { kind: 'delay-reply'; ms: number; rule: FaultRule };
 
 export class FaultInjector {
   private readonly rules: { rule: FaultRule; left: number; seen: number; fired: Set<string> }[] = [];
@@ -72,6 +75,7 @@ export class FaultInjector {
     if (rule.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
     if (rule.reset) return { kind: 'reset', rule };
     if (rule.dropResponse) return { kind: 'drop-response', rule };
+    if (rule.delayReplyMs) return { kind: 'delay-reply', ms: rule.delayReplyMs, rule };
     if (rule.status) return { kind: 'status', status: rule.status, rule };
     return { kind: 'none' };
   }
@@ -115,6 +119,25 @@ export function parseFlags(argv: readonly string[]): Map<string, string> {
     else flags.set(name, 'true');
   }
   return flags;
+}
+
+/** Lets the request be served, and sends its reply `ms` later (to a client that may have gone meanwhile). */
+export function delayReply(res: http.ServerResponse, ms: number): void {
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => http.ServerResponse;
+  const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+  let head: unknown[] | undefined;
+  res.writeHead = ((...args: unknown[]) => {
+    head = args;
+    return res;
+  }) as unknown as typeof res.writeHead;
+  res.end = ((...args: unknown[]) => {
+    setTimeout(() => {
+      if (res.destroyed) return;
+      if (head) writeHead(...head);
+      end(...args);
+    }, ms);
+    return res;
+  }) as unknown as typeof res.end;
 }
 
 /** Lets the request be served but destroys the connection when the reply would start. */

@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { type ReceivedRequest, verifyV1Header, verifyV1Query, verifyV4 } from './oss-verifier.js';
-import { CONTROL_PREFIX, dropReply, FaultInjector, handleControl, type LoggedRequest, parseFlags } from './emulator-faults.js';
+import { CONTROL_PREFIX, delayReply, dropReply, FaultInjector, handleControl, type LoggedRequest, parseFlags } from './emulator-faults.js';
 
 export interface OssEmulatorOptions {
   readonly port?: number;
@@ -468,6 +468,7 @@ export async function startOssEmulator(options: OssEmulatorOptions = {}): Promis
         const fault = await faults.apply(req);
         if (fault.kind === 'reset') { req.socket.destroy(); return; }
         if (fault.kind === 'drop-response') dropReply(res);
+        if (fault.kind === 'delay-reply') delayReply(res, fault.ms);
         if (fault.kind === 'status') {
           await readBody(req);
           throw new OssError(fault.status, fault.status === 503 ? 'ServiceUnavailable' : 'InternalError', 'Injected fault: please try again.');

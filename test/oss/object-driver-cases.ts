@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../src/index.js';
+import { until } from '../support/until.js';
 import type { FaultInjector, LoggedRequest } from './emulator-faults.js';
 
 export interface EmulatedBackend {
@@ -140,6 +141,28 @@ export function describeObjectDriverCases(
       await expect(driver.stat(`${base}/data`)).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
       expect(backend().keys().filter((k) => k.includes(base.slice(1)))).toEqual([]);
       expect(backend().openUploads()).toBe(0);
+      await driver.close?.();
+    });
+
+    it('a writer whose client goes away while the service creates its multipart upload still records the upload: none is left open', async () => {
+      const driver = await makeDriver();
+      const path = `${unique()}/initiated`;
+      const openBefore = backend().openUploads();
+      // the service creates the upload but is slow to say so, and the client leaves meanwhile
+      backend().faults.add({ method: 'POST', match: path.slice(1), delayReplyMs: 400, times: 1 });
+      const writer = await driver.writer(path, false);
+      const client = new AbortController();
+      const logged = backend().requests.length;
+      const writing = writer.write(randomBytes(partSize + 10), client.signal);
+      await until('the create reaches the service', () => backend().requests.slice(logged).some((r) => r.method === 'POST') || undefined, 10_000);
+      client.abort();
+      await expect(writing).rejects.toThrow();
+      await until('the service has created the upload', () => backend().openUploads() > openBefore || undefined, 10_000);
+      await writer.close();
+      const reopened = await driver.writer(path, true);
+      await reopened.cancel();
+      await reopened.close();
+      expect(backend().openUploads()).toBe(openBefore);
       await driver.close?.();
     });
 

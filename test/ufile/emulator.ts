@@ -18,7 +18,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { verify } from './ufile-verifier.js';
-import { CONTROL_PREFIX, dropReply, FaultInjector, handleControl, type LoggedRequest, parseFlags } from '../oss/emulator-faults.js';
+import { CONTROL_PREFIX, delayReply, dropReply, FaultInjector, handleControl, type LoggedRequest, parseFlags } from '../oss/emulator-faults.js';
 
 export interface UFileEmulatorOptions {
   readonly port?: number;
@@ -313,6 +313,7 @@ export async function startUFileEmulator(options: UFileEmulatorOptions = {}): Pr
         const fault = await faults.apply(req);
         if (fault.kind === 'reset') { req.socket.destroy(); return; }
         if (fault.kind === 'drop-response') dropReply(res);
+        if (fault.kind === 'delay-reply') delayReply(res, fault.ms);
         if (fault.kind === 'status') {
           await readBody(req);
           throw new UFileError(fault.status, -1, 'injected fault: service unavailable, retry later');

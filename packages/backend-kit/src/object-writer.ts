@@ -24,6 +24,7 @@ import type { FileWriter } from 'stowage';
 import { CLAIM_RENEW_MS, type ClaimRecord, claimGeneration, claimIsAbandoned, claimNameOf, encodeClaimRecord, newClaimRecord } from './claim-lease.js';
 import { keysUnder, type ObjectStore, storageFailed } from './object-store.js';
 import { partSizeAfter } from './part-size.js';
+import { withoutSignal } from './signal-scope.js';
 
 export interface SavedUpload {
   readonly uploadId?: string;
@@ -233,7 +234,9 @@ export class ObjectWriter implements FileWriter {
     this.written += chunk.length;
     while (this.pendingSize >= this.nextPartSize()) {
       if (!this.uploadId) {
-        const upload = await this.store.initMultipart(this.key);
+        // Not cut short by the caller's signal: a service that created the upload before the client went away
+        // would keep it open (and billed) for ever if the writer never learnt its id to save or abort.
+        const upload = await withoutSignal(() => this.store.initMultipart(this.key));
         this.uploadId = upload.uploadId;
         this.partSize = upload.partSize;
         if (this.pendingSize < this.nextPartSize()) break;
