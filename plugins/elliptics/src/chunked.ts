@@ -28,10 +28,10 @@
  * An object written whole (`putContent`, and `move` of such an object) stays a plain record under `<path>`;
  * a reader looks there first and at `chunked:<path>` next.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type ClaimRecord, claimIsAbandoned, decodeClaimRecord, encodeClaimRecord } from '@stowage/backend-kit';
 import type { ObjectStore } from './objects.js';
-import { type EllipticsClient, QuorumError, type ReplicaInfo, isStatus } from './protocol/client.js';
+import { casParent, type EllipticsClient, QuorumError, type ReplicaInfo, isStatus } from './protocol/client.js';
 import { IoFlags, Status } from './protocol/constants.js';
 
 export type ChunkEntry = readonly [name: string, size: number];
@@ -170,8 +170,7 @@ export class ChunkStore {
       // a group without the journal is left so: its removal may be under way (a commit's `unstage`)
       const copy = (await this.objects.readWhole(id, { groupId, alternates: [] }))?.bytes;
       if (!copy || copy.length >= journal.length || !journal.subarray(0, copy.length).equals(copy)) return;
-      const parent = createHash('sha512').update(copy).digest();
-      await this.client.write(groupId, id, { ioFlags: IoFlags.APPEND | IoFlags.CAS, offset: 0, num: 0, parent, ...this.clock.now() }, journal.subarray(copy.length));
+      await this.client.write(groupId, id, { ioFlags: IoFlags.APPEND | IoFlags.CAS, offset: 0, num: 0, parent: casParent(copy), ...this.clock.now() }, journal.subarray(copy.length));
     });
   }
 
@@ -202,7 +201,7 @@ export class ChunkStore {
   private async appendClaimed(path: string, line: string, seen: Buffer | undefined): Promise<Buffer> {
     const bytes = Buffer.from(line, 'utf8');
     const expected = seen ?? Buffer.alloc(0);
-    const parent = createHash('sha512').update(expected).digest();
+    const parent = casParent(expected);
     try {
       await this.client.writeQuorum(this.idOf(`upload:${path}`), { ioFlags: IoFlags.APPEND | IoFlags.CAS, offset: 0, num: 0, parent, ...this.clock.now() }, bytes);
     } catch (err) {
@@ -237,10 +236,9 @@ export class ChunkStore {
     const id = this.idOf(`staged:${dir}`);
     const replica = await this.client.newest(id);
     if (!replica || replica.size === 0) return [];
-    const agree = replica.alternates.length + 1 >= this.client.groups.length;
-    const copies = agree
+    const copies = this.client.heldByEveryGroup(replica)
       ? [await this.objects.readWhole(id, replica)]
-      : (await this.client.eachGroup((groupId) => this.objects.readWhole(id, { groupId, alternates: [] }))).map((r) => (r.ok ? r.value : undefined));
+      : (await this.objects.readWholeInEachGroup(id)).map((r) => (r.ok ? r.value : undefined));
     const names = copies.flatMap((copy) => copy?.bytes.toString('utf8').split('\n') ?? []);
     return [...new Set(names.filter((name) => name !== ''))];
   }

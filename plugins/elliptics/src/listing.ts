@@ -18,9 +18,8 @@
  * journal stays as it was). The rewrite folds to exactly what the journal folded to, the same children and
  * the same `filledBy`, so no reader or writer can tell, and an entry appended concurrently is never lost.
  */
-import { createHash } from 'node:crypto';
-import type { EllipticsClient } from './protocol/client.js';
-import type { ObjectStore } from './objects.js';
+import { casParent, type EllipticsClient, newer } from './protocol/client.js';
+import type { ObjectStore, WholeRecord } from './objects.js';
 import { IoFlags } from './protocol/constants.js';
 
 /** A journal shorter than this is never rewritten (a rewrite costs a WRITE; a short journal costs little). */
@@ -34,7 +33,7 @@ interface Folded {
   filledBy?: string;
   lines: number;
   /** the bytes folded, one version read whole, and its time */
-  journal?: { bytes: Buffer; mtime: { tsec: number; tnsec: number } };
+  journal?: WholeRecord;
 }
 
 const ROOT = '/';
@@ -135,7 +134,7 @@ export class DirectoryIndex {
     const id = this.idOf(dir);
     const replica = await this.client.newest(id);
     // every group holds the newest version after every whole append, so only a group left behind is read more
-    const whole = replica && replica.alternates.length + 1 < this.client.groups.length;
+    const whole = replica && !this.client.heldByEveryGroup(replica);
     const read = whole ? await this.evenOut(id) : replica && replica.size > 0 ? await this.objects.readWhole(id, replica) : undefined;
     if (!replica || !read || read.bytes.length === 0) return { present: new Set(), everListed: new Set(), lines: 0 };
     return { ...foldJournal(read.bytes.toString('utf8')), journal: { bytes: read.bytes, mtime: read.mtime } };
@@ -152,10 +151,10 @@ export class DirectoryIndex {
    * Copies of an older time may be an append still on its way, and are left to it; so are copies that each
    * hold lines the other lacks (appends of two processes that reached the groups in different orders).
    */
-  private async evenOut(id: Buffer): Promise<{ bytes: Buffer; mtime: { tsec: number; tnsec: number } } | undefined> {
-    const read = await this.client.eachGroup((groupId) => this.objects.readWhole(id, { groupId, alternates: [] }));
+  private async evenOut(id: Buffer): Promise<WholeRecord | undefined> {
+    const read = await this.objects.readWholeInEachGroup(id);
     const copies = read.flatMap((r) => (r.ok && r.value ? [{ groupId: r.groupId, ...r.value }] : []));
-    const newestTime = copies.reduce<{ tsec: number; tnsec: number } | undefined>((best, c) => (!best || isNewer(c.mtime, best) ? c.mtime : best), undefined);
+    const newestTime = copies.reduce<WholeRecord['mtime'] | undefined>((best, c) => (!best || newer(c.mtime, best) ? c.mtime : best), undefined);
     if (!newestTime) return undefined;
     const current = copies.filter((c) => c.mtime.tsec === newestTime.tsec && c.mtime.tnsec === newestTime.tnsec);
     const longest = current.reduce((a, b) => (b.bytes.length > a.bytes.length ? b : a));
@@ -165,8 +164,7 @@ export class DirectoryIndex {
       current
         .filter((c) => !c.bytes.equals(longest.bytes))
         .map((c) => {
-          const parent = createHash('sha512').update(c.bytes).digest();
-          return this.client.write(c.groupId, id, { ioFlags: IoFlags.CAS, offset: 0, num: 0, parent, ...newestTime }, longest.bytes).catch(() => undefined);
+          return this.client.write(c.groupId, id, { ioFlags: IoFlags.CAS, offset: 0, num: 0, parent: casParent(c.bytes), ...newestTime }, longest.bytes).catch(() => undefined);
         }),
     );
     return longest;
@@ -181,7 +179,7 @@ export class DirectoryIndex {
     // an emptied directory's journal is all waste, so it is cut down whatever its length
     const worth = folded.present.size === 0 ? folded.lines > compacted.length : folded.lines >= COMPACT_MIN_LINES && folded.lines > 2 * compacted.length;
     if (!folded.journal || !worth) return;
-    const parent = createHash('sha512').update(folded.journal.bytes).digest();
+    const parent = casParent(folded.journal.bytes);
     const body = Buffer.from(compacted.map((line) => `${line}\n`).join(''), 'utf8');
     // The directory's time stays what it was: the rewrite changes no entry.
     const { tsec, tnsec } = folded.journal.mtime;
@@ -232,8 +230,6 @@ export function compactedLines(folded: { present: ReadonlySet<string>; filledBy?
   const others = [...present].filter((name) => name !== filledBy).map((name) => `+${name}`);
   return [`+${filledBy}`, ...others, ...(present.has(filledBy) ? [] : [`-${filledBy}`])];
 }
-
-const isNewer = (a: { tsec: number; tnsec: number }, b: { tsec: number; tnsec: number }): boolean => a.tsec > b.tsec || (a.tsec === b.tsec && a.tnsec > b.tnsec);
 
 /** Whether `part` is `whole` with some lines left out (in the same order). */
 function isSubsequence(part: readonly string[], whole: readonly string[]): boolean {

@@ -4,7 +4,13 @@
  * PREPARE / PLAIN_WRITE / COMMIT, which a 2.26 server keeps invisible until COMMIT).
  */
 import { IoFlags, Status } from './protocol/constants.js';
-import { type EllipticsClient, isCallerAbort, isStatus, QuorumError, type ReplicaInfo } from './protocol/client.js';
+import { type EllipticsClient, type GroupResult, isCallerAbort, isStatus, QuorumError, type ReplicaInfo } from './protocol/client.js';
+
+/** A record's bytes, read whole, with the time of the version they are. */
+export interface WholeRecord {
+  bytes: Buffer;
+  mtime: ReplicaInfo['mtime'];
+}
 
 export interface Clock {
   now(): { tsec: number; tnsec: number };
@@ -65,7 +71,7 @@ export class ObjectStore {
    * rewrite) shortens it, and the READ past its new end answers -7 E2BIG (or returns a mix of versions).
    * Answers the bytes with the time of the version read; undefined when the record was removed since the LOOKUP.
    */
-  async readWhole(id: Buffer, replica: Pick<ReplicaInfo, 'groupId' | 'alternates'>): Promise<{ bytes: Buffer; mtime: { tsec: number; tnsec: number } } | undefined> {
+  async readWhole(id: Buffer, replica: Pick<ReplicaInfo, 'groupId' | 'alternates'>): Promise<WholeRecord | undefined> {
     const groups = [replica.groupId, ...replica.alternates];
     let missing = 0;
     let failure: unknown;
@@ -81,6 +87,11 @@ export class ObjectStore {
     }
     if (missing === groups.length) return undefined;
     throw failure;
+  }
+
+  /** `readWhole` of each group's own copy (a group without the record answers undefined). */
+  readWholeInEachGroup(id: Buffer): Promise<GroupResult<WholeRecord | undefined>[]> {
+    return this.client.eachGroup((groupId) => this.readWhole(id, { groupId, alternates: [] }));
   }
 
   /** Stores exactly `size` bytes from `source` under `id` in every group (quorum). */

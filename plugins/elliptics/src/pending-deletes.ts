@@ -15,9 +15,9 @@
  * none ends it. `compact` rewrites each group's replica with those lines only, with compare-and-swap against
  * the bytes it read there (elliptics dnet_cas_local: refused when an APPEND landed meanwhile, which then stays).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ObjectStore } from './objects.js';
-import type { EllipticsClient } from './protocol/client.js';
+import { casParent, type EllipticsClient } from './protocol/client.js';
 import { IoFlags } from './protocol/constants.js';
 
 export interface PendingDelete {
@@ -74,7 +74,7 @@ export class PendingDeletes {
       replicas
         .filter((replica) => replica.bytes.length > body.length)
         .map(async ({ groupId, bytes }) => {
-          const parent = createHash('sha512').update(bytes).digest();
+          const parent = casParent(bytes);
           await this.client.write(groupId, this.id, { ioFlags: IoFlags.CAS, offset: 0, num: 0, parent, ...stamp }, body).catch(() => undefined);
         }),
     );
@@ -85,7 +85,7 @@ export class PendingDeletes {
    * one READ: a compaction between a LOOKUP and ranged READs would shorten it under the reader (-7 E2BIG).
    */
   private async replicas(): Promise<{ groupId: number; bytes: Buffer }[]> {
-    const read = await this.client.eachGroup((groupId) => this.objects.readWhole(this.id, { groupId, alternates: [] }));
+    const read = await this.objects.readWholeInEachGroup(this.id);
     const replicas: { groupId: number; bytes: Buffer }[] = [];
     for (const result of read) {
       if (!result.ok) throw result.error;

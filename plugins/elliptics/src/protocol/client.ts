@@ -6,6 +6,7 @@
  * Replication follows the old driver's session: writes and removes go to every group and succeed on a
  * quorum (groups/2 + 1); reads pick the newest replica.
  */
+import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { currentSignal } from '@stowage/backend-kit';
 import { IoFlags, Status, commandName } from './constants.js';
@@ -99,6 +100,11 @@ export class EllipticsClient {
 
   constructor(private readonly options: ClientOptions) {
     this.families = new Set(options.nodes.map((n) => n.family));
+  }
+
+  /** Whether every group holds `replica`'s version (after every whole replicated write, all of them do). */
+  heldByEveryGroup(replica: ReplicaInfo): boolean {
+    return replica.alternates.length + 1 >= this.groups.length;
   }
 
   get groups(): readonly number[] {
@@ -367,8 +373,12 @@ function pickNewest(found: Omit<ReplicaInfo, 'alternates'>[]): ReplicaInfo {
   return { ...best, alternates };
 }
 
-const newer = (a: { tsec: number; tnsec: number }, b: { tsec: number; tnsec: number }): boolean =>
+/** Whether time `a` is later than time `b`. */
+export const newer = (a: { tsec: number; tnsec: number }, b: { tsec: number; tnsec: number }): boolean =>
   a.tsec > b.tsec || (a.tsec === b.tsec && a.tnsec > b.tnsec);
+
+/** The `parent` a compare-and-swap write names: the sha512 of the content it expects the group to hold. */
+export const casParent = (expected: Uint8Array): Buffer => createHash('sha512').update(expected).digest();
 
 async function resolveAddress(address: NodeAddress): Promise<NodeAddress> {
   const { address: host } = await dnsLookup(address.host, { family: address.family === 10 ? 6 : 4 });
