@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { FileWriter } from '../../src/storage/driver.js';
+import { undefinedIfNotFound } from '../../src/storage/errors.js';
 import { decorate } from '../support/driver-decorator.js';
 import { inMemoryDriver, startTestRegistry } from './support/registry.js';
 
@@ -23,7 +24,7 @@ describe("a request's signal", () => {
     };
     const observed = decorate(store, {
       stat: (path, signal) => withListeners(signal, () => store.stat(path, signal)),
-      statIfPresent: (path, signal) => withListeners(signal, () => store.stat(path, signal).catch(() => undefined)),
+      statIfPresent: (path, signal) => withListeners(signal, () => undefinedIfNotFound(() => store.stat(path, signal))),
       getContent: (path, signal) => withListeners(signal, () => store.getContent(path, signal)),
     });
     const warnings: string[] = [];
