@@ -213,6 +213,8 @@ export class CatalogIndex {
     while (found.length < wanted) {
       // candidates in order, base and journal merged; a name in both is taken once
       const candidates: string[] = [];
+      /** where each candidate the base holds is in it */
+      const inBase = new Map<string, number>();
       const batch = Math.max(16, wanted - found.length);
       while (candidates.length < batch) {
         const fromJournal = await journal.peek();
@@ -223,6 +225,7 @@ export class CatalogIndex {
         } else {
           if (fromJournal === fromBase) journal.take();
           candidates.push(fromBase);
+          inBase.set(fromBase, next);
           next++;
         }
       }
@@ -230,6 +233,7 @@ export class CatalogIndex {
       const present = await this.stillStored(candidates);
       const foldersOnly = await this.namespacesOnly(
         candidates.filter((name) => present.has(name)),
+        inBase,
         base.names,
         journal,
       );
@@ -267,12 +271,16 @@ export class CatalogIndex {
 
   /**
    * Which of `names` (each in its parent folder's listing) hold no manifests any more: a repository removed by
-   * hand whose folder a push of a repository below it made again. Only a name with an indexed repository below
-   * it can be one, so only those (rare: a repository that is also a namespace) cost a listing of their folder.
+   * hand whose folder a push of a repository below it made again (`inBase`: where the base holds each name it
+   * holds). Only a name with an indexed repository below it can be one, so only those (rare: a repository that is also a namespace) cost a listing of their folder.
    */
-  private async namespacesOnly(names: readonly string[], base: PackedNames, journal: JournalCursor): Promise<Set<string>> {
+  private async namespacesOnly(names: readonly string[], inBase: ReadonlyMap<string, number>, base: PackedNames, journal: JournalCursor): Promise<Set<string>> {
     const suspects: string[] = [];
-    for (const name of names) if (base.hasBelow(name) || (await journal.hasBelow(name))) suspects.push(name);
+    for (const name of names) {
+      // a name from the base is looked up by its place (the name after it), not searched for again
+      const at = inBase.get(name);
+      if ((at === undefined ? base.hasBelow(name) : base.hasBelowAt(at)) || (await journal.hasBelow(name))) suspects.push(name);
+    }
     const held = await Promise.all(suspects.map((name) => this.holdsManifests(name)));
     return new Set(suspects.filter((_, i) => !held[i]));
   }

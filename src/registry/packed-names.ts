@@ -10,6 +10,7 @@
 import { lexical } from './pagination.js';
 
 const NEWLINE = 10;
+const SLASH = 47;
 
 /** Compares `a[aFrom, aTo)` with `b[bFrom, bTo)` by code unit, as `<` does on strings, without making a string. */
 function compareRanges(a: string, aFrom: number, aTo: number, b: string, bFrom: number, bTo: number): number {
@@ -102,6 +103,23 @@ export class PackedNames {
   hasBelow(name: string): boolean {
     const prefix = `${name}/`;
     return this.has(prefix) || (this.at(this.firstAfter(prefix))?.startsWith(prefix) ?? false);
+  }
+
+  /**
+   * Whether some name sorts below name `index` (a repository nested in its folder), by a look at the name
+   * after it when that settles it: the names starting with name `index` follow it at once, so the next name
+   * either starts with it + `/` (yes), does not start with it at all (no), or is a sibling such as `x-y` or
+   * `x.y` (`-` and `.` sort before `/`), and only then is the answer searched for.
+   */
+  hasBelowAt(index: number): boolean {
+    const next = index + 1;
+    if (next >= this.starts.length) return false;
+    const start = this.starts[index]!;
+    const end = this.ends[index]!;
+    const nextStart = this.starts[next]!;
+    const length = end - start;
+    if (this.ends[next]! - nextStart <= length || compareRanges(this.text, nextStart, nextStart + length, this.text, start, end) !== 0) return false;
+    return this.text.charCodeAt(nextStart + length) === SLASH || this.hasBelow(this.text.slice(start, end));
   }
 
   /** Whether `name` is one of the names. */

@@ -22,6 +22,9 @@ function expectSame(packed: PackedNames, sorted: readonly string[], probes: read
     expect(packed.has(last), `has ${JSON.stringify(last)}`).toBe(sorted.includes(last));
     expect(packed.hasBelow(last), `below ${JSON.stringify(last)}`).toBe(sorted.some((candidate) => candidate.startsWith(`${last}/`)));
   }
+  sorted.forEach((held, index) => {
+    expect(packed.hasBelowAt(index), `below #${index} ${JSON.stringify(held)}`).toBe(sorted.some((candidate) => candidate.startsWith(`${held}/`)));
+  });
 }
 
 describe('PackedNames (the catalog base as one string)', () => {
