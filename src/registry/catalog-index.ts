@@ -22,7 +22,7 @@
  * no longer holds manifests (deleted by hand, re-created with blobs only) leaves it and the journal. It is
  * idempotent, so several processes may run it on shared storage: a base only replaces one from an older walk.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { StorageLayout } from './layout.js';
 import { basename } from './layout.js';
 import { PackedNames } from './packed-names.js';
@@ -85,6 +85,24 @@ export class CatalogIndexState {
 /** When the walk behind base `id` started (its id begins with that time, in base 36). */
 const walkStartOf = (id: string): number => parseInt(id.slice(0, id.indexOf('-')), 36) || 0;
 
+const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * A base's id: when its walk started, then the SHA-256 of its content. The digest is the writer's word that
+ * the content is as it wrote it (sorted, each name once), so a reader that finds it matching uses the text as
+ * read, without a pass over every line (a base edited by hand, or one an older stowage named with a random
+ * UUID, is read through and put in order).
+ */
+const baseIdOf = (walkStart: number, content: Uint8Array): string => `${walkStart.toString(36)}-${sha256Hex(content)}`;
+const SEALED_ID = /^[0-9a-z]+-([0-9a-f]{64})$/;
+
+/** A base's names from its content, as read from `base/<id>`. */
+function namesOfBase(id: string, content: Uint8Array): PackedNames {
+  const text = decoder.decode(content);
+  const digest = SEALED_ID.exec(id)?.[1];
+  return digest !== undefined && sha256Hex(content) === digest ? PackedNames.fromSortedLines(text) : PackedNames.fromLines(text);
+}
+
 /** how many names this process remembers as indexed before it starts over (each costs one check again) */
 const MAX_REMEMBERED = 100_000;
 /** how long a replaced base is left in place */
@@ -138,16 +156,19 @@ export class CatalogIndex {
   }
 
   private async writeBase(walk: () => Promise<readonly string[]>): Promise<number> {
-    const id = `${Date.now().toString(36)}-${randomUUID()}`;
+    const walkStart = Date.now();
     const previous = await this.currentBase();
     const names = await walk();
-    await this.storage.driver.putContent(this.layout.catalogBase(id), encoder.encode(names.join('\n')));
+    const text = names.join('\n');
+    const content = encoder.encode(text);
+    const id = baseIdOf(walkStart, content);
+    await this.storage.driver.putContent(this.layout.catalogBase(id), content);
     const before = await this.pointerId();
     // a walk that started later saw at least as much: its base stays (this one is removed with the old ones)
     if (before !== undefined && walkStartOf(before) > walkStartOf(id)) return names.length;
     await this.storage.driver.putContent(this.layout.catalogPointer(), encoder.encode(id));
     // its stamp is unknown here: the next page reads `current` once
-    const packed = PackedNames.fromNames(names);
+    const packed = PackedNames.fromSortedLines(text);
     this.state.base = { id, names: packed };
     await this.pruneJournal(previous, packed);
     // Bases another build replaced an hour ago or more: a process that read `current` before it moved has
@@ -226,7 +247,7 @@ export class CatalogIndex {
           if (fromJournal === fromBase) journal.take();
           candidates.push(fromBase);
           inBase.set(fromBase, next);
-          next++;
+          next = base.names.next(next);
         }
       }
       if (candidates.length === 0) break;
@@ -265,7 +286,7 @@ export class CatalogIndex {
     }
     const content = await this.storage.getOrUndefined(this.layout.catalogBase(id));
     if (content === undefined) return undefined;
-    this.state.base = { id, names: PackedNames.fromLines(decoder.decode(content)), pointerStamp: stamp };
+    this.state.base = { id, names: namesOfBase(id, content), pointerStamp: stamp };
     return this.state.base;
   }
 

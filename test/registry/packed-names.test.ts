@@ -12,19 +12,29 @@ function reference(lines: readonly string[]): string[] {
   return [...new Set(lines.filter((line) => line !== ''))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** every name with where it starts, from the first on through `next` */
+function walk(packed: PackedNames): { name: string; position: number }[] {
+  const found: { name: string; position: number }[] = [];
+  for (let position = packed.firstAfter(undefined); position < packed.end; position = packed.next(position)) {
+    found.push({ name: packed.at(position)!, position });
+    if (found.length > 1000) throw new Error('next does not move on');
+  }
+  expect(packed.at(packed.end)).toBeUndefined();
+  return found;
+}
+
 function expectSame(packed: PackedNames, sorted: readonly string[], probes: readonly string[]): void {
-  expect(packed.size).toBe(sorted.length);
-  expect(Array.from({ length: packed.size + 1 }, (_, i) => packed.at(i))).toEqual([...sorted, undefined]);
-  expect(packed.firstAfter(undefined)).toBe(0);
+  const held = walk(packed);
+  expect(held.map(({ name }) => name)).toEqual(sorted);
+  const positionOf = (index: number): number => (index === -1 ? packed.end : held[index]!.position);
   for (const last of [...probes, ...sorted]) {
-    const after = sorted.findIndex((candidate) => candidate > last);
-    expect(packed.firstAfter(last), `after ${JSON.stringify(last)}`).toBe(after === -1 ? sorted.length : after);
+    expect(packed.firstAfter(last), `after ${JSON.stringify(last)}`).toBe(positionOf(sorted.findIndex((candidate) => candidate > last)));
     expect(packed.has(last), `has ${JSON.stringify(last)}`).toBe(sorted.includes(last));
     expect(packed.hasBelow(last), `below ${JSON.stringify(last)}`).toBe(sorted.some((candidate) => candidate.startsWith(`${last}/`)));
   }
-  sorted.forEach((held, index) => {
-    expect(packed.hasBelowAt(index), `below #${index} ${JSON.stringify(held)}`).toBe(sorted.some((candidate) => candidate.startsWith(`${held}/`)));
-  });
+  for (const { name: at, position } of held) {
+    expect(packed.hasBelowAt(position), `below ${JSON.stringify(at)} by its place`).toBe(sorted.some((candidate) => candidate.startsWith(`${at}/`)));
+  }
 }
 
 describe('PackedNames (the catalog base as one string)', () => {
@@ -32,8 +42,10 @@ describe('PackedNames (the catalog base as one string)', () => {
     fc.assert(
       fc.property(fc.array(name, { maxLength: 40 }), fc.array(probe, { maxLength: 10 }), fc.boolean(), (names, probes, trailingNewline) => {
         const sorted = reference(names);
-        // as stowage writes a base
+        // as stowage writes a base, read by anyone
         expectSame(PackedNames.fromLines(sorted.join('\n') + (trailingNewline ? '\n' : '')), sorted, probes);
+        // as stowage writes a base, read under a matching digest
+        expectSame(PackedNames.fromSortedLines(sorted.join('\n')), sorted, probes);
         // as a base edited or cut short by hand may read
         expectSame(PackedNames.fromLines(`\n${names.join('\n\n')}\n`), sorted, probes);
         // as a walk hands it over
@@ -46,10 +58,11 @@ describe('PackedNames (the catalog base as one string)', () => {
   it('is empty for an empty base', () => {
     for (const text of ['', '\n', '\n\n']) {
       const packed = PackedNames.fromLines(text);
-      expect(packed.size).toBe(0);
+      expect(packed.end).toBe(0);
       expect(packed.at(0)).toBeUndefined();
       expect(packed.firstAfter('a')).toBe(0);
       expect(packed.has('')).toBe(false);
+      expect(packed.hasBelow('a')).toBe(false);
     }
   });
 });
