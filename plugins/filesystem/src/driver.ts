@@ -9,7 +9,7 @@ import { addAbortSignal, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { DriverContext, FileInfo, FileWriter, ListedPage, ObjectContent, ReadAt, StorageDriver } from 'stowage';
 import { firstMissingFolder, foldersFrom } from './folders.js';
-import { makeParentDirectories, syncDirectory, syncDirectoryOf, syncFileAt, writeAllSync, writeNewFileDurably, writeNewFileUnsynced } from './fsync.js';
+import { fsyncDirectory, makeParentDirectories, syncDirectory, syncDirectoryOf, syncFileAt, writeAllSync, writeNewFileDurably, writeNewFileUnsynced } from './fsync.js';
 import { onLocalFilesystem } from './local-filesystem.js';
 import { putInOrder } from './ordered-puts.js';
 import { SettledTimes } from './settled-times.js';
@@ -166,7 +166,8 @@ export class FilesystemDriver implements StorageDriver {
       for (const folder of [...stagedFolders].reverse()) mkdirSync(folder);
       // The staged folders hold the file and each other: synced before the rename, so the folder that
       // appears is whole on disk too, not only in the journal's order; side by side with the file's own sync.
-      const syncStagedFolders = (): Promise<unknown> => Promise.all(stagedFolders.map(syncDirectoryOf));
+      // Their names are this put's own, so no other sync can join theirs: no group commit (fsync.ts).
+      const syncStagedFolders = (): Promise<unknown> => Promise.all(stagedFolders.map(fsyncDirectory));
       // the staging folder was just made: only a concurrent removal (purging) makes it vanish
       const written = durable ? writeNewFileDurably(stagedFile, content, signal, syncStagedFolders) : writeNewFileUnsynced(stagedFile, content, signal);
       if (!(await written)) throw Object.assign(new Error(`${staging} vanished`), { code: 'ENOENT' });

@@ -33,7 +33,11 @@ const running = new Map<string, Promise<void>>();
 export const syncDescriptor = (fd: number, dataOnly: boolean): Promise<void> =>
   new Promise((resolve, reject) => (dataOnly ? fdatasync : fsync)(fd, (err) => (err ? reject(err) : resolve())));
 
-async function fsyncDirectory(dir: string): Promise<void> {
+/**
+ * Syncs `dir` on its own, outside the group commit: for a folder nobody else syncs (a put's staged folder, under a
+ * name of its own), where joining a group would only cost the queue's promises and map entries.
+ */
+export async function fsyncDirectory(dir: string): Promise<void> {
   const fd = openSync(dir, 'r');
   try {
     await syncDescriptor(fd, false);

@@ -10,7 +10,7 @@ import { mkdirSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { firstMissingFolder, foldersFrom } from './folders.js';
-import { syncDirectory, syncDirectoryOf, writeNewFileDurably } from './fsync.js';
+import { fsyncDirectory, syncDirectory, writeNewFileDurably } from './fsync.js';
 import { temporaryPathOf } from './temporaries.js';
 import { touchIfUnchanged } from './unchanged-content.js';
 
@@ -145,7 +145,8 @@ async function stageNewFolder(missing: string, positions: readonly number[], fil
  * caller may remove what it staged. ENOENT when a folder on the way vanished meanwhile.
  */
 async function writeSyncedFiles(created: readonly FileContent[], folders: readonly string[], signal?: AbortSignal): Promise<void> {
-  const syncFolders = (): Promise<unknown> => Promise.all(folders.map(syncDirectoryOf));
+  // staged folders, under names of their own: no other sync can join theirs (fsync.ts)
+  const syncFolders = (): Promise<unknown> => Promise.all(folders.map(fsyncDirectory));
   const outcomes = await Promise.allSettled(
     created.map(({ file, content }, index) => writeNewFileDurably(file, content, signal, index === 0 ? syncFolders : undefined)),
   );
