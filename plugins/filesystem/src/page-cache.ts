@@ -1,18 +1,20 @@
 /**
- * Dropping an upload's synced bytes from the page cache (posix_fadvise POSIX_FADV_DONTNEED), so that its next
- * bytes are written into the pages just freed instead of into memory the page cache has not touched yet.
+ * Keeping the page cache that uploads fill from growing without end: the bytes uploads have synced stay
+ * cached up to a budget (the newest first, so a pull right after a push reads from memory), and what falls
+ * out of it is dropped (posix_fadvise POSIX_FADV_DONTNEED), so that new uploads write into the pages just
+ * freed instead of into memory the page cache has not touched yet.
  *
  * Why: on a VM whose balloon reports free memory to the host (virtio_balloon free page reporting, as on the
  * machine the benchmark runs on), the first touch of a page the host took back faults on the host. Writing a
  * 256 MB blob into a page cache that grows by 256 MB then costs 350-600 ms more kernel time than into pages
  * the host still backs (55-80 ms), and which one a push gets is the host's choice: one push in five stalled
- * (docs/bench.md, "Large uploads, seventh pass"). With each synced range dropped, a push keeps a few MiB of
- * page cache and reuses the same pages.
+ * (docs/bench.md, "Large uploads, seventh pass"). Dropping every synced range at once cured that but made the
+ * first pull after a push read the disk (twice its CPU): hence the budget.
  *
  * Node has no posix_fadvise, but its WASI implementation (uvwasi) answers `fd_advise` with one: the file is
  * opened by path through WASI (its own descriptor table, with `/` preopened), advised and closed, three
  * system calls on the request loop that never wait for the disk. The advice is only advice: any failure
- * (a file renamed meanwhile, a Node without WASI) is ignored, and a failure to set WASI up turns it off.
+ * (a file removed meanwhile, a Node without WASI) is ignored, and a failure to set WASI up turns it off.
  */
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
@@ -102,3 +104,90 @@ export function dropCachedRange(file: string, offset: number, length: number): b
     wasi.calls.fd_close(fd);
   }
 }
+
+/**
+ * The page cache holds a file in folios of up to 2 MiB (ext4's large folios), each aligned to its size, and
+ * drops only the folios wholly inside the range it is given: a range to drop is widened to 2 MiB boundaries
+ * (what lies beyond its end in the widened part is newer; dirty pages are never dropped).
+ */
+const LARGEST_FOLIO = 2 * 1024 * 1024;
+
+/** A file whose synced ranges are kept, by its current path (an upload's partial file is renamed on commit). */
+interface KeptFile {
+  path: string;
+  /** its ranges in the queue */
+  ranges: number;
+}
+
+interface KeptRange {
+  readonly file: KeptFile;
+  from: number;
+  readonly to: number;
+}
+
+/** Synced upload bytes kept in the page cache, newest last, up to `limit` bytes; the oldest beyond it dropped. */
+export class KeptPages {
+  private readonly files = new Map<string, KeptFile>();
+  private readonly ranges: KeptRange[] = [];
+  /** index of the oldest range still kept (the queue is compacted now and then) */
+  private head = 0;
+  private kept = 0;
+
+  constructor(
+    /** bytes kept at most (tests lower the process's budget to see it work on a few MiB) */
+    public limit: number,
+    private readonly drop: (file: string, offset: number, length: number) => unknown = dropCachedRange,
+  ) {}
+
+  /** Bytes [from, to) of `path` were synced: they are kept, and the oldest kept bytes beyond the limit dropped. */
+  synced(path: string, from: number, to: number): void {
+    if (to <= from) return;
+    let file = this.files.get(path);
+    if (!file) this.files.set(path, (file = { path, ranges: 0 }));
+    file.ranges++;
+    this.ranges.push({ file, from, to });
+    this.kept += to - from;
+    while (this.kept > this.limit) this.dropOldest(this.kept - this.limit);
+  }
+
+  /** The file at `from` is now at `to` (a commit's rename): its kept ranges are dropped there later. */
+  renamed(from: string, to: string): void {
+    const file = this.files.get(from);
+    if (!file) return;
+    this.files.delete(from);
+    file.path = to;
+    const there = this.files.get(to);
+    // a file renamed over another: the other's ranges name content that is gone, and dropping them is harmless
+    if (!there) this.files.set(to, file);
+  }
+
+  private dropOldest(excess: number): void {
+    const oldest = this.ranges[this.head];
+    const start = oldest.from - (oldest.from % LARGEST_FOLIO);
+    const whole = oldest.to - oldest.from <= excess;
+    const end = whole ? oldest.to : oldest.from + excess;
+    const widenedEnd = Math.ceil(end / LARGEST_FOLIO) * LARGEST_FOLIO;
+    this.drop(oldest.file.path, start, widenedEnd - start);
+    this.kept -= end - oldest.from;
+    if (!whole) {
+      oldest.from = end;
+      return;
+    }
+    this.ranges[this.head++] = undefined as unknown as KeptRange;
+    if (--oldest.file.ranges === 0 && this.files.get(oldest.file.path) === oldest.file) this.files.delete(oldest.file.path);
+    if (this.head > 1024 && this.head * 2 > this.ranges.length) {
+      this.ranges.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/**
+ * Synced upload bytes this process keeps cached: 512 MiB, so a pull of one of the last blobs pushed (the
+ * benchmark's 256 MB and 100 MB pulls, a CI job's image) reads memory, while a run of pushes grows the page
+ * cache by at most that much (docs/bench.md, "Large uploads, seventh pass").
+ */
+export const UPLOAD_PAGES_KEPT = 512 * 1024 * 1024;
+
+/** The budget of every filesystem writer of this process. */
+export const uploadPages = new KeptPages(UPLOAD_PAGES_KEPT);

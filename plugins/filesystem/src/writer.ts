@@ -26,7 +26,7 @@ import { basename, dirname, join } from 'node:path';
 import type { FileWriter } from 'stowage';
 import { type HeldClaim, keepClaim, releaseClaim, removeClaimFile, takeClaim } from './claims.js';
 import { makeParentDirectories, syncDescriptor, syncDirectory, syncFileData } from './fsync.js';
-import { dropCachedRange } from './page-cache.js';
+import { uploadPages } from './page-cache.js';
 
 /**
  * Bytes written at least between two early syncs (see startEarlySync). Small, so that what a close or a
@@ -34,13 +34,6 @@ import { dropCachedRange } from './page-cache.js';
  * 256 MB in 8 MB chunks. A sync only starts when none runs, so a slow disk batches more per sync.
  */
 const EARLY_SYNC_BYTES = 2 * 1024 * 1024;
-
-/**
- * The page cache holds a file in folios of up to 2 MiB (ext4's large folios), each aligned to its size, and
- * drops only folios wholly inside the range it is given: each range starts at the 2 MiB boundary at or
- * before the bytes not dropped yet, so a folio that straddled the last range's end goes with this one.
- */
-const LARGEST_FOLIO = 2 * 1024 * 1024;
 
 export const partialPathOf = (file: string): string => `${file}~partial`;
 
@@ -128,8 +121,8 @@ class FilesystemWriter implements FileWriter {
   private syncedUpTo: number;
   /** bytes known to be on stable storage: what the writer started from, then what a finished sync covered */
   private durableUpTo: number;
-  /** bytes dropped from the page cache (see dropSynced) */
-  private droppedUpTo: number;
+  /** bytes handed to the page-cache budget (see keepSynced) */
+  private keptUpTo: number;
   /**
    * An early sync's failure, kept for close and commit: Linux reports a writeback error to one fsync of an
    * open file only, so the later fdatasync on the same handle would succeed over the lost pages.
@@ -148,7 +141,7 @@ class FilesystemWriter implements FileWriter {
     this.startedAt = size;
     this.syncedUpTo = size;
     this.durableUpTo = size;
-    this.droppedUpTo = size;
+    this.keptUpTo = size;
   }
 
   /** Claims the size this writer starts from, once; refuses the writer when another writer holds the claim. */
@@ -217,21 +210,19 @@ class FilesystemWriter implements FileWriter {
     if (failed) throw failed.reason;
     if (this.syncFailure !== undefined) throw this.syncFailure;
     this.durableUpTo = Math.max(this.durableUpTo, upTo);
-    // all that was written: so to the end of the file, and the folio that holds its last byte goes too
-    this.dropSynced(upTo, true);
+    this.keepSynced(upTo);
   }
 
   /**
-   * Drops what a finished sync made durable from the page cache (page-cache.ts): the upload's next bytes
-   * then go into the pages freed here rather than into memory the page cache had not touched, which on this
-   * project's VMs may first have to come back from the host. A pull of the blob right after reads it from
-   * the disk instead (docs/bench.md, "Large uploads, seventh pass").
+   * Hands what a finished sync made durable to the process's page-cache budget (page-cache.ts), which drops
+   * the oldest synced upload bytes beyond it: a run of pushes then writes into pages freed there rather than
+   * into memory the page cache had not touched, which on this project's VMs may first have to come back from
+   * the host (docs/bench.md, "Large uploads, seventh pass").
    */
-  private dropSynced(upTo: number, toTheEnd = false): void {
-    if (upTo <= this.droppedUpTo) return;
-    const from = this.droppedUpTo - (this.droppedUpTo % LARGEST_FOLIO);
-    this.droppedUpTo = upTo;
-    dropCachedRange(this.partial, from, toTheEnd ? 0 : upTo - from);
+  private keepSynced(upTo: number): void {
+    if (upTo <= this.keptUpTo) return;
+    uploadPages.synced(this.partial, this.keptUpTo, upTo);
+    this.keptUpTo = upTo;
   }
 
   /**
@@ -249,7 +240,7 @@ class FilesystemWriter implements FileWriter {
       () => {
         this.earlySync = undefined;
         this.durableUpTo = Math.max(this.durableUpTo, upTo);
-        this.dropSynced(upTo);
+        this.keepSynced(upTo);
       },
       (err: unknown) => {
         this.earlySync = undefined;
@@ -295,6 +286,7 @@ class FilesystemWriter implements FileWriter {
     this.finished = 'committed';
     await this.close();
     renameSync(this.partial, dest);
+    uploadPages.renamed(this.partial, dest);
     await syncDirectory(dest);
     await removeClaims(this.file);
   }

@@ -1,8 +1,8 @@
 /**
- * An upload's synced bytes leave the page cache (page-cache.ts): a chunk written and closed (its 202), or an
- * upload committed, keeps none of its pages cached, so the next bytes reuse freed pages instead of growing
- * the page cache (docs/bench.md, "Large uploads, seventh pass"). Residency is read with util-linux's
- * `fincore` (mincore(2)); the bytes read back are the ones written.
+ * The page cache that uploads fill stays within a budget (page-cache.ts): synced upload bytes beyond it, the
+ * oldest first, are dropped, so a run of pushes reuses freed pages instead of growing the page cache, while
+ * the newest stay cached for a pull right after (docs/bench.md, "Large uploads, seventh pass"). Residency is
+ * read with util-linux's `fincore` (mincore(2)); the bytes read back are the ones written.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../../src/storage/driver.js';
 import { createDriverContext } from '../../../src/testing/index.js';
 import { createDriver } from '../src/index.js';
-import { dropCachedRange } from '../src/page-cache.js';
+import { dropCachedRange, KeptPages, UPLOAD_PAGES_KEPT, uploadPages } from '../src/page-cache.js';
 
 const MiB = 1024 * 1024;
 let root: string;
@@ -23,36 +23,69 @@ beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'stowage-filesystem-page-cache-'));
   driver = createDriver({ rootdirectory: root }, createDriverContext('filesystem')) as StorageDriver;
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => {
+  uploadPages.limit = UPLOAD_PAGES_KEPT;
+  rmSync(root, { recursive: true, force: true });
+});
 
 /** bytes of `file` in the page cache */
 const residentBytes = (file: string): number => Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file], { encoding: 'utf8' }).trim());
 
 describe('the filesystem writer and the page cache', () => {
-  it('drops a closed chunk, and then a committed upload, from the page cache, and the bytes stay whole', async () => {
+  it('keeps only the newest synced upload bytes within the budget, through chunks and the commit, and the bytes stay whole', async () => {
+    uploadPages.limit = 2 * MiB;
     const chunks = [randomBytes(8 * MiB + 12_345), randomBytes(5 * MiB + 3)];
     const first = await driver.writer('/uploads/u1/data', false);
     // in 1 MiB writes, as an upload's batches come (upload-body.ts)
     for (let at = 0; at < chunks[0].length; at += MiB) await first.write(chunks[0].subarray(at, at + MiB));
     await first.close();
     const partial = join(root, 'uploads/u1/data~partial');
-    // at most the page that holds the end of the synced bytes' last range stays (its start was not dropped)
-    expect(residentBytes(partial)).toBeLessThanOrEqual(4096);
+    // the budget, and at most a 2 MiB folio more that straddles the kept range's start
+    expect(residentBytes(partial)).toBeLessThanOrEqual(4 * MiB);
+    expect(residentBytes(partial)).toBeGreaterThan(0);
 
     const second = await driver.writer('/uploads/u1/data', true);
     for (let at = 0; at < chunks[1].length; at += MiB) await second.write(chunks[1].subarray(at, at + MiB));
     await second.commitTo!('/blobs/ab/abcdef/data');
     await second.close();
     const blob = join(root, 'blobs/ab/abcdef/data');
-    expect(residentBytes(blob)).toBeLessThanOrEqual(2 * 4096);
+    // the first chunk's kept bytes were dropped at the blob's path, after the rename
+    expect(residentBytes(blob)).toBeLessThanOrEqual(4 * MiB);
     expect(readFileSync(blob).equals(Buffer.concat(chunks))).toBe(true);
   });
 
-  it('drops only what the call names, and refuses nothing it cannot open', () => {
+  it('keeps everything under the budget', async () => {
+    const bytes = randomBytes(6 * MiB);
+    const writer = await driver.writer('/uploads/u2/data', false);
+    for (let at = 0; at < bytes.length; at += MiB) await writer.write(bytes.subarray(at, at + MiB));
+    await writer.commitTo!('/blobs/cd/cdef/data');
+    await writer.close();
+    expect(residentBytes(join(root, 'blobs/cd/cdef/data'))).toBe(6 * MiB);
+  });
+
+  it('drops the oldest ranges first, a range in part when that is enough, at the path a file was renamed to', () => {
+    const dropped: string[] = [];
+    const pages = new KeptPages(5 * MiB, (file, offset, length) => dropped.push(`${file} ${offset / MiB}+${length / MiB}`));
+    pages.synced('/a~partial', 0, 2 * MiB);
+    pages.synced('/b', 0, 2 * MiB);
+    pages.synced('/a~partial', 2 * MiB, 4 * MiB);
+    // 1 MiB over: the oldest range loses its first MiB, widened to the 2 MiB folio that holds it
+    expect(dropped).toEqual(['/a~partial 0+2']);
+    pages.renamed('/a~partial', '/blobs/a');
+    pages.synced('/c', 0, 1 * MiB);
+    // the rest of that range, where its file is now
+    expect(dropped).toEqual(['/a~partial 0+2', '/blobs/a 0+2']);
+    pages.synced('/c', 1 * MiB, 3 * MiB);
+    expect(dropped).toEqual(['/a~partial 0+2', '/blobs/a 0+2', '/b 0+2']);
+    pages.synced('/d', 0, 2 * MiB);
+    expect(dropped).toEqual(['/a~partial 0+2', '/blobs/a 0+2', '/b 0+2', '/blobs/a 2+2']);
+  });
+
+  it('drops a named range of a real file, to the end with length 0, and refuses nothing it cannot open', () => {
     const file = join(root, 'whole');
     writeFileSync(file, randomBytes(4 * MiB));
     execFileSync('sync', ['--data', file]);
-    // to the end (length 0): the first half stays (folios are aligned and at most 2 MiB)
+    // the first half stays (folios are aligned and at most 2 MiB)
     expect(dropCachedRange(file, 2 * MiB, 0)).toBe(true);
     expect(residentBytes(file)).toBe(2 * MiB);
     expect(dropCachedRange(join(root, 'missing'), 0, 0)).toBe(false);
