@@ -5,10 +5,12 @@
  * search. Keeping a 100,000-name listing so costs about what reading it does, where sorting it whole costs
  * as much again (docs/bench.md, "Tag pages of 100 from 100,000 tags, cold").
  *
- * The names are split into segments by bounds: every name before a bound sorts before every name from it
- * on, so a segment holds exactly the names whose sorted positions are its positions, in some order, and
- * a segment once sorted holds them in order. Bounds are added, never removed; all names are distinct.
+ * The names stay packed (packed-names.ts) and are moved about as indexes into the packing (`order`). The
+ * order is split into segments by bounds: every name before a bound sorts before every name from it on,
+ * so a segment holds exactly the names whose sorted positions are its positions, in some order, and a
+ * segment once sorted holds them in order. Bounds are added, never removed; all names are distinct.
  */
+import type { PackedNames } from './packed-names.js';
 import { codeUnitOrder } from './page-selection.js';
 
 /** a segment this small is sorted whole rather than partitioned further */
@@ -17,32 +19,44 @@ const SMALL_SEGMENT = 256;
 const PIVOT_SAMPLE = 31;
 
 export class LazilySortedNames {
-  /** segment starts, ascending, from 0; the last segment ends at `names.length` */
+  /** for each sorted position, the index of its name in `names` (in order where a segment is sorted) */
+  private readonly order: Uint32Array;
+  /** segment starts, ascending, from 0; the last segment ends at `order.length` */
   private readonly starts: number[] = [0];
   /** for each segment start but the first, the greatest name before it (undefined for 0) */
   private readonly greatestBefore: (string | undefined)[] = [undefined];
   /** starts of the segments that are in order */
   private readonly sortedSegments = new Set<number>();
+  /** every name in order, once asked for */
+  private everyName: readonly string[] | undefined;
 
-  /** `names`: distinct, in any order; taken over and reordered in place */
-  constructor(private readonly names: string[]) {}
+  /** `names`: distinct, in any order */
+  constructor(private readonly names: PackedNames) {
+    this.order = new Uint32Array(names.size);
+    for (let i = 0; i < this.order.length; i++) this.order[i] = i;
+  }
 
   get size(): number {
-    return this.names.length;
+    return this.order.length;
   }
 
   /** The `limit` names sorting after `after` (from the first when undefined), in order, and whether more follow. */
   pageAfter(after: string | undefined, limit: number): { names: string[]; more: boolean } {
     const start = after === undefined ? 0 : this.positionAfter(after);
-    const end = Math.min(this.names.length, start + Math.max(0, limit));
+    const end = Math.min(this.order.length, start + Math.max(0, limit));
     this.sortRange(start, end);
-    return { names: this.names.slice(start, end), more: end < this.names.length };
+    const page: string[] = [];
+    for (let position = start; position < end; position++) page.push(this.names.name(this.order[position]!));
+    return { names: page, more: end < this.order.length };
   }
 
-  /** All names, in order. */
+  /** All names, in order (the same array each time). */
   all(): readonly string[] {
-    this.sortRange(0, this.names.length);
-    return this.names;
+    if (this.everyName === undefined) {
+      this.sortRange(0, this.order.length);
+      this.everyName = Array.from(this.order, (index) => this.names.name(index));
+    }
+    return this.everyName;
   }
 
   /** how many names sort at or before `after` (the sorted position of the first name after it) */
@@ -56,13 +70,13 @@ export class LazilySortedNames {
       let last = to;
       while (first < last) {
         const middle = (first + last) >>> 1;
-        if (this.names[middle]! <= after) first = middle + 1;
+        if (this.names.name(this.order[middle]!) <= after) first = middle + 1;
         else last = middle;
       }
       return first;
     }
-    const { split, greatest } = this.partition(from, to, (name) => name <= after);
-    if (split > from && split < to) this.addBound(low + 1, split, greatest!);
+    const { split, greatest } = this.partition(from, to, after, true);
+    if (split > from && split < to) this.addBound(low + 1, split, greatest);
     return split;
   }
 
@@ -78,45 +92,57 @@ export class LazilySortedNames {
         continue;
       }
       if (end <= to || end - start <= SMALL_SEGMENT) {
-        const sorted = this.names.slice(start, end).sort(codeUnitOrder);
-        for (let i = 0; i < sorted.length; i++) this.names[start + i] = sorted[i]!;
-        this.sortedSegments.add(start);
+        this.sortSegment(start, end);
         position = end;
         continue;
       }
       // the segment runs past `to`: cut it near `to`, then look again from `position`
       const pivot = this.pivotNear(start, end, to);
-      let cut = this.partition(start, end, (name) => name < pivot);
+      let cut = this.partition(start, end, pivot, false);
       // the pivot is the segment's least name: cut after it instead
-      if (cut.split === start) cut = this.partition(start, end, (name) => name <= pivot);
-      this.addBound(segment + 1, cut.split, cut.greatest!);
+      if (cut.split === start) cut = this.partition(start, end, pivot, true);
+      this.addBound(segment + 1, cut.split, cut.greatest);
     }
+  }
+
+  /** Sorts [start, end) of the order, comparing the names themselves (a sort's comparisons repeat). */
+  private sortSegment(start: number, end: number): void {
+    const named = Array.from(this.order.subarray(start, end), (index) => ({ index, name: this.names.name(index) }));
+    named.sort((a, b) => codeUnitOrder(a.name, b.name));
+    for (let i = 0; i < named.length; i++) this.order[start + i] = named[i]!.index;
+    this.sortedSegments.add(start);
   }
 
   /** a name of segment [start, end) about as far into its sorted order as `wanted` is into the segment */
   private pivotNear(start: number, end: number, wanted: number): string {
     const sample: string[] = [];
-    for (let i = 0; i < PIVOT_SAMPLE; i++) sample.push(this.names[start + Math.floor(Math.random() * (end - start))]!);
+    for (let i = 0; i < PIVOT_SAMPLE; i++) sample.push(this.names.name(this.order[start + Math.floor(Math.random() * (end - start))]!));
     sample.sort(codeUnitOrder);
     // a little past the wanted position, so that the cut usually falls just after it
     const share = (wanted - start) / (end - start);
     return sample[Math.min(PIVOT_SAMPLE - 1, Math.ceil(share * PIVOT_SAMPLE) + 1)]!;
   }
 
-  /** Moves the names of [from, to) that `first` accepts before the others; where they end, and the greatest of them. */
-  private partition(from: number, to: number, first: (name: string) => boolean): { split: number; greatest: string | undefined } {
-    const names = this.names;
+  /**
+   * Moves the names of [from, to) that sort before `pivot` (or at it, with `orAt`) before the others;
+   * where they end, and the greatest of them (when any). Each name is cut out of the packing to be compared:
+   * a short-lived string, where comparing in place character by character ran several times slower until
+   * V8 had optimised it (the first read of a large folder is also the first run of this code).
+   */
+  private partition(from: number, to: number, pivot: string, orAt: boolean): { split: number; greatest: string } {
+    const { order, names } = this;
     let split = from;
     let greatest: string | undefined;
     for (let i = from; i < to; i++) {
-      const name = names[i]!;
-      if (!first(name)) continue;
+      const index = order[i]!;
+      const name = names.name(index);
+      if (orAt ? name > pivot : name >= pivot) continue;
       if (greatest === undefined || name > greatest) greatest = name;
-      names[i] = names[split]!;
-      names[split] = name;
+      order[i] = order[split]!;
+      order[split] = index;
       split++;
     }
-    return { split, greatest };
+    return { split, greatest: greatest ?? '' };
   }
 
   private addBound(index: number, start: number, greatestBefore: string): void {
@@ -125,7 +151,7 @@ export class LazilySortedNames {
   }
 
   private segmentEnd(segment: number): number {
-    return segment + 1 < this.starts.length ? this.starts[segment + 1]! : this.names.length;
+    return segment + 1 < this.starts.length ? this.starts[segment + 1]! : this.order.length;
   }
 
   /** the segment holding sorted position `position` */

@@ -20,6 +20,7 @@
 import { stat as statCallback, type BigIntStats } from 'node:fs';
 import { scanFolder } from './folder-scan.js';
 import { LazilySortedNames } from './lazily-sorted-names.js';
+import { NamePacker } from './packed-names.js';
 import { PageSelection } from './page-selection.js';
 import type { SettledTimes } from './settled-times.js';
 
@@ -150,11 +151,11 @@ export class SortedListings {
   }
 
   private async readNames(folder: string): Promise<LazilySortedNames> {
-    const names: string[] = [];
+    const packer = new NamePacker();
     await this.folders.scan(folder, (name) => {
-      if (isObjectName(name)) names.push(name);
+      if (isObjectName(name)) packer.add(name);
     });
-    return new LazilySortedNames(names);
+    return new LazilySortedNames(packer.packed());
   }
 
   private keep(folder: string, listing: KeptListing): void {

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LazilySortedNames } from '../src/lazily-sorted-names.js';
+import { PackedNames } from '../src/packed-names.js';
 import { PageSelection } from '../src/page-selection.js';
 
 /** the truth: every name sorted by UTF-16 code unit, then cut */
@@ -39,7 +40,7 @@ describe('pages cut without a full sort', () => {
   it('a listing sorted only where pages fall answers every page of a series as the sorted names do, and all of them in order at the end', () => {
     fc.assert(
       fc.property(namesArbitrary.chain((names) => fc.tuple(fc.constant(names), fc.array(requestArbitrary(names), { minLength: 1, maxLength: 12 }))), ([names, requests]) => {
-        const listing = new LazilySortedNames([...names]);
+        const listing = new LazilySortedNames(PackedNames.of(names));
         for (const { after, limit } of requests) expect(listing.pageAfter(after, limit)).toEqual(expectedPage(names, after, limit));
         expect(listing.all()).toEqual(expectedPage(names, undefined, Number.MAX_SAFE_INTEGER).names);
       }),
@@ -49,7 +50,7 @@ describe('pages cut without a full sort', () => {
 
   it('a walk page by page through a kept listing of 20,000 names meets every name once, in order', () => {
     const names = Array.from({ length: 20_000 }, (_, i) => `t${String((i * 7919) % 20_000).padStart(5, '0')}`);
-    const listing = new LazilySortedNames([...names]);
+    const listing = new LazilySortedNames(PackedNames.of(names));
     const walked: string[] = [];
     let after: string | undefined;
     for (;;) {
