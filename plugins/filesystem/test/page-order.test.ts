@@ -48,6 +48,17 @@ describe('pages cut without a full sort', () => {
     );
   });
 
+  it('names packed a batch at a time come back as they went in, across the batches they were joined in', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.oneof(nameArbitrary, fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 })), { minLength: 1, maxLength: 2600, size: 'max' }), (names) => {
+        const packed = PackedNames.of(names);
+        expect(packed.size).toBe(names.length);
+        expect(Array.from({ length: packed.size }, (_, i) => packed.name(i))).toEqual(names);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('a walk page by page through a kept listing of 20,000 names meets every name once, in order', () => {
     const names = Array.from({ length: 20_000 }, (_, i) => `t${String((i * 7919) % 20_000).padStart(5, '0')}`);
     const listing = new LazilySortedNames(PackedNames.of(names));
