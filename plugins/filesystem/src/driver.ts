@@ -12,6 +12,7 @@ import { firstMissingFolder, foldersFrom } from './folders.js';
 import { fsyncDirectory, makeParentDirectories, syncDirectory, syncDirectoryOf, syncFileAt, writeAllSync, writeNewFileDurably, writeNewFileUnsynced } from './fsync.js';
 import { onLocalFilesystem } from './local-filesystem.js';
 import { putInOrder } from './ordered-puts.js';
+import type { KeptPages } from './page-cache.js';
 import { SettledTimes } from './settled-times.js';
 import { SPARE_FRESH_MS, type SpareFolder, SpareFolders } from './spare-folders.js';
 import { type NamePage, SortedListings } from './sorted-listings.js';
@@ -60,6 +61,8 @@ export class FilesystemDriver implements StorageDriver {
   constructor(
     private readonly root: string,
     private readonly context: DriverContext,
+    /** the page-cache budget of this driver's uploads (`uploadcache`), undefined when it is `unlimited` */
+    private readonly keptPages?: KeptPages,
   ) {
     this.rootPrefix = root === '/' ? '' : root.replace(/\/+$/, '');
   }
@@ -248,7 +251,7 @@ export class FilesystemDriver implements StorageDriver {
 
   /** Creates nothing: the writer makes its folder and files at its first write (writer.ts). */
   async writer(path: string, append: boolean): Promise<FileWriter> {
-    return openWriter(this.full(path), append, (size) => this.context.errors.invalidOffset(path, size), (destPath) => this.full(destPath));
+    return openWriter(this.full(path), append, (size) => this.context.errors.invalidOffset(path, size), (destPath) => this.full(destPath), this.keptPages);
   }
 
   async uploadSize(path: string): Promise<number> {

@@ -4,6 +4,8 @@ export interface FilesystemOptions {
   readonly rootdirectory?: string;
   /** accepted for distribution configs; Node's thread pool does the blocking I/O */
   readonly maxthreads?: number;
+  /** bytes of synced upload data the driver keeps in the page cache (the newest), or `unlimited` (page-cache.ts) */
+  readonly uploadcache?: number | 'unlimited';
 }
 
 export const DEFAULT_ROOT_DIRECTORY = '/var/lib/registry';

@@ -134,8 +134,8 @@ export class KeptPages {
   private kept = 0;
 
   constructor(
-    /** bytes kept at most (tests lower the process's budget to see it work on a few MiB) */
-    public limit: number,
+    /** bytes kept at most */
+    private readonly limit: number,
     private readonly drop: (file: string, offset: number, length: number) => unknown = dropCachedRange,
   ) {}
 
@@ -183,11 +183,8 @@ export class KeptPages {
 }
 
 /**
- * Synced upload bytes this process keeps cached: 512 MiB, so a pull of one of the last blobs pushed (the
+ * Synced upload bytes a driver keeps cached unless its `uploadcache` option says otherwise: 512 MiB, so a pull of one of the last blobs pushed (the
  * benchmark's 256 MB and 100 MB pulls, a CI job's image) reads memory, while a run of pushes grows the page
  * cache by at most that much (docs/bench.md, "Large uploads, seventh pass").
  */
 export const UPLOAD_PAGES_KEPT = 512 * 1024 * 1024;
-
-/** The budget of every filesystem writer of this process. */
-export const uploadPages = new KeptPages(UPLOAD_PAGES_KEPT);

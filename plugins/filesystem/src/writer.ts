@@ -26,7 +26,7 @@ import { basename, dirname, join } from 'node:path';
 import type { FileWriter } from 'stowage';
 import { type HeldClaim, keepClaim, releaseClaim, removeClaimFile, takeClaim } from './claims.js';
 import { makeParentDirectories, syncDescriptor, syncDirectory, syncFileData } from './fsync.js';
-import { uploadPages } from './page-cache.js';
+import type { KeptPages } from './page-cache.js';
 
 /**
  * Bytes written at least between two early syncs (see startEarlySync). Small, so that what a close or a
@@ -85,14 +85,16 @@ export type Refusal = (size: number) => Error;
 /** The file a storage path names (the driver's mapping, for `commitTo`). */
 export type Placement = (path: string) => string;
 
-export async function openWriter(file: string, append: boolean, refuse: Refusal, place: Placement): Promise<FileWriter> {
+/** `keptPages`: the driver's page-cache budget for synced upload bytes, undefined when the kernel alone decides */
+export async function openWriter(file: string, append: boolean, refuse: Refusal, place: Placement, keptPages: KeptPages | undefined): Promise<FileWriter> {
   const partial = partialPathOf(file);
+  const open = (size: number, firstUse: FirstUse): FileWriter => new FilesystemWriter(file, partial, size, firstUse, refuse, place, keptPages);
   // A new upload replaces an older one at the same path, but only once it is written to (see openHandle).
-  if (!append) return new FilesystemWriter(file, partial, 0, 'replace', refuse, place);
+  if (!append) return open(0, 'replace');
   const partialSize = await sizeOf(partial);
-  if (partialSize !== undefined) return new FilesystemWriter(file, partial, partialSize, 'continue', refuse, place);
+  if (partialSize !== undefined) return open(partialSize, 'continue');
   const committedSize = await sizeOf(file);
-  return new FilesystemWriter(file, partial, committedSize ?? 0, committedSize === undefined ? 'create' : 'copyCommitted', refuse, place);
+  return open(committedSize ?? 0, committedSize === undefined ? 'create' : 'copyCommitted');
 }
 
 /**
@@ -136,6 +138,7 @@ class FilesystemWriter implements FileWriter {
     private readonly firstUse: FirstUse,
     private readonly refuse: Refusal,
     private readonly place: Placement,
+    private readonly keptPages: KeptPages | undefined,
   ) {
     this.written = size;
     this.startedAt = size;
@@ -214,14 +217,14 @@ class FilesystemWriter implements FileWriter {
   }
 
   /**
-   * Hands what a finished sync made durable to the process's page-cache budget (page-cache.ts), which drops
+   * Hands what a finished sync made durable to the driver's page-cache budget (page-cache.ts), which drops
    * the oldest synced upload bytes beyond it: a run of pushes then writes into pages freed there rather than
    * into memory the page cache had not touched, which on this project's VMs may first have to come back from
    * the host (docs/bench.md, "Large uploads, seventh pass").
    */
   private keepSynced(upTo: number): void {
     if (upTo <= this.keptUpTo) return;
-    uploadPages.synced(this.partial, this.keptUpTo, upTo);
+    this.keptPages?.synced(this.partial, this.keptUpTo, upTo);
     this.keptUpTo = upTo;
   }
 
@@ -286,7 +289,7 @@ class FilesystemWriter implements FileWriter {
     this.finished = 'committed';
     await this.close();
     renameSync(this.partial, dest);
-    uploadPages.renamed(this.partial, dest);
+    this.keptPages?.renamed(this.partial, dest);
     await syncDirectory(dest);
     await removeClaims(this.file);
   }

@@ -110,10 +110,16 @@ describe('the filesystem plugin package', () => {
     });
   });
 
-  it("defaults rootdirectory to distribution's /var/lib/registry and maxthreads to 100", () => {
+  it("defaults rootdirectory to distribution's /var/lib/registry, maxthreads to 100 and uploadcache to 512 MiB", () => {
     const options = {};
     expect(validate(options)).toBe(true);
-    expect(options).toEqual({ rootdirectory: '/var/lib/registry', maxthreads: 100 });
+    expect(options).toEqual({ rootdirectory: '/var/lib/registry', maxthreads: 100, uploadcache: 512 * 1024 * 1024 });
+  });
+
+  it('takes uploadcache as bytes or unlimited, and nothing else', () => {
+    expect(validate({ uploadcache: 0 })).toBe(true);
+    expect(validate({ uploadcache: 'unlimited' })).toBe(true);
+    for (const wrong of [-1, 1.5, 'lots', '512MiB', null]) expect(validate({ uploadcache: wrong }), String(wrong)).toBe(false);
   });
 
   it('rejects maxthreads below 25 and unknown options', () => {

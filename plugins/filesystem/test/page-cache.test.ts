@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../../src/storage/driver.js';
 import { createDriverContext } from '../../../src/testing/index.js';
 import { createDriver } from '../src/index.js';
-import { dropCachedRange, KeptPages, UPLOAD_PAGES_KEPT, uploadPages } from '../src/page-cache.js';
+import { dropCachedRange, KeptPages } from '../src/page-cache.js';
 
 const MiB = 1024 * 1024;
 let root: string;
@@ -24,7 +24,6 @@ beforeEach(() => {
   driver = createDriver({ rootdirectory: root }, createDriverContext('filesystem')) as StorageDriver;
 });
 afterEach(() => {
-  uploadPages.limit = UPLOAD_PAGES_KEPT;
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -33,7 +32,7 @@ const residentBytes = (file: string): number => Number(execFileSync('fincore', [
 
 describe('the filesystem writer and the page cache', () => {
   it('keeps only the newest synced upload bytes within the budget, through chunks and the commit, and the bytes stay whole', async () => {
-    uploadPages.limit = 2 * MiB;
+    driver = createDriver({ rootdirectory: root, uploadcache: 2 * MiB }, createDriverContext('filesystem')) as StorageDriver;
     const chunks = [randomBytes(8 * MiB + 12_345), randomBytes(5 * MiB + 3)];
     const first = await driver.writer('/uploads/u1/data', false);
     // in 1 MiB writes, as an upload's batches come (upload-body.ts)
@@ -61,6 +60,25 @@ describe('the filesystem writer and the page cache', () => {
     await writer.commitTo!('/blobs/cd/cdef/data');
     await writer.close();
     expect(residentBytes(join(root, 'blobs/cd/cdef/data'))).toBe(6 * MiB);
+  });
+
+  it('follows the uploadcache option: 0 keeps no synced upload bytes cached, unlimited leaves them all to the kernel', async () => {
+    const bytes = randomBytes(6 * MiB + 17);
+    const push = async (options: Record<string, unknown>, path: string): Promise<string> => {
+      const own = createDriver({ rootdirectory: root, ...options }, createDriverContext('filesystem')) as StorageDriver;
+      const writer = await own.writer(`/uploads/${path}/data`, false);
+      for (let at = 0; at < bytes.length; at += MiB) await writer.write(bytes.subarray(at, at + MiB));
+      await writer.commitTo!(`/blobs/${path}/data`);
+      await writer.close();
+      return join(root, `blobs/${path}/data`);
+    };
+    const dropped = await push({ uploadcache: 0 }, 'none');
+    const kept = await push({ uploadcache: 'unlimited' }, 'all');
+    // every range was synced before it was handed over, so none of it is dirty and all of it can go
+    expect(residentBytes(dropped)).toBe(0);
+    // residency is counted in whole pages
+    expect(residentBytes(kept)).toBe(Math.ceil(bytes.length / 4096) * 4096);
+    expect(readFileSync(dropped).equals(bytes) && readFileSync(kept).equals(bytes)).toBe(true);
   });
 
   it('drops the oldest ranges first, a range in part when that is enough, at the path a file was renamed to', () => {
