@@ -47,6 +47,11 @@ function threadCpu(pid) {
   }
   return byName;
 }
+/** the process's major page faults so far (pages read back from disk: code or memory reclaimed while it sat idle) */
+function majorFaults(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[9]);
+}
 const total = (byName) => Object.values(byName).reduce((a, b) => a + b, 0);
 const minus = (after, before) => Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
 
@@ -92,6 +97,8 @@ async function scenario(label, setup, url) {
   await setup();
   if (args.sync) execFileSync('sync');
   const afterSetup = threadCpu(server.pid);
+  const faultsBefore = majorFaults(server.pid);
+  let faultsFirst = 0;
   const kernelBefore = kernelThreadsCpu();
   const started = performance.now();
   const times = [];
@@ -102,7 +109,10 @@ async function scenario(label, setup, url) {
     await response.arrayBuffer();
     if (response.status !== 200) throw new Error(`${label}: ${response.status}`);
     times.push(performance.now() - t0);
-    if (i === 0) afterFirst = threadCpu(server.pid);
+    if (i === 0) {
+      afterFirst = threadCpu(server.pid);
+      faultsFirst = majorFaults(server.pid) - faultsBefore;
+    }
   }
   const ended = performance.now();
   const afterPages = threadCpu(server.pid);
@@ -113,7 +123,7 @@ async function scenario(label, setup, url) {
   console.log(`${label}`);
   console.log(`  server CPU during set-up ${total(minus(afterSetup, beforeSetup))} ms ${JSON.stringify(minus(afterSetup, beforeSetup))}`);
   console.log(`  pages: mean ${(sum / PAGES).toFixed(3)} ms (without the first ${((sum - times[0]) / (PAGES - 1)).toFixed(3)}), p50 ${sorted[PAGES >> 1].toFixed(2)}, p95 ${sorted[Math.floor(PAGES * 0.95)].toFixed(2)}, max ${sorted[PAGES - 1].toFixed(1)}`);
-  console.log(`  server CPU: first page ${total(minus(afterFirst, afterSetup))} ms (${times[0].toFixed(1)} ms long), the other ${PAGES - 1} ${(total(minus(afterPages, afterFirst)) / (PAGES - 1)).toFixed(3)} ms each ${JSON.stringify(minus(afterPages, afterFirst))}`);
+  console.log(`  server CPU: first page ${total(minus(afterFirst, afterSetup))} ms (${times[0].toFixed(1)} ms long, ${faultsFirst} major page faults), the other ${PAGES - 1} ${(total(minus(afterPages, afterFirst)) / (PAGES - 1)).toFixed(3)} ms each ${JSON.stringify(minus(afterPages, afterFirst))}`);
   console.log(`  client collections during the pages: ${gcs.length}, ${gcs.reduce((a, gc) => a + gc.duration, 0).toFixed(1)} ms (${gcs.filter((gc) => gc.major).length} major); kernel threads' CPU ${kernel} ms`);
   console.log(`  pages over 3 ms: ${times.map((t, i) => (t > 3 ? `#${i} ${t.toFixed(1)}` : '')).filter(Boolean).join(', ') || 'none'}`);
 }

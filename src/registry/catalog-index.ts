@@ -293,7 +293,8 @@ export class CatalogIndex {
   /**
    * Which of `names` (each in its parent folder's listing) hold no manifests any more: a repository removed by
    * hand whose folder a push of a repository below it made again (`inBase`: where the base holds each name it
-   * holds). Only a name with an indexed repository below it can be one, so only those (rare: a repository that is also a namespace) cost a listing of their folder.
+   * holds). Only a name with an indexed repository below it can be one, so only those (rare: a repository that
+   * is also a namespace) cost a listing of their folder.
    */
   private async namespacesOnly(names: readonly string[], inBase: ReadonlyMap<string, number>, base: PackedNames, journal: JournalCursor): Promise<Set<string>> {
     const suspects: string[] = [];
