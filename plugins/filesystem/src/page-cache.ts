@@ -9,7 +9,11 @@
  * 256 MB blob into a page cache that grows by 256 MB then costs 350-600 ms more kernel time than into pages
  * the host still backs (55-80 ms), and which one a push gets is the host's choice: one push in five stalled
  * (docs/bench.md, "Large uploads, seventh pass"). Dropping every synced range at once cured that but made the
- * first pull after a push read the disk (twice its CPU): hence the budget.
+ * first pull after a push read the disk (twice its CPU): hence the budget. A budget also makes a pull of a
+ * blob pushed before it read the disk, into fresh pages, which on such a VM costs as much kernel time as the
+ * write saved (the benchmark's 256 MB pull: 0.8x distribution's with 512 MiB). So the driver keeps none
+ * unless its `uploadcache` option sets one (docs/bench.md, "The December 7 run, after the seventh pass"): a
+ * registry's page cache is full in its steady state, where every write reuses pages the kernel freed.
  *
  * Node has no posix_fadvise, but its WASI implementation (uvwasi) answers `fd_advise` with one: the file is
  * opened by path through WASI (its own descriptor table, with `/` preopened), advised and closed, three
@@ -182,9 +186,3 @@ export class KeptPages {
   }
 }
 
-/**
- * Synced upload bytes a driver keeps cached unless its `uploadcache` option says otherwise: 512 MiB, so a pull of one of the last blobs pushed (the
- * benchmark's 256 MB and 100 MB pulls, a CI job's image) reads memory, while a run of pushes grows the page
- * cache by at most that much (docs/bench.md, "Large uploads, seventh pass").
- */
-export const UPLOAD_PAGES_KEPT = 512 * 1024 * 1024;

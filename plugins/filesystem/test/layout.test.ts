@@ -110,10 +110,10 @@ describe('the filesystem plugin package', () => {
     });
   });
 
-  it("defaults rootdirectory to distribution's /var/lib/registry, maxthreads to 100 and uploadcache to 512 MiB", () => {
+  it("defaults rootdirectory to distribution's /var/lib/registry, maxthreads to 100 and uploadcache to unlimited", () => {
     const options = {};
     expect(validate(options)).toBe(true);
-    expect(options).toEqual({ rootdirectory: '/var/lib/registry', maxthreads: 100, uploadcache: 512 * 1024 * 1024 });
+    expect(options).toEqual({ rootdirectory: '/var/lib/registry', maxthreads: 100, uploadcache: 'unlimited' });
   });
 
   it('takes uploadcache as bytes or unlimited, and nothing else', () => {

@@ -54,6 +54,7 @@ describe('the filesystem writer and the page cache', () => {
   });
 
   it('keeps everything under the budget', async () => {
+    driver = createDriver({ rootdirectory: root, uploadcache: 8 * MiB }, createDriverContext('filesystem')) as StorageDriver;
     const bytes = randomBytes(6 * MiB);
     const writer = await driver.writer('/uploads/u2/data', false);
     for (let at = 0; at < bytes.length; at += MiB) await writer.write(bytes.subarray(at, at + MiB));
