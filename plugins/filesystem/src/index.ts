@@ -2,15 +2,26 @@ import { resolve } from 'node:path';
 import type { DriverFactory } from 'stowage';
 import { FilesystemDriver } from './driver.js';
 import { DEFAULT_ROOT_DIRECTORY, type FilesystemOptions } from './options.js';
+import { balloonReportsFreePages } from './free-page-reporting.js';
 import { KeptPages } from './page-cache.js';
+
+/** the budget `uploadcache: auto` sets on a VM whose balloon reports free pages: the newest pushes stay cached */
+export const AUTO_UPLOAD_CACHE = 512 * 1024 * 1024;
 
 export type { FilesystemOptions } from './options.js';
 
 export const createDriver: DriverFactory<FilesystemOptions> = (options, context) => {
   const root = resolve(context.baseDir, options.rootdirectory ?? DEFAULT_ROOT_DIRECTORY);
-  context.logger.debug({ rootdirectory: root }, 'filesystem driver ready');
-  const uploadcache = options.uploadcache ?? 'unlimited';
-  return new FilesystemDriver(root, context, uploadcache === 'unlimited' ? undefined : new KeptPages(uploadcache));
+  const uploadcache = uploadCacheBytes(options.uploadcache ?? 'auto');
+  context.logger.debug({ rootdirectory: root, uploadcache: uploadcache ?? 'unlimited' }, 'filesystem driver ready');
+  return new FilesystemDriver(root, context, uploadcache === undefined ? undefined : new KeptPages(uploadcache));
 };
+
+/** the page-cache budget of synced upload bytes an `uploadcache` value asks for; undefined: none (the kernel decides) */
+export function uploadCacheBytes(uploadcache: number | 'unlimited' | 'auto', reportsFreePages = balloonReportsFreePages): number | undefined {
+  if (uploadcache === 'unlimited') return undefined;
+  if (uploadcache === 'auto') return reportsFreePages() ? AUTO_UPLOAD_CACHE : undefined;
+  return uploadcache;
+}
 
 export default createDriver;

@@ -4,8 +4,8 @@ export interface FilesystemOptions {
   readonly rootdirectory?: string;
   /** accepted for distribution configs; Node's thread pool does the blocking I/O */
   readonly maxthreads?: number;
-  /** bytes of synced upload data the driver keeps in the page cache (the newest), or `unlimited` (page-cache.ts) */
-  readonly uploadcache?: number | 'unlimited';
+  /** bytes of synced upload data the driver keeps in the page cache (the newest), `unlimited`, or `auto` (page-cache.ts, index.ts) */
+  readonly uploadcache?: number | 'unlimited' | 'auto';
 }
 
 export const DEFAULT_ROOT_DIRECTORY = '/var/lib/registry';

@@ -11,9 +11,10 @@
  * (docs/bench.md, "Large uploads, seventh pass"). Dropping every synced range at once cured that but made the
  * first pull after a push read the disk (twice its CPU): hence the budget. A budget also makes a pull of a
  * blob pushed before it read the disk, into fresh pages, which on such a VM costs as much kernel time as the
- * write saved (the benchmark's 256 MB pull: 0.8x distribution's with 512 MiB). So the driver keeps none
- * unless its `uploadcache` option sets one (docs/bench.md, "The December 7 run, after the seventh pass"): a
- * registry's page cache is full in its steady state, where every write reuses pages the kernel freed.
+ * write saved (the benchmark's 256 MB pull: 0.8x distribution's with 512 MiB); without one, on such a VM,
+ * pushes pay it instead (docs/bench.md, "The December 7 run, after the seventh pass"). Elsewhere no page is
+ * faulted in from the host and a budget only lowers the cache's hits: `uploadcache: auto` sets one only on
+ * such a VM (free-page-reporting.ts).
  *
  * Node has no posix_fadvise, but its WASI implementation (uvwasi) answers `fd_advise` with one: the file is
  * opened by path through WASI (its own descriptor table, with `/` preopened), advised and closed, three

@@ -110,15 +110,16 @@ describe('the filesystem plugin package', () => {
     });
   });
 
-  it("defaults rootdirectory to distribution's /var/lib/registry, maxthreads to 100 and uploadcache to unlimited", () => {
+  it("defaults rootdirectory to distribution's /var/lib/registry, maxthreads to 100 and uploadcache to auto", () => {
     const options = {};
     expect(validate(options)).toBe(true);
-    expect(options).toEqual({ rootdirectory: '/var/lib/registry', maxthreads: 100, uploadcache: 'unlimited' });
+    expect(options).toEqual({ rootdirectory: '/var/lib/registry', maxthreads: 100, uploadcache: 'auto' });
   });
 
-  it('takes uploadcache as bytes or unlimited, and nothing else', () => {
+  it('takes uploadcache as bytes, unlimited or auto, and nothing else', () => {
     expect(validate({ uploadcache: 0 })).toBe(true);
     expect(validate({ uploadcache: 'unlimited' })).toBe(true);
+    expect(validate({ uploadcache: 'auto' })).toBe(true);
     for (const wrong of [-1, 1.5, 'lots', '512MiB', null]) expect(validate({ uploadcache: wrong }), String(wrong)).toBe(false);
   });
 
