@@ -123,8 +123,6 @@ class FilesystemWriter implements FileWriter {
   private syncedUpTo: number;
   /** bytes known to be on stable storage: what the writer started from, then what a finished sync covered */
   private durableUpTo: number;
-  /** bytes handed to the page-cache budget (see keepSynced) */
-  private keptUpTo: number;
   /**
    * An early sync's failure, kept for close and commit: Linux reports a writeback error to one fsync of an
    * open file only, so the later fdatasync on the same handle would succeed over the lost pages.
@@ -144,7 +142,6 @@ class FilesystemWriter implements FileWriter {
     this.startedAt = size;
     this.syncedUpTo = size;
     this.durableUpTo = size;
-    this.keptUpTo = size;
   }
 
   /** Claims the size this writer starts from, once; refuses the writer when another writer holds the claim. */
@@ -212,20 +209,19 @@ class FilesystemWriter implements FileWriter {
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;
     if (this.syncFailure !== undefined) throw this.syncFailure;
-    this.durableUpTo = Math.max(this.durableUpTo, upTo);
-    this.keepSynced(upTo);
+    this.madeDurable(upTo);
   }
 
   /**
-   * Hands what a finished sync made durable to the driver's page-cache budget (page-cache.ts), which drops
-   * the oldest synced upload bytes beyond it: a run of pushes then writes into pages freed there rather than
-   * into memory the page cache had not touched, which on this project's VMs may first have to come back from
-   * the host (docs/bench.md, "Large uploads, seventh pass").
+   * Records that a finished sync made the bytes up to `upTo` durable, and hands those it newly made so to the
+   * driver's page-cache budget (page-cache.ts), which drops the oldest synced upload bytes beyond it: a run of
+   * pushes then writes into pages freed there rather than into memory the page cache had not touched, which on
+   * this project's VMs may first have to come back from the host (docs/bench.md, "Large uploads, seventh pass").
    */
-  private keepSynced(upTo: number): void {
-    if (upTo <= this.keptUpTo) return;
-    this.keptPages?.synced(this.partial, this.keptUpTo, upTo);
-    this.keptUpTo = upTo;
+  private madeDurable(upTo: number): void {
+    if (upTo <= this.durableUpTo) return;
+    this.keptPages?.synced(this.partial, this.durableUpTo, upTo);
+    this.durableUpTo = upTo;
   }
 
   /**
@@ -242,8 +238,7 @@ class FilesystemWriter implements FileWriter {
     this.earlySync = handle.datasync().then(
       () => {
         this.earlySync = undefined;
-        this.durableUpTo = Math.max(this.durableUpTo, upTo);
-        this.keepSynced(upTo);
+        this.madeDurable(upTo);
       },
       (err: unknown) => {
         this.earlySync = undefined;
