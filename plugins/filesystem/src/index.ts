@@ -18,7 +18,7 @@ export const createDriver: DriverFactory<FilesystemOptions> = (options, context)
 };
 
 /** the page-cache budget of synced upload bytes an `uploadcache` value asks for; undefined: none (the kernel decides) */
-export function uploadCacheBytes(uploadcache: number | 'unlimited' | 'auto', reportsFreePages = balloonReportsFreePages): number | undefined {
+export function uploadCacheBytes(uploadcache: NonNullable<FilesystemOptions['uploadcache']>, reportsFreePages = balloonReportsFreePages): number | undefined {
   if (uploadcache === 'unlimited') return undefined;
   if (uploadcache === 'auto') return reportsFreePages() ? AUTO_UPLOAD_CACHE : undefined;
   return uploadcache;
