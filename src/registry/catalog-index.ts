@@ -25,7 +25,7 @@
 import { createHash } from 'node:crypto';
 import type { StorageLayout } from './layout.js';
 import { basename } from './layout.js';
-import { PackedNames } from './packed-names.js';
+import { SortedNameText } from './sorted-name-text.js';
 import type { RegistryStorage } from './storage.js';
 
 const encoder = new TextEncoder();
@@ -65,7 +65,7 @@ const parentOf = (name: string): string => name.slice(0, Math.max(0, name.lastIn
 interface Base {
   readonly id: string;
   /** in order, once each (a base edited by hand is put in order when read) */
-  readonly names: PackedNames;
+  readonly names: SortedNameText;
   /** the driver's stamp of `current` when it was read naming this base */
   readonly pointerStamp?: string | undefined;
 }
@@ -97,10 +97,10 @@ const baseIdOf = (walkStart: number, content: Uint8Array): string => `${walkStar
 const SEALED_ID = /^[0-9a-z]+-([0-9a-f]{64})$/;
 
 /** A base's names from its content, as read from `base/<id>`. */
-function namesOfBase(id: string, content: Uint8Array): PackedNames {
+function namesOfBase(id: string, content: Uint8Array): SortedNameText {
   const text = decoder.decode(content);
   const digest = SEALED_ID.exec(id)?.[1];
-  return digest !== undefined && sha256Hex(content) === digest ? PackedNames.fromSortedLines(text) : PackedNames.fromLines(text);
+  return digest !== undefined && sha256Hex(content) === digest ? SortedNameText.fromSortedLines(text) : SortedNameText.fromLines(text);
 }
 
 /** how many names this process remembers as indexed before it starts over (each costs one check again) */
@@ -168,9 +168,9 @@ export class CatalogIndex {
     if (before !== undefined && walkStartOf(before) > walkStartOf(id)) return names.length;
     await this.storage.driver.putContent(this.layout.catalogPointer(), encoder.encode(id));
     // its stamp is unknown here: the next page reads `current` once
-    const packed = PackedNames.fromSortedLines(text);
-    this.state.base = { id, names: packed };
-    await this.pruneJournal(previous, packed);
+    const sortedText = SortedNameText.fromSortedLines(text);
+    this.state.base = { id, names: sortedText };
+    await this.pruneJournal(previous, sortedText);
     // Bases another build replaced an hour ago or more: a process that read `current` before it moved has
     // long loaded its base (and one that finds its base gone reads `current` again, or walks).
     const current = (await this.pointerId()) ?? '';
@@ -195,7 +195,7 @@ export class CatalogIndex {
    *   push writes the revision link before it looks for the entry, so a push that found the entry just before
    *   it went has its manifests stored when the folder is looked at again: the entry is then written back.
    */
-  private async pruneJournal(previous: Base | undefined, names: PackedNames): Promise<void> {
+  private async pruneJournal(previous: Base | undefined, names: SortedNameText): Promise<void> {
     const folder = this.layout.catalogJournal();
     let after: string | undefined;
     for (;;) {
@@ -296,7 +296,7 @@ export class CatalogIndex {
    * holds). Only a name with an indexed repository below it can be one, so only those (rare: a repository that
    * is also a namespace) cost a listing of their folder.
    */
-  private async namespacesOnly(names: readonly string[], inBase: ReadonlyMap<string, number>, base: PackedNames, journal: JournalCursor): Promise<Set<string>> {
+  private async namespacesOnly(names: readonly string[], inBase: ReadonlyMap<string, number>, base: SortedNameText, journal: JournalCursor): Promise<Set<string>> {
     const suspects: string[] = [];
     for (const name of names) {
       // a name from the base is looked up by its place (the name after it), not searched for again

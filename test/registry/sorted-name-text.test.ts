@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PackedNames } from '../../src/registry/packed-names.js';
+import { SortedNameText } from '../../src/registry/sorted-name-text.js';
 
 /** repository-like names: short, from a small alphabet so that prefixes and near neighbours are common */
 const name = fc.stringMatching(/^[a-c0-9._/-]{1,6}$/);
@@ -13,7 +13,7 @@ function reference(lines: readonly string[]): string[] {
 }
 
 /** every name with where it starts, from the first on through `next` */
-function walk(packed: PackedNames): { name: string; position: number }[] {
+function walk(packed: SortedNameText): { name: string; position: number }[] {
   const found: { name: string; position: number }[] = [];
   for (let position = packed.firstAfter(undefined); position < packed.end; position = packed.next(position)) {
     found.push({ name: packed.at(position)!, position });
@@ -23,7 +23,7 @@ function walk(packed: PackedNames): { name: string; position: number }[] {
   return found;
 }
 
-function expectSame(packed: PackedNames, sorted: readonly string[], probes: readonly string[]): void {
+function expectSame(packed: SortedNameText, sorted: readonly string[], probes: readonly string[]): void {
   const held = walk(packed);
   expect(held.map(({ name }) => name)).toEqual(sorted);
   const positionOf = (index: number): number => (index === -1 ? packed.end : held[index]!.position);
@@ -37,19 +37,19 @@ function expectSame(packed: PackedNames, sorted: readonly string[], probes: read
   }
 }
 
-describe('PackedNames (the catalog base as one string)', () => {
+describe('SortedNameText (the catalog base as one string)', () => {
   it('answers as a sorted array does, from sorted lines, from lines in any order with repeats and blanks, and from names', () => {
     fc.assert(
       fc.property(fc.array(name, { maxLength: 40 }), fc.array(probe, { maxLength: 10 }), fc.boolean(), (names, probes, trailingNewline) => {
         const sorted = reference(names);
         // as stowage writes a base, read by anyone
-        expectSame(PackedNames.fromLines(sorted.join('\n') + (trailingNewline ? '\n' : '')), sorted, probes);
+        expectSame(SortedNameText.fromLines(sorted.join('\n') + (trailingNewline ? '\n' : '')), sorted, probes);
         // as stowage writes a base, read under a matching digest
-        expectSame(PackedNames.fromSortedLines(sorted.join('\n')), sorted, probes);
+        expectSame(SortedNameText.fromSortedLines(sorted.join('\n')), sorted, probes);
         // as a base edited or cut short by hand may read
-        expectSame(PackedNames.fromLines(`\n${names.join('\n\n')}\n`), sorted, probes);
+        expectSame(SortedNameText.fromLines(`\n${names.join('\n\n')}\n`), sorted, probes);
         // as a walk hands it over
-        expectSame(PackedNames.fromNames(sorted), sorted, probes);
+        expectSame(SortedNameText.fromNames(sorted), sorted, probes);
       }),
       { numRuns: 300 },
     );
@@ -57,7 +57,7 @@ describe('PackedNames (the catalog base as one string)', () => {
 
   it('is empty for an empty base', () => {
     for (const text of ['', '\n', '\n\n']) {
-      const packed = PackedNames.fromLines(text);
+      const packed = SortedNameText.fromLines(text);
       expect(packed.end).toBe(0);
       expect(packed.at(0)).toBeUndefined();
       expect(packed.firstAfter('a')).toBe(0);

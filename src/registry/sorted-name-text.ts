@@ -46,7 +46,7 @@ function isCanonical(text: string): boolean {
   }
 }
 
-export class PackedNames {
+export class SortedNameText {
   /** `text`: names in strictly increasing code-unit order, joined by line breaks ('' for none). */
   private constructor(private readonly text: string) {}
 
@@ -54,19 +54,19 @@ export class PackedNames {
    * The names of `text`, one a line (blank lines skipped), as anyone may have written them: a text edited or
    * cut short by hand is put in order rather than trusted, since every lookup's binary search relies on it.
    */
-  static fromLines(text: string): PackedNames {
-    if (isCanonical(text)) return new PackedNames(text);
-    return PackedNames.fromNames([...new Set(text.split('\n').filter((line) => line !== ''))].sort(lexical));
+  static fromLines(text: string): SortedNameText {
+    if (isCanonical(text)) return new SortedNameText(text);
+    return SortedNameText.fromNames([...new Set(text.split('\n').filter((line) => line !== ''))].sort(lexical));
   }
 
   /** `text`: what `fromNames(names).text` would hold, as stowage writes a base: trusted as it is, not read through. */
-  static fromSortedLines(text: string): PackedNames {
-    return new PackedNames(text);
+  static fromSortedLines(text: string): SortedNameText {
+    return new SortedNameText(text);
   }
 
   /** `names`: sorted by code unit, each once, none empty or holding a line break. */
-  static fromNames(names: readonly string[]): PackedNames {
-    return new PackedNames(names.join('\n'));
+  static fromNames(names: readonly string[]): SortedNameText {
+    return new SortedNameText(names.join('\n'));
   }
 
   /** Where the names end: the position after the last (`at` answers undefined there). */
