@@ -13,6 +13,7 @@ import { createHttpServer } from './http/server.js';
 import type { Logger, SecretRedactor } from './logger.js';
 import { parseBytes } from './registry/gc/quota.js';
 import { createRegistryCaches, type CacheKind, type RegistryCaches } from './registry/cache/index.js';
+import { hashesOnThread } from './registry/hash-thread-choice.js';
 import { Registry } from './registry/index.js';
 import { openSearchIndex, type SearchIndexUse } from './registry/search/open.js';
 import { wrapDriver } from './storage/base.js';
@@ -80,7 +81,7 @@ function registerRegistryAndHttp(
         searchIndex: openSearchIndex(d.resolve(CONFIG).search, d.resolve(LOGGER), searchIndexUse),
         ...(mirror ? { mirror: { config: mirror, ...mirrorRuntime } } : {}),
         ...(rootDirectory !== undefined ? { rootDirectory } : {}),
-        hashThread: d.resolve(CONFIG).http.hashthread === true,
+        hashThread: hashesOnThread(d.resolve(CONFIG).http.hashthread, d.resolve(CONFIG).http.workers),
       });
     }),
   });

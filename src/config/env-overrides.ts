@@ -174,9 +174,12 @@ function coerce(raw: string, schema: SchemaNode | undefined): unknown {
     return raw;
   }
   if (types.length === 0) return looseScalar(raw);
-  // a number or a word (`http.workers: 4` or `auto`): a number unless the text is a word the pattern allows
+  // a number or a word (`http.workers: 4` or `auto`), a boolean or a word (`http.hashthread: true` or `auto`):
+  // the number or boolean unless the text is a word the pattern allows
   const numeric = (types.includes('number') || types.includes('integer')) && /^-?\d+(\.\d+)?$/.test(raw);
-  if (types.includes('string') && !(numeric && schema?.pattern !== undefined && !new RegExp(schema.pattern).test(raw))) return raw;
+  const boolean = types.includes('boolean') && /^(true|false)$/i.test(raw);
+  const patternRefuses = schema?.pattern !== undefined && !new RegExp(schema.pattern).test(raw);
+  if (types.includes('string') && !((numeric || boolean) && patternRefuses)) return raw;
   if (types.includes('boolean') && /^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
   if ((types.includes('number') || types.includes('integer')) && /^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
   if ((types.includes('array') || types.includes('object')) && /^\s*[[{]/.test(raw)) return parseFlow(raw);

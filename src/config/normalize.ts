@@ -114,7 +114,7 @@ export function normalize(document: Mapping, context: NormalizeContext): Stowage
       ...(typeof http.secret === 'string' ? { secret: http.secret } : {}),
       ...(typeof http.bodyidletimeout === 'string' ? { bodyidletimeout: http.bodyidletimeout } : {}),
       ...(typeof http.workers === 'number' || http.workers === 'auto' ? { workers: http.workers } : {}),
-      ...(typeof http.hashthread === 'boolean' ? { hashthread: http.hashthread } : {}),
+      ...(typeof http.hashthread === 'boolean' || http.hashthread === 'auto' ? { hashthread: http.hashthread } : {}),
       ...(isMapping(http.tls) ? { tls: tlsOf(http.tls, context.baseDir) } : {}),
     },
     ...(authOf(document.auth, context.baseDir) ?? {}),

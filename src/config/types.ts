@@ -96,10 +96,10 @@ export interface HttpConfig {
    */
   readonly workers?: number | 'auto';
   /**
-   * `http.hashthread` (stowage's): hash upload bodies on one worker thread instead of the request loop
-   * (default false: on two cores the thread cost more CPU per push than it took off the loop; docs/bench.md)
+   * `http.hashthread` (stowage's): hash upload bodies on one worker thread instead of the request loop;
+   * `auto` (absent): when the machine has more CPUs than processes serving (src/registry/hash-thread-choice.ts)
    */
-  readonly hashthread?: boolean;
+  readonly hashthread?: boolean | 'auto';
   /** `http.bodyidletimeout` (stowage's): a Go duration; a request body idle this long is cut (default 60s) */
   readonly bodyidletimeout?: string;
   /** distribution's `http.tls`: serve HTTPS; file paths absolute */

@@ -67,7 +67,7 @@ export interface RegistryOptions {
   readonly mirror?: PullThroughOptions;
   /** the catalog index's state in this process (catalog-index.ts), shared by every per-request view; made when absent */
   readonly catalogIndex?: CatalogIndexState;
-  /** `http.hashthread` (stowage's): upload bodies hashed on the upload hash thread instead of the request loop */
+  /** upload bodies hashed on the upload hash thread instead of the request loop (`http.hashthread`, hash-thread-choice.ts) */
   readonly hashThread?: boolean;
 }
 

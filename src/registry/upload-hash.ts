@@ -102,6 +102,14 @@ parentPort.on('message', (message) => {
 });
 `;
 
+/**
+ * The thread's heap holds a hash state per upload and the small messages in flight. V8's default sizes let it
+ * grow by about 20 MiB under 200 uploads at once (peak resident set 140 against 118 MiB without the thread,
+ * docs/bench.md "Large uploads, eighth pass"); these keep it to a few MiB. A thread that outgrows them ends
+ * like a crashed one: its hashes are lost and their uploads hashed from storage at the commit.
+ */
+const HASH_THREAD_HEAP = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 };
+
 type Reply = { readonly ticket: number; readonly hex?: string; readonly error?: string };
 
 interface Pending {
@@ -182,7 +190,7 @@ export class HashThread implements UploadHasher {
 
   private running(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(HASH_THREAD_SOURCE, { eval: true, name: 'stowage upload hasher' });
+    const worker = new Worker(HASH_THREAD_SOURCE, { eval: true, name: 'stowage upload hasher', resourceLimits: HASH_THREAD_HEAP });
     this.generation++;
     this.memories = new WeakMap();
     worker.unref();

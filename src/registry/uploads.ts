@@ -57,8 +57,8 @@ export class UploadSessionsState {
 
   constructor(
     /**
-     * where the running hashes are computed: inline on the request loop (the default, which measured cheaper
-     * on two cores: docs/bench.md), or the process's hash thread (`http.hashthread`)
+     * where the running hashes are computed: inline on the request loop, or the process's hash thread
+     * (`http.hashthread`, chosen by hash-thread-choice.ts)
      */
     readonly hasher: UploadHasher = inlineHasher,
   ) {}

@@ -40,17 +40,21 @@ describe('config errors name the file, the path inside it and what was expected'
     expect((await loadConfig({ cwd: env, configFile: 'config.yml', env: { REGISTRY_HTTP_WORKERS: '3' } })).http.workers).toBe(3);
   });
 
-  it('http.hashthread that is not a boolean is refused; true and false are kept, absent is off', async () => {
-    for (const bad of ['yes-please', '1', '[true]']) {
+  it('http.hashthread that is neither a boolean nor "auto" is refused; true, false and "auto" are kept, absent stays absent (auto)', async () => {
+    for (const bad of ['yes-please', '1', '[true]', 'Auto']) {
       const { error, file } = await errorFor('config.yml', `storage: inmemory\nhttp:\n  hashthread: ${bad}\n`);
-      expectIssue(error, file, 'http.hashthread');
+      expectIssue(error, file, 'http.hashthread', 'expected true, false or "auto"');
     }
-    for (const kept of [true, false]) {
+    for (const kept of [true, false, 'auto']) {
       const cwd = await workdir({ 'config.yml': `storage: inmemory\nhttp:\n  hashthread: ${kept}\n` });
       expect((await loadConfig({ cwd, configFile: 'config.yml', env: {} })).http.hashthread).toBe(kept);
     }
     const absent = await workdir({ 'config.yml': 'storage: inmemory\n' });
     expect((await loadConfig({ cwd: absent, configFile: 'config.yml', env: {} })).http.hashthread).toBeUndefined();
+    // from the environment: a boolean where the text is one, the word where the pattern allows it
+    for (const [text, kept] of [['true', true], ['FALSE', false], ['auto', 'auto']] as const) {
+      expect((await loadConfig({ cwd: absent, configFile: 'config.yml', env: { REGISTRY_HTTP_HASHTHREAD: text } })).http.hashthread).toBe(kept);
+    }
   });
 
   it('storage.maintenance.catalog.interval that is neither a duration nor 0 is refused; 0, a duration and the default are kept', async () => {

@@ -1,9 +1,11 @@
 /**
- * `http.hashthread` decides where upload bodies are hashed: on the request loop by default (it measured
- * cheaper on two cores, docs/bench.md), on the process's upload hash thread when set. Each push here is
- * larger than the 64 KiB that is always hashed inline, and is read back under the digest computed here.
+ * `http.hashthread` decides where upload bodies are hashed: on the process's upload hash thread when true, on
+ * the request loop when false, and when absent (`auto`) on the thread only where the machine has more CPUs than
+ * processes serving (hash-thread-choice.ts). Each push here is larger than the 64 KiB that is always hashed
+ * inline, and is read back under the digest computed here.
  */
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uploadHashThread } from '../../src/registry/upload-hash.js';
 import { startRegistry, type RunningRegistry } from '../../src/embed.js';
@@ -18,7 +20,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function pushAndRead(http: { hashthread?: boolean }): Promise<void> {
+async function pushAndRead(http: { hashthread?: boolean | 'auto' }): Promise<void> {
   const driver = createDriver({}, createDriverContext('inmemory')) as StorageDriver;
   running = await startRegistry({ driver, deleteEnabled: true, http });
   for (const push of [pushBlobMonolithic, pushBlobInSession]) {
@@ -30,10 +32,17 @@ async function pushAndRead(http: { hashthread?: boolean }): Promise<void> {
   }
 }
 
-// one file, one process: the thread is the process's own, so the default case runs first
+// one file, one process: the thread is the process's own, so the case that starts none runs first
 describe('http.hashthread', () => {
-  it('absent: uploads are hashed on the request loop and no hash thread starts', async () => {
+  it('false: uploads are hashed on the request loop and no hash thread starts', async () => {
+    await pushAndRead({ hashthread: false });
+    expect(uploadHashThread.started).toBe(false);
+  });
+
+  it('absent (auto): the hash thread starts with the first upload when a CPU is left over for it, and only then', async () => {
     await pushAndRead({});
+    expect(uploadHashThread.started).toBe(os.availableParallelism() > 1);
+    await uploadHashThread.terminate();
     expect(uploadHashThread.started).toBe(false);
   });
 
