@@ -9,12 +9,12 @@
 // mean, p50 and max wall time and CPU. Where a chunked push's time goes and what
 // its stalls are: docs/bench.md, "Large uploads, seventh pass".
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
+import { cpuDelta, cpuText, cpuTotal, threadCpu, vmDelta, vmstat } from './probe-stats.js';
 import { deterministicBytes } from './scenarios.js';
 import { benchBaseDir, startDistribution, startStowage } from './servers.js';
 
@@ -36,48 +36,6 @@ const MiB = 1024 * 1024;
 const SIZE = Number(args['size-mb']) * MiB;
 const CHUNK = Number(args['chunk-mb']) * MiB;
 const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 4 });
-
-/** user + system CPU of the process's threads in ms (10 ms ticks), summed by thread name */
-function threadCpu(pid) {
-  const byName = {};
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      // node 20 names no thread: the main thread (the request loop) apart, the others (libuv's pool, V8's helpers) together
-      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const entry = (byName[name] ??= { user: 0, sys: 0 });
-      entry.user += Number(fields[11]) * 10;
-      entry.sys += Number(fields[12]) * 10;
-    } catch {
-      /* a thread that ended */
-    }
-  }
-  return byName;
-}
-function cpuDelta(after, before) {
-  const out = {};
-  for (const [name, { user, sys }] of Object.entries(after)) {
-    const u = user - (before[name]?.user ?? 0);
-    const s = sys - (before[name]?.sys ?? 0);
-    if (u || s) out[name] = { user: u, sys: s };
-  }
-  return out;
-}
-const cpuTotal = (byName) => Object.values(byName).reduce((sum, { user, sys }) => sum + user + sys, 0);
-
-function vmstat() {
-  const out = {};
-  for (const line of readFileSync('/proc/vmstat', 'utf8').split('\n')) {
-    const [key, value] = line.split(' ');
-    if (key) out[key] = Number(value);
-  }
-  return out;
-}
-const NOISY = /^nr_/;
-function vmDelta(after, before) {
-  return Object.fromEntries(Object.entries(after).filter(([k, v]) => !NOISY.test(k) && v !== before[k]).map(([k, v]) => [k, v - before[k]]));
-}
 
 async function call(url, options) {
   const response = await request(url, { ...options, dispatcher });
@@ -151,9 +109,7 @@ try {
         const vm = vmDelta(vmstat(), vm0);
         const result = { wall, cpu: cpuTotal(cpu) };
         results[name].push(result);
-        const threads = Object.entries(cpu)
-          .map(([n, { user, sys }]) => `${n} ${user}u/${sys}s`)
-          .join(', ');
+        const threads = cpuText(cpu);
         let line = `${name} r${round} #${i}: ${fmt(wall)} ms, cpu ${cpuTotal(cpu)} ms (${threads}) load ${os.loadavg()[0].toFixed(2)}`;
         if (args.patches) {
           const patches = times.slice(1, -1).sort((a, b) => a - b);

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// node bench/read-reuse-probe.js cold|drop [write-mib=1] [dir=os.tmpdir()]
+// Whether a cold read reuses page-cache pages dropped just before it (docs/bench.md, "Large pulls, eighth
+// pass"). Writes X (256 MiB, synced, dropped from the page cache) and K (256 MiB in `write-mib` MiB writes,
+// synced and kept cached), waits 4 s, then reads X in 4 MiB positional reads on the thread pool, as a blob
+// GET does; `drop` drops K's next 4 MiB (posix_fadvise DONTNEED through node:wasi, as the filesystem driver's
+// page-cache budget does) before each read. Prints the wall and system time of the read. On a VM whose
+// balloon reports free pages, a read into fresh pages costs several times the system time of one into pages
+// just freed; which it gets depends on the size of the folios dropped (ext4 gives a write of N MiB folios of
+// up to N MiB; readahead reads into 2 MiB folios). Needs `npm run build`.
+import { closeSync, fdatasyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { dropCachedRange } from '../plugins/filesystem/dist/page-cache.js';
+
+const [mode = 'drop', writeMib = '1', dir = os.tmpdir()] = process.argv.slice(2);
+if (mode !== 'cold' && mode !== 'drop') throw new Error('cold or drop');
+const MiB = 1024 * 1024;
+const SIZE = 256 * MiB;
+const PIECE = 4 * MiB;
+
+function write(name, pieceBytes) {
+  const file = path.join(dir, `stowage-read-reuse-probe-${process.pid}-${name}`);
+  const batch = Buffer.alloc(pieceBytes, 1);
+  const fd = openSync(file, 'w');
+  for (let at = 0; at < SIZE; at += pieceBytes) {
+    batch[0] = at / pieceBytes;
+    writeSync(fd, batch);
+  }
+  fdatasyncSync(fd);
+  closeSync(fd);
+  return file;
+}
+
+const read = write('read', PIECE);
+dropCachedRange(read, 0, 0);
+const kept = write('kept', Number(writeMib) * MiB);
+try {
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const handle = await open(read, 'r');
+  const buffer = Buffer.alloc(PIECE);
+  for (let at = 0; at < SIZE; at += PIECE) {
+    if (mode === 'drop') dropCachedRange(kept, at, PIECE);
+    await handle.read(buffer, 0, PIECE, at);
+  }
+  await handle.close();
+  const cpu = process.cpuUsage(cpu0);
+  console.log(`${mode}, kept file written in ${writeMib} MiB writes: read ${(performance.now() - t0).toFixed(0)} ms, system ${(cpu.system / 1000).toFixed(0)} ms (load ${os.loadavg()[0].toFixed(2)})`);
+} finally {
+  unlinkSync(read);
+  unlinkSync(kept);
+}
