@@ -482,7 +482,7 @@ export class Registry {
 
   /** Removes upload sessions started before `olderThan` (storage.maintenance.uploadpurging). */
   async purgeUploads(olderThan: Date, dryRun = false): Promise<PurgeResult> {
-    const result = await purgeUploads(this.storage, this.layout, this.logger, olderThan, dryRun || this.readOnly);
+    const result = await purgeUploads(this.storage, this.layout, this.logger, olderThan, dryRun || this.readOnly, this.uploads);
     if (!dryRun && !this.readOnly) {
       for (const session of result.purged) {
         const slash = session.lastIndexOf('/');

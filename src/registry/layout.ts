@@ -122,6 +122,21 @@ export class StorageLayout {
   uploadStartedAt(name: string, id: string): string {
     return `${this.upload(name, id)}/startedat`;
   }
+  /** the keys self-proving upload ids are signed with (upload-tokens.ts) */
+  uploadKeys(): string {
+    return `${this.stowageRoot}/uploads/keys`;
+  }
+  uploadKey(id: string): string {
+    return `${this.uploadKeys()}/${id}`;
+  }
+  /** records of sessions with self-proving ids that ended while their ids stay valid (upload-tokens.ts) */
+  closedUploads(): string {
+    return `${this.stowageRoot}/uploads/closed`;
+  }
+  /** one such record, named by a hash of repository and id: fixed-length names in one flat folder */
+  closedUpload(record: string): string {
+    return `${this.closedUploads()}/${record}`;
+  }
 }
 
 export const basename = (path: string): string => path.slice(path.lastIndexOf('/') + 1);

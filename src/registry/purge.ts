@@ -1,7 +1,9 @@
 /**
  * Upload purging (distribution's maintenance.uploadpurging): removes upload sessions started before a
  * given time, found by walking every repository's `_uploads` folder. A session whose `startedat` is
- * missing or unreadable counts as old, as in distribution.
+ * missing or unreadable counts as old, as in distribution. A session with a self-proving id (upload-tokens.ts)
+ * whose id is still valid gets a record that it ended before its folder goes (`sessions.recordClosed`): else
+ * its id would name a fresh session again. Records whose ids have expired are removed with the sessions.
  */
 import { basename, type StorageLayout } from './layout.js';
 import type { RegistryLogger } from './logger.js';
@@ -14,12 +16,19 @@ export interface PurgeResult {
   readonly temporaries: string[];
 }
 
+/** What purging asks of the upload sessions (uploads.ts). */
+export interface PurgedSessions {
+  recordClosed(name: string, id: string): Promise<void>;
+  purgeClosedRecords(dryRun: boolean): Promise<string[]>;
+}
+
 export async function purgeUploads(
   storage: RegistryStorage,
   layout: StorageLayout,
   logger: RegistryLogger,
   olderThan: Date,
   dryRun: boolean,
+  sessions?: PurgedSessions,
 ): Promise<PurgeResult> {
   const purged: string[] = [];
   const root = layout.repositories();
@@ -35,7 +44,9 @@ export async function purgeUploads(
           const started = startedAt ? Date.parse(Buffer.from(startedAt).toString('utf8').trim()) : Number.NaN;
           if (!Number.isNaN(started) && started >= olderThan.getTime()) continue;
           purged.push(`${name}/${id}`);
-          if (!dryRun) await storage.deleteIfPresent(layout.upload(name, id));
+          if (dryRun) continue;
+          await sessions?.recordClosed(name, id);
+          await storage.deleteIfPresent(layout.upload(name, id));
         }
       } else if (!entry.startsWith('_')) {
         await visit(child);
@@ -44,6 +55,8 @@ export async function purgeUploads(
   };
 
   await visit(root);
+  const records = (await sessions?.purgeClosedRecords(dryRun)) ?? [];
+  if (records.length > 0) logger.info({ count: records.length, dryRun }, dryRun ? 'upload purge (dry run) would remove records of ended sessions' : 'upload purge removed records of ended sessions');
   if (purged.length > 0) logger.info({ count: purged.length, dryRun }, dryRun ? 'upload purge (dry run) would remove sessions' : 'upload purge removed sessions');
   // what a crash left between a write and its rename is as abandoned as an old session, and as old
   const temporaries = (await storage.driver.purgeTemporaries?.(olderThan, dryRun)) ?? [];

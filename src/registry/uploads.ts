@@ -16,6 +16,7 @@ import { hashAtFirstByte } from './hash-at-first-byte.js';
 import { readSmallBody } from './small-body.js';
 import { writeBody } from './upload-body.js';
 import { inlineHasher, type UploadHash, type UploadHasher } from './upload-hash.js';
+import { closedRecordName, isTokenShaped, TOKEN_LIFETIME_MS, UploadTokens, type VerifiedToken } from './upload-tokens.js';
 import type { RegistryLogger } from './logger.js';
 import type { RegistryStorage } from './storage.js';
 
@@ -44,6 +45,17 @@ const encoder = new TextEncoder();
 
 /** running hashes kept at most; an evicted session is re-hashed from storage when it closes */
 const MAX_RUNNING_HASHES = 10_000;
+/** finished sessions with self-proving ids remembered at most (a replayed request is refused while remembered) */
+const MAX_FINISHED = 10_000;
+
+/**
+ * Where a session stands: `token` when its id proves itself (upload-tokens.ts), `stored` when its folder in
+ * `_uploads` holds it (every session of an old-format id; one with a token once it received data).
+ */
+interface Session {
+  readonly token?: VerifiedToken;
+  readonly stored: boolean;
+}
 
 /** distribution's startedat format: RFC 3339 in UTC, whole seconds */
 const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -54,6 +66,11 @@ export class UploadSessionsState {
   readonly digesters = new Map<string, UploadHash>();
   /** one request at a time per session, so offsets and hashes stay in step */
   readonly queues = new Map<string, Promise<unknown>>();
+  /**
+   * sessions with self-proving ids this process finished: nothing in storage says so (that is the saving),
+   * so a replayed request is refused as unknown while the id is remembered here (docs/api.md, upload ids)
+   */
+  readonly finished = new Set<string>();
 
   constructor(
     /**
@@ -61,6 +78,7 @@ export class UploadSessionsState {
      * (`http.hashthread`, chosen by hash-thread-choice.ts)
      */
     readonly hasher: UploadHasher = inlineHasher,
+    readonly tokens: UploadTokens = new UploadTokens(),
   ) {}
 }
 
@@ -68,6 +86,8 @@ export class UploadSessions {
   private readonly digesters: Map<string, UploadHash>;
   private readonly queues: Map<string, Promise<unknown>>;
   private readonly hasher: UploadHasher;
+  private readonly tokens: UploadTokens;
+  private readonly finished: Set<string>;
 
   constructor(
     private readonly storage: RegistryStorage,
@@ -78,10 +98,24 @@ export class UploadSessions {
     this.digesters = state.digesters;
     this.queues = state.queues;
     this.hasher = state.hasher;
+    this.tokens = state.tokens;
+    this.finished = state.finished;
   }
 
   /**
-   * A new session. Its `startedat` is written with the driver's putVolatile where it has one: the 202 of a
+   * A new session, with an id that proves itself (upload-tokens.ts): nothing is written. Its folder and
+   * `startedat` are made when it receives data it must keep (`materialise`); a session closed by its first
+   * request with a small blob never has one.
+   */
+  async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadStatus> {
+    const id = await this.tokens.issue(this.storage, this.layout, name);
+    this.remember(key(name, id), hashAtFirstByte(this.hasher, algorithm));
+    return { id, size: 0 };
+  }
+
+  /**
+   * A new session held in storage from the start (a large monolithic push's). Its `startedat`, and that of a
+   * session given its folder later, is written with the driver's putVolatile where it has one: the 202 of a
    * POST promises no content, so a crash may take a session that received nothing (its client's next
    * request is refused as an unknown upload, and it starts again, as after purging). The session is made
    * durable before its first chunk is acknowledged (`append`); a session closed by its first request (PUT
@@ -93,19 +127,28 @@ export class UploadSessions {
    * discard a saved upload that a fresh id cannot have). Its first chunk opens one; a session without data
    * has received 0 bytes (`receivedBytes`).
    */
-  async start(name: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadStatus> {
+  private async startStored(name: string, algorithm: DigestAlgorithm): Promise<UploadStatus> {
     const id = randomUUID();
-    const driver = this.storage.driver;
-    const startedAt = this.layout.uploadStartedAt(name, id);
-    const content = encoder.encode(rfc3339(new Date()));
-    await (driver.putVolatile && driver.persist ? driver.putVolatile(startedAt, content) : driver.putContent(startedAt, content));
+    await this.writeStartedAt(name, id, new Date());
     this.remember(key(name, id), hashAtFirstByte(this.hasher, algorithm));
     return { id, size: 0 };
   }
 
+  private async writeStartedAt(name: string, id: string, startedAt: Date): Promise<void> {
+    const driver = this.storage.driver;
+    const path = this.layout.uploadStartedAt(name, id);
+    const content = encoder.encode(rfc3339(startedAt));
+    await (driver.putVolatile && driver.persist ? driver.putVolatile(path, content) : driver.putContent(path, content));
+  }
+
+  /** Gives a session with a self-proving id its folder, once it receives data to keep: from then on it is a stored session. */
+  private async materialise(name: string, id: string, session: Session): Promise<void> {
+    if (!session.stored) await this.writeStartedAt(name, id, session.token!.startedAt);
+  }
+
   async status(name: string, id: string): Promise<UploadStatus> {
     return this.serialised(name, id, async () => {
-      await this.requireSession(name, id);
+      await this.session(name, id);
       const digester = this.digesters.get(key(name, id));
       const size = await this.receivedBytes(name, id);
       if (digester && digester.size !== size) this.drop(key(name, id));
@@ -116,7 +159,7 @@ export class UploadSessions {
   /** Appends a chunk (or a streamed body when `range` is undefined). RANGE_INVALID when it does not start at the current end. */
   async append(name: string, id: string, body: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<UploadStatus> {
     return this.serialised(name, id, async () => {
-      await this.requireSession(name, id);
+      await this.materialise(name, id, await this.session(name, id));
       const writer = await this.openWriter(name, id);
       try {
         // a session's first chunk: its 202 promises the session, which start() may have left volatile
@@ -139,11 +182,16 @@ export class UploadSessions {
    */
   async finish(name: string, id: string, expected: Digest, body: AsyncIterable<Uint8Array> | undefined, range?: ChunkRange, admit?: Admit): Promise<BlobDescriptor> {
     return this.serialised(name, id, async () => {
-      await this.requireSession(name, id);
+      const session = await this.session(name, id);
       // A session that received nothing and is closed with the whole blob in the body (POST, then PUT
       // ?digest= with the data): a small blob goes to the blob store whole, never to the session's data.
-      if (body && range === undefined && (await this.receivedBytes(name, id)) === 0) {
+      if (body && range === undefined && (!session.stored || (await this.receivedBytes(name, id)) === 0)) {
         const read = await readSmallBody(body);
+        if (read.small && !session.stored) {
+          // nothing in storage to remove: the session ends here, whatever the blob's verification says
+          this.close(name, id);
+          return this.storeWhole(name, expected, read.bytes, admit);
+        }
         if (read.small) {
           // the session holds nothing the blob needs: it is removed side by side with storing the blob (the
           // removal is no acknowledgement, and a folder's removal waits on ext4 for a journal commit)
@@ -160,6 +208,7 @@ export class UploadSessions {
         }
         body = read.body;
       }
+      await this.materialise(name, id, session);
       return this.finishSession(name, id, expected, body, range, admit);
     });
   }
@@ -172,7 +221,7 @@ export class UploadSessions {
   async push(name: string, expected: Digest, body: AsyncIterable<Uint8Array>, algorithm: DigestAlgorithm, admit?: Admit): Promise<BlobDescriptor> {
     const read = await readSmallBody(body);
     if (read.small) return this.storeWhole(name, expected, read.bytes, admit);
-    const { id } = await this.start(name, algorithm);
+    const { id } = await this.startStored(name, algorithm);
     try {
       return await this.serialised(name, id, () => this.finishSession(name, id, expected, read.body, undefined, admit));
     } catch (err) {
@@ -297,11 +346,61 @@ export class UploadSessions {
     return digester.digest().catch(() => undefined);
   }
 
-  /** Discards the session and everything it received. */
+  /**
+   * Discards the session and everything it received. `mustExist`: a client's DELETE, which for a session with
+   * a self-proving id writes a durable record that it ended (`recordClosed`) before its folder goes, since
+   * without one its id would still verify; the session's own ending after its blob is stored or refused only
+   * removes its folder (this process remembers it, `close`).
+   */
   async cancel(name: string, id: string, mustExist = true): Promise<void> {
-    if (mustExist) await this.requireSession(name, id);
-    this.drop(key(name, id));
+    if (!mustExist) {
+      this.close(name, id);
+      await this.storage.deleteIfPresent(this.layout.upload(name, id));
+      return;
+    }
+    const session = await this.session(name, id);
+    this.close(name, id);
+    if (!session.token) {
+      await this.storage.deleteIfPresent(this.layout.upload(name, id));
+      return;
+    }
+    await this.recordClosed(name, id, session.token);
     await this.storage.deleteIfPresent(this.layout.upload(name, id));
+  }
+
+  /**
+   * Writes (durably) that the session `id` of `name` ended, when its id proves itself and is still valid, so
+   * that it stays unknown once its folder is gone: a client's DELETE, and upload purging before it removes
+   * the folder. The record holds the session's start time, by which `purgeClosedRecords` removes it.
+   */
+  async recordClosed(name: string, id: string, token?: VerifiedToken): Promise<void> {
+    token ??= isTokenShaped(id) ? await this.tokens.verify(this.storage, this.layout, name, id) : undefined;
+    if (!token) return;
+    this.close(name, id);
+    await this.storage.driver.putContent(this.layout.closedUpload(closedRecordName(name, id)), encoder.encode(rfc3339(token.startedAt)));
+  }
+
+  /** Removes the records of ended sessions whose ids have expired (nothing can name them any more); answers their paths. */
+  async purgeClosedRecords(dryRun: boolean): Promise<string[]> {
+    const now = this.tokens.now();
+    const expired: string[] = [];
+    for (const path of (await this.storage.listOrUndefined(this.layout.closedUploads())) ?? []) {
+      const content = await this.storage.getOrUndefined(path);
+      const started = content ? Date.parse(Buffer.from(content).toString('utf8').trim()) : Number.NaN;
+      if (!Number.isNaN(started) && started >= now - TOKEN_LIFETIME_MS) continue;
+      expired.push(path);
+      if (!dryRun) await this.storage.deleteIfPresent(path);
+    }
+    return expired;
+  }
+
+  /** The session ends in this process: its running hash goes, and a self-proving id is refused from now on. */
+  private close(name: string, id: string): void {
+    const k = key(name, id);
+    this.drop(k);
+    if (!isTokenShaped(id)) return;
+    this.finished.add(k);
+    while (this.finished.size > MAX_FINISHED) this.finished.delete(this.finished.values().next().value as string);
   }
 
   private async writeChunk(name: string, id: string, writer: FileWriter, body: AsyncIterable<Uint8Array>, range?: ChunkRange): Promise<void> {
@@ -357,10 +456,21 @@ export class UploadSessions {
     this.digesters.delete(k);
   }
 
-  private async requireSession(name: string, id: string): Promise<void> {
-    if (!(await this.storage.exists(this.layout.uploadStartedAt(name, id)))) {
-      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to repository ${name}`, { upload: id });
+  /**
+   * Where the session stands, or BLOB_UPLOAD_UNKNOWN. A self-proving id with no folder is a session that has
+   * received nothing (two stats: the small push's PUT), unless a record says it ended (cancelled or purged).
+   */
+  private async session(name: string, id: string): Promise<Session> {
+    const token = isTokenShaped(id) ? await this.tokens.verify(this.storage, this.layout, name, id) : undefined;
+    if (token) {
+      if (this.finished.has(key(name, id))) throw uploadUnknown(name, id);
+      const stored = await this.storage.exists(this.layout.uploadStartedAt(name, id));
+      // a record is written before the folder goes: with both (a crash between), the record wins
+      if (await this.storage.exists(this.layout.closedUpload(closedRecordName(name, id)))) throw uploadUnknown(name, id);
+      return { token, stored };
     }
+    if (!(await this.storage.exists(this.layout.uploadStartedAt(name, id)))) throw uploadUnknown(name, id);
+    return { stored: true };
   }
 
   /** What the session holds, read without a writer: a status read must never write (another process may be appending). */
@@ -397,6 +507,10 @@ export class UploadSessions {
 }
 
 const key = (name: string, id: string): string => `${name}\u0000${id}`;
+
+function uploadUnknown(name: string, id: string): RegistryError {
+  return new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to repository ${name}`, { upload: id });
+}
 const ignore = (): undefined => undefined;
 
 /** DIGEST_INVALID for content that hashes to `actual` where the client named `expected`. */

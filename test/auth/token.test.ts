@@ -182,6 +182,8 @@ describe('tokens of an external issuer (rootcertbundle, jwks)', () => {
       .setAudience(SERVICE)
       .setExpirationTime(now + 300)
       .sign(signingKey);
+    // something to pull (a POST opens a session without writing to the repository: it does not make one)
+    await pushImage(registry, 'team-a/app', 'anonymous', bearer(await sign(signingKey, { kid: signingKid })));
     expect((await registry.send('GET', '/v2/team-a/app/tags/list', { headers: bearer(anonymous) })).status).toBe(200);
     expect((await registry.send('POST', '/v2/team-a/app/blobs/uploads/', { headers: bearer(anonymous) })).status).toBe(401);
   });

@@ -200,9 +200,10 @@ describe('storage folders are interchangeable between distribution 2.8 and stowa
     const withOwnObjects = await storedFiles(path.join(workdir, 'written-by-stowage'));
     // stowage's own objects live beside distribution's tree, where distribution never looks: here the catalog
     // index (the base `stowage serve` writes at start, and a journal entry per repository pushed; docs/api.md)
+    // and the key its upload ids are signed with (src/registry/upload-tokens.ts)
     const own = [...withOwnObjects.keys()].filter((file) => file.startsWith('_stowage/'));
     expect(own.length).toBeGreaterThan(0);
-    for (const file of own) expect(file).toMatch(/^_stowage\/catalog\/(current|base\/[^/]+|journal\/[^/]+)$/);
+    for (const file of own) expect(file).toMatch(/^_stowage\/(catalog\/(current|base\/[^/]+|journal\/[^/]+)|uploads\/keys\/[A-Za-z0-9_-]{8})$/);
     const byStowage = new Map([...withOwnObjects].filter(([file]) => !file.startsWith('_stowage/')));
     // 14 blobs and their links at least: the comparison is not between two empty trees
     expect(byDistribution.size).toBeGreaterThan(30);

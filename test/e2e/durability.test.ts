@@ -109,7 +109,7 @@ class Trace {
   acceptedChunks(): { upload: string; end: number; line: number }[] {
     return this.calls
       .filter((c) => /^(write|writev|sendmsg)$/.test(c.name) && c.args.includes('202 Accepted'))
-      .map((c) => ({ upload: /Docker-Upload-UUID: ([0-9a-f-]{36})/i.exec(c.args)?.[1] ?? '', end: Number(/Range: 0-(\d+)/i.exec(c.args)?.[1] ?? 0), line: c.started }))
+      .map((c) => ({ upload: /Docker-Upload-UUID: ([A-Za-z0-9_-]+)/i.exec(c.args)?.[1] ?? '', end: Number(/Range: 0-(\d+)/i.exec(c.args)?.[1] ?? 0), line: c.started }))
       .filter((answer) => answer.upload !== '' && answer.end > 0);
   }
 
@@ -117,7 +117,7 @@ class Trace {
   startedSessions(): { upload: string; line: number }[] {
     return this.calls
       .filter((c) => /^(write|writev|sendmsg)$/.test(c.name) && c.args.includes('202 Accepted') && /Range: 0-0/i.test(c.args))
-      .map((c) => ({ upload: /Docker-Upload-UUID: ([0-9a-f-]{36})/i.exec(c.args)?.[1] ?? '', line: c.started }))
+      .map((c) => ({ upload: /Docker-Upload-UUID: ([A-Za-z0-9_-]+)/i.exec(c.args)?.[1] ?? '', line: c.started }))
       .filter((answer) => answer.upload !== '');
   }
 

@@ -140,7 +140,7 @@ describe('http configuration', () => {
       const upload = await request(`${running.url}/registry/v2/a/blobs/uploads/`, { method: 'POST' });
       await upload.body.dump();
       expect(upload.statusCode).toBe(202);
-      expect(upload.headers.location).toMatch(/^https:\/\/registry\.example\.com\/registry\/v2\/a\/blobs\/uploads\/[0-9a-f-]{36}$/);
+      expect(upload.headers.location).toMatch(/^https:\/\/registry\.example\.com\/registry\/v2\/a\/blobs\/uploads\/s1[A-Za-z0-9_-]{54}$/);
     } finally {
       await running.close();
     }

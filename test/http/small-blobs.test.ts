@@ -89,7 +89,9 @@ describe('small blobs pushed whole, on the filesystem driver', () => {
           expect(served.body.equals(content)).toBe(true);
         } else {
           expect(answer).toMatchObject({ status: 400, code: 'DIGEST_INVALID' });
-          expect(after.filter((stored) => !stored.includes('/_uploads/'))).toEqual(before.filter((stored) => !stored.includes('/_uploads/')));
+          // beside sessions, the first session writes the key its id is signed with (src/registry/upload-tokens.ts)
+          const held = (stored: string): boolean => !stored.includes('/_uploads/') && !stored.startsWith('/_stowage/uploads/keys/');
+          expect(after.filter(held)).toEqual(before.filter(held));
         }
       }),
       { numRuns: 40 },

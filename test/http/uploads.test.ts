@@ -10,7 +10,8 @@ import { createDriverContext } from '../../src/testing/index.js';
 import { storageSnapshot, storedPaths } from '../support/storage-snapshot.js';
 import { pushBlob, sha256, sha512, startTestRegistry, type TestRegistry } from './support/registry.js';
 
-const UPLOAD_LOCATION = /^\/v2\/up\/repo\/blobs\/uploads\/[0-9a-f-]{36}$/;
+// a self-proving upload id (src/registry/upload-tokens.ts)
+const UPLOAD_LOCATION = /^\/v2\/up\/repo\/blobs\/uploads\/s1[A-Za-z0-9_-]{54}$/;
 
 describe('blob uploads', () => {
   let registry: TestRegistry;

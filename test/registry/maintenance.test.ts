@@ -18,6 +18,8 @@ describe('upload purging', () => {
     const old = await registry.startUpload('team/app');
     const other = await registry.startUpload('solo');
     await registry.appendUpload('team/app', old.id, bytes('stale'));
+    // a session's folder is made by its first data (src/registry/upload-tokens.ts)
+    await registry.appendUpload('solo', other.id, bytes('orphan'));
     const uploads = '/docker/registry/v2/repositories';
     await driver.putContent(`${uploads}/team/app/_uploads/${old.id}/startedat`, Buffer.from('2020-01-01T00:00:00Z'));
     await driver.delete(`${uploads}/solo/_uploads/${other.id}/startedat`);
