@@ -238,7 +238,15 @@ export class BlobFetcher {
   async join(name: string, digest: Digest, start: FlightStart): Promise<BlobFlight> {
     const existing = this.flights.get(digest.value);
     if (existing) {
-      const flight = await existing;
+      let flight: BlobFlight;
+      try {
+        flight = await existing;
+      } catch (err) {
+        // the repository that started it was refused by its own quota: that says nothing of this one's
+        if (!isRefusal(err)) throw err;
+        if (this.flights.get(digest.value) === existing) this.flights.delete(digest.value);
+        return this.join(name, digest, start);
+      }
       if (flight.failed) {
         // a failed flight is not retried for those who joined it, but a newcomer starts afresh
         if (this.flights.get(digest.value) === existing) this.flights.delete(digest.value);
@@ -315,3 +323,6 @@ export class BlobFetcher {
     return flight;
   }
 }
+
+/** a quota's refusal (403 DENIED from `admit`), which is the refused repository's alone */
+const isRefusal = (err: unknown): boolean => err instanceof RegistryError && err.code === 'DENIED';
