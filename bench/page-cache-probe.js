@@ -11,7 +11,7 @@
 import { closeSync, fdatasyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dropCachedRange } from '../plugins/filesystem/dist/page-cache.js';
+import { dropCachedRange } from '../plugins/filesystem/dist/fadvise.js';
 
 const [mode = 'keep', count = '24', dir = os.tmpdir()] = process.argv.slice(2);
 if (mode !== 'keep' && mode !== 'drop') throw new Error('keep or drop');

@@ -13,6 +13,7 @@ import { fsyncDirectory, makeParentDirectories, syncDirectory, syncDirectoryOf, 
 import { onLocalFilesystem } from './local-filesystem.js';
 import { putInOrder } from './ordered-puts.js';
 import type { KeptPages } from './page-cache.js';
+import { READ_AHEAD_FROM_SIZE, ReadAhead } from './read-ahead.js';
 import { SettledTimes } from './settled-times.js';
 import { SPARE_FRESH_MS, type SpareFolder, SpareFolders } from './spare-folders.js';
 import { type NamePage, SortedListings } from './sorted-listings.js';
@@ -223,9 +224,10 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   async reader(path: string, offset: number, signal?: AbortSignal): Promise<Readable> {
+    const file = this.full(path);
     // Opened before the stream is returned, so a missing object fails here and a rename
     // that replaces the object later does not change what this reader sees.
-    const handle = await open(this.full(path), 'r').catch((err: unknown) => {
+    const handle = await open(file, 'r').catch((err: unknown) => {
       throw this.translate(err, path);
     });
     const info = await handle.stat();
@@ -242,8 +244,14 @@ export class FilesystemDriver implements StorageDriver {
     // `end` keeps the stream from allocating a whole chunk for the last bytes and for an extra read at EOF.
     const stream = handle.createReadStream({ start: offset, end: info.size - 1, autoClose: true, highWaterMark: READ_CHUNK_SIZE });
     // Positional reads on the same handle, for a caller that copies with its own buffers (stowage's blob
-    // GETs); the stream still owns the handle and closes it when destroyed.
-    const readAt: ReadAt = async (buffer, length, position) => (await handle.read(buffer, 0, length, position)).bytesRead;
+    // GETs); the stream still owns the handle and closes it when destroyed. Where the page-cache budget is
+    // kept, a large object's pages are asked for ahead of them (read-ahead.ts).
+    const asksAhead = this.keptPages !== undefined && info.size - offset >= READ_AHEAD_FROM_SIZE;
+    let ahead: ReadAhead | undefined;
+    const readAt: ReadAt = async (buffer, length, position) => {
+      if (asksAhead) (ahead ??= new ReadAhead(file, position, info.size)).reading(position, length);
+      return (await handle.read(buffer, 0, length, position)).bytesRead;
+    };
     // The client going away destroys the stream, which closes the file, whoever is reading it.
     if (signal) addAbortSignal(signal, stream);
     return Object.assign(stream, { [READ_AT]: readAt });

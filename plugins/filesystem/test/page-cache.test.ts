@@ -13,7 +13,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../../src/storage/driver.js';
 import { createDriverContext } from '../../../src/testing/index.js';
 import { createDriver } from '../src/index.js';
-import { dropCachedRange, KeptPages } from '../src/page-cache.js';
+import { dropCachedRange } from '../src/fadvise.js';
+import { KeptPages } from '../src/page-cache.js';
 
 const MiB = 1024 * 1024;
 let root: string;
