@@ -98,7 +98,12 @@ describe('scheduled sync from distribution 2.8 with htpasswd', { timeout: 300_00
   it('one run stores the matching tags of the matching repositories, indexes with all their children', async () => {
     const [report] = await mirror!.running.syncNow();
     // single (manifest, config, 2 layers) + multi (index, 2 × (manifest, config, 2 layers)) + tool (manifest, config, 1 layer)
-    expect(report, JSON.stringify(report)).toMatchObject({ upstream: 'dist', repositories: 2, tags: 4, manifests: 1 + 3 + 1, blobsFetched: 3 + 6 + 2, blobsHeld: 0, failures: [] });
+    expect(report, JSON.stringify(report)).toMatchObject({ upstream: 'dist', repositories: 2, tags: 4, manifests: 1 + 3 + 1, failures: [] });
+    // The entry's timer fires first after a random delay of up to a minute (sync-scheduler.ts), so now and then
+    // it ran before this call, which then held what it fetched: either way each blob was fetched exactly once
+    // (the counters below count every run of the process).
+    expect(report!.blobsFetched + report!.blobsHeld, JSON.stringify(report)).toBe(3 + 6 + 2);
+    expect([0, 3 + 6 + 2], JSON.stringify(report)).toContain(report!.blobsFetched);
     const metrics = await (await fetch(`${mirror!.running.debugURL}/metrics`)).text();
     expect(metrics).toContain('stowage_mirror_sync_tags_total{upstream="dist",result="stored"} 4');
     expect(metrics).toContain('stowage_mirror_sync_blobs_total{upstream="dist",result="fetched"} 11');
