@@ -14,6 +14,7 @@ import type { HealthView } from '../ops/health.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { startUploadPurger } from '../registry/upload-purger.js';
+import { startUploadHashing } from '../registry/hash-thread-choice.js';
 import { startCatalogIndex } from '../registry/catalog-startup.js';
 import { startGcScheduler } from '../registry/gc/index.js';
 import { startSearchIndex } from '../registry/search/startup.js';
@@ -115,6 +116,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
     logger.warn({ key: 'http.tls' }, 'passwords are accepted over plain HTTP: only safe behind a TLS-terminating proxy');
   }
   if (role) ops.metrics?.answerClusterPrimary();
+  startUploadHashing(config.http.hashthread, config.http.workers);
   const periodic = runsPeriodicTasks(role);
   const purger = startUploadPurger(container.resolve(REGISTRY), { ...config.storage.maintenance.uploadpurging, ...(periodic ? {} : { enabled: false }) }, logger);
   startSearchIndex(container.resolve(REGISTRY), logger, { workers: role?.count ?? 1, builds: periodic });

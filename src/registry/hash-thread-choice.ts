@@ -8,6 +8,7 @@
  * serving as there are CPUs (`http.workers: auto`), or on one CPU, the thread's messages are only extra work.
  */
 import os from 'node:os';
+import { type HashThread, uploadHashThread } from './upload-hash.js';
 
 /**
  * `setting`: `http.hashthread` (absent is `auto`); `workers`: `http.workers` (absent is 1, `auto` one per CPU);
@@ -17,4 +18,14 @@ export function hashesOnThread(setting: boolean | 'auto' | undefined, workers: n
   if (typeof setting === 'boolean') return setting;
   const processes = workers === 'auto' ? cpus : (workers ?? 1);
   return cpus > processes;
+}
+
+/**
+ * Starts the upload hash thread when uploads will be hashed on it (same inputs as hashesOnThread): `stowage
+ * serve` calls it once listening, so no upload waits for the thread to start. Answers whether it did.
+ */
+export function startUploadHashing(setting: boolean | 'auto' | undefined, workers: number | 'auto' | undefined, thread: HashThread = uploadHashThread, cpus?: number): boolean {
+  if (!hashesOnThread(setting, workers, cpus)) return false;
+  thread.start();
+  return true;
 }
