@@ -14,7 +14,7 @@ import type { HealthView } from '../ops/health.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { startUploadPurger } from '../registry/upload-purger.js';
-import { startUploadHashing } from '../registry/hash-thread-choice.js';
+import { onUploadHashThreadStopped, startUploadHashing } from '../registry/hash-thread-choice.js';
 import { startCatalogIndex } from '../registry/catalog-startup.js';
 import { startGcScheduler } from '../registry/gc/index.js';
 import { startSearchIndex } from '../registry/search/startup.js';
@@ -117,6 +117,9 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
   }
   if (role) ops.metrics?.answerClusterPrimary();
   startUploadHashing(config.http.hashthread, config.http.workers);
+  const unwatchHashThread = onUploadHashThreadStopped((exitCode) =>
+    logger.warn({ exitCode }, 'the upload hash thread stopped: the uploads it was hashing are hashed again from storage at their commit, and the next upload starts a new thread'),
+  );
   const periodic = runsPeriodicTasks(role);
   const purger = startUploadPurger(container.resolve(REGISTRY), { ...config.storage.maintenance.uploadpurging, ...(periodic ? {} : { enabled: false }) }, logger);
   startSearchIndex(container.resolve(REGISTRY), logger, { workers: role?.count ?? 1, builds: periodic });
@@ -127,6 +130,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      unwatchHashThread();
       // /readyz answers 503 from now on, so an orchestrator stops sending traffic while requests drain
       await ops.beginShutdown();
       await new Promise<void>((resolve) => {

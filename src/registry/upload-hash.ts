@@ -125,6 +125,8 @@ export class HashThread implements UploadHasher {
   private nextStream = 0;
   private nextTicket = 0;
   private readonly pending = new Map<number, Pending>();
+  /** told when a running thread stops (a crash, a heap limit, `terminate`) */
+  private readonly stopListeners = new Set<(exitCode: number) => void>();
   /**
    * The shared buffers the running thread knows, by number: each is sent to it once, and an update names
    * its buffer by number. A SharedArrayBuffer sent with every update would be a new object in the thread
@@ -156,6 +158,15 @@ export class HashThread implements UploadHasher {
   async terminate(): Promise<void> {
     const worker = this.worker;
     if (worker) await worker.terminate();
+  }
+
+  /**
+   * Calls `listener` each time a running thread stops: its hashes are lost, and their uploads are hashed from
+   * storage at their commit, which an operator should hear of. Answers a function that stops the calls.
+   */
+  onStopped(listener: (exitCode: number) => void): () => void {
+    this.stopListeners.add(listener);
+    return () => this.stopListeners.delete(listener);
   }
 
   /** Whether a thread is running now (started by a hash opened since the last one ended). */
@@ -211,6 +222,7 @@ export class HashThread implements UploadHasher {
       const pending = [...this.pending.values()];
       this.pending.clear();
       for (const question of pending) question.reject(failure);
+      for (const listener of this.stopListeners) listener(code);
     });
     // after the listeners: adding a 'message' listener refs the thread again, and an idle thread must not keep
     // the process alive (a thread started before any upload, `start`, would hold `stowage serve` after SIGTERM)

@@ -18,7 +18,7 @@ import { StorageLayout } from '../../src/registry/layout.js';
 import { silentLogger } from '../../src/registry/logger.js';
 import { RegistryStorage } from '../../src/registry/storage.js';
 import { uploadBatches } from '../../src/registry/upload-body.js';
-import { uploadHashThread } from '../../src/registry/upload-hash.js';
+import { HashThread, uploadHashThread } from '../../src/registry/upload-hash.js';
 import { UploadSessions, UploadSessionsState } from '../../src/registry/uploads.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
 import { createDriverContext } from '../../src/testing/index.js';
@@ -182,5 +182,33 @@ describe('an upload hashed on the hash thread', () => {
       const whole = Buffer.concat([sent, rest]);
       expect(await first.sessions.finish(name, id, digestOf(whole), piecesOf(rest, 1000))).toEqual({ digest: digestOf(whole).value, size: whole.length });
     }
+  });
+});
+
+describe('the upload hash thread stopping', () => {
+  it('tells each listener when a running thread stops (its hashes lost), until the listener unsubscribes', async () => {
+    const thread = new HashThread();
+    const toldFirst: number[] = [];
+    const unsubscribeFirst = thread.onStopped((exitCode) => toldFirst.push(exitCode));
+    const stopped = (): Promise<number> => new Promise((resolve) => {
+      const unsubscribe = thread.onStopped((exitCode) => {
+        unsubscribe();
+        resolve(exitCode);
+      });
+    });
+
+    const hash = thread.open('sha256');
+    const firstStop = stopped();
+    await thread.terminate();
+    await firstStop;
+    expect(toldFirst).toHaveLength(1);
+    expect(hash.lost).toBe(true);
+
+    unsubscribeFirst();
+    thread.start();
+    const secondStop = stopped();
+    await thread.terminate();
+    await secondStop;
+    expect(toldFirst).toHaveLength(1);
   });
 });
