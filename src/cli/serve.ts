@@ -14,7 +14,8 @@ import type { HealthView } from '../ops/health.js';
 import { createStorageDriver, preparePlugin, type PreparedPlugin } from '../plugins/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { startUploadPurger } from '../registry/upload-purger.js';
-import { onUploadHashThreadStopped, startUploadHashing } from '../registry/hash-thread-choice.js';
+import { startUploadHashing } from '../registry/hash-thread-choice.js';
+import { uploadHashThread } from '../registry/upload-hash.js';
 import { startCatalogIndex } from '../registry/catalog-startup.js';
 import { startGcScheduler } from '../registry/gc/index.js';
 import { startSearchIndex } from '../registry/search/startup.js';
@@ -117,7 +118,7 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
   }
   if (role) ops.metrics?.answerClusterPrimary();
   startUploadHashing(config.http.hashthread, config.http.workers);
-  const unwatchHashThread = onUploadHashThreadStopped((exitCode) =>
+  const unwatchHashThread = uploadHashThread.onStopped((exitCode) =>
     logger.warn({ exitCode }, 'the upload hash thread stopped: the uploads it was hashing are hashed again from storage at their commit, and the next upload starts a new thread'),
   );
   const periodic = runsPeriodicTasks(role);

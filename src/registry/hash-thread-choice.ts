@@ -29,8 +29,3 @@ export function startUploadHashing(setting: boolean | 'auto' | undefined, worker
   thread.start();
   return true;
 }
-
-/** Calls `listener` each time the upload hash thread stops (HashThread.onStopped); answers the unsubscribe. */
-export function onUploadHashThreadStopped(listener: (exitCode: number) => void, thread: HashThread = uploadHashThread): () => void {
-  return thread.onStopped(listener);
-}

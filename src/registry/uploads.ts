@@ -353,18 +353,9 @@ export class UploadSessions {
    * removes its folder (this process remembers it, `close`).
    */
   async cancel(name: string, id: string, mustExist = true): Promise<void> {
-    if (!mustExist) {
-      this.close(name, id);
-      await this.storage.deleteIfPresent(this.layout.upload(name, id));
-      return;
-    }
-    const session = await this.session(name, id);
+    const session = mustExist ? await this.session(name, id) : undefined;
     this.close(name, id);
-    if (!session.token) {
-      await this.storage.deleteIfPresent(this.layout.upload(name, id));
-      return;
-    }
-    await this.recordClosed(name, id, session.token);
+    if (session?.token) await this.recordClosed(name, id, session.token);
     await this.storage.deleteIfPresent(this.layout.upload(name, id));
   }
 
