@@ -8,6 +8,7 @@
 import { basename, type StorageLayout } from './layout.js';
 import type { RegistryLogger } from './logger.js';
 import type { RegistryStorage } from './storage.js';
+import { startedAtMs } from './uploads.js';
 
 export interface PurgeResult {
   /** `<repository>/<upload id>` of every session removed (or that would be, on a dry run) */
@@ -41,7 +42,7 @@ export async function purgeUploads(
         for (const uploadPath of (await storage.listOrUndefined(child)) ?? []) {
           const id = basename(uploadPath);
           const startedAt = await storage.getOrUndefined(layout.uploadStartedAt(name, id));
-          const started = startedAt ? Date.parse(Buffer.from(startedAt).toString('utf8').trim()) : Number.NaN;
+          const started = startedAtMs(startedAt);
           if (!Number.isNaN(started) && started >= olderThan.getTime()) continue;
           purged.push(`${name}/${id}`);
           if (dryRun) continue;

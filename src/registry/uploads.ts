@@ -60,6 +60,9 @@ interface Session {
 /** distribution's startedat format: RFC 3339 in UTC, whole seconds */
 const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** the time a `startedat` (or a closed-session record) holds, in ms; NaN when it is missing or unreadable */
+export const startedAtMs = (content: Uint8Array | undefined): number => (content ? Date.parse(Buffer.from(content).toString('utf8').trim()) : Number.NaN);
+
 /** What this process knows of upload sessions beyond storage; shared by every request's view of the registry. */
 export class UploadSessionsState {
   /** running hashes of sessions this process has seen, keyed by repository and id */
@@ -377,7 +380,7 @@ export class UploadSessions {
     const expired: string[] = [];
     for (const path of (await this.storage.listOrUndefined(this.layout.closedUploads())) ?? []) {
       const content = await this.storage.getOrUndefined(path);
-      const started = content ? Date.parse(Buffer.from(content).toString('utf8').trim()) : Number.NaN;
+      const started = startedAtMs(content);
       if (!Number.isNaN(started) && started >= now - TOKEN_LIFETIME_MS) continue;
       expired.push(path);
       if (!dryRun) await this.storage.deleteIfPresent(path);
