@@ -27,6 +27,14 @@ import { dropCachedRange } from './fadvise.js';
  */
 const LARGEST_FOLIO = 2 * 1024 * 1024;
 
+/**
+ * Bytes dropped at least at a time (or a quarter of a smaller budget): once over the budget, the oldest bytes
+ * are dropped down to this much below it, so a push gives the advice once per 16 MiB instead of once per
+ * synced range (1 MiB). Each advice is a path open, the fadvise and a close on the request loop, and an
+ * fadvise whose range holds a page it cannot drop yet drains every CPU's page lists (lru_add_drain_all).
+ */
+const DROP_BATCH = 16 * 1024 * 1024;
+
 /** A file whose synced ranges are kept, by its current path (an upload's partial file is renamed on commit). */
 interface KeptFile {
   path: string;
@@ -37,7 +45,7 @@ interface KeptFile {
 interface KeptRange {
   readonly file: KeptFile;
   from: number;
-  readonly to: number;
+  to: number;
 }
 
 /** Synced upload bytes kept in the page cache, newest last, up to `limit` bytes; the oldest beyond it dropped. */
@@ -52,17 +60,29 @@ export class KeptPages {
     /** bytes kept at most */
     private readonly limit: number,
     private readonly drop: (file: string, offset: number, length: number) => unknown = dropCachedRange,
+    /** once over the limit, bytes dropped below it too, so that drops come in batches */
+    private readonly slack = Math.min(DROP_BATCH, Math.floor(limit / 4)),
   ) {}
 
-  /** Bytes [from, to) of `path` were synced: they are kept, and the oldest kept bytes beyond the limit dropped. */
+  /**
+   * Bytes [from, to) of `path` were synced: they are kept, and once the limit is passed the oldest kept bytes
+   * are dropped down to `slack` below it. Bytes that continue the newest range of the same file extend it, so
+   * that a batch drops a run of an upload's syncs with one advice.
+   */
   synced(path: string, from: number, to: number): void {
     if (to <= from) return;
-    let file = this.files.get(path);
-    if (!file) this.files.set(path, (file = { path, ranges: 0 }));
-    file.ranges++;
-    this.ranges.push({ file, from, to });
     this.kept += to - from;
-    while (this.kept > this.limit) this.dropOldest(this.kept - this.limit);
+    const newest = this.ranges.length > this.head ? this.ranges[this.ranges.length - 1] : undefined;
+    if (newest && newest.file === this.files.get(path) && newest.to === from) newest.to = to;
+    else {
+      let file = this.files.get(path);
+      if (!file) this.files.set(path, (file = { path, ranges: 0 }));
+      file.ranges++;
+      this.ranges.push({ file, from, to });
+    }
+    if (this.kept <= this.limit) return;
+    const target = Math.max(0, this.limit - this.slack);
+    while (this.kept > target) this.dropOldest(this.kept - target);
   }
 
   /** The file at `from` is now at `to` (a commit's rename): its kept ranges are dropped there later. */

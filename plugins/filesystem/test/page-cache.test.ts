@@ -85,7 +85,8 @@ describe('the filesystem writer and the page cache', () => {
 
   it('drops the oldest ranges first, a range in part when that is enough, at the path a file was renamed to', () => {
     const dropped: string[] = [];
-    const pages = new KeptPages(5 * MiB, (file, offset, length) => dropped.push(`${file} ${offset / MiB}+${length / MiB}`));
+    // no slack: each sync past the limit drops just what is over it
+    const pages = new KeptPages(5 * MiB, (file, offset, length) => dropped.push(`${file} ${offset / MiB}+${length / MiB}`), 0);
     pages.synced('/a~partial', 0, 2 * MiB);
     pages.synced('/b', 0, 2 * MiB);
     pages.synced('/a~partial', 2 * MiB, 4 * MiB);
@@ -99,6 +100,24 @@ describe('the filesystem writer and the page cache', () => {
     expect(dropped).toEqual(['/a~partial 0+2', '/blobs/a 0+2', '/b 0+2']);
     pages.synced('/d', 0, 2 * MiB);
     expect(dropped).toEqual(['/a~partial 0+2', '/blobs/a 0+2', '/b 0+2', '/blobs/a 2+2']);
+  });
+
+  it('drops in batches, down to the slack below the limit, with one advice for a run of syncs of one file', () => {
+    const dropped: string[] = [];
+    const pages = new KeptPages(8 * MiB, (file, offset, length) => dropped.push(`${file} ${offset / MiB}+${length / MiB}`), 4 * MiB);
+    // an upload's early syncs, 1 MiB each
+    for (let at = 0; at < 8; at++) pages.synced('/u~partial', at * MiB, (at + 1) * MiB);
+    expect(dropped).toEqual([]);
+    pages.synced('/u~partial', 8 * MiB, 9 * MiB);
+    // over by 1 MiB: down to 4 MiB kept, its 5 oldest MiB in one advice (the end widened to its folio)
+    expect(dropped).toEqual(['/u~partial 0+6']);
+    for (let at = 9; at < 13; at++) pages.synced('/u~partial', at * MiB, (at + 1) * MiB);
+    expect(dropped).toEqual(['/u~partial 0+6']);
+    // another file's bytes are a range of their own: the next batch takes the rest of the first file's oldest
+    pages.synced('/v~partial', 0, 1 * MiB);
+    expect(dropped).toEqual(['/u~partial 0+6', '/u~partial 4+6']);
+    pages.synced('/u~partial', 13 * MiB, 18 * MiB);
+    expect(dropped).toEqual(['/u~partial 0+6', '/u~partial 4+6', '/u~partial 10+4', '/v~partial 0+2', '/u~partial 12+2']);
   });
 
   it('drops a named range of a real file, to the end with length 0, and refuses nothing it cannot open', () => {
