@@ -57,18 +57,34 @@ export class UploadTokens {
    * undefined for anything else (an id of a session with a folder from the start, a forged or expired one).
    */
   async verify(storage: RegistryStorage, layout: StorageLayout, name: string, id: string): Promise<VerifiedToken | undefined> {
-    if (id.length !== ID_LENGTH) return undefined;
-    const parts = TOKEN.exec(id);
-    if (!parts) return undefined;
-    const started = Number.parseInt(parts[2]!, 16) * 1000;
-    const age = this.now() - started;
-    if (age > TOKEN_LIFETIME_MS || age < -TOKEN_LIFETIME_MS) return undefined;
-    const key = await this.key(storage, layout, parts[1]!);
+    const parts = id.length === ID_LENGTH ? TOKEN.exec(id) : null;
+    const token = parts ? this.unexpired(parts) : undefined;
+    if (!token) return undefined;
+    const key = await this.key(storage, layout, parts![1]!);
     if (!key) return undefined;
     const body = id.slice(0, ID_LENGTH - 22);
     const expected = Buffer.from(mac(key, name, body));
-    const given = Buffer.from(parts[3]!);
-    return timingSafeEqual(expected, given) ? { startedAt: new Date(started) } : undefined;
+    const given = Buffer.from(parts![3]!);
+    return timingSafeEqual(expected, given) ? token : undefined;
+  }
+
+  /**
+   * `verify` without the MAC, for an id of `name` this process has already issued or verified (the caller
+   * remembers which): its start time when it has not expired. Saves a small push's PUT the HMAC (a `Hmac`
+   * object, its updates and digest: about 2 % of the request loop's time, docs/bench.md "Small-blob pushes,
+   * ninth pass").
+   */
+  knownStart(id: string): VerifiedToken | undefined {
+    const parts = id.length === ID_LENGTH ? TOKEN.exec(id) : null;
+    return parts ? this.unexpired(parts) : undefined;
+  }
+
+  /** The start time an id's parts carry, unless the id is older than TOKEN_LIFETIME_MS (or as far in the future). */
+  private unexpired(parts: RegExpExecArray): VerifiedToken | undefined {
+    const started = Number.parseInt(parts[2]!, 16) * 1000;
+    const age = this.now() - started;
+    if (age > TOKEN_LIFETIME_MS || age < -TOKEN_LIFETIME_MS) return undefined;
+    return { startedAt: new Date(started) };
   }
 
   /** 12 random bytes in base64url, from a pool refilled 256 ids at a time (each fill is a getpid call in OpenSSL) */

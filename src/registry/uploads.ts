@@ -455,9 +455,12 @@ export class UploadSessions {
    * received nothing (two stats: the small push's PUT), unless a record says it ended (cancelled or purged).
    */
   private async session(name: string, id: string): Promise<Session> {
-    const token = isTokenShaped(id) ? await this.tokens.verify(this.storage, this.layout, name, id) : undefined;
+    const k = key(name, id);
+    // A running hash is kept only for a session this process opened (`start` issued its id) or verified before
+    // (a chunk of it), for this repository: its id needs no MAC again, only the age check.
+    const token = isTokenShaped(id) ? (this.digesters.has(k) ? this.tokens.knownStart(id) : await this.tokens.verify(this.storage, this.layout, name, id)) : undefined;
     if (token) {
-      if (this.finished.has(key(name, id))) throw uploadUnknown(name, id);
+      if (this.finished.has(k)) throw uploadUnknown(name, id);
       const stored = await this.storage.exists(this.layout.uploadStartedAt(name, id));
       // a record is written before the folder goes: with both (a crash between), the record wins
       if (await this.storage.exists(this.layout.closedUpload(closedRecordName(name, id)))) throw uploadUnknown(name, id);
