@@ -30,17 +30,10 @@ import type { KeptPages } from './page-cache.js';
 
 /**
  * Bytes written at least between two early syncs (see startEarlySync). Small, so that what a close or a
- * commit still has to sync is about one batch of an upload (1 MiB, upload-body.ts): a chunk's 202 waits for
- * that tail, 32 times in a push of 256 MB in 8 MB chunks, and an fdatasync here costs about 0.3 ms plus 0.7 ms
- * per dirty MiB (docs/bench.md, "Large uploads, ninth pass").
+ * commit still has to sync is at most a few MiB: a chunk's 202 waits for that tail, 32 times in a push of
+ * 256 MB in 8 MB chunks. A sync only starts when none runs, so a slow disk batches more per sync.
  */
-const EARLY_SYNC_BYTES = 1024 * 1024;
-/**
- * Early syncs of one writer running at once. Two, so that the bytes written while one syncs start their
- * writeback at once instead of after it (one at a time, a chunk ended with 2-3 MiB still dirty); no more, so
- * that a slow disk batches more per sync rather than hold more of the thread pool.
- */
-const EARLY_SYNCS_AT_ONCE = 2;
+const EARLY_SYNC_BYTES = 2 * 1024 * 1024;
 
 export const partialPathOf = (file: string): string => `${file}~partial`;
 
@@ -124,8 +117,8 @@ class FilesystemWriter implements FileWriter {
   private readonly startedAt: number;
   private claimed: Promise<void> | undefined;
   private held: HeldClaim | undefined;
-  /** the background fdatasyncs started by startEarlySync that still run */
-  private readonly earlySyncs = new Set<Promise<void>>();
+  /** the background fdatasync started by startEarlySync, if one runs */
+  private earlySync: Promise<void> | undefined;
   /** `written` when the last early sync started */
   private syncedUpTo: number;
   /** bytes known to be on stable storage: what the writer started from, then what a finished sync covered */
@@ -199,7 +192,7 @@ class FilesystemWriter implements FileWriter {
     if (!handle) return;
     try {
       if (!this.finished && this.written !== this.durableUpTo) await this.syncWritten(handle, this.firstUse !== 'continue');
-      else await Promise.all(this.earlySyncs);
+      else await this.earlySync;
     } finally {
       handle.close();
     }
@@ -212,7 +205,7 @@ class FilesystemWriter implements FileWriter {
    */
   private async syncWritten(handle: PartialFile, name: boolean): Promise<void> {
     const upTo = this.written;
-    const outcomes = await Promise.allSettled([...this.earlySyncs, syncFileData(handle), name ? syncDirectory(this.partial) : undefined]);
+    const outcomes = await Promise.allSettled([this.earlySync, syncFileData(handle), name ? syncDirectory(this.partial) : undefined]);
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;
     if (this.syncFailure !== undefined) throw this.syncFailure;
@@ -239,20 +232,19 @@ class FilesystemWriter implements FileWriter {
    * fdatasync; this one only makes it short.
    */
   private startEarlySync(handle: PartialFile): void {
-    if (this.earlySyncs.size >= EARLY_SYNCS_AT_ONCE || this.written - this.syncedUpTo < EARLY_SYNC_BYTES) return;
+    if (this.earlySync || this.written - this.syncedUpTo < EARLY_SYNC_BYTES) return;
     const upTo = this.written;
     this.syncedUpTo = upTo;
-    const sync: Promise<void> = handle.datasync().then(
+    this.earlySync = handle.datasync().then(
       () => {
-        this.earlySyncs.delete(sync);
+        this.earlySync = undefined;
         this.madeDurable(upTo);
       },
       (err: unknown) => {
-        this.earlySyncs.delete(sync);
+        this.earlySync = undefined;
         this.syncFailure ??= err;
       },
     );
-    this.earlySyncs.add(sync);
   }
 
   async cancel(): Promise<void> {
