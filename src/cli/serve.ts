@@ -25,6 +25,7 @@ import type { SyncReport } from '../registry/mirror/sync.js';
 import { HTTP_SERVER, REGISTRY } from '../tokens.js';
 import { storageSummary } from './describe-storage.js';
 import { CliFailure } from './failure.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { isUnderNpm, watchLauncher } from './launcher-watch.js';
 import { configFor, type ConfigFlag } from './load-config.js';
 import { reportToPrimary } from './worker-messages.js';
@@ -160,6 +161,8 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
 }
 
 export async function serveCommand(flags: ConfigFlag): Promise<void> {
+  // every serving process, the primary and each worker (a worker runs this command again)
+  limitHeapGrowth();
   const config = await configFor(flags);
   const count = workerCount(config);
   if (count > 1 && cluster.isPrimary) return superviseWorkers(config, count);
