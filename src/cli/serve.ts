@@ -119,9 +119,10 @@ export async function startStowage(config: StowageConfig, role?: WorkerRole): Pr
   }
   if (role) ops.metrics?.answerClusterPrimary();
   startUploadHashing(config.http.hashthread, config.http.workers);
-  const unwatchHashThread = uploadHashThread.onStopped((exitCode) =>
-    logger.warn({ exitCode }, 'the upload hash thread stopped: the uploads it was hashing are hashed again from storage at their commit, and the next upload starts a new thread'),
-  );
+  const unwatchHashThread = uploadHashThread.onStopped((exitCode) => {
+    ops.metrics?.uploadHashThreadStops.inc();
+    logger.warn({ exitCode }, 'the upload hash thread stopped: the uploads it was hashing are hashed again from storage at their commit, and the next upload starts a new thread');
+  });
   const periodic = runsPeriodicTasks(role);
   const purger = startUploadPurger(container.resolve(REGISTRY), { ...config.storage.maintenance.uploadpurging, ...(periodic ? {} : { enabled: false }) }, logger);
   startSearchIndex(container.resolve(REGISTRY), logger, { workers: role?.count ?? 1, builds: periodic });

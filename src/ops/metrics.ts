@@ -111,6 +111,12 @@ export class StowageMetrics {
     registers: [this.registry],
   });
 
+  readonly uploadHashThreadStops = new (prom().Counter)({
+    name: 'stowage_upload_hash_thread_stops_total',
+    help: 'Times the upload hash thread stopped (crashed, outgrew its heap); the uploads it was hashing are hashed again from storage at their commit',
+    registers: [this.registry],
+  });
+
   readonly mirrorSyncBlobs = new (prom().Counter)({
     name: 'stowage_mirror_sync_blobs_total',
     help: 'Blobs of synced tags, by upstream and result (fetched from the upstream, held already)',
