@@ -24,6 +24,8 @@ const MARK = 's1';
 const KEY_ID = /^[A-Za-z0-9_-]{8}$/;
 const ID_LENGTH = MARK.length + 8 + 8 + 16 + 22;
 const TOKEN = /^s1([A-Za-z0-9_-]{8})([0-9a-f]{8})[A-Za-z0-9_-]{16}([A-Za-z0-9_-]{22})$/;
+/** An id's parts (key id, start time, MAC) when it has a self-proving id's shape; null otherwise. */
+const parsed = (id: string): RegExpExecArray | null => (id.length === ID_LENGTH ? TOKEN.exec(id) : null);
 const KEY_BYTES = 32;
 
 export interface VerifiedToken {
@@ -57,14 +59,14 @@ export class UploadTokens {
    * undefined for anything else (an id of a session with a folder from the start, a forged or expired one).
    */
   async verify(storage: RegistryStorage, layout: StorageLayout, name: string, id: string): Promise<VerifiedToken | undefined> {
-    const parts = id.length === ID_LENGTH ? TOKEN.exec(id) : null;
-    const token = parts ? this.unexpired(parts) : undefined;
-    if (!token) return undefined;
-    const key = await this.key(storage, layout, parts![1]!);
+    const parts = parsed(id);
+    const token = parts && this.unexpired(parts);
+    if (!parts || !token) return undefined;
+    const key = await this.key(storage, layout, parts[1]!);
     if (!key) return undefined;
     const body = id.slice(0, ID_LENGTH - 22);
     const expected = Buffer.from(mac(key, name, body));
-    const given = Buffer.from(parts![3]!);
+    const given = Buffer.from(parts[3]!);
     return timingSafeEqual(expected, given) ? token : undefined;
   }
 
@@ -75,7 +77,7 @@ export class UploadTokens {
    * ninth pass").
    */
   knownStart(id: string): VerifiedToken | undefined {
-    const parts = id.length === ID_LENGTH ? TOKEN.exec(id) : null;
+    const parts = parsed(id);
     return parts ? this.unexpired(parts) : undefined;
   }
 
