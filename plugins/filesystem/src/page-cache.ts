@@ -72,10 +72,10 @@ export class KeptPages {
   synced(path: string, from: number, to: number): void {
     if (to <= from) return;
     this.kept += to - from;
+    let file = this.files.get(path);
     const newest = this.ranges.length > this.head ? this.ranges[this.ranges.length - 1] : undefined;
-    if (newest && newest.file === this.files.get(path) && newest.to === from) newest.to = to;
+    if (file && newest?.file === file && newest.to === from) newest.to = to;
     else {
-      let file = this.files.get(path);
       if (!file) this.files.set(path, (file = { path, ranges: 0 }));
       file.ranges++;
       this.ranges.push({ file, from, to });
