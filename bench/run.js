@@ -1,16 +1,20 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --targets distribution,stowage] [-- --json results.json] [-- --baseline DIR] [-- --only 'repositories:|5,000 tags']
+// npm run bench [-- --quick] [-- --targets distribution,stowage] [-- --json results.json] [-- --baseline DIR] [-- --only 'repositories:|5,000 tags'] [-- --rounds 2]
 // Benchmarks stowage (filesystem driver) against CNCF distribution 2.8 (Debian docker-registry) on the same
 // machine and disk, over loopback only, scenario by scenario, one registry at a time. See docs/bench.md.
 // --baseline DIR adds a third target, "baseline": stowage from another built checkout (before/after a change).
+// Each scenario runs --rounds times (default 2) per registry, the order reversed every other round, each timed
+// run after a settle (bench/settle.js): the figures are the rounds' together.
 // --workers N|auto sets stowage's (and the baseline's) http.workers; --node-flags '...' node options for them.
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureCeiling } from './ceiling.js';
+import { mergeRounds, orderOf } from './rounds.js';
 import { scenarios } from './scenarios.js';
 import { benchBaseDir, startDistribution, startStowage } from './servers.js';
+import { settle } from './settle.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,6 +24,8 @@ const { values: args } = parseArgs({
     baseline: { type: 'string' },
     // `|`-separated texts: only the scenarios whose name contains one of them (e.g. `repositories:|5,000 tags`)
     only: { type: 'string' },
+    // rounds of each scenario per registry, the order of the registries reversed every other round
+    rounds: { type: 'string', default: '2' },
     // stowage's http.workers (a number or `auto`); unset: its default
     workers: { type: 'string' },
     // node options for stowage's (and the baseline's) process, space-separated (e.g. `--max-semi-space-size=2`)
@@ -37,6 +43,8 @@ const targets = args.targets.split(',').map((t) => t.trim());
 if (args.baseline && !targets.includes('baseline')) targets.push('baseline');
 if (targets.includes('baseline') && !args.baseline) throw new Error('the baseline target needs --baseline DIR (a built stowage checkout)');
 for (const target of targets) if (!STARTERS[target]) throw new Error(`unknown target ${target}; known: ${Object.keys(STARTERS).join(', ')}`);
+const rounds = Number(args.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1, not ${args.rounds}`);
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -94,17 +102,31 @@ try {
   const wanted = (scenario) => !args.only || args.only.split('|').some((word) => scenario.name.includes(word.trim()));
   const plans = Object.fromEntries(targets.map((target) => [target, scenarios(scale).filter(wanted)]));
   for (let i = 0; i < plans[targets[0]].length; i++) {
+    const runs = Object.fromEntries(targets.map((target) => [target, []]));
+    const roundsHere = plans[targets[0]][i].once ? 1 : rounds;
+    for (let round = 0; round < roundsHere; round++) {
+      for (const target of orderOf(targets, round)) {
+        const scenario = plans[target][i];
+        process.stderr.write(`  ${target}: ${scenario.name}${roundsHere > 1 ? ` (round ${round + 1})` : ''}\n`);
+        // untimed preparation, outside the CPU count (a pull's blob when its push scenario did not run)
+        if (round === 0 && scenario.setup) await scenario.setup(servers[target].url, servers[target]);
+        const settled = await settle();
+        const cpuBefore = servers[target].cpuMs();
+        const result = await scenario.run(servers[target].url, servers[target]);
+        runs[target].push({ result, cpuMs: servers[target].cpuMs() - cpuBefore, settled });
+      }
+    }
     for (const target of targets) {
-      const scenario = plans[target][i];
-      process.stderr.write(`  ${target}: ${scenario.name}\n`);
-      // untimed preparation, outside the CPU count (a pull's blob when its push scenario did not run)
-      if (scenario.setup) await scenario.setup(servers[target].url, servers[target]);
-      const cpuBefore = servers[target].cpuMs();
-      const result = await scenario.run(servers[target].url, servers[target]);
-      results[target].scenarios[scenario.name] = summarise(result, servers[target].cpuMs() - cpuBefore);
+      const { result, cpuMs } = mergeRounds(runs[target]);
+      results[target].scenarios[plans[target][i].name] = {
+        ...summarise(result, cpuMs),
+        // in the JSON only: each round on its own, and how long the settle before it waited
+        rounds: runs[target].map((run) => ({ ...summarise(run.result, run.cpuMs), settledMs: Math.round(run.settled.waitedMs), quiet: run.settled.quiet })),
+      };
     }
     if (plans[targets[0]][i].name === CEILING_AFTER) {
       process.stderr.write('  ceiling: bare node:http PUT hashed with sha256\n');
+      await settle();
       ceiling = await measureCeiling({ sizeMiB: 256, count: Math.max(1, Math.round(3 * scale)) });
     }
   }
@@ -135,7 +157,8 @@ for (const name of names) {
 }
 const cpus = os.cpus();
 console.log(`stowage benchmark (${args.quick ? 'quick' : 'full'}), ${new Date().toISOString()}, node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}`);
-console.log('throughput ratio > 1 means stowage is faster, cpu ratio < 1 that it uses less CPU; ops/s over the run, latencies and server CPU per operation\n');
+console.log('throughput ratio > 1 means stowage is faster, cpu ratio < 1 that it uses less CPU; ops/s over the run, latencies and server CPU per operation');
+console.log(`${rounds} round(s) of each scenario per registry, the order reversed every other round, each after a sync and a quiet CPU (bench/settle.js)\n`);
 console.log(table(rows));
 console.log(`\npeak server RSS (all of a server's processes together): ${targets.map((t) => `${t} ${fmt(results[t].peakRssMiB)} MiB`).join(', ')}`);
 const loaded = names.find((name) => name.startsWith('GET /v2/ while'));
