@@ -3,7 +3,7 @@
  * streamed body), end-6 (closing PUT ?digest=), end-13 (GET status) and DELETE (cancel).
  */
 import type { IncomingMessage } from 'node:http';
-import { disposablePieces, isValidName, RegistryError, type UploadStatus } from '../registry/index.js';
+import { disposablePieces, isValidName, RegistryError, type UploadStatus, withDeclaredLength } from '../registry/index.js';
 import { location, query, sendEmpty, type Handler, type RequestContext } from './context.js';
 import { HttpError } from './errors.js';
 import { contentLength, parseContentRange } from './ranges.js';
@@ -28,8 +28,11 @@ function sendBlobCreated(ctx: RequestContext, digest: string): void {
   });
 }
 
-/** A request's body: its pieces are the parser's fresh copies, which nothing else holds, so an upload may free each once read. */
-const requestBody = (req: IncomingMessage): AsyncIterable<Uint8Array> => disposablePieces(req as AsyncIterable<Uint8Array>);
+/**
+ * A request's body: its pieces are the parser's fresh copies, which nothing else holds, so an upload may free
+ * each once read; with the length the request declared, so the upload's writer knows where the body ends.
+ */
+const requestBody = (req: IncomingMessage, length?: number): AsyncIterable<Uint8Array> => withDeclaredLength(disposablePieces(req as AsyncIterable<Uint8Array>), length);
 
 export const startUpload: Handler = async (ctx) => {
   const { registry, name, req } = ctx;
@@ -70,9 +73,10 @@ export const getUploadStatus: Handler = async (ctx) => {
 
 export const patchUpload: Handler = async (ctx) => {
   const { registry, name, reference, req } = ctx;
-  const range = parseContentRange(req.headers['content-range'], contentLength(req.headers['content-length']));
+  const length = contentLength(req.headers['content-length']);
+  const range = parseContentRange(req.headers['content-range'], length);
   try {
-    const upload = await registry.appendUpload(name, reference, requestBody(req), range);
+    const upload = await registry.appendUpload(name, reference, requestBody(req, length), range);
     sendUploadStatus(ctx, 202, upload);
   } catch (err) {
     throw await withUploadHeaders(ctx, err);
@@ -85,9 +89,10 @@ export const putUpload: Handler = async (ctx) => {
   if (digest === undefined) {
     throw new RegistryError('DIGEST_INVALID', 'closing an upload needs the blob digest: PUT <location>?digest=<digest>');
   }
-  const range = parseContentRange(req.headers['content-range'], contentLength(req.headers['content-length']));
+  const length = contentLength(req.headers['content-length']);
+  const range = parseContentRange(req.headers['content-range'], length);
   try {
-    const blob = await registry.finishUpload(name, reference, digest, requestBody(req), range);
+    const blob = await registry.finishUpload(name, reference, digest, requestBody(req, length), range);
     sendBlobCreated(ctx, blob.digest);
   } catch (err) {
     throw await withUploadHeaders(ctx, err);

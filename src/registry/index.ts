@@ -43,6 +43,7 @@ export type { ChunkRange, UploadStatus } from './uploads.js';
 export { MAX_MANIFEST_SIZE } from './manifests.js';
 export { checkName, isValidName } from './names.js';
 export { disposablePieces } from './disposable-pieces.js';
+export { withDeclaredLength } from './declared-length.js';
 
 export interface RegistryOptions {
   readonly driver: StorageDriver;

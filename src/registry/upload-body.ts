@@ -25,6 +25,7 @@
  */
 import type { FileWriter } from '../storage/driver.js';
 import { BufferPool } from './buffer-pool.js';
+import { declaredLengthOf } from './declared-length.js';
 import { disposePiece, hasDisposablePieces } from './disposable-pieces.js';
 
 /** Bytes per writer call. */
@@ -80,6 +81,8 @@ export async function writeBody(body: AsyncIterable<Uint8Array>, writer: FileWri
   /** whether the loop is waiting for the body's next piece (a returning write then sends what is filled) */
   let awaitingBody = false;
   const freePieces = hasDisposablePieces(body);
+  const length = declaredLengthOf(body);
+  if (length !== undefined) writer.expectSize?.(writer.size + length);
 
   /** Batches of this upload queued or being written. */
   const pending = (): number => queued.length + (writing ? 1 : 0);

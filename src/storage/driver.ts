@@ -58,6 +58,13 @@ export interface FileWriter {
    * still called.
    */
   commitTo?(path: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional hint: the caller expects to have written `size` bytes in all (the `size` above) when it closes or
+   * commits: a request's declared length. A writer may start making the bytes durable before the last ones
+   * arrive, so that the close or commit waits for less. Only a hint: fewer or more bytes may come, and nothing a
+   * caller can see changes.
+   */
+  expectSize?(size: number): void;
 }
 
 export interface WalkOptions {

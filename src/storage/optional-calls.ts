@@ -28,7 +28,8 @@ export type OptionalWriterCallName = OptionalKeys<FileWriter>;
  * How a call runs, which decides what a wrapper may do around it:
  * - `async`: resolves later and takes the caller's signal as its last parameter (measured, signal-bound,
  *   errors stamped);
- * - `sync`: a cheap local check taken synchronously (never measured, no signal); one that fails gives no answer;
+ * - `sync`: taken synchronously, a cheap local check or a hint that starts work in the background (never measured,
+ *   no signal); one that fails gives no answer;
  * - `release`: lets go of the driver's connections and timers at shutdown (no signal, not measured).
  */
 export type CallRuns = 'async' | 'sync' | 'release';
@@ -95,6 +96,8 @@ export const OPTIONAL_DRIVER_CALLS = {
 /** The optional calls of FileWriter. */
 export const OPTIONAL_WRITER_CALLS: SpecTable<FileWriter> = {
   commitTo: { runs: 'async', parameters: 2, objectPaths: (path) => [path], writes: (path) => [path], settles: true, measuredAs: 'commit' },
+  // a hint: it changes no content and answers nothing
+  expectSize: { runs: 'sync', parameters: 1 },
 };
 
 /** The table's spec with its arguments seen as a list (how the helpers below hold it). */

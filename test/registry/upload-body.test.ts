@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDriver } from '../../plugins/filesystem/src/index.js';
 import { BufferPool } from '../../src/registry/buffer-pool.js';
+import { withDeclaredLength } from '../../src/registry/declared-length.js';
 import { disposablePieces } from '../../src/registry/disposable-pieces.js';
 import { readSmallBody } from '../../src/registry/small-body.js';
 import { writeBody } from '../../src/registry/upload-body.js';
@@ -376,5 +377,52 @@ describe("freeing a request body's pieces once they are copied", () => {
     expect(pieces[0]!.buffer.byteLength).toBe(0);
     expect(pieces[1]!.equals(copies[1]!)).toBe(true);
     await upload.writer.close();
+  });
+});
+
+describe('the length a request declared for its body', () => {
+  /** The upload's real writer, recording the sizes it is told to expect. */
+  function expecting(writer: FileWriter): { writer: FileWriter; told: number[] } {
+    const told: number[] = [];
+    return {
+      told,
+      writer: {
+        get size() {
+          return writer.size;
+        },
+        write: (chunk, signal) => writer.write(chunk, signal),
+        close: (signal) => writer.close(signal),
+        cancel: (signal) => writer.cancel(signal),
+        commit: (signal) => writer.commit(signal),
+        expectSize: (size) => {
+          told.push(size);
+          writer.expectSize?.(size);
+        },
+      },
+    };
+  }
+
+  it('tells the writer the size it will reach, counted from where an appending writer starts', async () => {
+    const first = randomBytes(3_000);
+    const second = randomBytes(5_000);
+    const upload = await freshUpload();
+    const opening = expecting(upload.writer);
+    await writeBody(withDeclaredLength(piecesOf([first]), first.length), opening.writer, () => undefined, new BufferPool(1024, 2));
+    await upload.writer.close();
+    expect(opening.told).toEqual([3_000]);
+
+    const appending = expecting(await driver.writer(upload.path, true));
+    await writeBody(withDeclaredLength(piecesOf([second.subarray(0, 2_000), second.subarray(2_000)]), second.length), appending.writer, () => undefined, new BufferPool(1024, 2));
+    await committed(appending.writer);
+    expect(appending.told).toEqual([8_000]);
+    expect(upload.contents().equals(Buffer.concat([first, second]))).toBe(true);
+  });
+
+  it('tells nothing for a body that declared no length', async () => {
+    const upload = await freshUpload();
+    const plain = expecting(upload.writer);
+    await writeBody(piecesOf([randomBytes(100)]), plain.writer, () => undefined, new BufferPool(64, 2));
+    await committed(plain.writer);
+    expect(plain.told).toEqual([]);
   });
 });

@@ -77,6 +77,7 @@ const SAMPLE_ARGUMENTS: Readonly<Record<string, readonly unknown[]>> = {
   statIfPresent: ['/repo/blob'],
   uploadSizeIfPresent: ['/repo/upload'],
   commitTo: ['/repo/destination'],
+  expectSize: [4096],
 };
 
 function argumentsFor(call: ContractCall, signal: AbortSignal | undefined): unknown[] {
