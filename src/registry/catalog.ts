@@ -27,6 +27,8 @@ const LISTINGS_AHEAD = 8;
  * would list thousands of names the page never reaches.
  */
 const READ_AHEAD_AFTER_AT_MOST = 16;
+/** tag folders readied side by side by `buildIndex` with `tagListings` */
+const TAG_LISTINGS_IN_FLIGHT = 8;
 /** no limit on a listing's length: a catalog folder is read whole */
 const WHOLE = Number.MAX_SAFE_INTEGER;
 
@@ -77,8 +79,25 @@ export class Catalog {
    * Writes a new index base from a walk of the whole tree (`stowage catalog rebuild`, and the first page on
    * storage without one): every repository, including those something other than stowage added.
    */
-  buildIndex(): Promise<number> {
-    return this.index.build(() => this.walk(undefined, Number.MAX_SAFE_INTEGER));
+  async buildIndex(options: { readonly tagListings?: boolean } = {}): Promise<number> {
+    let found: readonly string[] = [];
+    const count = await this.index.build(async () => (found = await this.walk(undefined, Number.MAX_SAFE_INTEGER)));
+    if (options.tagListings) await this.prepareTagListings(found);
+    return count;
+  }
+
+  /**
+   * With `tagListings`: readies every repository's tag listing for other processes' first pages (the
+   * driver's `prepareListing`: the filesystem driver writes a large tags folder's sorted listing beside it),
+   * a few at a time. For `stowage catalog rebuild`, the step after writing storage behind the registry's back;
+   * not for the periodic reconcile, which would add a stat per repository to every walk.
+   */
+  private async prepareTagListings(repositories: readonly string[]): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < repositories.length) await this.storage.prepareListing(this.layout.tags(repositories[next++]!));
+    };
+    await Promise.all(Array.from({ length: TAG_LISTINGS_IN_FLIGHT }, worker));
   }
 
   /** Up to `wanted` repositories after `last`, in lexical order, by walking the tree. */

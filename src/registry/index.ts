@@ -457,10 +457,13 @@ export class Registry {
     return this.boundary(() => this.catalogStore.list(request, CATALOG_DEFAULT_PAGE));
   }
 
-  /** `stowage catalog rebuild`: a new catalog index base from a walk of the whole tree (catalog-index.ts). */
-  async rebuildCatalogIndex(): Promise<number> {
+  /**
+   * `stowage catalog rebuild`: a new catalog index base from a walk of the whole tree (catalog-index.ts); with
+   * `tagListings`, every repository's tag listing readied too (catalog.ts `buildIndex`).
+   */
+  async rebuildCatalogIndex(options: { readonly tagListings?: boolean } = {}): Promise<number> {
     this.checkWritable();
-    return this.boundary(() => this.catalogStore.buildIndex());
+    return this.boundary(() => this.catalogStore.buildIndex(options));
   }
 
   /**

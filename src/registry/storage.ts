@@ -96,6 +96,11 @@ export class RegistryStorage {
     return undefinedIfNotFound(() => callOrFallback(this.driver, 'listAfter')(path, after, limit));
   }
 
+  /** Readies a folder's sorted listing for other processes' first pages (the driver's `prepareListing`; nothing for a driver without one, or a folder that is gone). */
+  async prepareListing(path: string): Promise<void> {
+    await undefinedIfNotFound(async () => this.driver.prepareListing?.(path));
+  }
+
   async deleteIfPresent(path: string): Promise<boolean> {
     try {
       await this.driver.delete(path);

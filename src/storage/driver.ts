@@ -179,6 +179,15 @@ export interface StorageDriver {
    * `list`, sorted, when a driver has none.
    */
   listAfter?(path: string, after: string | undefined, limit: number, signal?: AbortSignal): Promise<ListedPage>;
+  /**
+   * Readies directory `path`'s sorted listing for `listAfter` in any process sharing the storage, as it is
+   * now: the filesystem driver writes a large folder's listing to a file beside it, so that the first page of
+   * 100,000 tags in a process that has not read the folder yet reads that file instead (trusted only while the
+   * folder is unchanged). Nothing when the directory does not exist. stowage calls it for every repository's
+   * tags when it rebuilds the catalog index (`stowage catalog rebuild`); a driver that lists from a marker
+   * has nothing to ready, and none.
+   */
+  prepareListing?(path: string, signal?: AbortSignal): Promise<void>;
   /** Depth-first, lexically ordered walk. stowage falls back to list + stat when a driver has none. */
   walk?(path: string, fn: WalkFn, options?: WalkOptions, signal?: AbortSignal): Promise<void>;
   /**

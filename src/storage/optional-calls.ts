@@ -80,6 +80,7 @@ const objectsPaths = (objects: readonly ObjectContent[]): string[] => objects.ma
 export const OPTIONAL_DRIVER_CALLS = {
   redirectURL: { runs: 'async', parameters: 3, objectPaths: (path) => [path], fallback: async () => undefined },
   listAfter: { runs: 'async', parameters: 4, directoryPath: (path) => path, fallback: listAfterFromListing },
+  prepareListing: { runs: 'async', parameters: 2, directoryPath: (path) => path },
   walk: { runs: 'async', parameters: 4, directoryPath: (path) => path, callbackAt: 1, fallback: walkFromListing },
   contentStampSync: { runs: 'sync', parameters: 1, objectPaths: (path) => [path] },
   putContents: { runs: 'async', parameters: 2, objectPaths: objectsPaths, distinctPaths: true, writes: objectsPaths, fallback: putContentsOneByOne },

@@ -5,11 +5,12 @@
  * listing either registry holds, every page it answers is the page of the tags stored now.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LISTING_FILE_FROM_BYTES } from '../../plugins/filesystem/src/sorted-listings.js';
 import { Registry } from '../../src/registry/index.js';
 import { wrapDriver } from '../../src/storage/base.js';
 import { settled } from '../support/settled.js';
@@ -135,6 +136,49 @@ describe('tag pages of a repository two registries and plain file writes share',
       { numRuns: 12 },
     );
   }, 120_000);
+  it('after `stowage catalog rebuild` wrote a large tags folder\'s listing file, a registry holding nothing pages from it, and every registry sees pushes, deletes and writes behind its back made since', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'stowage-shared-tags-'));
+    roots.push(root);
+    const fresh = async (): Promise<Registry> => new Registry({ driver: wrapDriver(await createFilesystemDriver(root)), deleteEnabled: true });
+    const [writer, reader] = [await fresh(), await fresh()];
+    const manifest = await pushImage(writer);
+    const tagsFolder = path.join(root, 'docker/registry/v2/repositories/app/_manifests/tags');
+    const stored = new Set(['first']);
+    const writeBehind = async (tag: string) => {
+      await mkdir(path.join(tagsFolder, tag, 'current'), { recursive: true });
+      await writeFile(path.join(tagsFolder, tag, 'current', 'link'), sha256(manifest));
+      stored.add(tag);
+    };
+    // enough tags for the folder to get a listing file (sorted-listings.ts LISTING_FILE_FROM_BYTES)
+    for (let i = 0; (await stat(tagsFolder)).size < LISTING_FILE_FROM_BYTES; i += 250) {
+      await Promise.all(Array.from({ length: 250 }, (_, j) => writeBehind(`t${String(((i + j) * 7919) % 100_000).padStart(5, '0')}`)));
+    }
+    await settled(tagsFolder);
+    await writer.rebuildCatalogIndex({ tagListings: true });
+    const listingFile = `${tagsFolder}~listing`;
+    expect((await readFile(listingFile, 'utf8')).split('\n').length).toBe(stored.size + 2);
+
+    expect(await (await fresh()).listTags('app', { n: 100, last: 't50000' })).toEqual(truePage(stored, 100, 't50000'));
+    // the reader keeps the file's listing, then each change comes from elsewhere
+    expect(await reader.listTags('app', { n: 100 })).toEqual(truePage(stored, 100, undefined));
+    await writer.putManifest('app', 't50000a', manifest, manifestType);
+    stored.add('t50000a');
+    expect(await reader.listTags('app', { n: 100, last: 't50000' })).toEqual(truePage(stored, 100, 't50000'));
+    expect(await (await fresh()).listTags('app', { n: 100, last: 't50000' })).toEqual(truePage(stored, 100, 't50000'));
+    const removed = [...stored].sort()[10]!;
+    await writer.deleteManifest('app', removed);
+    stored.delete(removed);
+    expect(await reader.listTags('app', { n: 20 })).toEqual(truePage(stored, 20, undefined));
+    await writeBehind('t99999z');
+    expect(await (await fresh()).listTags('app', { n: 5, last: 't99990' })).toEqual(truePage(stored, 5, 't99990'));
+    expect(await reader.listTags('app', { n: 5, last: 't99990' })).toEqual(truePage(stored, 5, 't99990'));
+    // and a rebuild after those changes writes the listing again, which a registry holding nothing answers from
+    await settled(tagsFolder);
+    await writer.rebuildCatalogIndex({ tagListings: true });
+    expect((await readFile(listingFile, 'utf8')).split('\n').length).toBe(stored.size + 2);
+    expect(await (await fresh()).listTags('app', { n: 100, last: 't49000' })).toEqual(truePage(stored, 100, 't49000'));
+  });
+
   it('a tag written behind both registries\' backs is on the next page of each, after each kept the listing', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'stowage-shared-tags-'));
     roots.push(root);

@@ -62,6 +62,7 @@ const walkCallback = (info: unknown): void => void walkSeen.push(info);
 const SAMPLE_ARGUMENTS: Readonly<Record<string, readonly unknown[]>> = {
   redirectURL: ['/repo/blob', { method: 'GET', expiresIn: 60 }],
   listAfter: ['/repo', '/repo/a', 10],
+  prepareListing: ['/repo/_manifests/tags'],
   walk: ['/repo', walkCallback, { startAfter: '/repo/a' }],
   contentStampSync: ['/repo/link'],
   putContents: [

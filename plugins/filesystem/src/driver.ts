@@ -361,6 +361,16 @@ export class FilesystemDriver implements StorageDriver {
     return { children: page.names.map((name) => prefix + name), more: page.more };
   }
 
+  /** Writes a large folder's listing file beside it (sorted-listings.ts `prepare`); nothing when the folder is missing. */
+  async prepareListing(path: string): Promise<void> {
+    try {
+      await this.sortedListings.prepare(this.full(path));
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw this.translate(err, path);
+    }
+  }
+
   async move(sourcePath: string, destPath: string, signal?: AbortSignal): Promise<void> {
     const source = this.full(sourcePath);
     const dest = this.full(destPath);

@@ -16,36 +16,76 @@
  * A folder that cannot be kept (its times not settled yet, as right after something wrote to it) is read
  * for the one page asked for: a pass over its names that keeps only that page (page-selection.ts), with no
  * sort of the whole listing and no array of all its names.
+ *
+ * A large folder (`listingFileFromBytes`) not kept in memory is first looked for in its listing file
+ * (listing-file.ts), which `prepare` writes (`stowage catalog rebuild`, through the driver's
+ * `prepareListing`), under the same rule: used only while the folder's times are what they were when the
+ * file's listing was read, written only when those times were settled.
  */
-import { stat as statCallback, type BigIntStats } from 'node:fs';
+import { readFile as readFileCallback, rename, stat as statCallback, writeFile, type BigIntStats } from 'node:fs';
 import { scanFolder } from './folder-scan.js';
 import { LazilySortedNames } from './lazily-sorted-names.js';
+import { decodeListing, encodeListing, listingFileOf } from './listing-file.js';
 import { NamePacker } from './packed-names.js';
 import { PageSelection } from './page-selection.js';
 import type { SettledTimes } from './settled-times.js';
+import { temporaryPathOf } from './temporaries.js';
 
 /** how many names all kept listings hold at most (least recently used listings go first) */
 const MAX_KEPT_NAMES = 250_000;
 
+/**
+ * A folder this large (its stat's size: on ext4 about 16 bytes a short name, so some 4,000 tags) has a
+ * listing file worth reading; below it, reading the folder costs about what reading a file does (1,000 tags:
+ * under a millisecond) and looking for the file would cost every small folder a failed open.
+ */
+export const LISTING_FILE_FROM_BYTES = 64 * 1024;
+
 const statBigInt = (path: string): Promise<BigIntStats> =>
   new Promise((resolve, reject) => statCallback(path, { bigint: true }, (err, info) => (err ? reject(err) : resolve(info))));
+
+/** the file's content; undefined when it cannot be read (absent, above all) */
+const readIfPresent = (file: string): Promise<Buffer | undefined> => new Promise((resolve) => readFileCallback(file, (err, content) => resolve(err ? undefined : content)));
+
+/** Replaces `file` whole: written beside it (a temporary upload purging removes if a crash leaves it), then renamed over it. */
+function replaceFile(file: string, content: Buffer): Promise<void> {
+  const temporary = temporaryPathOf(file);
+  return new Promise((resolve, reject) =>
+    writeFile(temporary, content, (err) => {
+      if (err) return reject(err);
+      rename(temporary, file, (renameErr) => (renameErr ? reject(renameErr) : resolve()));
+    }),
+  );
+}
 
 /** What a folder's listing is known by: the same values, settled, mean the same names. */
 type FolderTimes = Pick<BigIntStats, 'dev' | 'ino' | 'mtimeNs' | 'ctimeNs'>;
 
 /** What listings read folders through: the filesystem, or in tests a folder whose times they set. */
 export interface FolderAccess {
-  stat(folder: string): Promise<FolderTimes & { isDirectory(): boolean }>;
+  /** `size`: the folder's own size in bytes, which grows with its entries */
+  stat(folder: string): Promise<FolderTimes & { size: bigint; isDirectory(): boolean }>;
   /** calls `visit` with every name in the folder, in any order (folder-scan.ts) */
   scan(folder: string, visit: (name: string) => void): Promise<void>;
   /** the wall clock, in ms (Date.now) */
   now(): number;
+  /** a file's content, undefined when there is none */
+  readFile(file: string): Promise<Buffer | undefined>;
+  /** replaces a file whole: readers find the old content or the new one */
+  replaceFile(file: string, content: Buffer): Promise<void>;
 }
 
-const FILESYSTEM: FolderAccess = { stat: statBigInt, scan: scanFolder, now: () => Date.now() };
+const FILESYSTEM: FolderAccess = { stat: statBigInt, scan: scanFolder, now: () => Date.now(), readFile: readIfPresent, replaceFile };
+
+/** A folder's names in order, however they are held. */
+interface SortedNames {
+  readonly size: number;
+  pageAfter(after: string | undefined, limit: number): NamePage;
+  all(): readonly string[];
+}
 
 interface KeptListing extends FolderTimes {
-  readonly names: LazilySortedNames;
+  readonly names: SortedNames;
 }
 
 interface WholeRead extends FolderTimes {
@@ -78,6 +118,8 @@ export class SortedListings {
   constructor(
     private readonly settledTimes: () => SettledTimes | undefined,
     private readonly folders: FolderAccess = FILESYSTEM,
+    /** the folder size from which listing files are read and written (tests lower it) */
+    private readonly listingFileFromBytes: bigint = BigInt(LISTING_FILE_FROM_BYTES),
   ) {}
 
   /**
@@ -104,8 +146,33 @@ export class SortedListings {
     return selection.page();
   }
 
+  /**
+   * Writes the listing file of a large folder, unless the one there is current: so that the first page in
+   * any process sharing the storage reads it rather than the folder. Nothing where listings cannot be kept
+   * (a network filesystem), for a small folder, or while the folder's times are not settled (a listing read
+   * now could miss a change that leaves them as they are). Rejects as `stat`/`readdir` do.
+   */
+  async prepare(folder: string): Promise<void> {
+    const settledTimes = this.settledTimes();
+    if (settledTimes === undefined) return;
+    const statedAt = this.folders.now();
+    const info = await this.folders.stat(folder);
+    if (!info.isDirectory()) throw Object.assign(new Error(`${folder} is not a folder`), { code: 'ENOTDIR' });
+    if (info.size < this.listingFileFromBytes || !settledTimes.settled(info, statedAt)) return;
+    if (await this.listingFile(folder, info)) return;
+    const names = (await this.readNames(folder)).all();
+    const content = encodeListing(info, names);
+    if (content) await this.folders.replaceFile(listingFileOf(folder), content);
+  }
+
+  /** The listing in `folder`'s listing file when it was read under the times `info` shows. */
+  private async listingFile(folder: string, info: FolderTimes): Promise<SortedNames | undefined> {
+    const content = await this.folders.readFile(listingFileOf(folder));
+    return content && decodeListing(content, info);
+  }
+
   /** The folder's kept listing while it is current; otherwise whether what is read now may be kept. */
-  private async look(folder: string): Promise<{ kept?: LazilySortedNames; keepable: boolean; info: FolderTimes }> {
+  private async look(folder: string): Promise<{ kept?: SortedNames; keepable: boolean; info: FolderTimes }> {
     // asked before the stat: finding it out the first time may write a probe file (stamp-probe.ts)
     const settledTimes = this.settledTimes();
     const statedAt = this.folders.now();
@@ -117,6 +184,14 @@ export class SortedListings {
       if (sameTimes(kept, info)) {
         this.keep(folder, kept);
         return { kept: kept.names, keepable: true, info };
+      }
+    }
+    // the file's times, not this stat's, decide whether it may be trusted: written only under settled ones
+    if (settledTimes !== undefined && info.size >= this.listingFileFromBytes) {
+      const stored = await this.listingFile(folder, info);
+      if (stored) {
+        this.keep(folder, { dev: info.dev, ino: info.ino, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, names: stored });
+        return { kept: stored, keepable: true, info };
       }
     }
     return { keepable: settledTimes?.settled(info, statedAt) === true, info };

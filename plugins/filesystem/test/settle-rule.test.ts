@@ -57,7 +57,19 @@ class SimulatedFolder implements FolderAccess {
   stat(): ReturnType<FolderAccess['stat']> {
     this.seen = true;
     const times = BigInt(this.timesNs);
-    return Promise.resolve({ dev: 1n, ino: 1n, mtimeNs: times, ctimeNs: times, isDirectory: () => true });
+    return Promise.resolve({ dev: 1n, ino: 1n, mtimeNs: times, ctimeNs: times, size: 4096n, isDirectory: () => true });
+  }
+
+  /** files beside the folder (its listing file): writing one does not change the folder's times */
+  readonly files = new Map<string, Buffer>();
+
+  readFile(file: string): Promise<Buffer | undefined> {
+    return Promise.resolve(this.files.get(file));
+  }
+
+  replaceFile(file: string, content: Buffer): Promise<void> {
+    this.files.set(file, content);
+    return Promise.resolve();
   }
 
   /** when set, scans wait for it before they read the names */
@@ -78,7 +90,9 @@ class SimulatedFolder implements FolderAccess {
 type Step =
   | { readonly kind: 'wait'; readonly ns: number }
   | { readonly kind: 'add' | 'remove'; readonly name: string }
-  | { readonly kind: 'page'; readonly after: string | undefined; readonly limit: number };
+  | { readonly kind: 'page'; readonly after: string | undefined; readonly limit: number }
+  // another process writes the folder's listing file (`stowage catalog rebuild`); the reader starts afresh, holding nothing
+  | { readonly kind: 'prepare' | 'restart' };
 
 const name = fc.constantFrom('a', 'b', 'c', 'd', 'e');
 // mostly within a tick (the hazard), now and then past several ticks (so that listings get kept)
@@ -86,21 +100,34 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('wait' as const), ns: fc.oneof(fc.integer({ min: 0, max: 2 * NS_PER_MS }), fc.integer({ min: 0, max: 40 * NS_PER_MS })) }),
   fc.record({ kind: fc.constantFrom('add' as const, 'remove' as const), name }),
   fc.record({ kind: fc.constant('page' as const), after: fc.option(name, { nil: undefined }), limit: fc.integer({ min: 1, max: 6 }) }),
+  fc.record({ kind: fc.constantFrom('prepare' as const, 'restart' as const) }),
 );
 
+/** listings that read and write listing files for a folder of any size (the simulated folder is small) */
+const listingsOn = (folder: SimulatedFolder, rule: SettledTimes): SortedListings => new SortedListings(() => rule, folder, 0n);
+
 /** Runs the steps; answers the first page that differs from the names stored, or undefined. */
-async function firstWrongPage(folder: SimulatedFolder, rule: SettledTimes, steps: readonly Step[]): Promise<string | undefined> {
-  const listings = new SortedListings(() => rule, folder);
+async function firstWrongPage(folder: SimulatedFolder, rule: SettledTimes, steps: readonly Step[], seen = { fromFile: 0 }): Promise<string | undefined> {
+  let listings = listingsOn(folder, rule);
+  let fresh = true;
   for (const s of steps) {
+    const scansBefore = folder.scans;
     folder.advance(1_000);
     if (s.kind === 'wait') folder.advance(s.ns);
-    else if (s.kind !== 'page') folder.change(s.name, s.kind === 'add');
-    else {
+    else if (s.kind === 'prepare') await listingsOn(folder, rule).prepare('/folder');
+    else if (s.kind === 'restart') {
+      listings = listingsOn(folder, rule);
+      fresh = true;
+    } else if (s.kind === 'add' || s.kind === 'remove') folder.change(s.name, s.kind === 'add');
+    else if (s.kind === 'page') {
       const { after, limit } = s;
       const expected = [...folder.names].sort().filter((stored) => after === undefined || stored > after);
       const page = await listings.page('/folder', after, limit);
       const want = { names: expected.slice(0, limit), more: expected.length > limit };
       if (JSON.stringify(page) !== JSON.stringify(want)) return `after ${after}: ${JSON.stringify(page)} instead of ${JSON.stringify(want)}`;
+      // the first page of a process holding nothing, answered without reading the folder: from the listing file
+      if (fresh && folder.scans === scansBefore) seen.fromFile++;
+      fresh = false;
     }
   }
   return undefined;
@@ -113,18 +140,20 @@ const stampings: [string, number, boolean, Stamping][] = [
 ];
 
 describe('filesystem: the settle rule on a simulated clock', () => {
-  it.each(stampings)('on %s every page is the page of the names stored, however soon after a read they change', async (_, tickNs, multigrain, stamping) => {
+  it.each(stampings)('on %s every page is the page of the names stored, however soon after a read they change (listing files written by another process included)', async (_, tickNs, multigrain, stamping) => {
     let kept = 0;
+    const seen = { fromFile: 0 };
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
         const folder = new SimulatedFolder(tickNs, multigrain);
-        expect(await firstWrongPage(folder, SettledTimes.for(stamping), steps)).toBeUndefined();
+        expect(await firstWrongPage(folder, SettledTimes.for(stamping), steps, seen)).toBeUndefined();
         if (folder.scans < steps.filter((s) => s.kind === 'page').length) kept++;
       }),
       { numRuns: 300 },
     );
-    // listings were kept (pages answered without a scan), so the rule was put to the test
+    // listings were kept (pages answered without a scan), and read from listing files, so the rule was put to the test
     expect(kept).toBeGreaterThan(0);
+    expect(seen.fromFile).toBeGreaterThan(0);
   });
 
   it.each([
