@@ -369,8 +369,13 @@ function scaleScenarios(n, budget) {
     [100_000, 'scale/tags100k'],
   ]);
   const seededTags = new Set();
+  // after writing behind the server's back, the operator's documented step, as for the repositories
+  // (stowage: `stowage catalog rebuild`, which also writes large tag folders' listing files)
   const seedTags = async (server, count) => {
-    if (!seededTags.has(count)) await writeTags(server.storageRoot, tagRepositories.get(count), count, LINKED_DIGEST, count <= 5000);
+    if (!seededTags.has(count)) {
+      await writeTags(server.storageRoot, tagRepositories.get(count), count, LINKED_DIGEST, count <= 5000);
+      await server.afterDirectWrites?.();
+    }
     seededTags.add(count);
   };
   const tagsPageOf100 = (count) => ({
