@@ -26,8 +26,13 @@ export class SortedLines {
     return { names, more: at < text.length };
   }
 
+  /** every name in order, once asked for */
+  private everyName: readonly string[] | undefined;
+
+  /** All names, in order (the same array each time). */
   all(): readonly string[] {
-    return this.text === '' ? [] : this.text.slice(0, -1).split('\n');
+    this.everyName ??= this.text === '' ? [] : this.text.slice(0, -1).split('\n');
+    return this.everyName;
   }
 
   /** where the first line sorting after `after` starts (the text's length when none does) */

@@ -71,6 +71,10 @@ describe('filesystem: listing files of large folders', () => {
     await writeFile(file, encodeListing(info, [...names, 'zz-only-in-the-file'])!);
     const reader = await driverOn(root);
     expect(await page(reader, names.at(-2), 10)).toEqual({ names: [names.at(-1)!, 'zz-only-in-the-file'], more: false });
+    expect(await page(reader, undefined, 2)).toEqual({ names: names.slice(0, 2), more: true });
+    // probed at the root, as the driver does: a probe writes a file in the folder it is given
+    const rule = SettledTimes.for(probeStamping(root));
+    expect(await new SortedListings(() => rule).names(folder)).toEqual([...names, 'zz-only-in-the-file']);
     // hidden from listings, and not a temporary for upload purging to remove
     expect((await reader.list('/')).sort()).toEqual(['/tags']);
     expect(await reader.purgeTemporaries!(new Date(Date.now() + 60_000), true)).toEqual([]);
