@@ -2,7 +2,7 @@
  * A large folder's sorted listing stored beside it (`<folder>~listing`; a `~` name is never an object, so no
  * listing shows it), for the first page in a process that has not read the folder yet: reading 100,000 tag
  * names from the folder costs 35-50 ms of CPU with the machine to itself (half of it the kernel's hashed
- * readdir), reading them from one file and searching it about 2 (docs/bench.md, "Tag pages, tenth pass").
+ * readdir), reading them from one file and searching it a few (docs/bench.md, "Tag pages, tenth pass").
  *
  * The file names the folder's device, inode and change and modification times (in ns) as a stat taken
  * before the folder was read showed them, and is trusted only while a stat of the folder shows the same: a

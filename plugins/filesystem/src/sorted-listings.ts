@@ -35,7 +35,7 @@ import { temporaryPathOf } from './temporaries.js';
 const MAX_KEPT_NAMES = 250_000;
 
 /**
- * A folder this large (its stat's size: on ext4 about 16 bytes a short name, so some 4,000 tags) has a
+ * A folder this large (its stat's size: on ext4 16 bytes or more a short name, so a few thousand tags) has a
  * listing file worth reading; below it, reading the folder costs about what reading a file does (1,000 tags:
  * under a millisecond) and looking for the file would cost every small folder a failed open.
  */
