@@ -190,7 +190,7 @@ export class SortedListings {
     if (settledTimes !== undefined && info.size >= this.listingFileFromBytes) {
       const stored = await this.listingFile(folder, info);
       if (stored) {
-        this.keep(folder, { dev: info.dev, ino: info.ino, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, names: stored });
+        this.keepRead(folder, info, stored);
         return { kept: stored, keepable: true, info };
       }
     }
@@ -215,7 +215,7 @@ export class SortedListings {
       (listing) => {
         settle();
         // read after the stat: a change in between makes the kept times older than the folder's, never newer
-        if (listing.size <= MAX_KEPT_NAMES) this.keep(folder, { dev: info.dev, ino: info.ino, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, names: listing });
+        if (listing.size <= MAX_KEPT_NAMES) this.keepRead(folder, info, listing);
         return listing;
       },
       (err: unknown) => {
@@ -231,6 +231,11 @@ export class SortedListings {
       if (isObjectName(name)) packer.add(name);
     });
     return new LazilySortedNames(packer.packed());
+  }
+
+  /** Keeps `names`, read under the times `info` shows. */
+  private keepRead(folder: string, info: FolderTimes, names: SortedNames): void {
+    this.keep(folder, { dev: info.dev, ino: info.ino, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, names });
   }
 
   private keep(folder: string, listing: KeptListing): void {
