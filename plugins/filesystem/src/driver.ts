@@ -12,6 +12,7 @@ import { firstMissingFolder, foldersFrom } from './folders.js';
 import { fsyncDirectory, makeParentDirectories, syncDirectory, syncDirectoryOf, syncFileAt, writeAllSync, writeNewFileDurably, writeNewFileUnsynced } from './fsync.js';
 import { onLocalFilesystem } from './local-filesystem.js';
 import { putInOrder } from './ordered-puts.js';
+import { replaceFile } from './replace-file.js';
 import type { KeptPages } from './page-cache.js';
 import { READ_AHEAD_FROM_SIZE, ReadAhead } from './read-ahead.js';
 import { SettledTimes } from './settled-times.js';
@@ -119,7 +120,7 @@ export class FilesystemDriver implements StorageDriver {
     for (let attempt = 0; attempt < MAX_FOLDER_ATTEMPTS; attempt++) {
       const missing = firstMissingFolder(dirname(file), this.root);
       if (missing === undefined) {
-        if (await this.replaceFile(file, content, durable, signal)) return;
+        if (await this.putInExistingFolder(file, content, durable, signal)) return;
       } else if ((!durable && this.putInSpareFolder(missing, file, content)) || (await this.putInNewFolder(missing, file, content, durable, signal))) return;
     }
     throw new Error(`putContent ${path}: the folders on its way kept changing while it wrote`);
@@ -135,22 +136,10 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   /** Writes `file` in its existing folder; false when the folder does not exist. */
-  private async replaceFile(file: string, content: Uint8Array, durable: boolean, signal?: AbortSignal): Promise<boolean> {
+  private async putInExistingFolder(file: string, content: Uint8Array, durable: boolean, signal?: AbortSignal): Promise<boolean> {
     // the same bytes again (a link pushed again): kept, with its times advanced (unchanged-content.ts)
     if (durable && (await touchIfUnchanged(file, content))) return true;
-    const temp = temporaryPathOf(file);
-    try {
-      if (!(await (durable ? writeNewFileDurably(temp, content, signal) : writeNewFileUnsynced(temp, content, signal)))) return false;
-      // the last moment to stop: after the rename the new content is in place
-      signal?.throwIfAborted();
-      // name operations are synchronous: they wait for no disk (see fsync.ts)
-      renameSync(temp, file);
-    } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
-    }
-    if (durable) await syncDirectory(file);
-    return true;
+    return replaceFile(file, content, durable, signal);
   }
 
   /**

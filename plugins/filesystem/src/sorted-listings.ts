@@ -22,14 +22,14 @@
  * `prepareListing`), under the same rule: used only while the folder's times are what they were when the
  * file's listing was read, written only when those times were settled.
  */
-import { readFile as readFileCallback, rename, stat as statCallback, writeFile, type BigIntStats } from 'node:fs';
+import { readFile as readFileCallback, stat as statCallback, type BigIntStats } from 'node:fs';
 import { scanFolder } from './folder-scan.js';
 import { LazilySortedNames } from './lazily-sorted-names.js';
 import { decodeListing, encodeListing, listingFileOf } from './listing-file.js';
 import { NamePacker } from './packed-names.js';
 import { PageSelection } from './page-selection.js';
 import type { SettledTimes } from './settled-times.js';
-import { temporaryPathOf } from './temporaries.js';
+import { replaceFile } from './replace-file.js';
 
 /** how many names all kept listings hold at most (least recently used listings go first) */
 const MAX_KEPT_NAMES = 250_000;
@@ -46,17 +46,6 @@ const statBigInt = (path: string): Promise<BigIntStats> =>
 
 /** the file's content; undefined when it cannot be read (absent, above all) */
 const readIfPresent = (file: string): Promise<Buffer | undefined> => new Promise((resolve) => readFileCallback(file, (err, content) => resolve(err ? undefined : content)));
-
-/** Replaces `file` whole: written beside it (a temporary upload purging removes if a crash leaves it), then renamed over it. */
-function replaceFile(file: string, content: Buffer): Promise<void> {
-  const temporary = temporaryPathOf(file);
-  return new Promise((resolve, reject) =>
-    writeFile(temporary, content, (err) => {
-      if (err) return reject(err);
-      rename(temporary, file, (renameErr) => (renameErr ? reject(renameErr) : resolve()));
-    }),
-  );
-}
 
 /** What a folder's listing is known by: the same values, settled, mean the same names. */
 type FolderTimes = Pick<BigIntStats, 'dev' | 'ino' | 'mtimeNs' | 'ctimeNs'>;
@@ -75,7 +64,10 @@ export interface FolderAccess {
   replaceFile(file: string, content: Buffer): Promise<void>;
 }
 
-const FILESYSTEM: FolderAccess = { stat: statBigInt, scan: scanFolder, now: () => Date.now(), readFile: readIfPresent, replaceFile };
+/** a listing file need not be durable: one cut short by a crash fails its SHA-256 (listing-file.ts); a folder gone meanwhile needs none */
+const replaceUnsynced = async (file: string, content: Buffer): Promise<void> => void (await replaceFile(file, content, false));
+
+export const FILESYSTEM: FolderAccess = { stat: statBigInt, scan: scanFolder, now: () => Date.now(), readFile: readIfPresent, replaceFile: replaceUnsynced };
 
 /** A folder's names in order, however they are held. */
 interface SortedNames {
@@ -120,6 +112,8 @@ export class SortedListings {
     private readonly folders: FolderAccess = FILESYSTEM,
     /** the folder size from which listing files are read and written (tests lower it) */
     private readonly listingFileFromBytes: bigint = BigInt(LISTING_FILE_FROM_BYTES),
+    /** how many names all kept listings hold at most (tests lower it) */
+    private readonly maxKeptNames: number = MAX_KEPT_NAMES,
   ) {}
 
   /**
@@ -215,7 +209,7 @@ export class SortedListings {
       (listing) => {
         settle();
         // read after the stat: a change in between makes the kept times older than the folder's, never newer
-        if (listing.size <= MAX_KEPT_NAMES) this.keepRead(folder, info, listing);
+        this.keepRead(folder, info, listing);
         return listing;
       },
       (err: unknown) => {
@@ -238,13 +232,15 @@ export class SortedListings {
     this.keep(folder, { dev: info.dev, ino: info.ino, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, names });
   }
 
+  /** A listing larger than the whole bound is not kept: it would evict every other one, then itself. */
   private keep(folder: string, listing: KeptListing): void {
     const previous = this.kept.get(folder);
     if (previous) this.forget(folder, previous);
+    if (listing.names.size > this.maxKeptNames) return;
     this.kept.set(folder, listing);
     this.keptNames += listing.names.size;
     for (const [oldest, old] of this.kept) {
-      if (this.keptNames <= MAX_KEPT_NAMES) break;
+      if (this.keptNames <= this.maxKeptNames) break;
       this.forget(oldest, old);
     }
   }

@@ -14,7 +14,7 @@ import type { StorageDriver } from '../../../src/storage/driver.js';
 import { createDriver } from '../src/index.js';
 import { encodeListing, listingFileOf } from '../src/listing-file.js';
 import { SettledTimes } from '../src/settled-times.js';
-import { LISTING_FILE_FROM_BYTES, SortedListings } from '../src/sorted-listings.js';
+import { type FolderAccess, FILESYSTEM, LISTING_FILE_FROM_BYTES, SortedListings } from '../src/sorted-listings.js';
 import { probeStamping } from '../src/stamp-probe.js';
 import { settled } from '../../../test/support/settled.js';
 
@@ -107,6 +107,49 @@ describe('filesystem: listing files of large folders', () => {
     await mkdir(folder);
     await mkdir(join(folder, 'only'));
     expect(await page(await driverOn(root), undefined, 3)).toEqual({ names: ['only'], more: false });
+  });
+
+  it('a listing file of more names than listings keep is served but not kept, and leaves the kept listings kept', async () => {
+    const root = await freshRoot();
+    const big = join(root, 'big');
+    const small = join(root, 'small');
+    const bigNames = ['a', 'b', 'c', 'd', 'e', 'f'];
+    for (const name of bigNames) await mkdir(join(big, name), { recursive: true });
+    for (const name of ['x', 'y']) await mkdir(join(small, name), { recursive: true });
+    await settled(big, small);
+    const rule = SettledTimes.for(probeStamping(root));
+    // listings that use files for a folder of any size
+    await new SortedListings(() => rule, undefined, 0n).prepare(big);
+    await stat(listingFileOf(big));
+
+    const fileReads = new Map<string, number>();
+    const scans = new Map<string, number>();
+    const counted: FolderAccess = {
+      ...FILESYSTEM,
+      readFile: (file) => {
+        fileReads.set(file, (fileReads.get(file) ?? 0) + 1);
+        return FILESYSTEM.readFile(file);
+      },
+      scan: (folder, visit) => {
+        scans.set(folder, (scans.get(folder) ?? 0) + 1);
+        return FILESYSTEM.scan(folder, visit);
+      },
+    };
+    for (const bound of [5, 6]) {
+      fileReads.clear();
+      scans.clear();
+      const listings = new SortedListings(() => rule, counted, 0n, bound);
+      expect(await listings.page(small, undefined, 1)).toEqual({ names: ['x'], more: true });
+      expect(await listings.page(big, undefined, 2)).toEqual({ names: ['a', 'b'], more: true });
+      expect(await listings.page(big, 'b', 10)).toEqual({ names: ['c', 'd', 'e', 'f'], more: false });
+      expect(await listings.page(small, 'x', 1)).toEqual({ names: ['y'], more: false });
+      // over the bound the file is read for each page; within it, once
+      expect(fileReads.get(listingFileOf(big))).toBe(bound === 5 ? 2 : 1);
+      expect(scans.get(big)).toBeUndefined();
+      // the small folder's listing stays kept either way (a bound of 6 holds only one of the two: the big one is kept
+      // last, so the small one goes, and is read again)
+      expect(scans.get(small)).toBe(bound === 5 ? 1 : 2);
+    }
   });
 
   it('prepareListing leaves small folders without a file, and a missing folder is nothing to prepare', async () => {
