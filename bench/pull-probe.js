@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // node bench/pull-probe.js [--targets stowage,baseline,distribution] [--baseline DIR] [--rounds 3] [--size-mb 256]
-//   [--after-mb 768] [--pause-ms 3000] [--warm 3] [--perf DIR]
+//   [--after-mb 768] [--pause-ms 3000] [--warm 3] [--perf DIR [--perf-warm]]
 // The first pull of a large blob pushed before others, as in the benchmark (its 256 MB blob is pulled after
 // 1.4 GB of other pushes): per round and target, a blob of `--size-mb` is pushed, then `--after-mb` more in
 // blobs of the same size, then after `--pause-ms` (the benchmark's small pushes in between; free page
@@ -9,8 +9,8 @@
 // minutes. Per pull: wall, the server's CPU by thread (user/system), the blob's bytes in the page cache
 // after it (fincore), the /proc/vmstat counters of the cold pull and the bytes of the blobs pushed after it
 // that it dropped from the page cache; with `--perf` a `perf record -g` of the server during each cold pull
-// (DIR/<target>-r<round>.data). Why: docs/bench.md, "Large pulls, eighth
-// pass".
+// (DIR/<target>-r<round>.data), and with `--perf-warm` one over each round's warm pulls together
+// (DIR/<target>-r<round>-warm.data). Why: docs/bench.md, "Large pulls, eighth pass" and "eleventh pass".
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     'pause-ms': { type: 'string', default: '3000' },
     warm: { type: 'string', default: '3' },
     perf: { type: 'string' },
+    'perf-warm': { type: 'boolean', default: false },
   },
 });
 const MiB = 1024 * 1024;
@@ -136,7 +137,13 @@ try {
       const vm = VM_SHOWN.filter((key) => key in cold.vm).map((key) => `${key} ${cold.vm[key]}`).join(', ');
       console.log(`${name} r${round} cold: ${fmt(cold.wall)} ms, cpu ${cpuTotal(cold.cpu)} ms (${cpuText(cold.cpu)}), cached after ${fmt(cold.resident)} MiB (the later blobs ${fmt(othersBefore)} -> ${fmt(othersAfter)} MiB), load ${os.loadavg()[0].toFixed(2)}\n    vmstat ${vm}\n    reported to the host: during the pushes and pause ${reportedText(reported1, reported0)}, during the cold pull ${reportedText(reported2, reported1)}`);
       const warm = [];
+      const warmPerf = args.perf && args['perf-warm'] && spawn('perf', ['record', '-q', '-g', '-p', String(server.pid), '-o', path.join(args.perf, `${name}-r${round}-warm.data`)], { stdio: 'ignore' });
+      if (warmPerf) await new Promise((resolve) => setTimeout(resolve, 500));
       for (let i = 0; i < Number(args.warm); i++) warm.push(await pull(server, first));
+      if (warmPerf) {
+        warmPerf.kill('SIGINT');
+        await once(warmPerf, 'exit');
+      }
       results[name].warm.push(...warm);
       console.log(`    warm: ${warm.map((w) => `${fmt(w.wall)} ms/${cpuTotal(w.cpu)} cpu/${cpuSystem(w.cpu)} sys`).join(', ')}; cached after ${fmt(warm.at(-1)?.resident ?? 0)} MiB`);
     }
