@@ -86,7 +86,11 @@ export interface ObjectStore {
    */
   copy?(sourceKey: string, destKey: string, size: number): Promise<void>;
   initMultipart(key: string): Promise<MultipartUpload>;
-  /** `index` counts from 0; the store maps it onto the vendor's numbering. Returns the part's ETag. */
+  /**
+   * `index` counts from 0; the store maps it onto the vendor's numbering. Returns the part's ETag. `data` is
+   * the caller's again once the returned promise resolves (the writer fills the same buffer with the next
+   * part): a store must not keep it, nor read it after.
+   */
   uploadPart(key: string, uploadId: string, index: number, data: Buffer): Promise<string>;
   /**
    * `parts` in order, with their sizes; `size` is their total: when a retried complete finds the upload

@@ -24,6 +24,7 @@ import type { FileWriter } from 'stowage';
 import { CLAIM_RENEW_MS, type ClaimRecord, claimGeneration, claimIsAbandoned, claimNameOf, encodeClaimRecord, newClaimRecord } from './claim-lease.js';
 import { keysUnder, type ObjectStore, storageFailed } from './object-store.js';
 import { partSizeAfter } from './part-size.js';
+import { PendingBytes } from './pending-bytes.js';
 import { withoutSignal } from './signal-scope.js';
 
 export interface SavedUpload {
@@ -88,8 +89,7 @@ export class ObjectWriter implements FileWriter {
   private uploadId: string | undefined;
   private partSize: number;
   private readonly parts: { etag: string; size: number }[];
-  private pending: Buffer[] = [];
-  private pendingSize = 0;
+  private readonly pending = new PendingBytes();
   private savedTail: number;
   /** every byte this writer holds, uploaded or pending; stays put through close and commit */
   private written: number;
@@ -117,11 +117,8 @@ export class ObjectWriter implements FileWriter {
     this.parts = [...(saved?.state.parts ?? [])];
     this.savedTail = saved?.state.tail ?? 0;
     this.savedTailKey = saved && saved.state.tail > 0 ? (saved.state.tailKey ?? uploadTailKey(key)) : undefined;
-    if (saved && saved.tail.length > 0) {
-      this.pending.push(saved.tail);
-      this.pendingSize = saved.tail.length;
-    }
-    this.written = this.parts.reduce((sum, part) => sum + part.size, 0) + this.pendingSize;
+    if (saved && saved.tail.length > 0) this.pending.append(saved.tail, this.nextPartSize());
+    this.written = this.parts.reduce((sum, part) => sum + part.size, 0) + this.pending.size;
     this.startedAt = this.written;
   }
 
@@ -228,28 +225,27 @@ export class ObjectWriter implements FileWriter {
     await this.claim();
     await this.keepClaim();
     this.dirty = true;
-    // Copy: the caller may reuse its buffer once this promise resolves.
-    this.pending.push(Buffer.from(chunk));
-    this.pendingSize += chunk.length;
+    // copied: the caller may reuse its buffer once this promise resolves
+    this.pending.append(chunk, this.nextPartSize());
     this.written += chunk.length;
-    while (this.pendingSize >= this.nextPartSize()) {
+    while (this.pending.size >= this.nextPartSize()) {
       if (!this.uploadId) {
         // Not cut short by the caller's signal: a service that created the upload before the client went away
         // would keep it open (and billed) for ever if the writer never learnt its id to save or abort.
         const upload = await withoutSignal(() => this.store.initMultipart(this.key));
         this.uploadId = upload.uploadId;
         this.partSize = upload.partSize;
-        if (this.pendingSize < this.nextPartSize()) break;
+        if (this.pending.size < this.nextPartSize()) break;
       }
-      const part = this.takePending(this.nextPartSize());
+      const part = this.pending.take(this.nextPartSize());
       try {
         await this.uploadPart(part);
       } catch (err) {
         // The bytes stay the writer's: a close after the failure saves them in the tail, never a state that skips them.
-        this.pending.unshift(part);
-        this.pendingSize += part.length;
+        this.pending.putBack(part);
         throw err;
       }
+      this.pending.giveBack();
     }
   }
 
@@ -262,7 +258,7 @@ export class ObjectWriter implements FileWriter {
     this.done = 'closed';
     // Nothing written, nothing to save: a close must never rewrite a state another writer may have moved on.
     if (!this.dirty) return;
-    const tail = this.takePending(this.pendingSize);
+    const tail = this.pending.take(this.pending.size);
     const tailKey = tail.length > 0 ? uploadTailKey(this.key, this.written) : undefined;
     await this.keepClaim();
     const state: SavedUpload = { uploadId: this.uploadId, partSize: this.partSize, parts: this.parts, tail: tail.length, ...(tailKey ? { tailKey } : {}) };
@@ -279,8 +275,7 @@ export class ObjectWriter implements FileWriter {
   async cancel(): Promise<void> {
     this.assertOpen();
     this.done = 'cancelled';
-    this.pending = [];
-    this.pendingSize = 0;
+    this.pending.clear();
     this.written = 0;
     if (this.uploadId) await this.store.abortMultipart(this.key, this.uploadId).catch(() => undefined);
     await this.store.deleteKeys(await sidecarKeys(this.store, this.key));
@@ -292,9 +287,9 @@ export class ObjectWriter implements FileWriter {
     await this.keepClaim();
     try {
       if (!this.uploadId) {
-        await this.store.put(this.key, this.takePending(this.pendingSize));
+        await this.store.put(this.key, this.pending.take(this.pending.size));
       } else {
-        if (this.pendingSize > 0 || this.parts.length === 0) await this.uploadPart(this.takePending(this.pendingSize));
+        if (this.pending.size > 0 || this.parts.length === 0) await this.uploadPart(this.pending.take(this.pending.size));
         await this.store.completeMultipart(this.key, this.uploadId, this.parts, this.written);
       }
     } catch (err) {
@@ -311,16 +306,6 @@ export class ObjectWriter implements FileWriter {
   private async uploadPart(data: Buffer): Promise<void> {
     const etag = await this.store.uploadPart(this.key, this.uploadId!, this.parts.length, data);
     this.parts.push({ etag, size: data.length });
-  }
-
-  /** Removes the first `size` pending bytes and returns them as one buffer. */
-  private takePending(size: number): Buffer {
-    const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingSize);
-    const taken = all.subarray(0, size);
-    const rest = all.subarray(size);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingSize = rest.length;
-    return taken;
   }
 
   private assertOpen(): void {
