@@ -28,8 +28,8 @@ import { LazilySortedNames } from './lazily-sorted-names.js';
 import { decodeListing, encodeListing, listingFileOf } from './listing-file.js';
 import { NamePacker } from './packed-names.js';
 import { PageSelection } from './page-selection.js';
-import type { SettledTimes } from './settled-times.js';
 import { replaceFile } from './replace-file.js';
+import type { SettledTimes } from './settled-times.js';
 
 /** how many names all kept listings hold at most (least recently used listings go first) */
 const MAX_KEPT_NAMES = 250_000;
