@@ -4,7 +4,7 @@
  * the folder is what it was when the listing was read, whoever changed it since (here the test itself,
  * writing behind the drivers' backs as registry:2 or a restore would).
  */
-import { mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -150,6 +150,18 @@ describe('filesystem: listing files of large folders', () => {
       // last, so the small one goes, and is read again)
       expect(scans.get(small)).toBe(bound === 5 ? 1 : 2);
     }
+  });
+
+  it('a listing file that cannot be put in place leaves no temporary behind', async () => {
+    const root = await freshRoot();
+    const folder = join(root, 'names');
+    for (const name of ['a', 'b']) await mkdir(join(folder, name), { recursive: true });
+    // a folder where the listing file goes: the write beside it succeeds, the rename over it cannot
+    await mkdir(join(listingFileOf(folder), 'in-the-way'), { recursive: true });
+    await settled(folder);
+    const rule = SettledTimes.for(probeStamping(root));
+    await expect(new SortedListings(() => rule, undefined, 0n).prepare(folder)).rejects.toMatchObject({ code: expect.stringMatching(/^(EISDIR|ENOTEMPTY|EEXIST)$/) });
+    expect((await readdir(root)).sort()).toEqual(['names', 'names~listing']);
   });
 
   it('prepareListing leaves small folders without a file, and a missing folder is nothing to prepare', async () => {
