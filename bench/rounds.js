@@ -19,3 +19,24 @@ export function mergeRounds(rounds) {
   }
   return { result: merged, cpuMs: rounds.reduce((sum, round) => sum + round.cpuMs, 0) };
 }
+
+/**
+ * Each round's throughput ratio against `reference`, per scenario: `{ scenario: { target: [round 1, round 2, ...] } }`,
+ * from the results run.js keeps (each scenario's `rounds`, ops/s by round). Why a pooled figure moved shows
+ * here: a registry's first round of a scenario can pay what its later rounds do not (code not yet compiled).
+ * Scenarios run once (no rounds to set side by side) are left out.
+ */
+export function ratiosByRound(results, reference = 'distribution') {
+  const others = Object.keys(results).filter((target) => target !== reference && results[target].scenarios);
+  const out = {};
+  for (const [name, theirs] of Object.entries(results[reference]?.scenarios ?? {})) {
+    if (!theirs.rounds || theirs.rounds.length < 2) continue;
+    out[name] = {};
+    for (const target of others) {
+      const ours = results[target].scenarios[name]?.rounds;
+      if (!ours) continue;
+      out[name][target] = theirs.rounds.map((round, i) => (ours[i] ? ours[i].opsPerSecond / round.opsPerSecond : NaN));
+    }
+  }
+  return out;
+}

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureCeiling } from './ceiling.js';
-import { mergeRounds, orderOf } from './rounds.js';
+import { mergeRounds, orderOf, ratiosByRound } from './rounds.js';
 import { scenarios } from './scenarios.js';
 import { benchBaseDir, startDistribution, startStowage } from './servers.js';
 import { settle } from './settle.js';
@@ -160,6 +160,14 @@ console.log(`stowage benchmark (${args.quick ? 'quick' : 'full'}), ${new Date().
 console.log('throughput ratio > 1 means stowage is faster, cpu ratio < 1 that it uses less CPU; ops/s over the run, latencies and server CPU per operation');
 console.log(`${rounds} round(s) of each scenario per registry, the order reversed every other round, each after a sync and a quiet CPU (bench/settle.js)\n`);
 console.log(table(rows));
+if (compared.length > 0 && rounds > 1) {
+  // the pooled ratio above is all rounds together; a first round that costs more than the next shows here
+  const byRound = ratiosByRound(results);
+  const roundRows = [['scenario', ...compared.map((t) => `${t}/distribution by round`)]];
+  for (const [name, ratios] of Object.entries(byRound)) roundRows.push([name, ...compared.map((t) => (ratios[t] ?? []).map((r) => `${fmt(r, 2)}x`).join(' / '))]);
+  console.log(`\nthroughput ratio by round (round 1 in the order ${targets.join(', ')}, round 2 in the reverse order, and so on)\n`);
+  console.log(table(roundRows));
+}
 console.log(`\npeak server RSS (all of a server's processes together): ${targets.map((t) => `${t} ${fmt(results[t].peakRssMiB)} MiB`).join(', ')}`);
 const loaded = names.find((name) => name.startsWith('GET /v2/ while'));
 if (loaded) {

@@ -1,6 +1,6 @@
 // The bench's rounds: which registry goes first in each round, and how the rounds become one figure.
 import { describe, expect, it } from 'vitest';
-import { mergeRounds, orderOf } from '../../bench/rounds.js';
+import { mergeRounds, orderOf, ratiosByRound } from '../../bench/rounds.js';
 
 describe('bench rounds', () => {
   it('reverses the order of the registries every other round, so none is always first', () => {
@@ -29,5 +29,21 @@ describe('bench rounds', () => {
     ]);
     expect(merged.result).toMatchObject({ count: 150, wallMs: 2500, percentiles: { p50: 3, p95: 9, p99: 20 }, generator: 'wrk' });
     expect(merged.result.samples).toBeUndefined();
+  });
+
+  it('sets each round of a registry against the same round of the reference, leaving out scenarios run once', () => {
+    const rounds = (...opsPerSecond: number[]) => ({ rounds: opsPerSecond.map((ops) => ({ opsPerSecond: ops })) });
+    const results = {
+      distribution: { scenarios: { small: rounds(300, 200), walk: rounds(5) } },
+      stowage: { scenarios: { small: rounds(900, 1000), walk: rounds(50) } },
+      baseline: { scenarios: { small: rounds(600) } },
+      ceiling: { mbPerSecond: 800 },
+    };
+    const byRound = ratiosByRound(results) as Record<string, Record<string, number[]>>;
+    expect(Object.keys(byRound)).toEqual(['small']);
+    expect(byRound.small!.stowage).toEqual([3, 5]);
+    expect(byRound.small!.baseline![0]).toBe(2);
+    expect(byRound.small!.baseline![1]).toBeNaN();
+    expect(byRound.small).not.toHaveProperty('ceiling');
   });
 });
