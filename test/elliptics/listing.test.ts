@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageDriver } from '../../src/storage/driver.js';
+import { keyId } from '../../plugins/elliptics/src/protocol/ids.js';
 import { EmulatorCluster } from './emulator.js';
 import { ellipticsDriver } from './context.js';
 
@@ -45,5 +46,29 @@ describe('directory listings shared by several registry processes', () => {
     await first.putContent('/gone/a/again', Buffer.from('2'));
     expect(await second.list('/gone')).toEqual(['/gone/a']);
     expect(await second.list('/')).toContain('/gone');
+  });
+  it('lists a directory whose first entries reached the two groups in opposite orders', async () => {
+    // What two processes' appends racing into an empty directory can leave: each group applies them as they
+    // arrive. Set up by rewriting each group's copy of the journals (times kept), then one more put decides.
+    const journal = (dir: string) => keyId(`dir:${dir}`, 'DOCKER');
+    const rewrite = (groupId: number, dir: string, text: string) => {
+      const done = cluster.nodes.map((node) => node.rewrite(groupId, journal(dir), Buffer.from(text)));
+      expect(done).toContain(true);
+    };
+    for (const [dir, orders] of [
+      ['/order1', ['+b\n+a\n', '+a\n+b\n']],
+      ['/order2', ['+a\n+b\n', '+b\n+a\n']],
+    ] as const) {
+      await first.putContent(`${dir}/d/x`, Buffer.from('x'));
+      // the directory's journal as the race left it, and its parent not listing it yet
+      rewrite(1, `${dir}/d`, orders[0]);
+      rewrite(2, `${dir}/d`, orders[1]);
+      for (const groupId of [1, 2]) rewrite(groupId, dir, '+d\n-d\n');
+      await expect(second.list(dir)).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+      // `a` filled the directory in one group's order, `b` in the other's, and `b` already decided from the copy
+      // `a` fills (so did not list it); `a` decides now, from whichever copy it reads
+      await second.putContent(`${dir}/d/a`, Buffer.from('a'));
+      expect(await second.list(dir)).toEqual([`${dir}/d`]);
+    }
   });
 });

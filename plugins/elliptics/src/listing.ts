@@ -7,7 +7,8 @@
  *
  * Invariant: a directory that has a child is listed in its parent. A put appends `+name` to its directory's
  * journal and reads it back. The put whose line turned the directory from empty to non-empty (the last such
- * line in the journal) lists the directory in its parent, and so on up; every other put is done. A delete
+ * line in the journal, in any group's copy: see `filled`) lists the directory in its parent, and so on up;
+ * every other put is done. A delete
  * appends `-name` to the parent; if the parent now folds to nothing, it is removed from its own parent, then
  * re-read, and if a concurrent put filled it meanwhile, `+name` is appended again. Every interleaving of puts
  * and deletes ends with the entry listed when the directory has a child. See docs/elliptics.md.
@@ -24,6 +25,11 @@ import { IoFlags } from './protocol/constants.js';
 
 /** A journal shorter than this is never rewritten (a rewrite costs a WRITE; a short journal costs little). */
 const COMPACT_MIN_LINES = 16;
+/**
+ * How many appends to one directory may be in flight at once, from all processes together: a put whose line is
+ * further than this from the fill cannot have reached any group before it (see `DirectoryIndex.filled`).
+ */
+const MAX_REORDERED_APPENDS = 1024;
 
 /** A journal folded: who is present, which name last turned it from empty to non-empty, and what was read. */
 interface Folded {
@@ -31,6 +37,8 @@ interface Folded {
   /** every name the journal ever added, present or not (what a delete of the directory looks for) */
   everListed: Set<string>;
   filledBy?: string;
+  /** the fill's place among the journal's lines */
+  filledAt?: number;
   lines: number;
   /** the bytes folded, one version read whole, and its time */
   journal?: WholeRecord;
@@ -61,7 +69,7 @@ export class DirectoryIndex {
       const name = baseName(child);
       await this.append(dir, `+${name}\n`);
       if (dir === ROOT) return;
-      if ((await this.fold(dir)).filledBy !== name) return;
+      if (!(await this.filled(dir, name))) return;
       child = dir;
     }
   }
@@ -84,6 +92,22 @@ export class DirectoryIndex {
       if (dir === ROOT || folded.present.size > 0) return;
       child = dir;
     }
+  }
+
+  /**
+   * Whether the put of `name` turned `dir` from empty to non-empty, and so lists it in its parent. Appends of
+   * several processes can reach the groups in different orders (each group applies them as they arrive), so
+   * the copy one put folds and the copy another folds may name different fillers, and then neither lists the
+   * directory. A put whose own line came within MAX_REORDERED_APPENDS lines of the fill, in the copy it folded
+   * (or is missing from it), therefore also folds every group's own copy and fills when any of them names it.
+   * Two puts may both list the directory: a second `+name` in the parent folds the same.
+   */
+  private async filled(dir: string, name: string): Promise<boolean> {
+    const folded = await this.fold(dir);
+    if (folded.filledBy === name) return true;
+    if (!mayBeReordered(folded, name)) return false;
+    const copies = await this.objects.readWholeInEachGroup(this.idOf(dir));
+    return copies.some((copy) => copy.ok && copy.value !== undefined && foldJournal(copy.value.bytes.toString('utf8')).filledBy === name);
   }
 
   /**
@@ -200,15 +224,19 @@ export class DirectoryIndex {
  * Folds journal text in order: `+name` adds, `-name` removes; `filledBy` is the last name added to an empty
  * set; `everListed` every name added (a compaction keeps only the live ones and the filler).
  */
-export function foldJournal(journal: string): { present: Set<string>; everListed: Set<string>; filledBy?: string; lines: number } {
+export function foldJournal(journal: string): { present: Set<string>; everListed: Set<string>; filledBy?: string; filledAt?: number; lines: number } {
   const present = new Set<string>();
   const everListed = new Set<string>();
   let filledBy: string | undefined;
+  let filledAt: number | undefined;
   let lines = 0;
   for (const line of journal.split('\n')) {
     const name = line.slice(1);
     if (line.startsWith('+')) {
-      if (present.size === 0) filledBy = name;
+      if (present.size === 0) {
+        filledBy = name;
+        filledAt = lines;
+      }
       present.add(name);
       everListed.add(name);
       lines++;
@@ -217,7 +245,22 @@ export function foldJournal(journal: string): { present: Set<string>; everListed
       lines++;
     }
   }
-  return { present, everListed, filledBy, lines };
+  return { present, everListed, filledBy, filledAt, lines };
+}
+
+/**
+ * Whether `name`'s newest `+` line may have reached another group's copy before the fill `folded` shows: it is
+ * missing from the journal folded, or among the MAX_REORDERED_APPENDS lines after the fill.
+ */
+function mayBeReordered(folded: Folded, name: string): boolean {
+  if (!folded.journal || folded.filledAt === undefined) return true;
+  let at = -1;
+  let counted = 0;
+  for (const line of folded.journal.bytes.toString('utf8').split('\n')) {
+    if (line === `+${name}`) at = counted;
+    if (line.startsWith('+') || line.startsWith('-')) counted++;
+  }
+  return at < 0 || at - folded.filledAt <= MAX_REORDERED_APPENDS;
 }
 
 /**
