@@ -8,10 +8,10 @@
  * Invariant: a directory that has a child is listed in its parent. A put appends `+name` to its directory's
  * journal and reads it back. The put whose line turned the directory from empty to non-empty (the last such
  * line in the journal, in any group's copy: see `filled`) lists the directory in its parent, and so on up;
- * every other put is done. A delete
- * appends `-name` to the parent; if the parent now folds to nothing, it is removed from its own parent, then
- * re-read, and if a concurrent put filled it meanwhile, `+name` is appended again. Every interleaving of puts
- * and deletes ends with the entry listed when the directory has a child. See docs/elliptics.md.
+ * every other put is done. A delete appends `-name` to the parent; if the parent now folds to nothing, it is
+ * removed from its own parent, then re-read, and if a concurrent put filled it meanwhile, `+name` is appended
+ * again. Every interleaving of puts and deletes ends with the entry listed when the directory has a child.
+ * See docs/elliptics.md.
  *
  * Compaction: a delete that leaves a journal with more than twice the lines its live entries need (and at
  * least COMPACT_MIN_LINES), or leaves its directory empty, rewrites it with those lines only, in one WRITE with compare-and-swap against the bytes it folded (elliptics
