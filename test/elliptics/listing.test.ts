@@ -47,6 +47,7 @@ describe('directory listings shared by several registry processes', () => {
     expect(await second.list('/gone')).toEqual(['/gone/a']);
     expect(await second.list('/')).toContain('/gone');
   });
+
   it('lists a directory whose first entries reached the two groups in opposite orders', async () => {
     // What two processes' appends racing into an empty directory can leave: each group applies them as they
     // arrive. Set up by rewriting each group's copy of the journals (times kept), then one more put decides.

@@ -39,6 +39,8 @@ interface Folded {
   filledBy?: string;
   /** the fill's place among the journal's lines */
   filledAt?: number;
+  /** the place of the watched name's last `+` line, when `fold` was given one and the journal has it */
+  watchedAt?: number;
   lines: number;
   /** the bytes folded, one version read whole, and its time */
   journal?: WholeRecord;
@@ -103,9 +105,9 @@ export class DirectoryIndex {
    * Two puts may both list the directory: a second `+name` in the parent folds the same.
    */
   private async filled(dir: string, name: string): Promise<boolean> {
-    const folded = await this.fold(dir);
+    const folded = await this.fold(dir, name);
     if (folded.filledBy === name) return true;
-    if (!mayBeReordered(folded, name)) return false;
+    if (!mayBeReordered(folded)) return false;
     const copies = await this.objects.readWholeInEachGroup(this.idOf(dir));
     return copies.some((copy) => copy.ok && copy.value !== undefined && foldJournal(copy.value.bytes.toString('utf8')).filledBy === name);
   }
@@ -154,14 +156,14 @@ export class DirectoryIndex {
   }
 
   /** The journal folded: who is present, and which name last turned the directory from empty to non-empty. */
-  private async fold(dir: string): Promise<Folded> {
+  private async fold(dir: string, watched?: string): Promise<Folded> {
     const id = this.idOf(dir);
     const replica = await this.client.newest(id);
     // every group holds the newest version after every whole append, so only a group left behind is read more
     const whole = replica && !this.client.heldByEveryGroup(replica);
     const read = whole ? await this.evenOut(id) : replica && replica.size > 0 ? await this.objects.readWhole(id, replica) : undefined;
     if (!replica || !read || read.bytes.length === 0) return { present: new Set(), everListed: new Set(), lines: 0 };
-    return { ...foldJournal(read.bytes.toString('utf8')), journal: { bytes: read.bytes, mtime: read.mtime } };
+    return { ...foldJournal(read.bytes.toString('utf8'), watched), journal: { bytes: read.bytes, mtime: read.mtime } };
   }
 
   /**
@@ -224,11 +226,15 @@ export class DirectoryIndex {
  * Folds journal text in order: `+name` adds, `-name` removes; `filledBy` is the last name added to an empty
  * set; `everListed` every name added (a compaction keeps only the live ones and the filler).
  */
-export function foldJournal(journal: string): { present: Set<string>; everListed: Set<string>; filledBy?: string; filledAt?: number; lines: number } {
+export function foldJournal(
+  journal: string,
+  watched?: string,
+): { present: Set<string>; everListed: Set<string>; filledBy?: string; filledAt?: number; watchedAt?: number; lines: number } {
   const present = new Set<string>();
   const everListed = new Set<string>();
   let filledBy: string | undefined;
   let filledAt: number | undefined;
+  let watchedAt: number | undefined;
   let lines = 0;
   for (const line of journal.split('\n')) {
     const name = line.slice(1);
@@ -237,6 +243,7 @@ export function foldJournal(journal: string): { present: Set<string>; everListed
         filledBy = name;
         filledAt = lines;
       }
+      if (name === watched) watchedAt = lines;
       present.add(name);
       everListed.add(name);
       lines++;
@@ -245,22 +252,16 @@ export function foldJournal(journal: string): { present: Set<string>; everListed
       lines++;
     }
   }
-  return { present, everListed, filledBy, filledAt, lines };
+  return { present, everListed, filledBy, filledAt, watchedAt, lines };
 }
 
 /**
- * Whether `name`'s newest `+` line may have reached another group's copy before the fill `folded` shows: it is
- * missing from the journal folded, or among the MAX_REORDERED_APPENDS lines after the fill.
+ * Whether the watched name's newest `+` line may have reached another group's copy before the fill `folded`
+ * shows: it is missing from the journal folded, or among the MAX_REORDERED_APPENDS lines after the fill.
  */
-function mayBeReordered(folded: Folded, name: string): boolean {
-  if (!folded.journal || folded.filledAt === undefined) return true;
-  let at = -1;
-  let counted = 0;
-  for (const line of folded.journal.bytes.toString('utf8').split('\n')) {
-    if (line === `+${name}`) at = counted;
-    if (line.startsWith('+') || line.startsWith('-')) counted++;
-  }
-  return at < 0 || at - folded.filledAt <= MAX_REORDERED_APPENDS;
+function mayBeReordered(folded: Folded): boolean {
+  if (folded.filledAt === undefined || folded.watchedAt === undefined) return true;
+  return folded.watchedAt - folded.filledAt <= MAX_REORDERED_APPENDS;
 }
 
 /**
