@@ -6,11 +6,13 @@
 // blobs of the same size, then after `--pause-ms` (the benchmark's small pushes in between; free page
 // reporting hands freed memory to the host after about 2 s) the first blob is pulled once cold and
 // `--warm` times after. One server per target, the targets taking turns by round, so an A/B shares its
-// minutes. Per pull: wall, the server's CPU by thread (user/system), the blob's bytes in the page cache
-// after it (fincore), the /proc/vmstat counters of the cold pull and the bytes of the blobs pushed after it
-// that it dropped from the page cache; with `--perf` a `perf record -g` of the server during each cold pull
+// minutes. Per pull: wall, the server's CPU by thread (user/system), the client's CPU (this process, an undici
+// client as the bench's) and its mark-compacts, the blob's bytes in the page cache after it (fincore), the
+// /proc/vmstat counters of the cold pull and the bytes of the blobs pushed after it that it dropped from the
+// page cache; with `--perf` a `perf record -g` of the server during each cold pull
 // (DIR/<target>-r<round>.data), and with `--perf-warm` one over each round's warm pulls together
-// (DIR/<target>-r<round>-warm.data). Why: docs/bench.md, "Large pulls, eighth pass" and "eleventh pass".
+// (DIR/<target>-r<round>-warm.data). Why: docs/bench.md, "Large pulls, eighth pass", "eleventh pass"
+// and "thirteenth pass".
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { cpuDelta, cpuSystem, cpuText, cpuTotal, threadCpu, vmDelta, vmstat } from './probe-stats.js';
@@ -41,6 +44,16 @@ const MiB = 1024 * 1024;
 const SIZE = Number(args['size-mb']) * MiB;
 const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 4 });
 const REPOSITORY = 'probe/pull';
+
+/** this process's (the client's) garbage collections: mark-compacts and their pause, which the pulls' own CPU includes */
+const clientGc = { majors: 0, majorMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.detail?.kind !== perfConstants.NODE_PERFORMANCE_GC_MAJOR) continue;
+    clientGc.majors++;
+    clientGc.majorMs += entry.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 async function call(url, options) {
   const response = await request(url, { ...options, dispatcher });
@@ -78,18 +91,26 @@ async function pull(server, digest, perfOutput) {
   if (perf) await new Promise((resolve) => setTimeout(resolve, 500));
   const cpu0 = threadCpu(server.pid);
   const vm0 = vmstat();
+  const client0 = process.cpuUsage();
+  const gc0 = { ...clientGc };
   const t0 = performance.now();
   const response = await request(`${server.url}/v2/${REPOSITORY}/blobs/${digest}`, { dispatcher });
   let bytes = 0;
   for await (const piece of response.body) bytes += piece.length;
   const wall = performance.now() - t0;
+  const clientUsage = process.cpuUsage(client0);
+  const client = (clientUsage.user + clientUsage.system) / 1000;
+  // the observer reports a collection after it ends: let the ones during the pull arrive
+  await new Promise((resolve) => setImmediate(resolve));
+  const majors = clientGc.majors - gc0.majors;
+  const majorMs = clientGc.majorMs - gc0.majorMs;
   if (bytes !== SIZE) throw new Error(`pull: ${bytes} bytes`);
   const cpu = cpuDelta(threadCpu(server.pid), cpu0);
   if (perf) {
     perf.kill('SIGINT');
     await once(perf, 'exit');
   }
-  return { wall, cpu, vm: vmDelta(vmstat(), vm0), resident: residentMiB(server, digest) };
+  return { wall, cpu, client, majors, majorMs, vm: vmDelta(vmstat(), vm0), resident: residentMiB(server, digest) };
 }
 
 const targets = args.targets.split(',');
@@ -135,7 +156,7 @@ try {
       const reported2 = reporting();
       results[name].cold.push(cold);
       const vm = VM_SHOWN.filter((key) => key in cold.vm).map((key) => `${key} ${cold.vm[key]}`).join(', ');
-      console.log(`${name} r${round} cold: ${fmt(cold.wall)} ms, cpu ${cpuTotal(cold.cpu)} ms (${cpuText(cold.cpu)}), cached after ${fmt(cold.resident)} MiB (the later blobs ${fmt(othersBefore)} -> ${fmt(othersAfter)} MiB), load ${os.loadavg()[0].toFixed(2)}\n    vmstat ${vm}\n    reported to the host: during the pushes and pause ${reportedText(reported1, reported0)}, during the cold pull ${reportedText(reported2, reported1)}`);
+      console.log(`${name} r${round} cold: ${fmt(cold.wall)} ms, cpu ${cpuTotal(cold.cpu)} ms (${cpuText(cold.cpu)}), client cpu ${fmt(cold.client)} ms (${cold.majors} mark-compacts, ${fmt(cold.majorMs)} ms), cached after ${fmt(cold.resident)} MiB (the later blobs ${fmt(othersBefore)} -> ${fmt(othersAfter)} MiB), load ${os.loadavg()[0].toFixed(2)}\n    vmstat ${vm}\n    reported to the host: during the pushes and pause ${reportedText(reported1, reported0)}, during the cold pull ${reportedText(reported2, reported1)}`);
       const warm = [];
       const warmPerf = args.perf && args['perf-warm'] && spawn('perf', ['record', '-q', '-g', '-p', String(server.pid), '-o', path.join(args.perf, `${name}-r${round}-warm.data`)], { stdio: 'ignore' });
       if (warmPerf) await new Promise((resolve) => setTimeout(resolve, 500));
@@ -145,7 +166,7 @@ try {
         await once(warmPerf, 'exit');
       }
       results[name].warm.push(...warm);
-      console.log(`    warm: ${warm.map((w) => `${fmt(w.wall)} ms/${cpuTotal(w.cpu)} cpu/${cpuSystem(w.cpu)} sys`).join(', ')}; cached after ${fmt(warm.at(-1)?.resident ?? 0)} MiB`);
+      console.log(`    warm: ${warm.map((w) => `${fmt(w.wall)} ms/${cpuTotal(w.cpu)} cpu/${cpuSystem(w.cpu)} sys/${fmt(w.client)} client/${w.majors} mc`).join(', ')}; cached after ${fmt(warm.at(-1)?.resident ?? 0)} MiB`);
     }
   }
 } finally {
@@ -156,6 +177,6 @@ try {
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 for (const [name, { cold, warm }] of Object.entries(results)) {
   const line = (label, list) =>
-    `${label} wall mean ${fmt(mean(list.map((r) => r.wall)))} max ${fmt(Math.max(...list.map((r) => r.wall)))} ms, cpu mean ${fmt(mean(list.map((r) => cpuTotal(r.cpu))))} (system ${fmt(mean(list.map((r) => cpuSystem(r.cpu))))}) ms`;
+    `${label} wall mean ${fmt(mean(list.map((r) => r.wall)))} max ${fmt(Math.max(...list.map((r) => r.wall)))} ms, cpu mean ${fmt(mean(list.map((r) => cpuTotal(r.cpu))))} (system ${fmt(mean(list.map((r) => cpuSystem(r.cpu))))}) ms, client cpu mean ${fmt(mean(list.map((r) => r.client)))} ms`;
   console.log(`${name}: ${cold.length} cold pulls, ${line('', cold)}; ${warm.length} warm, ${line('', warm)}`);
 }
