@@ -77,6 +77,7 @@ async function push(base) {
 
 /** MiB of the blobs' files in the page cache (distribution's layout, which stowage's filesystem driver shares) */
 function residentMiB(server, ...digests) {
+  if (digests.length === 0) return 0;
   const files = digests.map((digest) => {
     const hex = digest.slice('sha256:'.length);
     return path.join(server.storageRoot, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
