@@ -6,6 +6,7 @@
 // Each scenario runs --rounds times (default 2) per registry, the order reversed every other round, each timed
 // run after a settle (bench/settle.js): the figures are the rounds' together.
 // --workers N|auto sets stowage's (and the baseline's) http.workers; --node-flags '...' node options for them.
+// --warmup N: N untimed small pushes per registry before the small-push scenario's first round.
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     // node options for stowage's (and the baseline's) process, space-separated (e.g. `--max-semi-space-size=2`)
     'node-flags': { type: 'string' },
+    // small pushes made before the small-push scenario's first round, untimed (default 0: none)
+    warmup: { type: 'string', default: '0' },
   },
 });
 
@@ -43,6 +46,8 @@ const targets = args.targets.split(',').map((t) => t.trim());
 if (args.baseline && !targets.includes('baseline')) targets.push('baseline');
 if (targets.includes('baseline') && !args.baseline) throw new Error('the baseline target needs --baseline DIR (a built stowage checkout)');
 for (const target of targets) if (!STARTERS[target]) throw new Error(`unknown target ${target}; known: ${Object.keys(STARTERS).join(', ')}`);
+const warmupPushes = Number(args.warmup);
+if (!Number.isInteger(warmupPushes) || warmupPushes < 0) throw new Error(`--warmup must be a whole number, not ${args.warmup}`);
 const rounds = Number(args.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1, not ${args.rounds}`);
 
@@ -100,7 +105,7 @@ try {
   // Scenario by scenario, each registry in turn (the other one idle): load from anything else on the
   // machine then weighs on both sides of a comparison alike.
   const wanted = (scenario) => !args.only || args.only.split('|').some((word) => scenario.name.includes(word.trim()));
-  const plans = Object.fromEntries(targets.map((target) => [target, scenarios(scale).filter(wanted)]));
+  const plans = Object.fromEntries(targets.map((target) => [target, scenarios(scale, { warmupPushes }).filter(wanted)]));
   for (let i = 0; i < plans[targets[0]].length; i++) {
     const runs = Object.fromEntries(targets.map((target) => [target, []]));
     const roundsHere = plans[targets[0]][i].once ? 1 : rounds;
@@ -158,7 +163,8 @@ for (const name of names) {
 const cpus = os.cpus();
 console.log(`stowage benchmark (${args.quick ? 'quick' : 'full'}), ${new Date().toISOString()}, node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}`);
 console.log('throughput ratio > 1 means stowage is faster, cpu ratio < 1 that it uses less CPU; ops/s over the run, latencies and server CPU per operation');
-console.log(`${rounds} round(s) of each scenario per registry, the order reversed every other round, each after a sync and a quiet CPU (bench/settle.js)\n`);
+console.log(`${rounds} round(s) of each scenario per registry, the order reversed every other round, each after a sync and a quiet CPU (bench/settle.js)`);
+console.log(warmupPushes > 0 ? `${warmupPushes} untimed small pushes per registry before the small-push rounds (--warmup)\n` : '');
 console.log(table(rows));
 if (compared.length > 0 && rounds > 1) {
   // the pooled ratio above is all rounds together; a first round that costs more than the next shows here
@@ -187,4 +193,4 @@ const generated = names.filter((name) => results[targets[0]].scenarios[name].gen
 for (const name of generated) console.log(`${name}: load from ${results[targets[0]].scenarios[name].generator} (one thread), its own latency percentiles`);
 if (args.workers) console.log(`stowage http.workers: ${args.workers}`);
 if (nodeFlags.length > 0) console.log(`stowage node flags: ${nodeFlags.join(' ')}`);
-if (args.json) await writeFile(args.json, JSON.stringify(ceiling ? { ...results, ceiling } : results, null, 2));
+if (args.json) await writeFile(args.json, JSON.stringify({ ...results, ...(ceiling ? { ceiling } : {}), ...(warmupPushes > 0 ? { warmupPushes } : {}) }, null, 2));

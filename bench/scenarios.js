@@ -154,7 +154,7 @@ function expectAtLeast(count, wanted, what) {
  * server's CPU, and `run(base)`, which returns { samples (ms per operation), bytesPerOp?, wallMs? }.
  * `scale` shrinks iteration counts (quick mode).
  */
-export function scenarios(scale) {
+export function scenarios(scale, { warmupPushes = 0 } = {}) {
   const n = (count) => Math.max(1, Math.round(count * scale));
   const budget = 20_000 * Math.max(scale, 0.25);
   const templates = new Map();
@@ -211,6 +211,12 @@ export function scenarios(scale) {
     },
     {
       name: 'push small blobs 2,000 x 4 KB, 16 in flight',
+      // --warmup N: N pushes into another repository first, untimed and outside the CPU count, so the rounds
+      // measure a process whose request path V8 has already compiled (docs/bench.md, "Small-blob pushes,
+      // eleventh pass"); by default the first round carries that once-per-process cost
+      async setup(base) {
+        if (warmupPushes > 0) await concurrent(warmupPushes, 16, () => pushMonolithic(base, 'bench/warmup', freshBlob(template(4096))));
+      },
       async run(base) {
         // each blob is new (fresh random head); hashing 4 KB in the client is part of the operation
         const { samples, wallMs } = await concurrent(n(2000), 16, () => pushMonolithic(base, 'bench/small', freshBlob(template(4096))));
