@@ -163,6 +163,8 @@ export function scenarios(scale, { warmupPushes = 0 } = {}) {
     return templates.get(size);
   };
   const pulled = new Map();
+  // the small-push scenario's operation, 16 in flight: the warm-up pushes exactly what the rounds push
+  const pushSmallBlobs = (base, repository, count) => concurrent(count, 16, () => pushMonolithic(base, repository, freshBlob(template(4096))));
 
   const pushScenario = (label, size, count) => ({
     name: `push monolithic ${label}`,
@@ -215,11 +217,11 @@ export function scenarios(scale, { warmupPushes = 0 } = {}) {
       // measure a process whose request path V8 has already compiled (docs/bench.md, "Small-blob pushes,
       // eleventh pass"); by default the first round carries that once-per-process cost
       async setup(base) {
-        if (warmupPushes > 0) await concurrent(warmupPushes, 16, () => pushMonolithic(base, 'bench/warmup', freshBlob(template(4096))));
+        if (warmupPushes > 0) await pushSmallBlobs(base, 'bench/warmup', warmupPushes);
       },
       async run(base) {
         // each blob is new (fresh random head); hashing 4 KB in the client is part of the operation
-        const { samples, wallMs } = await concurrent(n(2000), 16, () => pushMonolithic(base, 'bench/small', freshBlob(template(4096))));
+        const { samples, wallMs } = await pushSmallBlobs(base, 'bench/small', n(2000));
         return { samples, wallMs, bytesPerOp: 4096 };
       },
     },
