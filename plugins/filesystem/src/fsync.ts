@@ -9,6 +9,7 @@
 import { closeSync, fdatasync, fsync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, relative, sep } from 'node:path';
+import { syncSmallChange } from './group-sync.js';
 
 interface DirectorySync {
   /** set when the sync has been started: later requests must wait for a fresh one */
@@ -34,13 +35,15 @@ export const syncDescriptor = (fd: number, dataOnly: boolean): Promise<void> =>
   new Promise((resolve, reject) => (dataOnly ? fdatasync : fsync)(fd, (err) => (err ? reject(err) : resolve())));
 
 /**
- * Syncs `dir` on its own, outside the group commit: for a folder nobody else syncs (a put's staged folder, under a
- * name of its own), where joining a group would only cost the queue's promises and map entries.
+ * Syncs `dir` on its own, outside the folder group commit below: for a folder nobody else syncs (a put's staged
+ * folder, under a name of its own), where joining a group would only cost the queue's promises and map entries.
+ * Like every folder sync and small file's sync, it goes through its filesystem's syncfs group where there is
+ * one (group-sync.ts).
  */
 export async function fsyncDirectory(dir: string): Promise<void> {
   const fd = openSync(dir, 'r');
   try {
-    await syncDescriptor(fd, false);
+    await syncSmallChange(fd, false, syncDescriptor);
   } finally {
     closeSync(fd);
   }
@@ -111,7 +114,7 @@ export async function writeNewFileDurably(file: string, content: Uint8Array, sig
   const fd = createSmallFile(file, content);
   if (fd === undefined) return false;
   try {
-    await Promise.all([syncDescriptor(fd, true), alongside?.()]);
+    await Promise.all([syncSmallChange(fd, true, syncDescriptor), alongside?.()]);
   } finally {
     closeSync(fd);
   }

@@ -4,6 +4,7 @@ import { FilesystemDriver } from './driver.js';
 import { DEFAULT_ROOT_DIRECTORY, type FilesystemOptions } from './options.js';
 import { balloonReportsFreePages } from './free-page-reporting.js';
 import { KeptPages } from './page-cache.js';
+import { enableGroupSync } from './group-sync.js';
 
 /** the budget `uploadcache: auto` sets on a VM whose balloon reports free pages: the newest pushes stay cached */
 export const AUTO_UPLOAD_CACHE = 512 * 1024 * 1024;
@@ -13,7 +14,8 @@ export type { FilesystemOptions } from './options.js';
 export const createDriver: DriverFactory<FilesystemOptions> = (options, context) => {
   const root = resolve(context.baseDir, options.rootdirectory ?? DEFAULT_ROOT_DIRECTORY);
   const uploadcache = uploadCacheBytes(options.uploadcache ?? 'auto');
-  context.logger.debug({ rootdirectory: root, uploadcache: uploadcache ?? 'unlimited' }, 'filesystem driver ready');
+  const groupsync = (options.groupsync ?? 'auto') === 'off' ? { grouped: false, why: 'groupsync: off' } : enableGroupSync(root);
+  context.logger.debug({ rootdirectory: root, uploadcache: uploadcache ?? 'unlimited', groupsync: groupsync.grouped ? `syncfs (${groupsync.why})` : `each file and folder alone: ${groupsync.why}` }, 'filesystem driver ready');
   return new FilesystemDriver(root, context, uploadcache === undefined ? undefined : new KeptPages(uploadcache));
 };
 

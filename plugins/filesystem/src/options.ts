@@ -6,6 +6,8 @@ export interface FilesystemOptions {
   readonly maxthreads?: number;
   /** bytes of synced upload data the driver keeps in the page cache (the newest), `unlimited`, or `auto` (page-cache.ts, index.ts) */
   readonly uploadcache?: number | 'unlimited' | 'auto';
+  /** small files and folders synced together by one syncfs per filesystem (`auto`) or each alone (`off`) (group-sync.ts) */
+  readonly groupsync?: 'auto' | 'off';
 }
 
 export const DEFAULT_ROOT_DIRECTORY = '/var/lib/registry';

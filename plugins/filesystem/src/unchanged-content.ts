@@ -8,6 +8,7 @@
  */
 import { closeSync, fstatSync, futimesSync, openSync, readSync } from 'node:fs';
 import { syncDescriptor, syncDirectory } from './fsync.js';
+import { syncSmallChange } from './group-sync.js';
 
 /** Larger contents are written anew: comparing them would cost what writing them does. */
 const LARGEST_COMPARED = 64 * 1024;
@@ -24,7 +25,7 @@ export async function touchIfUnchanged(file: string, content: Uint8Array): Promi
   try {
     const now = new Date();
     futimesSync(fd, now, now);
-    await Promise.all([syncDescriptor(fd, false), syncDirectory(file)]);
+    await Promise.all([syncSmallChange(fd, false, syncDescriptor), syncDirectory(file)]);
   } finally {
     closeSync(fd);
   }

@@ -110,10 +110,16 @@ describe('the filesystem plugin package', () => {
     });
   });
 
-  it("defaults rootdirectory to distribution's /var/lib/registry, maxthreads to 100 and uploadcache to auto", () => {
+  it("defaults rootdirectory to distribution's /var/lib/registry, maxthreads to 100, uploadcache and groupsync to auto", () => {
     const options = {};
     expect(validate(options)).toBe(true);
-    expect(options).toEqual({ rootdirectory: '/var/lib/registry', maxthreads: 100, uploadcache: 'auto' });
+    expect(options).toEqual({ rootdirectory: '/var/lib/registry', maxthreads: 100, uploadcache: 'auto', groupsync: 'auto' });
+  });
+
+  it('takes groupsync as auto or off, and nothing else', () => {
+    expect(validate({ groupsync: 'auto' })).toBe(true);
+    expect(validate({ groupsync: 'off' })).toBe(true);
+    for (const wrong of ['on', 'syncfs', true, 0, '']) expect(validate({ groupsync: wrong }), JSON.stringify(wrong)).toBe(false);
   });
 
   it('takes uploadcache as bytes, unlimited or auto, and nothing else', () => {
