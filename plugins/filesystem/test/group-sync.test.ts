@@ -79,6 +79,32 @@ describe('syncs grouped into one syncfs per filesystem', () => {
     expect(next).toMatchObject({ settled: true, error: undefined });
   });
 
+  it('syncs alone what an idle registry asks in one turn, and groups what arrives while syncs of an earlier turn run', async () => {
+    const { call, calls } = heldSyncfs();
+    const group = new SyncGroup(call, async () => undefined);
+    const alone: { fd: number; finish(): void }[] = [];
+    const syncAlone = (fd: number): Promise<void> => new Promise((resolve) => alone.push({ fd, finish: resolve }));
+    // one request's files and folders, asked for in one turn with nothing in flight: each synced alone, side by side
+    const first = [group.sync(1, true, syncAlone), group.sync(2, false, syncAlone)].map(tracked);
+    await drained();
+    expect(alone.map((a) => a.fd)).toEqual([1, 2]);
+    expect(calls).toHaveLength(0);
+    // a later turn, while those run: contention, so a syncfs (started at once: none runs), shared by that turn's callers
+    const grouped = [group.sync(3, true, syncAlone), group.sync(4, false, syncAlone)].map(tracked);
+    await drained();
+    expect(calls.map((c) => c.fd)).toEqual([3]);
+    expect(alone).toHaveLength(2);
+    for (const a of alone) a.finish();
+    calls[0]!.finish(0);
+    await drained();
+    expect([...first, ...grouped].every((w) => w.settled && w.error === undefined)).toBe(true);
+    // all done: idle again, so the next caller is synced alone
+    void group.sync(5, true, syncAlone);
+    await drained();
+    expect(alone.map((a) => a.fd)).toEqual([1, 2, 5]);
+    expect(calls).toHaveLength(1);
+  });
+
   it('reads the unwritten bytes from /proc/meminfo text as Dirty plus Writeback', () => {
     const meminfo = 'MemTotal:       24683924 kB\nMemFree:        19059076 kB\nDirty:              1536 kB\nWriteback:           512 kB\nWritebackTmp:          7 kB\n';
     expect(unwrittenBytes(meminfo)).toBe((1536 + 512) * 1024);
