@@ -6,9 +6,10 @@
  * arrives before that next one starts shares it. Each caller still returns only after a sync that started
  * after its own change.
  */
-import { closeSync, fdatasync, fsync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, relative, sep } from 'node:path';
+import { syncDescriptor } from './descriptor-sync.js';
 import { syncSmallChange } from './group-sync.js';
 
 interface DirectorySync {
@@ -23,18 +24,6 @@ const pending = new Map<string, DirectorySync>();
 const running = new Map<string, Promise<void>>();
 
 /**
- * Opening and closing a folder or a small new file is a few microseconds in the kernel and never waits for
- * the disk, but each as a promise is a thread-pool round trip (tens of microseconds of CPU and a queue slot
- * behind running fsyncs): a small push made a dozen of them. So those steps are synchronous and only the
- * syncs, which wait for the disk, go to the thread pool. The same holds for the other name operations of
- * an upload (mkdir, rename, unlinking a claim or a small file, stat): the driver makes them synchronous
- * too, and keeps the thread pool for what waits for the disk or grows with the data (syncs, data writes,
- * listing or unlinking what may be large).
- */
-export const syncDescriptor = (fd: number, dataOnly: boolean): Promise<void> =>
-  new Promise((resolve, reject) => (dataOnly ? fdatasync : fsync)(fd, (err) => (err ? reject(err) : resolve())));
-
-/**
  * Syncs `dir` on its own, outside the folder group commit below: for a folder nobody else syncs (a put's staged
  * folder, under a name of its own), where joining a group would only cost the queue's promises and map entries.
  * Like every folder sync and small file's sync, it goes through its filesystem's syncfs group where there is
@@ -43,7 +32,7 @@ export const syncDescriptor = (fd: number, dataOnly: boolean): Promise<void> =>
 export async function fsyncDirectory(dir: string): Promise<void> {
   const fd = openSync(dir, 'r');
   try {
-    await syncSmallChange(fd, false, syncDescriptor);
+    await syncSmallChange(fd, false);
   } finally {
     closeSync(fd);
   }
@@ -98,7 +87,7 @@ export async function makeParentDirectories(file: string): Promise<void> {
   await Promise.all([dirname(first), ...created.slice(0, -1)].map(syncDirectoryOf));
 }
 
-/** Contents up to this size are written by writeNewFileDurably in one synchronous write (see syncDescriptor). */
+/** Contents up to this size are written by writeNewFileDurably in one synchronous write (see descriptor-sync.ts). */
 const SMALL_FILE_BYTES = 64 * 1024;
 
 /**
@@ -114,7 +103,7 @@ export async function writeNewFileDurably(file: string, content: Uint8Array, sig
   const fd = createSmallFile(file, content);
   if (fd === undefined) return false;
   try {
-    await Promise.all([syncSmallChange(fd, true, syncDescriptor), alongside?.()]);
+    await Promise.all([syncSmallChange(fd, true), alongside?.()]);
   } finally {
     closeSync(fd);
   }

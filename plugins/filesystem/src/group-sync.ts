@@ -20,10 +20,11 @@
  *   of it before returning: small changes are then synced alone, as without grouping.
  *
  * Node has no syncfs binding: koffi (an FFI library shipping prebuilt binaries) calls libc's. Without it, on
- * other systems, or with `groupsync: off`, every change is synced alone (fsync.ts's syncDescriptor).
+ * other systems, or with `groupsync: off`, every change is synced alone (descriptor-sync.ts).
  */
-import { fdatasync, fstatSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import { fstatSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { type DescriptorSync, syncDescriptor } from './descriptor-sync.js';
 
 /** statfs f_type of the filesystems whose sync_fs makes everything the page cache holds for them durable */
 const FULL_SYNC_FILESYSTEMS = new Map<number, string>([
@@ -86,7 +87,7 @@ export function enableGroupSync(root: string, filesystemType: (root: string) => 
   if (name === undefined) return { grouped: false, why: `filesystem type 0x${type.toString(16)} is not one whose syncfs is trusted (ext4, xfs, btrfs)` };
   const call = loadSyncfs();
   if (!call) return { grouped: false, why: 'syncfs cannot be called here (Linux with glibc and the optional koffi package are needed)' };
-  if (!groups.has(device)) groups.set(device, new SyncGroup(call, syncDataOf));
+  if (!groups.has(device)) groups.set(device, new SyncGroup(call));
   return { grouped: true, why: name };
 }
 
@@ -95,15 +96,12 @@ export function enableGroupSync(root: string, filesystemType: (root: string) => 
  * or a folder): through its filesystem's group when there is one and the page cache is not busy, otherwise by
  * syncing the descriptor (`dataOnly`: fdatasync).
  */
-export function syncSmallChange(fd: number, dataOnly: boolean, syncAlone: SyncAlone): Promise<void> {
-  if (groups.size === 0) return syncAlone(fd, dataOnly);
+export function syncSmallChange(fd: number, dataOnly: boolean): Promise<void> {
+  if (groups.size === 0) return syncDescriptor(fd, dataOnly);
   const group = groups.get(fstatSync(fd).dev);
-  if (group === undefined || dirtyMemoryIsLarge()) return syncAlone(fd, dataOnly);
-  return group.sync(fd, dataOnly, syncAlone);
+  if (group === undefined || dirtyMemoryIsLarge()) return syncDescriptor(fd, dataOnly);
+  return group.sync(fd, dataOnly);
 }
-
-/** a sync of one descriptor (fsync, or fdatasync when `dataOnly`) */
-export type SyncAlone = (fd: number, dataOnly: boolean) => Promise<void>;
 
 /**
  * One syncfs at a time per filesystem: a caller joins the one queued behind the running one (or starts one when
@@ -126,24 +124,24 @@ export class SyncGroup {
 
   constructor(
     private readonly call: SyncfsCall,
-    /** the sync of one descriptor after each syncfs, for its flush of the disk's cache */
-    private readonly flush: (fd: number) => Promise<void>,
+    /** a sync of one descriptor: for callers synced alone, and after each syncfs for its flush of the disk's cache */
+    private readonly syncOne: DescriptorSync = syncDescriptor,
   ) {}
 
   /** Syncs what `fd` holds: alone when nothing contends (see above), otherwise through the group. */
-  sync(fd: number, dataOnly: boolean, syncAlone: SyncAlone): Promise<void> {
+  sync(fd: number, dataOnly: boolean): Promise<void> {
     if (this.queued) return this.queued;
-    if (this.running === undefined && this.alone === this.aloneThisTurn) return this.syncAlone(fd, dataOnly, syncAlone);
+    if (this.running === undefined && this.alone === this.aloneThisTurn) return this.syncAlone(fd, dataOnly);
     return this.join(fd);
   }
 
-  private syncAlone(fd: number, dataOnly: boolean, syncAlone: SyncAlone): Promise<void> {
+  private syncAlone(fd: number, dataOnly: boolean): Promise<void> {
     this.alone++;
     if (this.aloneThisTurn++ === 0)
       setImmediate(() => {
         this.aloneThisTurn = 0;
       });
-    const synced = syncAlone(fd, dataOnly);
+    const synced = this.syncOne(fd, dataOnly);
     const settle = (): void => {
       this.alone--;
     };
@@ -180,11 +178,9 @@ export class SyncGroup {
       }),
     );
     // the flush that covers the block device's buffers syncfs wrote after its own flush (ext4 without a journal)
-    await this.flush(fd);
+    await this.syncOne(fd, true);
   }
 }
-
-const syncDataOf = (fd: number): Promise<void> => new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 
 const noop = (): void => undefined;
 

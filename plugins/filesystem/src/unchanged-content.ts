@@ -7,7 +7,7 @@
  * the file (with its folder, side by side) keep the same promise.
  */
 import { closeSync, fstatSync, futimesSync, openSync, readSync } from 'node:fs';
-import { syncDescriptor, syncDirectory } from './fsync.js';
+import { syncDirectory } from './fsync.js';
 import { syncSmallChange } from './group-sync.js';
 
 /** Larger contents are written anew: comparing them would cost what writing them does. */
@@ -25,7 +25,7 @@ export async function touchIfUnchanged(file: string, content: Uint8Array): Promi
   try {
     const now = new Date();
     futimesSync(fd, now, now);
-    await Promise.all([syncSmallChange(fd, false, syncDescriptor), syncDirectory(file)]);
+    await Promise.all([syncSmallChange(fd, false), syncDirectory(file)]);
   } finally {
     closeSync(fd);
   }

@@ -25,7 +25,8 @@ import { copyFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FileWriter } from 'stowage';
 import { type HeldClaim, keepClaim, releaseClaim, removeClaimFile, takeClaim } from './claims.js';
-import { makeParentDirectories, syncDescriptor, syncDirectory, syncFileData } from './fsync.js';
+import { syncDescriptor } from './descriptor-sync.js';
+import { makeParentDirectories, syncDirectory, syncFileData } from './fsync.js';
 import type { KeptPages } from './page-cache.js';
 
 /**

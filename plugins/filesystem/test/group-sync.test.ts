@@ -81,27 +81,40 @@ describe('syncs grouped into one syncfs per filesystem', () => {
 
   it('syncs alone what an idle registry asks in one turn, and groups what arrives while syncs of an earlier turn run', async () => {
     const { call, calls } = heldSyncfs();
-    const group = new SyncGroup(call, async () => undefined);
-    const alone: { fd: number; finish(): void }[] = [];
-    const syncAlone = (fd: number): Promise<void> => new Promise((resolve) => alone.push({ fd, finish: resolve }));
+    const alone: { fd: number; dataOnly: boolean; finish(): void }[] = [];
+    const syncOne = (fd: number, dataOnly: boolean): Promise<void> => new Promise((resolve) => alone.push({ fd, dataOnly, finish: resolve }));
+    const group = new SyncGroup(call, syncOne);
     // one request's files and folders, asked for in one turn with nothing in flight: each synced alone, side by side
-    const first = [group.sync(1, true, syncAlone), group.sync(2, false, syncAlone)].map(tracked);
+    const first = [group.sync(1, true), group.sync(2, false)].map(tracked);
     await drained();
-    expect(alone.map((a) => a.fd)).toEqual([1, 2]);
+    expect(alone.map((a) => [a.fd, a.dataOnly])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
     expect(calls).toHaveLength(0);
     // a later turn, while those run: contention, so a syncfs (started at once: none runs), shared by that turn's callers
-    const grouped = [group.sync(3, true, syncAlone), group.sync(4, false, syncAlone)].map(tracked);
+    const grouped = [group.sync(3, true), group.sync(4, false)].map(tracked);
     await drained();
     expect(calls.map((c) => c.fd)).toEqual([3]);
     expect(alone).toHaveLength(2);
     for (const a of alone) a.finish();
     calls[0]!.finish(0);
     await drained();
-    expect([...first, ...grouped].every((w) => w.settled && w.error === undefined)).toBe(true);
-    // all done: idle again, so the next caller is synced alone
-    void group.sync(5, true, syncAlone);
+    expect(first.every((w) => w.settled && w.error === undefined)).toBe(true);
+    // the syncfs is followed by a data sync of the descriptor it was given, for the disk's flush; its callers wait for it
+    expect(alone.map((a) => [a.fd, a.dataOnly])).toEqual([
+      [1, true],
+      [2, false],
+      [3, true],
+    ]);
+    expect(grouped.some((w) => w.settled)).toBe(false);
+    alone[2]!.finish();
     await drained();
-    expect(alone.map((a) => a.fd)).toEqual([1, 2, 5]);
+    expect(grouped.every((w) => w.settled && w.error === undefined)).toBe(true);
+    // all done: idle again, so the next caller is synced alone
+    void group.sync(5, true);
+    await drained();
+    expect(alone.map((a) => a.fd)).toEqual([1, 2, 3, 5]);
     expect(calls).toHaveLength(1);
   });
 
